@@ -1,0 +1,109 @@
+/*
+grain: one row per deal per state it held (opportunity_id, valid_from); a state holds from
+  valid_from up to, not including, valid_to.
+  Source: opportunity_history where the deal has any; otherwise the loader's dated snapshots;
+  the current extract always gives the latest state.
+columns:
+  opportunity_id: The deal.
+  valid_from: First day of the state (the first state starts on the deal's created_date).
+  valid_to: Day the next state starts (9999-12-31 for the current one).
+  stage: Stage in that state.
+  stage_kind: open, won or lost.
+  amount: Amount in that state.
+  close_date: Close date in that state.
+  forecast_category: Forecast category in that state.
+  history_source: history, snapshot or current.
+*/
+with
+
+opportunities as (
+    select * from stg_opportunities
+),
+
+from_history as (
+    select
+        opportunity_id,
+        changed_date as valid_from,
+        changed_at as seen_at,
+        stage,
+        amount,
+        close_date,
+        forecast_category,
+        'history' as history_source,
+    from stg_opportunity_history
+),
+
+from_snapshots as (
+    select
+        opportunity_id,
+        snapshot_date as valid_from,
+        cast(snapshot_date as timestamp) as seen_at,
+        stage,
+        amount,
+        close_date,
+        forecast_category,
+        'snapshot' as history_source,
+    from stg_opportunity_snapshots
+    where opportunity_id not in (select opportunity_id from from_history)
+),
+
+current_state as (
+    select
+        opportunity_id,
+        getvariable('as_of') as valid_from,
+        cast(getvariable('as_of') as timestamp) + interval 1 day as seen_at,
+        stage,
+        amount,
+        close_date,
+        forecast_category,
+        'current' as history_source,
+    from opportunities
+),
+
+all_states as (
+    select * from from_history
+    union all
+    select * from from_snapshots
+    union all
+    select * from current_state
+),
+
+last_per_day as (
+    select * from all_states
+    where all_states.opportunity_id in (select opportunity_id from opportunities)
+    qualify row_number() over (partition by opportunity_id, valid_from order by seen_at desc) = 1
+),
+
+changes_only as (
+    select * from last_per_day
+    window w as (partition by opportunity_id order by valid_from)
+    qualify
+        row_number() over w = 1
+        or lag(stage) over w is distinct from stage
+        or lag(amount) over w is distinct from amount
+        or lag(close_date) over w is distinct from close_date
+        or lag(forecast_category) over w is distinct from forecast_category
+),
+
+final as (
+    select
+        changes_only.opportunity_id,
+        case
+            when row_number() over w = 1
+                then least(changes_only.valid_from, opportunities.created_date)
+            else changes_only.valid_from
+        end as valid_from,
+        coalesce(lead(changes_only.valid_from) over w, date '9999-12-31') as valid_to,
+        changes_only.stage,
+        stages.stage_kind,
+        changes_only.amount,
+        changes_only.close_date,
+        changes_only.forecast_category,
+        changes_only.history_source,
+    from changes_only
+    inner join opportunities on changes_only.opportunity_id = opportunities.opportunity_id
+    left join stg_stages as stages on changes_only.stage = stages.stage
+    window w as (partition by changes_only.opportunity_id order by changes_only.valid_from)
+)
+
+select * from final
