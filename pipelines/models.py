@@ -202,7 +202,7 @@ def _targets_table(con, cfg: Config) -> None:
     """Per-rep plan: the rep's own row in the targets extract, else the config value for their role."""
     rows = []
     roles = [r[0] for r in con.execute("select distinct coalesce(role, '') from raw_reps").fetchall()] + [""]
-    for metric in cfg.targets.model_fields:
+    for metric in type(cfg.targets).model_fields:
         for role in roles:
             rows.append([metric, role, cfg.targets.for_role(metric, role or None)])
     con.execute("create or replace table raw_role_targets (metric varchar, role varchar, target double)")

@@ -1,0 +1,86 @@
+"""The scorecard metrics, checked on the tiny hand-written org against values worked out by hand.
+
+tests/fixtures/tiny: calendar fiscal year, as_of 2026-05-15 (2026-Q2 is current).
+"""
+
+import pytest
+
+from tests.conftest import rows
+
+
+def one(con, sql, *params):
+    found = rows(con, sql, list(params))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_rep_quarter_closed(tiny):
+    r1 = one(tiny, "select * from rep_scorecard where rep_id = 'r1' and period = '2026-Q1'")
+    # o1 100,000 + o2 50,000 won; o3 30,000 lost; quota 200,000.
+    assert r1["won_amount"] == 150000
+    assert r1["quota"] == 200000
+    assert r1["attainment"] == pytest.approx(0.75)
+    assert r1["gap_to_quota"] == 50000
+    assert (r1["deals_won"], r1["deals_lost"]) == (2, 1)
+    assert r1["win_rate"] == pytest.approx(2 / 3)
+    assert r1["win_rate_value"] == pytest.approx(150000 / 180000)
+    assert r1["avg_deal_size"] == 75000
+    # o1: Jan 10 -> Feb 20 = 41 days; o2: Feb 1 -> Mar 15 = 42 days.
+    assert r1["avg_cycle_days"] == pytest.approx(41.5)
+
+
+def test_rep_quarter_current_pipeline_and_coverage(tiny):
+    r1 = one(tiny, "select * from rep_scorecard where rep_id = 'r1' and period = '2026-Q2'")
+    # o4 (Proposal, 80,000, closes 2026-06-10) is the only open deal closing in Q2.
+    assert r1["open_pipeline"] == 80000
+    assert r1["weighted_pipeline"] == pytest.approx(40000)  # 80,000 x 0.5
+    assert r1["pipeline_coverage"] == pytest.approx(80000 / 200000)
+    assert r1["projected_amount"] == pytest.approx(40000)
+    assert str(r1["pipeline_measured_on"]) == "2026-05-15"
+
+
+def test_pipeline_at_quarter_start_uses_history(tiny):
+    # On 2026-04-01 o4 was open (Proposal since 03-20) with close date 06-10: in Q2.
+    start = one(tiny, "select * from int_pipeline_at_quarter_start where rep_id = 'r1' and period = '2026-Q2'")
+    assert start["open_pipeline_at_start"] == 80000
+    assert start["commit_at_start"] == 80000
+
+
+def test_team_sums_and_ratios(tiny):
+    east = one(tiny, "select * from team_scorecard where team = 'East' and period = '2026-Q1'")
+    # r1 150,000 + m1 60,000 (a manager who sells); quotas 200,000 + 50,000.
+    assert east["won_amount"] == 210000
+    assert east["quota"] == 250000
+    assert east["attainment"] == pytest.approx(0.84)
+    assert east["win_rate"] == pytest.approx(3 / 4)
+    # cycle days: 41, 42, and o7 Jan 5 -> Mar 30 = 84.
+    assert east["avg_cycle_days"] == pytest.approx((41 + 42 + 84) / 3)
+
+
+def test_org_is_sum_of_teams(tiny):
+    org = one(tiny, "select * from org_scorecard where period = '2026-Q2'")
+    assert org["won_amount"] == 40000  # o6 by r3
+    assert org["quota"] == 350000
+
+
+def test_team_resolution(tiny):
+    people = {r["rep_id"]: r for r in rows(tiny, "select * from rep_directory")}
+    # r2 has no team in the extract: the manager's other reports are in East.
+    assert people["r2"]["team"] == "East"
+    # m2 is only someone's manager; they still get a team (their report's).
+    assert people["m2"]["team"] == "West"
+    assert people["m2"]["is_manager"] is True
+    assert people["r2"]["is_new_hire"] is True
+
+
+def test_quota_proration(tmp_path):
+    from tests.conftest import FIXTURES, models_on
+
+    con = models_on(FIXTURES / "tiny" / "config.yml", tmp_path)
+    con.execute("create or replace table stg_quotas as select 'x' as rep_id, date '2026-01-01' as period_start, "
+                "date '2026-12-31' as period_end, 365.0 as quota_amount")
+    from pipelines.models import discover
+
+    model = next(m for m in discover() if m.name == "int_quota_by_quarter")
+    got = dict(con.execute(model.sql).fetchall() and [(r[1], r[2]) for r in con.execute(model.sql).fetchall()])
+    assert got == {"2026-Q1": 90.0, "2026-Q2": 91.0, "2026-Q3": 92.0}
