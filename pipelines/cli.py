@@ -77,6 +77,7 @@ def run_build(
     snapshot_date: dt.date | None = None,
     report_dir: Path | None = None,
     timer: Timer | None = None,
+    sql_dir: Path | None = None,
 ) -> dict:
     """extract -> load -> models -> pages -> site; returns figures for the summary."""
     from pipelines import extract as extract_stage
@@ -97,7 +98,7 @@ def run_build(
         day = snapshot_date or cfg.as_of or dt.date.today()
         loaded = load_stage.load(con, extracted, warehouse, day)
     with timer.stage("models"):
-        modelled = models_stage.run(cfg, con)
+        modelled = models_stage.run(cfg, con, sql_dir or models_stage.SQL_DIR)
     docs = Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-", dir=out.resolve().parent if out.resolve().parent.exists() else None))
     try:
         with timer.stage("pages"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
 import re
 from collections import defaultdict
@@ -30,7 +31,6 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # become numeric character references, which markdown leaves alone and browsers show as text.
 _ESCAPES = {ord(c): f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-!|~:=$"}
 _ESCAPES.update({ord("\r"): " ", ord("\n"): " "})
-EXPORTS = ("rep_scorecard", "team_scorecard", "org_scorecard")
 
 
 # --- escaping and formatting ------------------------------------------------------------------
@@ -49,8 +49,6 @@ def md_escape(value) -> Markup:
 
 def plain_title(value) -> str:
     """A page title for front matter: letters kept, markup characters dropped, YAML-quoted."""
-    import json
-
     text = re.sub(r"[<>&\"'`{}\[\]|\\*_#]", " ", str(value))
     return json.dumps(re.sub(r"\s+", " ", text).strip()[:80] or "untitled")
 
@@ -181,17 +179,31 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _export_csvs(con, cfg: Config, data_dir: Path) -> None:
-    """The marts as CSV downloads; private columns stay out when config hides them."""
+def _hidden_columns(cfg: Config, mart: Model) -> set[str]:
+    """Columns kept out of the downloads by privacy settings (emails always, unless published)."""
+    hidden = set() if cfg.privacy.publish_emails else {"email"}
+    if "rep_id" in mart.unique or "opportunity_id" in mart.unique:
+        if cfg.privacy.hide_quotas:
+            hidden |= {"quota", "gap_to_quota"}
+        if cfg.privacy.hide_amounts:
+            hidden |= {c for c in mart.columns if "amount" in c or "pipeline" in c and "coverage" not in c}
+    return hidden
+
+
+def _export_csvs(con, cfg: Config, marts: list[Model], data_dir: Path) -> None:
+    """Every mart as a CSV download, plus marts.json (grain and columns) for `pipelines diff`."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    hidden = {"quota", "gap_to_quota"} if cfg.privacy.hide_quotas else set()
-    for name in EXPORTS:
-        cols = [c for c in con.sql(f"select * from {name}").columns if c not in hidden]
-        order = "team, period" if name == "team_scorecard" else "rep_id, period" if name == "rep_scorecard" else "period"
+    manifest = {}
+    for mart in marts:
+        hidden = _hidden_columns(cfg, mart)
+        cols = [c for c in con.sql(f"select * from {mart.name}").columns if c not in hidden]
+        order = ", ".join(mart.unique) if mart.unique else "all"
         con.execute(
-            f"copy (select {', '.join(cols)} from {name} order by {order}) "
-            f"to {lit(str(data_dir / (name + '.csv')))} (header, delimiter ',')"
+            f"copy (select {', '.join(cols)} from {mart.name} order by {order}) "
+            f"to {lit(str(data_dir / (mart.name + '.csv')))} (header, delimiter ',')"
         )
+        manifest[mart.name] = {"unique": mart.unique, "columns": cols, "grain": mart.grain}
+    (data_dir / "marts.json").write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
 
 
 def render(cfg: Config, con: duckdb.DuckDBPyConnection, models: list[Model], as_of: dt.date, docs_dir: Path) -> PagesResult:
@@ -285,5 +297,5 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, models: list[Model], as_
             **common))
         result.rep_pages += 1
 
-    _export_csvs(con, cfg, docs_dir / "data")
+    _export_csvs(con, cfg, marts, docs_dir / "data")
     return result

@@ -37,3 +37,14 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> list[dict]:
 def tiny(tmp_path) -> duckdb.DuckDBPyConnection:
     """The hand-written tiny org (tests/fixtures/tiny), every model built."""
     return models_on(FIXTURES / "tiny" / "config.yml", tmp_path)
+
+
+@pytest.fixture(scope="session")
+def tiny_site(tmp_path_factory) -> Path:
+    """The tiny org built into a whole site, once per test session."""
+    from pipelines.cli import prepare, run_build
+
+    tmp = tmp_path_factory.mktemp("tiny-site")
+    out = tmp / "site"
+    run_build(prepare(FIXTURES / "tiny" / "config.yml"), out, tmp / "warehouse")
+    return out

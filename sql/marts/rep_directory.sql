@@ -7,7 +7,7 @@ columns:
   team: Resolved team (see int_reps).
   manager_id: rep_id of the manager.
   manager_name: The manager's display name.
-  role: Role.
+  role: Role (AE, Senior AE, Manager, ...); selects the per-role targets.
   hire_date: First day at the company.
   email: Email address (published only when privacy.publish_emails is true).
   is_active: False for reps who have left.

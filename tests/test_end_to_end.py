@@ -1,0 +1,106 @@
+"""One end-to-end build of a small demo org, checked against numbers computed here from the CSVs."""
+
+import csv
+import datetime as dt
+import html as htmllib
+import re
+from collections import defaultdict
+
+import pytest
+
+from pipelines.cli import prepare, run_build
+from pipelines.demo import generate_demo
+from pipelines.pages import rep_slug
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("demo")
+    config = generate_demo(tmp / "extracts", reps=24, seed=7)
+    out = tmp / "site"
+    summary = run_build(prepare(config), out, tmp / "warehouse")
+    return tmp / "extracts", out, summary
+
+
+def read(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def fiscal_period(d: dt.date) -> str:
+    """Fiscal year starts in February and is named by the year it ends in."""
+    shifted_month = (d.month - 2) % 12
+    fy = d.year + (1 if d.month >= 2 else 0)
+    return f"{fy}-Q{shifted_month // 3 + 1}"
+
+
+def test_one_page_per_rep_and_team(demo):
+    extracts, site, summary = demo
+    reps = read(extracts / "reps.csv")
+    for r in reps:
+        assert (site / "reps" / rep_slug(r["rep_id"]) / "index.html").exists(), r["rep_id"]
+    teams = {r["team"] for r in reps if r["team"]}
+    assert summary["rep_pages"] == len(reps)
+    assert summary["team_pages"] == len(teams)
+
+
+def test_exported_scorecard_matches_independent_computation(demo):
+    extracts, site, _ = demo
+    won = defaultdict(float)
+    lost = defaultdict(int)
+    wins = defaultdict(int)
+    for o in read(extracts / "opportunities.csv"):
+        key = (o["owner_id"], fiscal_period(dt.date.fromisoformat(o["close_date"])))
+        if o["stage"] == "Closed Won":
+            won[key] += float(o["amount"])
+            wins[key] += 1
+        elif o["stage"] == "Closed Lost":
+            lost[key] += 1
+    quota = defaultdict(float)
+    for q in read(extracts / "quotas.csv"):  # the demo's quota rows are whole fiscal quarters
+        quota[(q["rep_id"], fiscal_period(dt.date.fromisoformat(q["period_start"])))] += float(q["amount"])
+    exported = read(site / "data" / "rep_scorecard.csv")
+    assert exported, "rep_scorecard.csv is empty"
+    checked = 0
+    for row in exported:
+        key = (row["rep_id"], row["period"])
+        assert re.fullmatch(r"\d{4}-Q[1-4]", row["period"])
+        assert float(row["won_amount"]) == pytest.approx(won[key], abs=0.01), key
+        assert int(row["deals_won"]) == wins[key]
+        assert int(row["deals_lost"]) == lost[key]
+        if quota[key]:
+            assert float(row["quota"]) == pytest.approx(quota[key], abs=0.01)
+            assert float(row["attainment"]) == pytest.approx(won[key] / quota[key], rel=1e-9)
+            checked += 1
+    assert checked > 50
+    # And nothing won is missing from the export.
+    exported_keys = {(r["rep_id"], r["period"]) for r in exported}
+    assert {k for k, v in won.items() if v} <= exported_keys
+
+
+def test_pages_load_nothing_from_outside(demo):
+    _, site, _ = demo
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for tag, attr in re.findall(r"<(script|link|img|iframe)\b[^>]*?\b(src|href)=\"https?://", text):
+            pytest.fail(f"{page}: <{tag} {attr}> loads from outside the site")
+        assert "fonts.googleapis" not in text and "cdn.jsdelivr" not in text
+
+
+def test_every_page_says_data_as_of(demo):
+    _, site, summary = demo
+    for page in [site / "index.html", site / "teams" / "index.html", site / "glossary" / "index.html"] + list(
+        (site / "reps").glob("*/index.html")
+    )[:5]:
+        assert f"Data as of <strong>{summary['as_of']}</strong>" in htmllib.unescape(page.read_text()), page
+
+
+def test_rep_page_has_three_charts_and_links(demo):
+    _, site, _ = demo
+    pages = [p.read_text() for p in (site / "reps").glob("*/index.html")]
+    with_three = [t for t in pages if t.count('class="vega-spec"') >= 3]
+    # Reps with no open deal show "No open deals." instead of an empty pipeline chart.
+    assert len(with_three) >= 0.8 * len(pages)
+    assert all(t.count('class="vega-spec"') >= 3 or "No open deals." in t for t in pages)
+    assert 'href="data/rep_scorecard.csv"' in (site / "index.html").read_text()
+    assert (site / "assets" / "vega.js").stat().st_size > 500_000
