@@ -44,7 +44,7 @@ from_snapshots as (
         forecast_category,
         'snapshot' as history_source,
     from stg_opportunity_snapshots
-    where opportunity_id not in (select opportunity_id from from_history)
+    where stg_opportunity_snapshots.opportunity_id not in (select from_history.opportunity_id from from_history)
 ),
 
 current_state as (
@@ -70,8 +70,11 @@ all_states as (
 
 last_per_day as (
     select * from all_states
-    where all_states.opportunity_id in (select opportunity_id from opportunities)
-    qualify row_number() over (partition by opportunity_id, valid_from order by seen_at desc) = 1
+    where all_states.opportunity_id in (select opportunities.opportunity_id from opportunities)
+    qualify
+        row_number()
+            over (partition by all_states.opportunity_id, all_states.valid_from order by all_states.seen_at desc)
+        = 1
 ),
 
 changes_only as (

@@ -25,10 +25,11 @@ open_at_start as (
         states.forecast_category,
     from quarters
     inner join states
-        on states.valid_from <= quarters.period_start
-        and states.valid_to > quarters.period_start
-        and states.close_date between quarters.period_start and quarters.period_end
-        and states.stage_kind = 'open'
+        on
+            quarters.period_start >= states.valid_from
+            and quarters.period_start < states.valid_to
+            and states.close_date between quarters.period_start and quarters.period_end
+            and states.stage_kind = 'open'
     inner join stg_opportunities as opportunities on states.opportunity_id = opportunities.opportunity_id
     where quarters.period_start <= getvariable('as_of')
 ),

@@ -21,13 +21,16 @@ quota_shares as (
         quotas.rep_id,
         quarters.period,
         cast(quotas.quota_amount as double)
-        * (datediff('day', greatest(quotas.period_start, quarters.period_start),
-            least(quotas.period_end, quarters.period_end)) + 1)
+        * (datediff(
+            'day', greatest(quotas.period_start, quarters.period_start),
+            least(quotas.period_end, quarters.period_end)
+        ) + 1)
         / (datediff('day', quotas.period_start, quotas.period_end) + 1) as quota_share,
     from quotas
     inner join quarters
-        on quotas.period_start <= quarters.period_end
-        and quotas.period_end >= quarters.period_start
+        on
+            quotas.period_start <= quarters.period_end
+            and quotas.period_end >= quarters.period_start
 ),
 
 final as (

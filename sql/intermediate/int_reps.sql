@@ -26,7 +26,8 @@ referenced as (
     union
     select rep_id from stg_quotas
     union
-    select manager_id from extract_reps where manager_id is not null
+    select manager_id from extract_reps
+    where manager_id is not null
 ),
 
 people as (
@@ -47,7 +48,7 @@ people as (
         *,
         true as in_reps_extract,
     from extract_reps
-    where rep_id not in (select rep_id from referenced)
+    where extract_reps.rep_id not in (select referenced.rep_id from referenced)
 ),
 
 reports_team as (

@@ -56,12 +56,21 @@ rep_bounds as (
         reps.team,
         least(
             reps.hire_date,
-            (select min(o.created_date) from stg_opportunities as o where o.owner_id = reps.rep_id),
-            (select min(q.period_start) from stg_quotas as q where q.rep_id = reps.rep_id)
+            (
+                select min(o.created_date) from stg_opportunities as o
+                where o.owner_id = reps.rep_id
+            ),
+            (
+                select min(q.period_start) from stg_quotas as q
+                where q.rep_id = reps.rep_id
+            )
         ) as first_day,
         case
             when not reps.is_active
-                then (select max(o.close_date) from stg_opportunities as o where o.owner_id = reps.rep_id)
+                then (
+                    select max(o.close_date) from stg_opportunities as o
+                    where o.owner_id = reps.rep_id
+                )
         end as last_day,
     from reps
 ),
@@ -73,8 +82,9 @@ spine as (
         quarters.*,
     from rep_bounds
     inner join quarters
-        on quarters.period_end >= coalesce(rep_bounds.first_day, getvariable('as_of'))
-        and (rep_bounds.last_day is null or quarters.period_start <= rep_bounds.last_day)
+        on
+            quarters.period_end >= coalesce(rep_bounds.first_day, getvariable('as_of'))
+            and (rep_bounds.last_day is null or rep_bounds.last_day >= quarters.period_start)
 ),
 
 joined as (
