@@ -84,3 +84,20 @@ def test_quota_proration(tmp_path):
     model = next(m for m in discover() if m.name == "int_quota_by_quarter")
     got = dict(con.execute(model.sql).fetchall() and [(r[1], r[2]) for r in con.execute(model.sql).fetchall()])
     assert got == {"2026-Q1": 90.0, "2026-Q2": 91.0, "2026-Q3": 92.0}
+
+
+def test_velocity(tiny):
+    r1 = one(tiny, "select * from rep_velocity where rep_id = 'r1'")
+    # Last four closed quarters hold 2026-Q1 only: 2 won (avg 75,000, cycle 41.5 d), 1 lost.
+    # Qualified open deals today: o4 (Proposal, past the first open stage Prospecting).
+    assert r1["qualified_open_deals"] == 1
+    assert r1["velocity_per_day"] == pytest.approx(1 * 75000 * (2 / 3) / 41.5)
+    r2 = one(tiny, "select * from rep_velocity where rep_id = 'r2'")
+    assert r2["qualified_open_deals"] == 0  # o5 is still in the first stage
+    assert r2["velocity_per_day"] is None  # nothing closed: no data, not zero
+
+
+def test_deal_events_last_35_days(tiny):
+    events = rows(tiny, "select opportunity_id, event, event_date::varchar as d from rep_deal_events order by d")
+    # as_of 2026-05-15: only o6's win on 04-21 falls inside (04-10, 05-15]; o8 was created exactly 35 days ago.
+    assert events == [{"opportunity_id": "o6", "event": "won", "d": "2026-04-21"}]

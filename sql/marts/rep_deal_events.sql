@@ -1,0 +1,140 @@
+/*
+grain: one row per change of a deal in the last 35 days to as_of (opportunity_id, event_date, event): what
+  the coaching page ("since last month") and the Monday meeting pack ("last week") talk about.
+  Built from int_opportunity_states: each new state is compared with the one before it.
+unique: [opportunity_id, event_date, event]
+columns:
+  opportunity_id: The deal.
+  rep_id: Deal owner (today's owner).
+  team: The owner's team today.
+  opportunity_name: Deal name.
+  account: Account name.
+  event_date: Day of the change.
+  event: created, won, lost, pushed_out (close date moved to a later fiscal quarter while open),
+    pulled_in (close date moved to an earlier fiscal quarter while open), advanced (moved to a later open
+    stage), went_back (moved to an earlier open stage), amount_up or amount_down (while open).
+  stage: Stage after the change.
+  amount: Amount after the change.
+  previous_amount: Amount before the change (null for created).
+  close_date: Close date after the change.
+  previous_close_date: Close date before the change (null for created).
+  days_ago: as_of − event_date.
+tests:
+  - days_ago between 0 and 35
+*/
+with
+
+states as (
+    select * from int_opportunity_states
+),
+
+opportunities as (
+    select * from int_opportunities
+),
+
+reps as (
+    select * from int_reps
+),
+
+stages as (
+    select * from stg_stages
+),
+
+quarters as (
+    select * from int_fiscal_quarters
+),
+
+with_previous as (
+    select
+        states.opportunity_id,
+        states.valid_from as event_date,
+        states.stage,
+        states.stage_kind,
+        stages.stage_order,
+        states.amount,
+        states.close_date,
+        lag(states.stage_kind) over w as previous_kind,
+        lag(stages.stage_order) over w as previous_order,
+        lag(states.amount) over w as previous_amount,
+        lag(states.close_date) over w as previous_close_date,
+        row_number() over w as state_number,
+    from states
+    left join stages on states.stage = stages.stage
+    window w as (partition by states.opportunity_id order by states.valid_from)
+),
+
+recent as (
+    select
+        with_previous.*,
+        close_q.period_start as close_quarter,
+        previous_q.period_start as previous_close_quarter,
+    from with_previous
+    left join quarters as close_q
+        on with_previous.close_date between close_q.period_start and close_q.period_end
+    left join quarters as previous_q
+        on with_previous.previous_close_date between previous_q.period_start and previous_q.period_end
+    where with_previous.event_date > getvariable('as_of') - interval 35 day
+),
+
+events as (
+    select
+        *,
+        'created' as event,
+    from recent
+    where state_number = 1
+    union all
+    select
+        *,
+        stage_kind as event,
+    from recent
+    where state_number > 1 and stage_kind in ('won', 'lost') and previous_kind = 'open'
+    union all
+    select
+        *,
+        'pushed_out' as event,
+    from recent
+    where state_number > 1 and stage_kind = 'open' and previous_kind = 'open' and close_quarter > previous_close_quarter
+    union all
+    select
+        *,
+        'pulled_in' as event,
+    from recent
+    where state_number > 1 and stage_kind = 'open' and previous_kind = 'open' and close_quarter < previous_close_quarter
+    union all
+    select
+        *,
+        case when stage_order > previous_order then 'advanced' else 'went_back' end as event,
+    from recent
+    where state_number > 1 and stage_kind = 'open' and previous_kind = 'open' and stage_order <> previous_order
+    union all
+    select
+        *,
+        case when amount > previous_amount then 'amount_up' else 'amount_down' end as event,
+    from recent
+    where
+        state_number > 1 and stage_kind = 'open' and previous_kind = 'open'
+        and amount is distinct from previous_amount and amount is not null and previous_amount is not null
+),
+
+final as (
+    select
+        events.opportunity_id,
+        opportunities.owner_id as rep_id,
+        reps.team,
+        opportunities.opportunity_name,
+        opportunities.account,
+        events.event_date,
+        events.event,
+        events.stage,
+        cast(events.amount as double) as amount,
+        case when events.event <> 'created' then cast(events.previous_amount as double) end as previous_amount,
+        events.close_date,
+        case when events.event <> 'created' then events.previous_close_date end as previous_close_date,
+        datediff('day', events.event_date, getvariable('as_of')) as days_ago,
+    from events
+    inner join opportunities on events.opportunity_id = opportunities.opportunity_id
+    left join reps on opportunities.owner_id = reps.rep_id
+    where events.event_date <= getvariable('as_of')
+)
+
+select * from final
