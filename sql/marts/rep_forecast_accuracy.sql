@@ -1,0 +1,60 @@
+/*
+grain: one row per rep per closed fiscal quarter (rep_id, period): the rep's forecast as it stood on the
+  quarter's first day against what they won.
+unique: [rep_id, period]
+columns:
+  rep_id: The rep.
+  team: The rep's team today.
+  period: Fiscal quarter YYYY-Qn (closed quarters only).
+  commit_at_start: Amount of deals open on the quarter's first day, closing in the quarter, with forecast
+    category Commit then (int_pipeline_at_quarter_start); 0 when none.
+  best_case_at_start: Same for Commit plus Best Case.
+  won_amount: Won amount of deals closing in the quarter (as in rep_scorecard).
+  forecast_gap: won_amount − commit_at_start (positive: beat the commit).
+  forecast_accuracy: max(0, 1 − |won_amount − commit_at_start| ÷ won_amount), HubSpot's forecast accuracy
+    with the commit at quarter start as the forecast; null when nothing was won (the formula divides by won).
+  best_case_accuracy: The same formula with best_case_at_start as the forecast.
+tests:
+  - forecast_accuracy between 0 and 1
+  - best_case_accuracy between 0 and 1
+*/
+with
+
+scorecard as (
+    select * from rep_scorecard
+),
+
+at_start as (
+    select * from int_pipeline_at_quarter_start
+),
+
+joined as (
+    select
+        scorecard.rep_id,
+        scorecard.team,
+        scorecard.period,
+        cast(coalesce(at_start.commit_at_start, 0) as double) as commit_at_start,
+        cast(coalesce(at_start.best_case_at_start, 0) as double) as best_case_at_start,
+        scorecard.won_amount,
+    from scorecard
+    left join at_start on scorecard.rep_id = at_start.rep_id and scorecard.period = at_start.period
+    where scorecard.is_closed
+),
+
+final as (
+    select
+        rep_id,
+        team,
+        period,
+        commit_at_start,
+        best_case_at_start,
+        won_amount,
+        won_amount - commit_at_start as forecast_gap,
+        case when won_amount <> 0 then greatest(0, 1 - abs(won_amount - commit_at_start) / won_amount) end
+            as forecast_accuracy,
+        case when won_amount <> 0 then greatest(0, 1 - abs(won_amount - best_case_at_start) / won_amount) end
+            as best_case_accuracy,
+    from joined
+)
+
+select * from final

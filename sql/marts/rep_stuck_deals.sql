@@ -1,0 +1,107 @@
+/*
+grain: one row per deal open today that is stuck (opportunity_id). A deal is stuck when it has been in its
+  current stage longer than thresholds.stuck_stage_multiple × that stage's org-wide median days, or has had no
+  activity for more than thresholds.stuck_no_activity_days.
+unique: [opportunity_id]
+columns:
+  opportunity_id: The deal.
+  rep_id: Deal owner.
+  team: The owner's team today.
+  opportunity_name: Deal name.
+  account: Account name.
+  stage: Current stage.
+  amount: Deal value (null when missing).
+  close_date: Expected close date.
+  days_in_stage: Days since the deal entered its current stage (as_of − entry day; int_stage_stints).
+  stage_median_days: Median days deals spent in this stage, over every completed stay in it in the data
+    (all reps, all periods); null when no deal has left the stage yet.
+  stuck_after_days: stage_median_days × thresholds.stuck_stage_multiple.
+  last_activity_date: Last activity on the deal (the extract's date or the latest linked activity).
+  days_since_activity: as_of − last_activity_date; as_of − created_date when no activity was ever logged.
+  is_slow_in_stage: days_in_stage is above stuck_after_days.
+  has_no_recent_activity: days_since_activity is above thresholds.stuck_no_activity_days.
+  reason: time in stage, no activity, or time in stage and no activity.
+tests:
+  - is_slow_in_stage or has_no_recent_activity
+  - days_in_stage >= 0
+*/
+with
+
+opportunities as (
+    select * from int_opportunities
+),
+
+stints as (
+    select * from int_stage_stints
+),
+
+reps as (
+    select * from int_reps
+),
+
+stage_medians as (
+    select
+        stage,
+        median(days_in_stage) as stage_median_days,
+    from stints
+    where left_on is not null
+    group by stage
+),
+
+current_stints as (
+    select
+        opportunity_id,
+        stage,
+        days_in_stage,
+    from stints
+    where is_current
+),
+
+measured as (
+    select
+        opportunities.opportunity_id,
+        opportunities.owner_id as rep_id,
+        reps.team,
+        opportunities.opportunity_name,
+        opportunities.account,
+        opportunities.stage,
+        cast(opportunities.amount as double) as amount,
+        opportunities.close_date,
+        current_stints.days_in_stage,
+        cast(stage_medians.stage_median_days as double) as stage_median_days,
+        stage_medians.stage_median_days * getvariable('stuck_stage_multiple') as stuck_after_days,
+        opportunities.last_activity_date,
+        datediff(
+            'day', coalesce(opportunities.last_activity_date, opportunities.created_date), getvariable('as_of')
+        ) as days_since_activity,
+    from opportunities
+    inner join current_stints
+        on
+            opportunities.opportunity_id = current_stints.opportunity_id
+            and opportunities.stage = current_stints.stage
+    left join stage_medians on opportunities.stage = stage_medians.stage
+    left join reps on opportunities.owner_id = reps.rep_id
+    where opportunities.is_open
+),
+
+flagged as (
+    select
+        *,
+        coalesce(days_in_stage > stuck_after_days, false) as is_slow_in_stage,
+        coalesce(days_since_activity > getvariable('stuck_no_activity_days'), false) as has_no_recent_activity,
+    from measured
+),
+
+final as (
+    select
+        *,
+        case
+            when is_slow_in_stage and has_no_recent_activity then 'time in stage and no activity'
+            when is_slow_in_stage then 'time in stage'
+            else 'no activity'
+        end as reason,
+    from flagged
+    where is_slow_in_stage or has_no_recent_activity
+)
+
+select * from final

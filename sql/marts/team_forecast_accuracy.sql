@@ -1,0 +1,52 @@
+/*
+grain: one row per team per closed fiscal quarter (team, period): rep_forecast_accuracy summed over the
+  team's reps (reps counted in their team of today), accuracy recomputed from the sums.
+unique: [team, period]
+columns:
+  team: Team name.
+  period: Fiscal quarter YYYY-Qn (closed quarters only).
+  reps: Reps with a row in the quarter.
+  commit_at_start: Sum of the reps' commit at quarter start.
+  best_case_at_start: Sum of the reps' commit plus best case at quarter start.
+  won_amount: Sum of won amount.
+  forecast_gap: won_amount − commit_at_start.
+  forecast_accuracy: max(0, 1 − |won_amount − commit_at_start| ÷ won_amount) (HubSpot); null when nothing was won.
+  best_case_accuracy: The same formula with best_case_at_start.
+tests:
+  - forecast_accuracy between 0 and 1
+*/
+with
+
+reps as (
+    select * from rep_forecast_accuracy
+),
+
+sums as (
+    select
+        team,
+        period,
+        count(*) as reps,
+        sum(commit_at_start) as commit_at_start,
+        sum(best_case_at_start) as best_case_at_start,
+        sum(won_amount) as won_amount,
+    from reps
+    group by team, period
+),
+
+final as (
+    select
+        team,
+        period,
+        reps,
+        commit_at_start,
+        best_case_at_start,
+        won_amount,
+        won_amount - commit_at_start as forecast_gap,
+        case when won_amount <> 0 then greatest(0, 1 - abs(won_amount - commit_at_start) / won_amount) end
+            as forecast_accuracy,
+        case when won_amount <> 0 then greatest(0, 1 - abs(won_amount - best_case_at_start) / won_amount) end
+            as best_case_accuracy,
+    from sums
+)
+
+select * from final

@@ -1,0 +1,65 @@
+/*
+Singular data test: the pipeline waterfall adds up exactly, to the cent, for every rep and team and quarter:
+closing = opening + created + pulled_in + other_in + amount_up − amount_down − won − lost − pushed_out − other_out.
+Returns the rows where it does not.
+*/
+with
+
+flows as (
+    select
+        'rep ' || rep_id as owner,
+        period,
+        opening_pipeline,
+        created,
+        pulled_in,
+        other_in,
+        amount_up,
+        amount_down,
+        won,
+        lost,
+        pushed_out,
+        other_out,
+        closing_pipeline,
+    from rep_flow
+    union all
+    select
+        'team ' || team as owner,
+        period,
+        opening_pipeline,
+        created,
+        pulled_in,
+        other_in,
+        amount_up,
+        amount_down,
+        won,
+        lost,
+        pushed_out,
+        other_out,
+        closing_pipeline,
+    from team_flow
+),
+
+in_cents as (
+    select
+        owner,
+        period,
+        cast(closing_pipeline as decimal(38, 2)) as closing_pipeline,
+        cast(opening_pipeline as decimal(38, 2))
+        + cast(created as decimal(38, 2))
+        + cast(pulled_in as decimal(38, 2))
+        + cast(other_in as decimal(38, 2))
+        + cast(amount_up as decimal(38, 2))
+        - cast(amount_down as decimal(38, 2))
+        - cast(won as decimal(38, 2))
+        - cast(lost as decimal(38, 2))
+        - cast(pushed_out as decimal(38, 2))
+        - cast(other_out as decimal(38, 2)) as expected_closing,
+    from flows
+),
+
+final as (
+    select * from in_cents
+    where closing_pipeline <> expected_closing
+)
+
+select * from final
