@@ -12,7 +12,7 @@ import json
 from functools import lru_cache
 
 import altair as alt
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 DATA = alt.NamedData(name="values")
 
@@ -32,7 +32,8 @@ def _templates() -> dict[str, dict]:
         color=alt.condition("datum.attainment >= 1", alt.value("#2e7d32"), alt.value("#5c6bc0")),
         tooltip=[alt.Tooltip("period:O"), alt.Tooltip("attainment:Q", format=".0%")],
     )
-    goal = alt.Chart(DATA).mark_rule(strokeDash=[4, 4], color="#e53935").encode(y=alt.datum(1))
+    # The 100% goal line is decorative for screen readers (the description mentions it): aria=False.
+    goal = alt.Chart(DATA).mark_rule(strokeDash=[4, 4], color="#e53935", aria=False).encode(y=alt.datum(1))
     pipeline = alt.Chart(DATA).mark_bar().encode(
         x=alt.X("open_amount:Q", title="Open amount"),
         y=alt.Y("stage:N", sort=alt.EncodingSortField("stage_order"), title="Stage"),
@@ -49,8 +50,40 @@ def _templates() -> dict[str, dict]:
         y=alt.Y("name:N", sort="-x", title=None),
         tooltip=["name:N", alt.Tooltip("attainment:Q", format=".0%")],
     )
-    team_goal = alt.Chart(DATA).mark_rule(strokeDash=[4, 4], color="#e53935").encode(x=alt.datum(1))
+    team_goal = alt.Chart(DATA).mark_rule(strokeDash=[4, 4], color="#e53935", aria=False).encode(x=alt.datum(1))
+    waterfall = alt.Chart(DATA).mark_bar().encode(
+        x=alt.X("step:N", sort=alt.EncodingSortField("order"), title=None, axis=alt.Axis(labelAngle=-30)),
+        y=alt.Y("start:Q", title="Pipeline amount"),
+        y2="end:Q",
+        color=alt.Color(
+            "kind:N", title=None,
+            scale=alt.Scale(domain=["total", "in", "out"], range=["#5c6bc0", "#2e7d32", "#c62828"]),
+        ),
+        tooltip=["step:N", alt.Tooltip("amount:Q", format=",.0f")],
+    )
+    buckets = alt.Chart(DATA).mark_bar().encode(
+        x=alt.X("bucket:N", sort=alt.EncodingSortField("bucket_order"), title="Attainment"),
+        y=alt.Y("reps:Q", title="Reps"),
+        tooltip=["bucket:N", "reps:Q"],
+    )
+    ramp = alt.Chart(DATA).mark_line(point=True).encode(
+        x=alt.X("month:Q", title="Months since hire"),
+        y=alt.Y("attainment:Q", title="Attainment", axis=alt.Axis(format="%")),
+        color=alt.Color("series:N", title=None),
+        tooltip=["series:N", "month:Q", alt.Tooltip("attainment:Q", format=".0%")],
+    )
+    vs_plan = alt.Chart(DATA).mark_line(point=True).encode(
+        x=alt.X("week_start:T", title="Week", timeUnit="yearmonthdate"),
+        y=alt.Y("value:Q", title="Activities"),
+        color=alt.Color("series:N", title=None),
+        strokeDash=alt.StrokeDash("series:N", legend=None),
+        tooltip=["week_start:T", "series:N", "value:Q"],
+    )
     return {
+        "flow_waterfall": _finish(waterfall, "", ""),
+        "attainment_buckets": _finish(buckets, "", ""),
+        "ramp_curve": _finish(ramp, "", ""),
+        "activity_vs_plan": _finish(vs_plan, "", ""),
         "attainment_by_quarter": _finish(alt.layer(attainment, goal), "", ""),
         "pipeline_by_stage": _finish(pipeline, "", ""),
         "activities_by_week": _finish(activities, "", ""),
@@ -67,12 +100,43 @@ def chart(kind: str, values: list[dict], title: str, description: str) -> dict:
     return spec
 
 
+FLOW_STEPS = [
+    ("opening_pipeline", "Opening", "total"),
+    ("created", "Created", "in"),
+    ("pulled_in", "Pulled in", "in"),
+    ("other_in", "Other in", "in"),
+    ("amount_up", "Amount up", "in"),
+    ("amount_down", "Amount down", "out"),
+    ("won", "Won", "out"),
+    ("lost", "Lost", "out"),
+    ("pushed_out", "Pushed out", "out"),
+    ("other_out", "Other out", "out"),
+    ("closing_pipeline", "Closing", "total"),
+]
+
+
+def waterfall_values(flow: dict) -> list[dict]:
+    """Bars of a pipeline waterfall: totals from zero, each movement from the running level."""
+    values, level = [], 0.0
+    for order, (key, label, kind) in enumerate(FLOW_STEPS):
+        amount = float(flow.get(key) or 0)
+        if kind == "total":
+            start, end, level = 0.0, amount, amount
+        else:
+            start = level
+            level = level + amount if kind == "in" else level - amount
+            end = level
+        values.append({"step": label, "order": order, "start": start, "end": end, "amount": amount, "kind": kind})
+    return values
+
+
 def embed(spec: dict, description: str) -> str:
     """HTML for one chart: the spec as inert JSON, rendered by charts.js; the text is for screen readers."""
     payload = json.dumps(spec, separators=(",", ":"), default=str)
     # Escape so the JSON can never close its <script> element, whatever a CRM field holds.
     payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    desc = escape(description)
+    # One line: a CRM name holding blank lines must not end the raw-HTML block in the markdown.
+    desc = Markup(" ".join(escape(description).split()))
     return (
         f'<figure class="scorecard-chart"><div class="vega-chart" role="img" aria-label="{desc}"></div>'
         f'<script type="application/json" class="vega-spec">{payload}</script>'
