@@ -25,7 +25,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 # Debian's Chromium for the browser tests (playwright's own browser download cannot work offline).
 browser:
-	@test -x /usr/bin/chromium || { \
+	@test -x "$${CHROMIUM:-/usr/bin/chromium}" || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
