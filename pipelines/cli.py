@@ -96,7 +96,8 @@ def run_build(
         con.execute(f"copy (select * from quarantine order by \"table\", file, \"row\") to '{report}' (header)")
         extract_stage.check_quality_gate(extracted, cfg, report)
         day = snapshot_date or cfg.as_of or dt.date.today()
-        loaded = load_stage.load(con, extracted, warehouse, day)
+        # Snapshots are stored only after the site is built: a failed build adds no history.
+        loaded = load_stage.load(con, extracted, warehouse, day, store=False)
     with timer.stage("models"):
         modelled = models_stage.run(cfg, con, sql_dir or models_stage.SQL_DIR)
     docs = Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-", dir=out.resolve().parent if out.resolve().parent.exists() else None))
@@ -107,9 +108,12 @@ def run_build(
             site_stage.build_site(cfg.site.title, docs, out)
     finally:
         shutil.rmtree(docs, ignore_errors=True)
+    with timer.stage("load"):
+        loaded.changes = load_stage.store_snapshots(con, extracted, warehouse, day)
     return {
         "as_of": modelled.as_of.isoformat(),
         "tables": {t: vars(r) for t, r in extracted.tables.items()},
+        "notes": extracted.notes,
         "snapshots": [c.describe() for c in loaded.changes],
         "tests": modelled.tests_run,
         "rep_pages": rendered.rep_pages,
@@ -167,6 +171,8 @@ def build(config: Path, out: Path, warehouse: Path | None, snapshot_date, timing
     for t, r in summary["tables"].items():
         if r["present"]:
             _say(f"  {t}: {r['loaded']} of {r['read']} rows loaded, {r['rejected']} rejected, {r['flagged']} flagged")
+    for note in summary["notes"]:
+        click.secho(f"  note: {note}", fg="yellow", err=True)
     _say(f"  {summary['tests']} data tests passed; {summary['rep_pages']} rep pages, {summary['team_pages']} team pages")
     _say("  seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in timer.stages.items()))
     if timings:
@@ -187,6 +193,8 @@ def load(config: Path, warehouse: Path | None, snapshot_date) -> None:
     cfg = prepare(config)
     con = duckdb.connect()
     extracted = extract_stage.extract(cfg, con)
+    for note in extracted.notes:
+        click.secho(f"  note: {note}", fg="yellow", err=True)
     extract_stage.check_quality_gate(extracted, cfg)
     day = snapshot_date.date() if snapshot_date else (cfg.as_of or dt.date.today())
     result = load_stage.load(con, extracted, warehouse or cfg.base_dir / cfg.warehouse, day)

@@ -45,49 +45,73 @@ def _partition(warehouse: Path, table: str, day: dt.date) -> Path:
     return warehouse / table / f"snapshot_date={day.isoformat()}"
 
 
+def _read(path: Path) -> str:
+    """One snapshot file, without the partition column its folder name would add."""
+    return f"read_parquet({lit(str(path))}, hive_partitioning = false)"
+
+
+def _count(con, sql: str) -> int:
+    return con.execute(f"select count(*) from ({sql})").fetchall()[0][0]
+
+
 def _diff(con, table: str, old: Path, new: Path) -> SnapshotChange:
     """Count rows added, removed and changed (by key) between two snapshot files of one day."""
     key = TABLES[table].key
     change = SnapshotChange(table, "replaced")
-    o, n = f"read_parquet({lit(str(old))})", f"read_parquet({lit(str(new))})"
+    o, n = _read(old), _read(new)
     if not key:
-        change.added = con.execute(f"select count(*) from (select * from {n} except all select * from {o})").fetchone()[0]
-        change.removed = con.execute(f"select count(*) from (select * from {o} except all select * from {n})").fetchone()[0]
+        change.added = _count(con, f"select * from {n} except all select * from {o}")
+        change.removed = _count(con, f"select * from {o} except all select * from {n}")
         return change
     k = ", ".join(q(c) for c in key)
-    change.added = con.execute(f"select count(*) from (select {k} from {n} except select {k} from {o})").fetchone()[0]
-    change.removed = con.execute(f"select count(*) from (select {k} from {o} except select {k} from {n})").fetchone()[0]
-    change.changed = con.execute(
-        f"select count(distinct ({k})) from (select * from {n} except select * from {o}) "
-        f"where ({k}) in (select ({k}) from {o})"
-    ).fetchone()[0]
+    change.added = _count(con, f"select {k} from {n} except select {k} from {o}")
+    change.removed = _count(con, f"select {k} from {o} except select {k} from {n}")
+    change.changed = _count(
+        con, f"select distinct {k} from (select * from {n} except select * from {o}) where ({k}) in (select ({k}) from {o})"
+    )
     return change
 
 
+def _same_rows(con, old: Path, new: Path) -> bool:
+    o, n = _read(old), _read(new)
+    only_old = f"select * from {o} except all select * from {n}"
+    only_new = f"select * from {n} except all select * from {o}"
+    return _count(con, f"({only_old}) union all ({only_new})") == 0
+
+
 def _write_snapshot(con, table: str, warehouse: Path, day: dt.date) -> SnapshotChange:
+    """Write today's rows to a scratch folder, then keep, add or swap in the day's partition.
+
+    Rows are sorted by the table's key (or, without one, by every column), so the same extract
+    always gives the same bytes. A partition whose rows are unchanged is left exactly as it was,
+    even if the new file's bytes happen to differ.
+    """
     cols = ", ".join(q(c) for c in TABLES[table].column_names)
-    order = ", ".join(q(c) for c in (TABLES[table].key or TABLES[table].column_names[:2]))
+    order = ", ".join(q(c) for c in (TABLES[table].key or TABLES[table].column_names))
     part = _partition(warehouse, table, day)
     part.parent.mkdir(parents=True, exist_ok=True)
     tmp = part.parent / f".tmp-{day.isoformat()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
+    new = tmp / "part-0.parquet"
     con.execute(
-        f"copy (select {cols} from extract_{table} order by {order}) to {lit(str(tmp / 'part-0.parquet'))} "
+        f"copy (select {cols} from extract_{table} order by {order}) to {lit(str(new))} "
         "(format parquet, compression zstd)"
     )
     target = part / "part-0.parquet"
     if target.exists():
-        if filecmp.cmp(target, tmp / "part-0.parquet", shallow=False):
+        if filecmp.cmp(target, new, shallow=False) or _same_rows(con, target, new):
             shutil.rmtree(tmp)
             return SnapshotChange(table, "unchanged")
-        change = _diff(con, table, target, tmp / "part-0.parquet")
+        change = _diff(con, table, target, new)
         old = part.parent / f".old-{day.isoformat()}"
         shutil.rmtree(old, ignore_errors=True)
         part.rename(old)
         tmp.rename(part)
         shutil.rmtree(old)
         return change
+    if part.exists():  # a partition folder without its file (an interrupted copy): replace it whole
+        shutil.rmtree(part)
     tmp.rename(part)
     return SnapshotChange(table, "new")
 
@@ -96,37 +120,46 @@ def snapshot_glob(warehouse: Path, table: str) -> str:
     return str(warehouse / table / "snapshot_date=*" / "*.parquet")
 
 
+def store_snapshots(
+    con: duckdb.DuckDBPyConnection, extracted: ExtractResult, warehouse: Path, snapshot_date: dt.date
+) -> list[SnapshotChange]:
+    """Write (or keep, or replace) the day's snapshot of every table that was extracted."""
+    return [_write_snapshot(con, t, warehouse, snapshot_date) for t in TABLES if t in extracted.present]
+
+
 def load(
     con: duckdb.DuckDBPyConnection,
     extracted: ExtractResult,
     warehouse: Path,
     snapshot_date: dt.date,
     keep_history: bool = True,
+    store: bool = True,
 ) -> LoadResult:
     """Store today's extracts as snapshots, then expose `raw_<table>` views to the models.
 
-    `raw_opportunity_snapshots` holds every stored day of the opportunities extract: the
-    models fall back to it for history when no opportunity_history extract is given.
+    `raw_opportunity_snapshots` holds every stored day of the opportunities extract, with
+    today's extract as the snapshot of `snapshot_date`: the models fall back to it for
+    history when no opportunity_history extract is given. With `store=False` nothing is
+    written yet, so a build can call `store_snapshots` only once its data tests passed;
+    the models see the same rows either way.
     """
     result = LoadResult(snapshot_date, warehouse)
+    if keep_history and store:
+        result.changes = store_snapshots(con, extracted, warehouse, snapshot_date)
     for table in TABLES:
-        if table in extracted.present and keep_history:
-            result.changes.append(_write_snapshot(con, table, warehouse, snapshot_date))
         cols = ", ".join(q(c) for c in TABLES[table].column_names)
         con.execute(f"create or replace view raw_{table} as select {cols} from extract_{table}")
     cols = ", ".join(q(c) for c in TABLES["opportunities"].column_names)
-    files = sorted((warehouse / "opportunities").glob("snapshot_date=*/*.parquet")) if keep_history else []
-    if files:
-        con.execute(
-            f"""create or replace table raw_opportunity_snapshots as
+    day = f"cast({lit(snapshot_date.isoformat())} as date)"
+    snapshots = f"select {day} as snapshot_date, {cols} from extract_opportunities"
+    if keep_history and any((warehouse / "opportunities").glob("snapshot_date=*/*.parquet")):
+        snapshots = f"""select * from (
             select cast(snapshot_date as date) as snapshot_date, {cols}
-            from read_parquet({lit(snapshot_glob(warehouse, 'opportunities'))}, hive_partitioning = true)"""
-        )
-    else:
-        con.execute(
-            f"""create or replace table raw_opportunity_snapshots as
-            select cast({lit(snapshot_date.isoformat())} as date) as snapshot_date, {cols} from extract_opportunities"""
-        )
+            from read_parquet({lit(snapshot_glob(warehouse, 'opportunities'))}, hive_partitioning = true,
+                union_by_name = true))
+            where snapshot_date <> {day}
+            union all {snapshots}"""
+    con.execute(f"create or replace table raw_opportunity_snapshots as {snapshots}")
     con.execute(
         "create or replace table raw_sources as select * from (values "
         + ", ".join(f"({lit(t)}, {str(t in extracted.present).lower()})" for t in TABLES)

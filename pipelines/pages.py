@@ -286,6 +286,7 @@ ORG_MARTS = {
     "funnel": "select * from rep_stage_funnel where is_org order by period, stage_order",
     "quarantine_counts": 'select "table", reason, action, count(*) as n from quarantine group by all order by "table", n desc',
     "quarantine_sample": 'select * from quarantine order by "table", file, "row" limit 200',
+    "notes": 'select "table", note from extract_notes order by all',
 }
 
 
@@ -461,7 +462,8 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, models: list[Model], as_
     per_rep = {b.people[k]["name"] if k in b.people else k: len(d["quarantine"])
                for k, d in b.by_rep.items() if d.get("quarantine")}
     _write(docs_dir / "data-quality.md", env.get_template("data-quality.md.j2").render(
-        counts=org["quarantine_counts"], sample=org["quarantine_sample"], per_rep=per_rep, **common))
+        counts=org["quarantine_counts"], sample=org["quarantine_sample"], per_rep=per_rep, notes=org["notes"],
+        **common))
     result.pages += ["index.md", "teams/index.md", "reps/index.md", "glossary.md", "reference.md", "data-quality.md"]
 
     # Team pages.

@@ -28,8 +28,10 @@ class Source(Strict):
     format: Literal["auto", "csv", "parquet", "json"] = Field("auto", description="File format; auto uses the file extension.")
     columns: dict[str, Union[str, list[str]]] = Field(
         default_factory=dict,
-        description="Canonical column -> source column name, a list of candidate names (first present wins), "
-        "or a DuckDB SQL expression over the source columns. Unmapped canonical columns default to a source "
+        description="Canonical column -> source column name, a DuckDB SQL expression over the source columns, "
+        "or a list of candidates: the first that is a column of the file, or an expression whose columns all "
+        "exist, wins. A constant last candidate (e.g. \"'(unassigned)'\") is a fallback the build reports as a "
+        "note. `parse_date(x)` reads any recognised date. Unmapped canonical columns default to a source "
         "column of the same name.",
     )
     delimiter: str | None = Field(None, description="CSV delimiter; detected among , ; tab and | when empty.")

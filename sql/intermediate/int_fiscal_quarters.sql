@@ -1,5 +1,5 @@
 /*
-grain: one row per fiscal quarter from the first deal to the quarter after as_of (period).
+grain: one row per fiscal quarter from the first deal date (created or closed) to the quarter after as_of (period).
 columns:
   period: Fiscal quarter label YYYY-Qn (fiscal year named per config).
   fiscal_year: Fiscal year number.
@@ -16,7 +16,7 @@ with
 bounds as (
     select
         least(
-            coalesce((select min(created_date) from stg_opportunities), getvariable('as_of')),
+            coalesce((select min(least(created_date, close_date)) from stg_opportunities), getvariable('as_of')),
             getvariable('as_of')
         ) as first_day,
         getvariable('as_of') as as_of,

@@ -12,7 +12,7 @@ columns:
   quota: Quota for the quarter (prorated by day from the quotas extract); null when none.
   won_amount: Sum of amount over won deals closing in the quarter.
   attainment: won_amount ÷ quota; null without quota.
-  gap_to_quota: quota − won_amount, floored at 0.
+  gap_to_quota: quota − won_amount, floored at 0; null without quota.
   deals_won: Won deals closing in the quarter.
   deals_lost: Lost deals closing in the quarter.
   win_rate: deals_won ÷ (deals_won + deals_lost), by count; null when nothing closed.
@@ -57,7 +57,7 @@ rep_bounds as (
         least(
             reps.hire_date,
             (
-                select min(o.created_date) from stg_opportunities as o
+                select min(least(o.created_date, o.close_date)) from stg_opportunities as o
                 where o.owner_id = reps.rep_id
             ),
             (
@@ -127,7 +127,7 @@ final as (
         quota,
         won_amount,
         won_amount / nullif(quota, 0) as attainment,
-        greatest(quota - won_amount, 0) as gap_to_quota,
+        case when quota is not null then greatest(quota - won_amount, 0) end as gap_to_quota,
         deals_won,
         deals_lost,
         deals_won / nullif(deals_won + deals_lost, 0) as win_rate,

@@ -13,7 +13,7 @@ columns:
   quota: Sum of the reps' quotas.
   won_amount: Sum of won amount.
   attainment: won_amount ÷ quota.
-  gap_to_quota: quota − won_amount, floored at 0.
+  gap_to_quota: quota − won_amount, floored at 0; null without quota.
   deals_won: Won deals.
   deals_lost: Lost deals.
   win_rate: deals_won ÷ (deals_won + deals_lost).
@@ -66,7 +66,7 @@ final as (
         quota,
         won_amount,
         won_amount / nullif(quota, 0) as attainment,
-        greatest(quota - won_amount, 0) as gap_to_quota,
+        case when quota is not null then greatest(quota - won_amount, 0) end as gap_to_quota,
         deals_won,
         deals_lost,
         deals_won / nullif(deals_won + deals_lost, 0) as win_rate,

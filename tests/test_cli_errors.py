@@ -1,0 +1,118 @@
+"""A failed build says why in one line, exits non-zero without a traceback, and leaves the last site as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from pipelines import models
+from pipelines.cli import main
+from tests.conftest import FIXTURES
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def build(tmp_path: Path):
+    return CliRunner().invoke(
+        main,
+        ["build", "--config", str(tmp_path / "org" / "config.yml"), "--out", str(tmp_path / "site"),
+         "--warehouse", str(tmp_path / "wh")],
+    )
+
+
+def failed_line(result, code: int = 1) -> str:
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    return lines[0]
+
+
+@pytest.fixture
+def built(tmp_path) -> dict[str, str]:
+    """The tiny org built once into tmp_path/site; returns the site's file hashes."""
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
+    result = build(tmp_path)
+    assert result.exit_code == 0, result.output
+    site = hashes(tmp_path / "site")
+    assert "index.html" in site
+    return site
+
+
+def leftovers(tmp_path: Path) -> list[str]:
+    """Scratch folders a build creates beside the output (pipelines/cli.py, site.py); none may survive."""
+    return sorted(p.name for p in tmp_path.iterdir() if p.name.startswith((".site-build-", ".site-docs-", ".site-old-")))
+
+
+def test_too_many_rejected_rows_keep_the_previous_site(tmp_path, built):
+    deals = tmp_path / "org" / "opportunities.csv"
+    deals.write_text(
+        deals.read_text(encoding="utf-8") + "o9,r1,India,India deal,Verbal Yes,1000,2026-04-01,2026-05-01,,,\n",
+        encoding="utf-8",
+    )
+    line = failed_line(build(tmp_path))
+    assert line.startswith("too many rejected rows: opportunities.csv: 1 of 9 rows (11.1%) of opportunities were rejected")
+    assert "(most common: unknown stage (add it to config stages): 1)" in line
+    assert hashes(tmp_path / "site") == built
+    assert leftovers(tmp_path) == []
+
+
+def test_failing_data_test_keeps_the_previous_site(tmp_path, built, monkeypatch):
+    real = models.data_tests
+
+    def with_a_failing_test(found, sql_dir=models.SQL_DIR):
+        return real(found, sql_dir) + [
+            models.DataTest("no rep is named Ann", models.SQL_DIR / "tests", "select * from stg_reps where name like 'Ann%'")
+        ]
+
+    monkeypatch.setattr(models, "data_tests", with_a_failing_test)
+    line = failed_line(build(tmp_path))
+    assert line.startswith("data test failed: ")
+    assert "data test no rep is named Ann failed on 1 row(s)" in line
+    assert hashes(tmp_path / "site") == built
+    assert leftovers(tmp_path) == []
+
+
+def test_unexpected_error_keeps_the_previous_site(tmp_path, built, monkeypatch):
+    from pipelines import pages
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pages, "render", broken)
+    line = failed_line(build(tmp_path), code=2)
+    assert line == "internal error: RuntimeError: boom (run with --debug for the traceback)"
+    assert hashes(tmp_path / "site") == built
+    assert leftovers(tmp_path) == []
+
+
+def test_broken_extract_keeps_the_previous_site(tmp_path, built):
+    (tmp_path / "org" / "reps.csv").write_bytes("rep_id,name\nr1,Jos\xe9\n".encode("latin-1"))
+    line = failed_line(build(tmp_path))
+    assert line == (
+        "data error: reps.csv: file is not UTF-8 encoded (first invalid byte on row 2); "
+        "re-export it as UTF-8 (in Excel: Save As > CSV UTF-8)"
+    )
+    assert hashes(tmp_path / "site") == built
+
+
+def test_config_error_names_the_key(tmp_path, built):
+    config = tmp_path / "org" / "config.yml"
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["sources"]["opportunities"]["columns"] = {"owner_id": "Owner Name"}
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    line = failed_line(build(tmp_path))
+    assert line.startswith("config error: opportunities.csv: `sources.opportunities.columns.owner_id`: 'Owner Name' is "
+                           "neither a column of this file nor a valid expression")
+    assert line.endswith("columns present: opportunity_id, owner_id, account, name, stage, amount, created_date, "
+                         "close_date, forecast_category, next_step, last_activity_date")
+    assert hashes(tmp_path / "site") == built

@@ -1,0 +1,95 @@
+"""Random malformed deals extracts: extract either raises a ScorecardError (one line for the user) or accounts
+for every record it read: loaded + rejected == read, and each rejected record has its quarantine entry."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from pathlib import Path
+
+import duckdb
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelines.errors import ScorecardError
+from pipelines.extract import extract
+from pipelines.schema import TABLES
+from pipelines.settings import parse_config
+
+COLUMNS = TABLES["opportunities"].column_names
+STAGES = [{"name": "Open", "kind": "open"}, {"name": "Won", "kind": "won"}, {"name": "Lost", "kind": "lost"}]
+
+tricky = st.sampled_from(['"', '""', '"x', 'a"b', ",", ";", "\t", "\n", "\r\n", "\r", "\x00", "\ufeff", " ", "é", "=1+1"])
+dates = st.sampled_from(["2026-02-23", "02/23/26", "02/23/26 08:55 PM", "2026-02-30", "0001-01-01", "13/45/99",
+                         "2026-02-23T20:55:00.000+0000", "23.02.2026", "", "yesterday"])
+amounts = st.sampled_from(["100", "$1,234.50", "1.234,50 €", "-5", "(5)", "12k", "", "1e400", "NaN", "99999999999999999999"])
+ids = st.sampled_from(["o1", "o2", "o3", "", " o1 ", "r1"])
+stages = st.sampled_from(["Open", "Won", "Lost", "Unknown", "", "won"])
+field = st.one_of(ids, stages, dates, amounts, tricky, st.text(max_size=8))
+
+
+@st.composite
+def extracts(draw) -> bytes:
+    header = draw(st.one_of(
+        st.just(COLUMNS),
+        st.permutations(COLUMNS),
+        st.lists(st.sampled_from(COLUMNS + ["extra", "", "rowid"]), min_size=1, max_size=14),
+    ))
+    width = len(header)
+    rows = draw(st.lists(
+        st.one_of(
+            st.lists(field, min_size=width, max_size=width),  # the right width
+            st.lists(field, min_size=0, max_size=width + 3),  # any width
+        ),
+        max_size=12,
+    ))
+    delim = draw(st.sampled_from([",", ";", "\t"]))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    if draw(st.booleans()):  # written by a CSV library: quoting balanced
+        buf = io.StringIO()
+        csv.writer(buf, delimiter=delim, lineterminator=newline).writerows([header, *rows])
+        text = buf.getvalue()
+    else:  # written by hand: quotes, delimiters and line breaks in values break the structure
+        text = "".join(delim.join(r) + newline for r in [header, *rows])
+    data = text.encode("utf-8")
+    if draw(st.booleans()):
+        data = draw(st.sampled_from([b"", b"\xef\xbb\xbf"])) + data
+    if draw(st.integers(0, 4)) == 0:  # a few random bytes somewhere (often not UTF-8)
+        pos = draw(st.integers(0, len(data)))
+        data = data[:pos] + draw(st.binary(min_size=1, max_size=4)) + data[pos:]
+    return data
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=extracts(), with_reps=st.booleans())
+def test_extract_accounts_for_every_record_or_says_why_not(data, with_reps):
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "deals.csv").write_bytes(data)
+        sources = {"opportunities": {"path": "deals.csv"}}
+        if with_reps:
+            (folder / "reps.csv").write_text("rep_id,name\nr1,Ann\n", encoding="utf-8")
+            sources["reps"] = {"path": "reps.csv"}
+        cfg = parse_config({"sources": sources, "stages": STAGES}, folder / "config.yml")
+        con = duckdb.connect()
+        try:
+            result = extract(cfg, con)
+        except ScorecardError as e:
+            assert str(e).strip() and "\n" not in e.message.strip("\n")  # one line for the user
+            return
+        report = result.tables["opportunities"]
+        assert report.loaded + report.rejected == report.read
+        assert report.loaded == con.execute("select count(*) from extract_opportunities").fetchall()[0][0]
+        rejected = con.execute(
+            """select count(distinct (file, "row")) from quarantine
+               where "table" = 'opportunities' and action = 'rejected'"""
+        ).fetchall()[0][0]
+        assert rejected == report.rejected
+        overlap = con.execute(
+            """select count(*) from extract_opportunities e join quarantine q
+               on q.file = e._file and q."row" = e._row and q.action = 'rejected'"""
+        ).fetchall()[0][0]
+        assert overlap == 0
+        numbers = [r[0] for r in con.execute("select _row from extract_opportunities").fetchall()]
+        assert len(numbers) == len(set(numbers)) and all(n >= 2 for n in numbers)
