@@ -41,4 +41,4 @@ bench: $(STAMP)
 	$(PY) -m pipelines.bench
 
 clean:
-	rm -rf site .cache warehouse .site-report
+	rm -rf site .cache warehouse .site-report .site-cache

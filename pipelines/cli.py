@@ -80,14 +80,27 @@ def run_build(
     sql_dir: Path | None = None,
 ) -> dict:
     """extract -> load -> models -> pages -> site; returns figures for the summary."""
+    timer = timer or Timer()
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    # A memory cap lets DuckDB spill to disk instead of growing with the activity extract.
+    spill = Path(tempfile.mkdtemp(prefix=f".{out.name}-duckdb-", dir=parent))
+    con = duckdb.connect(config={"memory_limit": "1GB", "temp_directory": str(spill)})
+    try:
+        return _chain(cfg, con, out, warehouse, snapshot_date, report_dir, timer, sql_dir)
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _chain(cfg, con, out, warehouse, snapshot_date, report_dir, timer, sql_dir) -> dict:
+    """The stages in order, on one DuckDB connection."""
     from pipelines import extract as extract_stage
     from pipelines import load as load_stage
     from pipelines import models as models_stage
     from pipelines import pages as pages_stage
     from pipelines import site as site_stage
 
-    timer = timer or Timer()
-    con = duckdb.connect()
     warehouse = warehouse or cfg.base_dir / cfg.warehouse
     with timer.stage("load"):
         extracted = extract_stage.extract(cfg, con)
@@ -100,7 +113,7 @@ def run_build(
         loaded = load_stage.load(con, extracted, warehouse, day, store=False)
     with timer.stage("models"):
         modelled = models_stage.run(cfg, con, sql_dir or models_stage.SQL_DIR)
-    docs = Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-", dir=out.resolve().parent if out.resolve().parent.exists() else None))
+    docs = Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-", dir=out.resolve().parent))
     try:
         with timer.stage("pages"):
             rendered = pages_stage.render(cfg, con, modelled.models, modelled.as_of, docs)

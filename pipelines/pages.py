@@ -20,7 +20,7 @@ import duckdb
 import jinja2
 from markupsafe import Markup
 
-from pipelines import charts
+from pipelines import charts, render_pool
 from pipelines.models import Model
 from pipelines.schema import TABLES
 from pipelines.settings import Config, iter_settings
@@ -496,13 +496,15 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, models: list[Model], as_
 
     # Rep pages and coaching pages.
     rep_tpl, coach_tpl = env.get_template("rep.md.j2"), env.get_template("coaching.md.j2")
-    for person in b.directory:
-        rid = person["rep_id"]
-        c = rep_context(b, rid, cur, recent, prev)
-        base = docs_dir / "reps" / rep_slug(rid)
-        _write(base / "index.md", rep_tpl.render(**c, **common))
-        _write(base / "coaching" / "index.md", coach_tpl.render(**c, **common))
-        result.rep_pages += 1
+
+    def rep_pages(person: dict) -> list[tuple[Path, str]]:
+        c = rep_context(b, person["rep_id"], cur, recent, prev)
+        base = docs_dir / "reps" / rep_slug(person["rep_id"])
+        return [(base / "index.md", rep_tpl.render(**c, **common)),
+                (base / "coaching" / "index.md", coach_tpl.render(**c, **common))]
+
+    # Thousands of reps: both cores render (forked workers inherit the data; none touches DuckDB).
+    result.rep_pages += render_pool.write_all(b.directory, rep_pages)
 
     _export_csvs(con, cfg, marts, docs_dir / "data")
     return result

@@ -1,0 +1,160 @@
+"""Smoke tests of `make bench` and of the parallel, incremental site build it measures.
+
+No timing is asserted here, ever: the figures live in bench/results/, the tests only check
+that the bench runs end to end and writes the table and JSON it promises, and that the site
+driver writes exactly what `mkdocs build` writes.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines import bench, site
+from pipelines.demo import generate_demo
+
+
+def _tree(root: Path) -> dict[str, Path]:
+    return {str(p.relative_to(root)): p for p in root.rglob("*") if p.is_file()}
+
+
+def _same_tree(a: Path, b: Path) -> list[str]:
+    ta, tb = _tree(a), _tree(b)
+    diffs = sorted(set(ta) ^ set(tb))
+    diffs += [k for k in sorted(set(ta) & set(tb)) if not filecmp.cmp(ta[k], tb[k], shallow=False)]
+    return diffs
+
+
+def test_bench_runs_end_to_end_and_writes_table_and_json(tmp_path, capsys):
+    code = bench.main(["--sizes", "4", "--cache", str(tmp_path / "cache"), "--results", str(tmp_path / "results")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    # The table: one row per size with every stage, and both rebuilds.
+    header = out.splitlines()[0].split()
+    for col in ("reps", "load", "models", "charts", "pages", "site", "total", "peak", "bound"):
+        assert col in header
+    assert "next day" in out and "same-day fix" in out
+    [result_file] = list((tmp_path / "results").glob("*.json"))
+    report = json.loads(result_file.read_text(encoding="utf-8"))
+    assert report["git"]["sha"] and report["environment"]["cpus"] >= 1
+    assert report["settings"]["sizes"] == [4]
+    [r] = report["results"]
+    assert r["reps"] == 4 and "error" not in r, r.get("output")
+    full = r["full"]
+    assert set(full["stages"]) >= {"load", "models", "pages", "site"}
+    assert full["html_pages"] > 4 and full["site_bytes"] > 0 and full["peak_mb"] > 0 and full["cpu_seconds"] > 0
+    assert full["chart_calls"] > 0 and "charts" in full["stages"]
+    assert set(r["bound"]) >= {"models_sql", "write_html", "total"}
+    assert "stages" in r["rebuild"], r["rebuild"].get("output")
+    assert r["rebuild"]["site_build"]["pages"] == full["site_build"]["pages"]
+    assert isinstance(report["verdicts"], list)
+    # Demo orgs are cached: a second call finds the folder and does not regenerate it.
+    org = tmp_path / "cache" / "demo-4-42"
+    stamp = (org / "opportunities.csv").stat().st_mtime_ns
+    assert bench.demo_org(4, 42, tmp_path / "cache") == org
+    assert (org / "opportunities.csv").stat().st_mtime_ns == stamp
+
+
+def test_next_day_org_moves_as_of_and_appends_rows(tmp_path):
+    org = tmp_path / "demo-6-1"
+    generate_demo(org, reps=6, seed=1)
+    nxt = bench.next_day_org(org, reps=2)
+    assert "as_of: 2026-11-19" in (nxt / "config.yml").read_text(encoding="utf-8")
+    assert os.path.samefile(org / "reps.csv", nxt / "reps.csv")  # unchanged extracts are linked, not copied
+    old = (org / "activities.csv").read_text(encoding="utf-8").splitlines()
+    new = (nxt / "activities.csv").read_text(encoding="utf-8").splitlines()
+    assert new[: len(old)] == old and len(new) == len(old) + 6
+    assert all(",2026-11-19," in line for line in new[len(old):])
+    ids = [line.split(",")[0] for line in new[1:]]
+    assert len(ids) == len(set(ids))
+    changed = [a for a, b in zip((org / "opportunities.csv").read_text().splitlines(),
+                                 (nxt / "opportunities.csv").read_text().splitlines()) if a != b]
+    assert len(changed) == 2
+    fix = bench.next_day_org(nxt, reps=2, move_as_of=False)
+    assert "as_of: 2026-11-19" in (fix / "config.yml").read_text(encoding="utf-8")
+
+
+def _docs(root: Path, n: int) -> Path:
+    docs = root / "docs"
+    (docs / "reps").mkdir(parents=True)
+    (docs / "index.md").write_text("# Home\n\n[Reps](reps/index.md)\n", encoding="utf-8")
+    (docs / "reps" / "index.md").write_text("# Reps\n\n" + "\n".join(f"- [r{i}](r{i}/)" for i in range(n)), encoding="utf-8")
+    for name in ("teams/index.md", "glossary.md", "data-quality.md", "reference.md"):
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(f"# {name}\n\nSee [home](../index.md).\n", encoding="utf-8")
+    for i in range(n):
+        (docs / "reps" / f"r{i}").mkdir()
+        (docs / "reps" / f"r{i}" / "index.md").write_text(
+            f"---\ntitle: Rep {i}\n---\n\n# Rep {i}\n\n## The Number\n\n<div class=\"kpis\"><span>{i}</span></div>\n\n"
+            f"## Scorecard\n\n| q | won |\n| - | - |\n| Q1 | {i * 7} |\n\n[Data quality](../../data-quality/)\n",
+            encoding="utf-8")
+    return docs
+
+
+def _plain_mkdocs(docs: Path, out: Path) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    site.write_assets(docs)
+    yml = site._mkdocs_yml("Bench <Org>", docs.resolve(), out, out.parent / "plain-mkdocs.yml")
+    logging.getLogger("mkdocs").setLevel(logging.WARNING)
+    build(load_config(config_file=str(yml)))
+
+
+def test_parallel_incremental_site_is_what_mkdocs_build_writes(tmp_path, monkeypatch):
+    monkeypatch.setattr(site, "MIN_PAGES_PER_WORKER", 10)
+    docs = _docs(tmp_path, 60)
+    _plain_mkdocs(docs, tmp_path / "plain")
+    out = tmp_path / "site"
+
+    site.build_site("Bench <Org>", docs, out, jobs=2)
+    assert site.LAST_BUILD["mode"] == "parallel" and site.LAST_BUILD["reused"] == 0
+    assert _same_tree(tmp_path / "plain", out) == []
+
+    # Nothing changed: every page is taken over from the previous site, the result is the same.
+    site.build_site("Bench <Org>", docs, out, jobs=2)
+    assert site.LAST_BUILD["rendered"] == 0 and site.LAST_BUILD["reused"] == site.LAST_BUILD["pages"]
+    assert _same_tree(tmp_path / "plain", out) == []
+
+    # One rep page changed: only it is rendered, and the site (search index included) is what
+    # a full `mkdocs build` of the changed docs writes.
+    page = docs / "reps" / "r7" / "index.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("# Rep 7", "# Rep 7 changed"), encoding="utf-8")
+    shutil.rmtree(tmp_path / "plain")
+    _plain_mkdocs(docs, tmp_path / "plain")
+    site.build_site("Bench <Org>", docs, out, jobs=2)
+    assert site.LAST_BUILD["rendered"] == 1
+    assert _same_tree(tmp_path / "plain", out) == []
+    index = json.loads((out / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert any(d["title"] == "Rep 7 changed" for d in index["docs"])
+
+    # A different title (so every page's header) renders every page again.
+    site.build_site("Another org", docs, out, jobs=1)
+    assert site.LAST_BUILD["reused"] == 0 and site.LAST_BUILD["mode"] == "in-process"
+
+
+def test_failed_site_build_keeps_previous_site_and_cache(tmp_path, monkeypatch):
+    docs = _docs(tmp_path, 3)
+    out = tmp_path / "site"
+    site.build_site("Org", docs, out, jobs=1)
+    before = _tree(out)
+    manifest = (site.cache_dir_for(out) / "pages.json").read_bytes()
+
+    def boom(*a, **kw):
+        raise RuntimeError("theme exploded")
+
+    import mkdocs.commands.build as mkb
+
+    monkeypatch.setattr(mkb, "_build_page", boom)
+    (docs / "reps" / "r1" / "index.md").write_text("# changed\n", encoding="utf-8")
+    with pytest.raises(site.BuildError):
+        site.build_site("Org", docs, out, jobs=1)
+    assert _tree(out).keys() == before.keys()
+    assert (site.cache_dir_for(out) / "pages.json").read_bytes() == manifest
+    assert not list(tmp_path.glob(".site-build-*"))
