@@ -92,12 +92,22 @@ def _templates() -> dict[str, dict]:
 
 
 def chart(kind: str, values: list[dict], title: str, description: str) -> dict:
-    """A ready-to-embed spec of `kind` holding `values`."""
-    spec = copy.copy(_templates()[kind])
-    spec["title"] = title
-    spec["description"] = description
-    spec["datasets"] = {"values": values}
+    """What a page embeds for one chart: its kind, words and rows; the spec itself is site-wide."""
+    if kind not in _templates():
+        raise KeyError(f"unknown chart kind {kind!r}")
+    return {"kind": kind, "title": title, "description": description, "values": values}
+
+
+def full_spec(payload: dict) -> dict:
+    """The Vega-Lite spec charts.js assembles from a payload (used by tests and previews)."""
+    spec = copy.copy(_templates()[payload["kind"]])
+    spec.update(title=payload["title"], description=payload["description"], datasets={"values": payload["values"]})
     return spec
+
+
+def specs_script() -> str:
+    """assets/chart-specs.js: every chart kind's spec once for the whole site, not once per page."""
+    return "window.SCORECARD_CHART_SPECS = " + json.dumps(_templates(), separators=(",", ":"), sort_keys=True) + ";\n"
 
 
 FLOW_STEPS = [
@@ -131,7 +141,7 @@ def waterfall_values(flow: dict) -> list[dict]:
 
 
 def embed(spec: dict, description: str) -> str:
-    """HTML for one chart: the spec as inert JSON, rendered by charts.js; the text is for screen readers."""
+    """HTML for one chart: its payload as inert JSON, rendered by charts.js; the text is for screen readers."""
     payload = json.dumps(spec, separators=(",", ":"), default=str)
     # Escape so the JSON can never close its <script> element, whatever a CRM field holds.
     payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

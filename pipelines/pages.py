@@ -507,4 +507,5 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, models: list[Model], as_
     result.rep_pages += render_pool.write_all(b.directory, rep_pages)
 
     _export_csvs(con, cfg, marts, docs_dir / "data")
+    _write(docs_dir / "assets" / "chart-specs.js", charts.specs_script())
     return result

@@ -162,10 +162,10 @@ MONEY = re.compile(r"\$\s?\d")
 def _chart_data_keys(page) -> set[str]:
     keys = set()
     for attrs, body in parse_page(page).scripts:
-        if attrs.get("type") == "application/json":
-            for rows in json.loads(body).get("datasets", {}).values():
-                for row in rows:
-                    keys |= set(row)
+        if attrs.get("type") == "application/json" and "vega-spec" in (attrs.get("class") or ""):
+            payload = json.loads(body)  # {kind, title, description, values}: the page's rows
+            for row in payload["values"]:
+                keys |= set(row)
     return keys
 
 

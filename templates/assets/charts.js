@@ -87,6 +87,17 @@
         holder.textContent = "Chart data could not be read.";
         return;
       }
+      /* A page carries only {kind, title, description, values}; the spec of each kind is site-wide. */
+      if (spec.kind) {
+        var base = (window.SCORECARD_CHART_SPECS || {})[spec.kind];
+        if (!base) {
+          holder.textContent = "Chart type " + spec.kind + " is not known to this site.";
+          return;
+        }
+        spec = Object.assign({}, base, {
+          title: spec.title, description: spec.description, datasets: { values: spec.values }
+        });
+      }
       var target = document.createElement("div");
       holder.replaceChildren(target);
       window.vegaEmbed(target, themed(spec, isDark), { actions: false, renderer: "svg" })
