@@ -8,6 +8,7 @@ out of a template: CRM text is shown as text, never run as HTML, markdown or Jin
 from __future__ import annotations
 
 import datetime as dt
+import base64
 import hashlib
 import json
 import math
@@ -113,6 +114,36 @@ class Fmt:
         return None if v is None else f"{float(v):,.0f}"
 
 
+# --- heavy HTML travels beside the markdown --------------------------------------------------
+#
+# Tables and charts are HTML. Fed through Markdown, MkDocs' link rewriter and the search indexer,
+# every tag of them is parsed three times in pure Python, which made up most of the site stage.
+# So a page's markdown holds a placeholder for each such block, the blocks ride along in one
+# HTML comment at the end of the page (which all three pass over as a single token), and
+# site.fill_blocks puts them in place in the built HTML. Headings and prose stay markdown, so the
+# table of contents and search still see them; a changed block changes the page's markdown too,
+# so MkDocs-level page reuse stays correct.
+
+BLOCKS_MARK = "<!--sc-blocks:"
+_PAGE_BLOCKS: list[str] = []
+
+
+def _block(html) -> Markup:
+    _PAGE_BLOCKS.append(str(html))
+    return Markup(f'<div class="sc-block" data-block="{len(_PAGE_BLOCKS) - 1}"></div>')
+
+
+def render_page(template: jinja2.Template, **context) -> str:
+    """Render one page; its blocks are appended as base64 JSON in a closing HTML comment."""
+    _PAGE_BLOCKS.clear()
+    text = template.render(**context)
+    if _PAGE_BLOCKS:
+        payload = base64.b64encode(json.dumps(_PAGE_BLOCKS, separators=(",", ":")).encode("utf-8")).decode("ascii")
+        text = f"{text.rstrip()}\n\n{BLOCKS_MARK}{payload}-->\n"
+    _PAGE_BLOCKS.clear()
+    return text
+
+
 def environment(fmt: Fmt) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES / "pages"),
@@ -125,7 +156,8 @@ def environment(fmt: Fmt) -> jinja2.Environment:
     )
     env.filters.update(page_title=lambda v: Markup(plain_title(v)), money=fmt.money, pct=fmt.pct, times=fmt.times, days=fmt.days, num=fmt.num,
                        rep_slug=rep_slug, team_slug=team_slug)
-    env.globals["chart"] = lambda kind, values, title, desc: Markup(
+    env.filters["block"] = _block
+    env.globals["chart"] = lambda kind, values, title, desc: _block(
         charts.embed(charts.chart(kind, values, title, desc), desc)
     )
     return env
@@ -439,7 +471,7 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, models: list[Model], as_
     org = b.org
     org_recent = [r for r in org["scorecard"] if r["period"] in recent]
     pareto = _period_row(org["pareto"], prev)
-    _write(docs_dir / "index.md", env.get_template("index.md.j2").render(
+    _write(docs_dir / "index.md", render_page(env.get_template("index.md.j2"), 
         org_now=_period_row(org["scorecard"], cur), team_rows=team_rows, teams=team_list,
         team_link=lambda r: f"teams/{team_slug(r['team'])}/",
         org_attainment=_jsonable([r for r in org_recent if r["attainment"] is not None], ["period", "attainment"]),
@@ -451,17 +483,17 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, models: list[Model], as_
            for c in org["ramp_curve"]],
         funnel=[r for r in org["funnel"] if r["period"] == prev],
         **common))
-    _write(docs_dir / "teams" / "index.md", env.get_template("teams.md.j2").render(
+    _write(docs_dir / "teams" / "index.md", render_page(env.get_template("teams.md.j2"), 
         team_rows=team_rows, team_link=lambda r: f"{team_slug(r['team'])}/", **common))
-    _write(docs_dir / "reps" / "index.md", env.get_template("reps.md.j2").render(
+    _write(docs_dir / "reps" / "index.md", render_page(env.get_template("reps.md.j2"), 
         reps=b.directory, now={rid: _period_row(d["scorecard"], cur) for rid, d in b.by_rep.items()}, **common))
     marts = [m for m in models if m.layer == "marts"]
-    _write(docs_dir / "glossary.md", env.get_template("glossary.md.j2").render(marts=marts, **common))
-    _write(docs_dir / "reference.md", env.get_template("reference.md.j2").render(
+    _write(docs_dir / "glossary.md", render_page(env.get_template("glossary.md.j2"), marts=marts, **common))
+    _write(docs_dir / "reference.md", render_page(env.get_template("reference.md.j2"), 
         settings=list(iter_settings()), tables=TABLES.values(), **common))
     per_rep = {b.people[k]["name"] if k in b.people else k: len(d["quarantine"])
                for k, d in b.by_rep.items() if d.get("quarantine")}
-    _write(docs_dir / "data-quality.md", env.get_template("data-quality.md.j2").render(
+    _write(docs_dir / "data-quality.md", render_page(env.get_template("data-quality.md.j2"), 
         counts=org["quarantine_counts"], sample=org["quarantine_sample"], per_rep=per_rep, notes=org["notes"],
         **common))
     result.pages += ["index.md", "teams/index.md", "reps/index.md", "glossary.md", "reference.md", "data-quality.md"]
@@ -478,7 +510,7 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, models: list[Model], as_
             plan = b.by_rep[p["rep_id"]]["vs_plan"]
             if plan:
                 last_week_plan.append({"person": p, "week": plan[-1]})
-        _write(docs_dir / "teams" / t["slug"] / "index.md", team_tpl.render(
+        _write(docs_dir / "teams" / t["slug"] / "index.md", render_page(team_tpl, 
             team=t, history=[r for r in d["scorecard"] if r["period"] in recent], members=members,
             bar=[{"name": m["person"]["name"], "attainment": m["now"]["attainment"]}
                  for m in members if m["now"] and m["now"]["attainment"] is not None],
@@ -500,8 +532,8 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, models: list[Model], as_
     def rep_pages(person: dict) -> list[tuple[Path, str]]:
         c = rep_context(b, person["rep_id"], cur, recent, prev)
         base = docs_dir / "reps" / rep_slug(person["rep_id"])
-        return [(base / "index.md", rep_tpl.render(**c, **common)),
-                (base / "coaching" / "index.md", coach_tpl.render(**c, **common))]
+        return [(base / "index.md", render_page(rep_tpl, **c, **common)),
+                (base / "coaching" / "index.md", render_page(coach_tpl, **c, **common))]
 
     # Thousands of reps: both cores render (forked workers inherit the data; none touches DuckDB).
     result.rep_pages += render_pool.write_all(b.directory, rep_pages)

@@ -23,11 +23,13 @@ build falls back to a plain `mkdocs build`. `SCORECARDS_SITE_JOBS=1` turns off t
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
 import math
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -107,6 +109,33 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+BLOCKS_MARK = "<!--sc-blocks:"
+BLOCK_SLOT = re.compile(r'<div class="sc-block" data-block="(\d+)"></div>')
+
+
+def fill_blocks(site_dir: Path) -> int:
+    """Put each page's tables and charts (carried in its closing comment) into their places.
+
+    See pipelines.pages.render_page. A page reused from the previous site is already filled
+    (and may be a hard link into it): only pages that still carry the comment are rewritten,
+    through a new file, so the previous site is never touched.
+    """
+    filled = 0
+    for page in site_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        start = text.find(BLOCKS_MARK)
+        if start < 0:
+            continue
+        end = text.index("-->", start)
+        blocks = json.loads(base64.b64decode(text[start + len(BLOCKS_MARK):end]))
+        body = text[:start] + text[end + 3:]
+        body = BLOCK_SLOT.sub(lambda m: blocks[int(m.group(1))], body)
+        page.unlink()
+        page.write_text(body, encoding="utf-8")
+        filled += 1
+    return filled
+
+
 def cache_dir_for(out: Path) -> Path:
     return out.parent / f".{out.name}-cache"
 
@@ -134,6 +163,7 @@ def build_site(title: str, docs_dir: Path, out: Path, *, jobs: int | None = None
             manifest = _build(config, fingerprint_yml, out if previous else None, previous, jobs)
         except Exception as e:  # MkDocs raises many types; all mean "no site"
             raise BuildError(f"MkDocs could not build the site: {e}", yml) from e
+        fill_blocks(site_dir)
         swap_in(site_dir, out)
         if manifest is not None:
             _write_manifest(manifest_path, manifest, out)
