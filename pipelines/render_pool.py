@@ -26,8 +26,9 @@ STATS_HOOKS: list[tuple[Callable[[], dict[str, float]], Callable[[dict[str, floa
 _JOB: tuple[Sequence, Callable] | None = None
 
 
-def default_jobs() -> int:
-    env = os.environ.get("SCORECARDS_PAGES_JOBS")
+def default_jobs(variable: str = "SCORECARDS_PAGES_JOBS") -> int:
+    """Workers to use: the environment variable if set, else the cores this process may run on."""
+    env = os.environ.get(variable)
     if env:
         return max(1, int(env))
     try:

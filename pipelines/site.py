@@ -37,6 +37,7 @@ from pathlib import Path
 import jinja2
 
 from pipelines.errors import BuildError
+from pipelines.render_pool import default_jobs
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CACHE = Path(__file__).resolve().parent.parent / ".cache"
@@ -99,16 +100,6 @@ def swap_in(new: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def default_jobs() -> int:
-    env = os.environ.get("SCORECARDS_SITE_JOBS")
-    if env:
-        return max(1, int(env))
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 BLOCKS_MARK = "<!--sc-blocks:"
 BLOCK_SLOT = re.compile(r'<div class="sc-block" data-block="(\d+)"></div>')
 
@@ -147,7 +138,7 @@ def build_site(title: str, docs_dir: Path, out: Path, *, jobs: int | None = None
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     write_assets(docs_dir)
-    jobs = default_jobs() if jobs is None else max(1, jobs)
+    jobs = default_jobs("SCORECARDS_SITE_JOBS") if jobs is None else max(1, jobs)
     if reuse is None:
         reuse = os.environ.get("SCORECARDS_SITE_CACHE", "1") != "0"
     manifest_path = cache_dir_for(out) / "pages.json"

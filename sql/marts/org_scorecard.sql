@@ -1,5 +1,6 @@
 /*
-grain: one row per fiscal quarter for the whole organisation (period): the sums of team_scorecard.
+grain: one row per fiscal quarter for the whole organisation (period): the sums of every rep's rep_scorecard row, ratios
+  recomputed from the sums (int_scorecard_rollup).
 unique: [period]
 columns:
   period: Fiscal quarter YYYY-Qn.
@@ -26,30 +27,8 @@ columns:
 */
 with
 
-teams as (
-    select * from team_scorecard
-),
-
-sums as (
-    select
-        period,
-        any_value(period_start) as period_start,
-        any_value(period_end) as period_end,
-        bool_or(is_current) as is_current,
-        bool_and(is_closed) as is_closed,
-        count(*) as teams,
-        sum(reps) as reps,
-        sum(quota) as quota,
-        sum(won_amount) as won_amount,
-        sum(deals_won) as deals_won,
-        sum(deals_lost) as deals_lost,
-        sum(avg_cycle_days * cycle_deals) as cycle_days_sum,
-        sum(cycle_deals) as cycle_deals,
-        sum(open_pipeline) as open_pipeline,
-        sum(weighted_pipeline) as weighted_pipeline,
-        sum(projected_amount) as projected_amount,
-    from teams
-    group by period
+rollup as (
+    select * from int_scorecard_rollup
 ),
 
 final as (
@@ -63,22 +42,20 @@ final as (
         reps,
         quota,
         won_amount,
-        won_amount / nullif(quota, 0) as attainment,
-        case when quota is not null then greatest(quota - won_amount, 0) end as gap_to_quota,
+        attainment,
+        gap_to_quota,
         deals_won,
         deals_lost,
-        deals_won / nullif(deals_won + deals_lost, 0) as win_rate,
-        won_amount / nullif(deals_won, 0) as avg_deal_size,
-        cycle_days_sum / nullif(cycle_deals, 0) as avg_cycle_days,
+        win_rate,
+        avg_deal_size,
+        avg_cycle_days,
         open_pipeline,
         weighted_pipeline,
-        case
-            when is_current and quota > won_amount then open_pipeline / (quota - won_amount)
-            when not is_current and quota > 0 then open_pipeline / quota
-        end as pipeline_coverage,
+        pipeline_coverage,
         projected_amount,
-        projected_amount / nullif(quota, 0) as projected_attainment,
-    from sums
+        projected_attainment,
+    from rollup
+    where rollup_level = 'org'
 )
 
 select * from final
