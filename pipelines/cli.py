@@ -118,7 +118,7 @@ def _chain(cfg, con, out, warehouse, snapshot_date, report_dir, timer, sql_dir) 
         with timer.stage("pages"):
             rendered = pages_stage.render(cfg, con, modelled.models, modelled.as_of, docs)
         with timer.stage("site"):
-            site_stage.build_site(cfg.site.title, docs, out)
+            site_stage.build_site(cfg.site.title, docs, out, site_url=cfg.site.url)
     finally:
         shutil.rmtree(docs, ignore_errors=True)
     with timer.stage("load"):

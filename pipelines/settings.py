@@ -114,6 +114,11 @@ class Privacy(Strict):
 
 class Site(Strict):
     title: str = Field("Sales Scorecards", description="Site title.")
+    url: str | None = Field(
+        None,
+        description="Address the site is served at (e.g. https://example.github.io/scorecards/); "
+        "needed for the 404 page when the site lives under a sub-path.",
+    )
     recent_quarters: int = Field(6, ge=1, le=20, description="How many fiscal quarters rep and team pages show.")
     contest_metric: Literal["attainment", "won_amount", "deals_won", "pipeline_created"] = Field(
         "attainment", description="Metric the team leaderboard ranks by."

@@ -80,14 +80,16 @@ def write_assets(docs_dir: Path) -> None:
         shutil.copyfile(TEMPLATES / "assets" / name, assets / name)
 
 
-def _render_yml(title: str, docs_dir, site_dir) -> str:
+def _render_yml(title: str, docs_dir, site_dir, site_url: str | None = None) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True)
     env.filters["tojson"] = lambda v: json.dumps(str(v))
-    return env.get_template("mkdocs.yml.j2").render(title=title, docs_dir=docs_dir, site_dir=site_dir)
+    return env.get_template("mkdocs.yml.j2").render(
+        title=title, docs_dir=docs_dir, site_dir=site_dir, site_url=site_url
+    )
 
 
-def _mkdocs_yml(title: str, docs_dir: Path, site_dir: Path, target: Path) -> Path:
-    target.write_text(_render_yml(title, docs_dir, site_dir), encoding="utf-8")
+def _mkdocs_yml(title: str, docs_dir: Path, site_dir: Path, target: Path, site_url: str | None = None) -> Path:
+    target.write_text(_render_yml(title, docs_dir, site_dir, site_url), encoding="utf-8")
     return target
 
 
@@ -131,7 +133,15 @@ def cache_dir_for(out: Path) -> Path:
     return out.parent / f".{out.name}-cache"
 
 
-def build_site(title: str, docs_dir: Path, out: Path, *, jobs: int | None = None, reuse: bool | None = None) -> Path:
+def build_site(
+    title: str,
+    docs_dir: Path,
+    out: Path,
+    *,
+    jobs: int | None = None,
+    reuse: bool | None = None,
+    site_url: str | None = None,
+) -> Path:
     """Render docs_dir into a finished site at `out` (replaced whole, only on success)."""
     from mkdocs.config import load_config as mkdocs_config
 
@@ -145,12 +155,12 @@ def build_site(title: str, docs_dir: Path, out: Path, *, jobs: int | None = None
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
     site_dir = scratch / "site"
     try:
-        yml = _mkdocs_yml(title, docs_dir.resolve(), site_dir, scratch / "mkdocs.yml")
+        yml = _mkdocs_yml(title, docs_dir.resolve(), site_dir, scratch / "mkdocs.yml", site_url)
         logging.getLogger("mkdocs").setLevel(logging.WARNING)
         previous = _read_manifest(manifest_path) if reuse and out.is_dir() else None
         try:
             config = mkdocs_config(config_file=str(yml))
-            fingerprint_yml = _render_yml(title, "DOCS_DIR", "SITE_DIR")
+            fingerprint_yml = _render_yml(title, "DOCS_DIR", "SITE_DIR", site_url)
             manifest = _build(config, fingerprint_yml, out if previous else None, previous, jobs)
         except Exception as e:  # MkDocs raises many types; all mean "no site"
             raise BuildError(f"MkDocs could not build the site: {e}", yml) from e
