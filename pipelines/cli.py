@@ -57,7 +57,7 @@ def with_demo(cfg: Config) -> Config:
         shutil.rmtree(out, ignore_errors=True)
         tmp.rename(out)
     demo = load_config(config_file)
-    update = {"sources": demo.sources, "base_dir": demo.base_dir, "extracts_dir": None}
+    update = {"sources": demo.sources, "base_dir": demo.base_dir, "config_file": demo.config_file, "extracts_dir": None}
     update["stages"] = cfg.stages or demo.stages
     update["as_of"] = cfg.as_of or demo.as_of
     if "fiscal_year_start_month" not in cfg.model_fields_set:

@@ -630,7 +630,7 @@ def _files_for(cfg: Config, source: Source, key: str) -> list[Path]:
                        if p.is_file() and fnmatch.fnmatch(p.name.lower(), pattern.name.lower()))
     if not files and not source.optional:
         where = "" if pattern.parent.is_dir() else f"; the folder {pattern.parent} does not exist"
-        raise ConfigError(f"`{key}.path`: no file matches '{source.path}' (looked for {pattern}{where})", cfg.base_dir / "config.yml")
+        raise ConfigError(f"`{key}.path`: no file matches '{source.path}' (looked for {pattern}{where})", cfg.config_file)
     return files
 
 
@@ -651,12 +651,12 @@ def extract(cfg: Config, con: duckdb.DuckDBPyConnection) -> ExtractResult:
     con.execute('create or replace table extract_notes ("table" varchar, note varchar)')
     reports: dict[str, TableReport] = {}
     if not cfg.source_list("opportunities"):
-        raise ConfigError("`sources.opportunities` is required (the deals extract)", cfg.base_dir / "config.yml")
+        raise ConfigError("`sources.opportunities` is required (the deals extract)", cfg.config_file)
     if not cfg.stages:
         raise ConfigError(
             "`stages` is empty: list your CRM's stages in order, each with kind open, won or lost "
             "(or use `preset: salesforce` / `preset: hubspot`)",
-            cfg.base_dir / "config.yml",
+            cfg.config_file,
         )
     n = 0
     for table in TABLES.values():  # reps first, so owner checks can use it

@@ -147,8 +147,9 @@ class Config(Strict):
     site: Site = Field(default_factory=Site, description="Site presentation.")
     warehouse: str = Field("warehouse", description="Folder of dated Parquet snapshots (history), relative to config.yml.")
 
-    # Not from YAML: where the config file lives, to resolve relative paths.
+    # Not from YAML: the config file itself, to resolve relative paths and name it in errors.
     base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")
+    config_file: Path = Field(default=Path("config.yml"), exclude=True, description="(internal)")
 
     @field_validator("sources")
     @classmethod
@@ -227,6 +228,7 @@ def parse_config(raw: dict[str, Any] | None, file: Path) -> Config:
     except ValidationError as e:
         raise ConfigError(_format_error(e), file) from e
     cfg.base_dir = file.parent
+    cfg.config_file = file
     return cfg
 
 
@@ -245,7 +247,7 @@ def load_config(path: str | Path) -> Config:
 def iter_settings(model: type[BaseModel] = Config, prefix: str = ""):
     """Yield (dotted key, default, help) for every setting: the config reference page reads this."""
     for name, field in model.model_fields.items():
-        if name == "base_dir":
+        if name in ("base_dir", "config_file"):
             continue
         key = f"{prefix}{name}"
         ann = field.annotation
