@@ -82,6 +82,7 @@ class TableReport:
     flagged: int = 0
     notes: list[str] = field(default_factory=list)
     reasons: dict[str, int] = field(default_factory=dict)  # rejected rows by reason, most common first
+    mapped: set[str] = field(default_factory=set)  # canonical columns some file gives a value for
 
 
 @dataclass
@@ -683,6 +684,8 @@ def extract(cfg: Config, con: duckdb.DuckDBPyConnection) -> ExtractResult:
                     raise DataError(f"cannot read the file: {_first_line(e)}", display) from e
                 owner_fb = any(fb.column == table.owner_column for fb in fallbacks)
                 selects.append(_typed_select(table, mapping, src, display, source, owner_fb))
+                fallback_cols = {fb.column for fb in fallbacks}
+                report.mapped |= {c for c, expr in mapping.items() if expr is not None and c not in fallback_cols}
                 report.files.append(display)
                 report.notes.extend(notes)
                 report.read += rows + len(malformed)

@@ -160,6 +160,12 @@ def load(
             where snapshot_date <> {day}
             union all {snapshots}"""
     con.execute(f"create or replace table raw_opportunity_snapshots as {snapshots}")
+    # Which optional columns the extracts gave at all: a check that needs a column the export
+    # does not have says "no data" instead of counting every row as a problem.
+    mapped = [(t, c) for t, r in extracted.tables.items() for c in sorted(r.mapped)]
+    con.execute("create or replace table raw_columns (table_name varchar, column_name varchar)")
+    if mapped:
+        con.executemany("insert into raw_columns values (?, ?)", [list(m) for m in mapped])
     con.execute(
         "create or replace table raw_sources as select * from (values "
         + ", ".join(f"({lit(t)}, {str(t in extracted.present).lower()})" for t in TABLES)

@@ -6,10 +6,10 @@ columns:
   team: The rep's team today.
   open_deals: Deals open today.
   past_close_date: Open deals whose close date is before as_of.
-  no_next_step: Open deals with an empty next step.
+  no_next_step: Open deals with an empty next step; null (no data) when the export has no next-step column.
   no_amount: Open deals with an empty or 0 amount.
   untouched: Open deals with no activity for more than thresholds.untouched_days (counted from created_date
-    when no activity was ever logged).
+    when no activity was ever logged); null (no data) when the extracts carry no activity dates at all.
   deals_with_problems: Open deals with at least one of the four problems (a deal counts once).
   clean_deals: open_deals − deals_with_problems.
   discipline_score: clean_deals ÷ open_deals, the share of open deals with none of the problems; null when the
@@ -30,6 +30,10 @@ opportunities as (
 
 problem_deals as (
     select * from rep_hygiene_deals
+),
+
+coverage as (
+    select * from int_data_coverage
 ),
 
 open_counts as (
@@ -59,14 +63,15 @@ final as (
         reps.team,
         coalesce(open_counts.open_deals, 0) as open_deals,
         coalesce(problem_counts.past_close_date, 0) as past_close_date,
-        coalesce(problem_counts.no_next_step, 0) as no_next_step,
+        case when coverage.has_next_step then coalesce(problem_counts.no_next_step, 0) end as no_next_step,
         coalesce(problem_counts.no_amount, 0) as no_amount,
-        coalesce(problem_counts.untouched, 0) as untouched,
+        case when coverage.has_activity_data then coalesce(problem_counts.untouched, 0) end as untouched,
         coalesce(problem_counts.deals_with_problems, 0) as deals_with_problems,
         coalesce(open_counts.open_deals, 0) - coalesce(problem_counts.deals_with_problems, 0) as clean_deals,
         (open_counts.open_deals - coalesce(problem_counts.deals_with_problems, 0))
         / nullif(open_counts.open_deals, 0) as discipline_score,
     from reps
+    cross join coverage
     left join open_counts on reps.rep_id = open_counts.rep_id
     left join problem_counts on reps.rep_id = problem_counts.rep_id
 )

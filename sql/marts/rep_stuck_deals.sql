@@ -19,7 +19,8 @@ columns:
   last_activity_date: Last activity on the deal (the extract's date or the latest linked activity).
   days_since_activity: as_of − last_activity_date; as_of − created_date when no activity was ever logged.
   is_slow_in_stage: days_in_stage is above stuck_after_days.
-  has_no_recent_activity: days_since_activity is above thresholds.stuck_no_activity_days.
+  has_no_recent_activity: days_since_activity is above thresholds.stuck_no_activity_days (never, when the
+    extracts carry no activity dates at all).
   reason: time in stage, no activity, or time in stage and no activity.
 tests:
   - is_slow_in_stage or has_no_recent_activity
@@ -86,10 +87,14 @@ measured as (
 
 flagged as (
     select
-        *,
-        coalesce(days_in_stage > stuck_after_days, false) as is_slow_in_stage,
-        coalesce(days_since_activity > getvariable('stuck_no_activity_days'), false) as has_no_recent_activity,
+        measured.*,
+        coalesce(measured.days_in_stage > measured.stuck_after_days, false) as is_slow_in_stage,
+        coalesce(
+            coverage.has_activity_data and measured.days_since_activity > getvariable('stuck_no_activity_days'),
+            false
+        ) as has_no_recent_activity,
     from measured
+    cross join int_data_coverage as coverage
 ),
 
 final as (

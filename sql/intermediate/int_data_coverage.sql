@@ -1,0 +1,30 @@
+/*
+grain: one row for the whole build: which optional inputs the extracts give, so checks that need a
+  missing input are left out (and shown as "no data") instead of flagging every deal.
+columns:
+  has_next_step: The opportunities extract maps next_step.
+  has_activity_data: The opportunities extract maps last_activity_date, or an activities extract is given.
+  has_forecast_category: The opportunities extract maps forecast_category.
+*/
+with
+
+mapped as (
+    select * from stg_source_columns
+),
+
+final as (
+    select
+        count(*) filter (
+            where table_name = 'opportunities' and column_name = 'next_step'
+        ) > 0 as has_next_step,
+        count(*) filter (
+            where (table_name = 'opportunities' and column_name = 'last_activity_date')
+            or (table_name = 'activities' and column_name = 'activity_date')
+        ) > 0 as has_activity_data,
+        count(*) filter (
+            where table_name = 'opportunities' and column_name = 'forecast_category'
+        ) > 0 as has_forecast_category,
+    from mapped
+)
+
+select * from final

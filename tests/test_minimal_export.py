@@ -1,0 +1,29 @@
+"""A deals export with only the identifying columns builds, and what needs more says "no data"."""
+
+import html
+
+from pipelines.cli import prepare, run_build
+from tests.conftest import FIXTURES, models_on, rows
+
+CONFIG = FIXTURES / "opps_only" / "config.yml"
+
+
+def test_missing_optional_columns_are_no_data_not_problems(tmp_path):
+    con = models_on(CONFIG, tmp_path)
+    r1 = rows(con, "select * from rep_hygiene where rep_id = 'r1'")[0]
+    # o4 is r1's only open deal; with no next-step column and no activity dates it cannot be
+    # judged on those two checks, so they are unknown rather than failures.
+    assert r1["no_next_step"] is None and r1["untouched"] is None
+    assert r1["discipline_score"] == 1.0
+    assert rows(con, "select * from rep_stuck_deals where has_no_recent_activity") == []
+    coverage = rows(con, "select * from int_data_coverage")[0]
+    assert coverage == {"has_next_step": False, "has_activity_data": False, "has_forecast_category": False}
+
+
+def test_site_builds_and_says_no_data(tmp_path):
+    out = tmp_path / "site"
+    summary = run_build(prepare(CONFIG), out, tmp_path / "warehouse")
+    assert summary["rep_pages"] == 4  # owners r1, r2, r3, m1 become reps without a reps extract
+    page = html.unescape((out / "reps" / "r1" / "index.html").read_text())
+    assert "No data: no activities extract is configured." in page
+    assert "without a next step" in page and "no data" in page
