@@ -69,9 +69,10 @@ def test_rep_forecast_accuracy(metrics):
     got = table(metrics, """select rep_id, period, commit_at_start, best_case_at_start, won_amount,
                                    forecast_accuracy from rep_forecast_accuracy order by period, rep_id""")
     assert got == [
-        # nothing won in 2025-Q4: accuracy undefined
-        ("m1", "2025-Q4", 0.0, 0.0, 0.0, None), ("r1", "2025-Q4", 0.0, 0.0, 0.0, None),
-        ("r3", "2025-Q4", 0.0, 0.0, 0.0, None),
+        # 2025-Q4 began on 10-01, before the history does (12-01): the commit then is unknown (no data),
+        # and nothing was won, so accuracy is undefined too
+        ("m1", "2025-Q4", None, None, 0.0, None), ("r1", "2025-Q4", None, None, 0.0, None),
+        ("r3", "2025-Q4", None, None, 0.0, None),
         ("m1", "2026-Q1", 0.0, 0.0, 60000.0, 0.0),  # won without commit: 1 - 60,000/60,000 = 0
         # r1: o18 (Commit, 120,000) was the only commit on 01-01; won 270,000 -> 1 - 150,000/270,000
         ("r1", "2026-Q1", 120000.0, 120000.0, 270000.0, pytest.approx(4 / 9)),

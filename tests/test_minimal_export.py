@@ -17,7 +17,14 @@ def test_missing_optional_columns_are_no_data_not_problems(tmp_path):
     assert r1["discipline_score"] == 1.0
     assert rows(con, "select * from rep_stuck_deals where has_no_recent_activity") == []
     coverage = rows(con, "select * from int_data_coverage")[0]
-    assert coverage == {"has_next_step": False, "has_activity_data": False, "has_forecast_category": False}
+    assert (coverage["has_next_step"], coverage["has_activity_data"], coverage["has_forecast_category"]) == (
+        False, False, False)
+    # No opportunity_history: the past starts with the first (today's) snapshot, so closed quarters
+    # have no pipeline at their start and no forecast to score, rather than made-up zeros.
+    assert str(coverage["history_starts_on"]) == "2026-05-15"
+    q1 = rows(con, "select open_pipeline, pipeline_coverage from rep_scorecard where rep_id = 'r1' and period = '2026-Q1'")
+    assert q1 == [{"open_pipeline": None, "pipeline_coverage": None}]
+    assert rows(con, "select distinct commit_at_start from rep_forecast_accuracy") == [{"commit_at_start": None}]
 
 
 def test_site_builds_and_says_no_data(tmp_path):

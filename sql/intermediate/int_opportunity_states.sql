@@ -5,7 +5,9 @@ grain: one row per deal per state it held (opportunity_id, valid_from); a state 
   the current extract always gives the latest state.
 columns:
   opportunity_id: The deal.
-  valid_from: First day of the state (the first state starts on the deal's created_date).
+  valid_from: First day of the state. The first state starts on the deal's created_date when it comes from
+    opportunity_history, or when the deal was created after the first stored snapshot; a deal first seen in
+    a snapshot otherwise starts there (what it looked like before is not known, and is not guessed).
   valid_to: Day the next state starts (9999-12-31 for the current one).
   stage: Stage in that state.
   stage_kind: open, won or lost.
@@ -92,7 +94,12 @@ final as (
     select
         changes_only.opportunity_id,
         case
-            when row_number() over w = 1
+            when
+                row_number() over w = 1
+                and (
+                    changes_only.history_source = 'history'
+                    or opportunities.created_date >= (select min(s.snapshot_date) from stg_opportunity_snapshots as s)
+                )
                 then least(changes_only.valid_from, opportunities.created_date)
             else changes_only.valid_from
         end as valid_from,

@@ -7,7 +7,8 @@ columns:
   team: The rep's team today.
   period: Fiscal quarter YYYY-Qn (closed quarters only).
   commit_at_start: Amount of deals open on the quarter's first day, closing in the quarter, with forecast
-    category Commit then (int_pipeline_at_quarter_start); 0 when none.
+    category Commit then (int_pipeline_at_quarter_start); 0 when none; null (no data) when the export has no
+    forecast category, or the quarter starts before the deal history does (int_data_coverage).
   best_case_at_start: Same for Commit plus Best Case.
   won_amount: Won amount of deals closing in the quarter (as in rep_scorecard).
   forecast_gap: won_amount − commit_at_start (positive: beat the commit).
@@ -28,15 +29,26 @@ at_start as (
     select * from int_pipeline_at_quarter_start
 ),
 
+coverage as (
+    select * from int_data_coverage
+),
+
 joined as (
     select
         scorecard.rep_id,
         scorecard.team,
         scorecard.period,
-        cast(coalesce(at_start.commit_at_start, 0) as double) as commit_at_start,
-        cast(coalesce(at_start.best_case_at_start, 0) as double) as best_case_at_start,
+        case
+            when coverage.has_forecast_category and scorecard.period_start >= coverage.history_starts_on
+                then cast(coalesce(at_start.commit_at_start, 0) as double)
+        end as commit_at_start,
+        case
+            when coverage.has_forecast_category and scorecard.period_start >= coverage.history_starts_on
+                then cast(coalesce(at_start.best_case_at_start, 0) as double)
+        end as best_case_at_start,
         scorecard.won_amount,
     from scorecard
+    cross join coverage
     left join at_start on scorecard.rep_id = at_start.rep_id and scorecard.period = at_start.period
     where scorecard.is_closed
 ),

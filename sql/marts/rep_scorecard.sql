@@ -20,7 +20,8 @@ columns:
   avg_deal_size: won_amount ÷ deals_won (mean won deal).
   avg_cycle_days: Mean of close_date − created_date over won deals (days).
   cycle_deals: Won deals with valid dates (the avg_cycle_days denominator).
-  open_pipeline: Open amount closing in the quarter, measured on pipeline_measured_on.
+  open_pipeline: Open amount closing in the quarter, measured on pipeline_measured_on; null (no data) for a
+    closed quarter that starts before the deal history does (int_data_coverage).
   weighted_pipeline: Open amount × stage probability for the current and future quarters.
   pipeline_measured_on: as_of for the current and future quarters; the quarter's first day for closed quarters.
   pipeline_coverage: open_pipeline ÷ quota still to close on pipeline_measured_on (quota − won_amount for the
@@ -104,7 +105,9 @@ joined as (
         coalesce(deals.cycle_days_sum, 0) as cycle_days_sum,
         coalesce(deals.cycle_deals, 0) as cycle_deals,
         case
-            when spine.is_closed then cast(coalesce(at_start.open_pipeline_at_start, 0) as double)
+            when spine.is_closed and spine.period_start >= (select c.history_starts_on from int_data_coverage as c)
+                then cast(coalesce(at_start.open_pipeline_at_start, 0) as double)
+            when spine.is_closed then null
             else cast(coalesce(deals.open_pipeline_now, 0) as double)
         end as open_pipeline,
         case when not spine.is_closed then coalesce(deals.weighted_pipeline_now, 0) end as weighted_pipeline,
