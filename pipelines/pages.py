@@ -8,7 +8,6 @@ out of a template: CRM text is shown as text, never run as HTML, markdown or Jin
 from __future__ import annotations
 
 import datetime as dt
-import base64
 import hashlib
 import json
 import math
@@ -21,7 +20,7 @@ import duckdb
 import jinja2
 from markupsafe import Markup
 
-from pipelines import charts, render_pool
+from pipelines import blocks, charts, render_pool
 from pipelines.models import Model
 from pipelines.schema import TABLES
 from pipelines.settings import Config, iter_settings
@@ -114,32 +113,19 @@ class Fmt:
         return None if v is None else f"{float(v):,.0f}"
 
 
-# --- heavy HTML travels beside the markdown --------------------------------------------------
-#
-# Tables and charts are HTML. Fed through Markdown, MkDocs' link rewriter and the search indexer,
-# every tag of them is parsed three times in pure Python, which made up most of the site stage.
-# So a page's markdown holds a placeholder for each such block, the blocks ride along in one
-# HTML comment at the end of the page (which all three pass over as a single token), and
-# site.fill_blocks puts them in place in the built HTML. Headings and prose stay markdown, so the
-# table of contents and search still see them; a changed block changes the page's markdown too,
-# so MkDocs-level page reuse stays correct.
-
-BLOCKS_MARK = "<!--sc-blocks:"
+# Tables and charts are kept out of Markdown's way (see pipelines.blocks).
 _PAGE_BLOCKS: list[str] = []
 
 
 def _block(html) -> Markup:
     _PAGE_BLOCKS.append(str(html))
-    return Markup(f'<div class="sc-block" data-block="{len(_PAGE_BLOCKS) - 1}"></div>')
+    return Markup(blocks.placeholder(len(_PAGE_BLOCKS) - 1))
 
 
 def render_page(template: jinja2.Template, **context) -> str:
-    """Render one page; its blocks are appended as base64 JSON in a closing HTML comment."""
+    """Render one page; its tables and charts travel in a closing comment (pipelines.blocks)."""
     _PAGE_BLOCKS.clear()
-    text = template.render(**context)
-    if _PAGE_BLOCKS:
-        payload = base64.b64encode(json.dumps(_PAGE_BLOCKS, separators=(",", ":")).encode("utf-8")).decode("ascii")
-        text = f"{text.rstrip()}\n\n{BLOCKS_MARK}{payload}-->\n"
+    text = blocks.attach(template.render(**context), list(_PAGE_BLOCKS))
     _PAGE_BLOCKS.clear()
     return text
 
@@ -224,7 +210,7 @@ def _hidden_columns(cfg: Config, mart: Model) -> set[str]:
         if cfg.privacy.hide_quotas:
             hidden |= {"quota", "gap_to_quota"}
         if cfg.privacy.hide_amounts:
-            hidden |= {c for c in mart.columns if "amount" in c or "pipeline" in c and "coverage" not in c}
+            hidden |= {c for c in mart.columns if "amount" in c or ("pipeline" in c and "coverage" not in c)}
     return hidden
 
 

@@ -23,19 +23,18 @@ build falls back to a plain `mkdocs build`. `SCORECARDS_SITE_JOBS=1` turns off t
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging
 import math
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
 
 import jinja2
 
+from pipelines import blocks
 from pipelines.errors import BuildError
 from pipelines.render_pool import default_jobs
 
@@ -102,33 +101,6 @@ def swap_in(new: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-BLOCKS_MARK = "<!--sc-blocks:"
-BLOCK_SLOT = re.compile(r'<div class="sc-block" data-block="(\d+)"></div>')
-
-
-def fill_blocks(site_dir: Path) -> int:
-    """Put each page's tables and charts (carried in its closing comment) into their places.
-
-    See pipelines.pages.render_page. A page reused from the previous site is already filled
-    (and may be a hard link into it): only pages that still carry the comment are rewritten,
-    through a new file, so the previous site is never touched.
-    """
-    filled = 0
-    for page in site_dir.rglob("*.html"):
-        text = page.read_text(encoding="utf-8")
-        start = text.find(BLOCKS_MARK)
-        if start < 0:
-            continue
-        end = text.index("-->", start)
-        blocks = json.loads(base64.b64decode(text[start + len(BLOCKS_MARK):end]))
-        body = text[:start] + text[end + 3:]
-        body = BLOCK_SLOT.sub(lambda m: blocks[int(m.group(1))], body)
-        page.unlink()
-        page.write_text(body, encoding="utf-8")
-        filled += 1
-    return filled
-
-
 def cache_dir_for(out: Path) -> Path:
     return out.parent / f".{out.name}-cache"
 
@@ -164,7 +136,7 @@ def build_site(
             manifest = _build(config, fingerprint_yml, out if previous else None, previous, jobs)
         except Exception as e:  # MkDocs raises many types; all mean "no site"
             raise BuildError(f"MkDocs could not build the site: {e}", yml) from e
-        fill_blocks(site_dir)
+        blocks.fill(site_dir)
         swap_in(site_dir, out)
         if manifest is not None:
             _write_manifest(manifest_path, manifest, out)
