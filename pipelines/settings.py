@@ -88,7 +88,10 @@ class Quality(Strict):
         "carry the import date as created date) but leaves it out of cycle time; rejected quarantines it.",
     )
     owner_not_in_reps: Literal["flagged", "rejected"] = Field(
-        "rejected", description="A row whose owner is not in the reps extract (checked only when reps is given)."
+        "flagged",
+        description="A row whose owner is not in the reps extract (checked only when reps is given): flagged keeps "
+        "it (users export often omits people who left, and their won deals still count; the owner gets a page); "
+        "rejected quarantines it.",
     )
 
 

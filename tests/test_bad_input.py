@@ -78,9 +78,8 @@ def cli_build(tmp_path: Path, raw: dict):
         ("bad_number.csv", "amount", "12k", "unparseable money in amount"),
         ("negative_amount.csv", "amount", "-500", "negative amount"),
         ("unknown_stage.csv", "stage", "Verbal Yes", "unknown stage (add it to config stages)"),
-        ("owner_not_in_reps.csv", "owner_id", "r9", "owner_id not in reps"),
     ],
-    ids=["unparseable-date", "unparseable-number", "negative-amount", "unknown-stage", "owner-not-in-reps"],
+    ids=["unparseable-date", "unparseable-number", "negative-amount", "unknown-stage"],
 )
 def test_bad_value_is_quarantined_with_file_row_column_and_reason(tmp_path, name, column, value, reason):
     con, result = run_extract(tmp_path, name)
@@ -88,6 +87,24 @@ def test_bad_value_is_quarantined_with_file_row_column_and_reason(tmp_path, name
     assert loaded_rows(con) == [(2, "o1"), (4, "o2"), (5, "o4")]
     report = result.tables["opportunities"]
     assert (report.read, report.loaded, report.rejected, report.flagged) == (4, 3, 1, 0)
+
+
+def test_owner_not_in_reps_is_flagged_and_kept_by_default(tmp_path):
+    """A deal of someone missing from the reps extract still counts (its owner gets a page), and is listed."""
+    name = "owner_not_in_reps.csv"
+    con, result = run_extract(tmp_path, name)
+    assert quarantine(con) == [(str(BAD / name), 3, "owner_id", "r9", "owner_id not in reps", "flagged")]
+    assert loaded_rows(con) == [(2, "o1"), (3, "o3"), (4, "o2"), (5, "o4")]
+    report = result.tables["opportunities"]
+    assert (report.read, report.loaded, report.rejected, report.flagged) == (4, 4, 0, 1)
+
+
+def test_owner_not_in_reps_can_be_rejected(tmp_path):
+    name = "owner_not_in_reps.csv"
+    con, result = run_extract(tmp_path, name, quality={"owner_not_in_reps": "rejected"})
+    assert quarantine(con) == [(str(BAD / name), 3, "owner_id", "r9", "owner_id not in reps", "rejected")]
+    assert loaded_rows(con) == [(2, "o1"), (4, "o2"), (5, "o4")]
+    assert result.tables["opportunities"].rejected == 1
 
 
 def test_duplicate_id_keeps_the_first_and_names_it(tmp_path):
