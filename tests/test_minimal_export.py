@@ -25,6 +25,11 @@ def test_missing_optional_columns_are_no_data_not_problems(tmp_path):
     q1 = rows(con, "select open_pipeline, pipeline_coverage from rep_scorecard where rep_id = 'r1' and period = '2026-Q1'")
     assert q1 == [{"open_pipeline": None, "pipeline_coverage": None}]
     assert rows(con, "select distinct commit_at_start from rep_forecast_accuracy") == [{"commit_at_start": None}]
+    # r1 won 150,000 in 2026-Q1 against an unknown commit: accuracy is unknown, not 0 (grade 1).
+    r1 = rows(con, "select won_amount, forecast_accuracy from rep_forecast_accuracy where rep_id = 'r1' and period = '2026-Q1'")
+    assert r1 == [{"won_amount": 150000.0, "forecast_accuracy": None}]
+    grades = rows(con, "select forecast_grade from rep_balanced_scorecard where rep_id = 'r1' and period = '2026-Q2'")
+    assert grades == [{"forecast_grade": None}]
 
 
 def test_site_builds_and_says_no_data(tmp_path):

@@ -13,7 +13,8 @@ columns:
   won_amount: Won amount of deals closing in the quarter (as in rep_scorecard).
   forecast_gap: won_amount − commit_at_start (positive: beat the commit).
   forecast_accuracy: max(0, 1 − |won_amount − commit_at_start| ÷ won_amount), HubSpot's forecast accuracy
-    with the commit at quarter start as the forecast; null when nothing was won (the formula divides by won).
+    with the commit at quarter start as the forecast; null when nothing was won (the formula divides by won)
+    or the commit at start is not known.
   best_case_accuracy: The same formula with best_case_at_start as the forecast.
 tests:
   - forecast_accuracy between 0 and 1
@@ -62,10 +63,14 @@ final as (
         best_case_at_start,
         won_amount,
         won_amount - commit_at_start as forecast_gap,
-        case when won_amount <> 0 then greatest(0, 1 - abs(won_amount - commit_at_start) / won_amount) end
-            as forecast_accuracy,
-        case when won_amount <> 0 then greatest(0, 1 - abs(won_amount - best_case_at_start) / won_amount) end
-            as best_case_accuracy,
+        case
+            when won_amount <> 0 and commit_at_start is not null
+                then greatest(0, 1 - abs(won_amount - commit_at_start) / won_amount)
+        end as forecast_accuracy,
+        case
+            when won_amount <> 0 and best_case_at_start is not null
+                then greatest(0, 1 - abs(won_amount - best_case_at_start) / won_amount)
+        end as best_case_accuracy,
     from joined
 )
 

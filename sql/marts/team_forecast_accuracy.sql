@@ -10,7 +10,8 @@ columns:
   best_case_at_start: Sum of the reps' commit plus best case at quarter start.
   won_amount: Sum of won amount.
   forecast_gap: won_amount − commit_at_start.
-  forecast_accuracy: max(0, 1 − |won_amount − commit_at_start| ÷ won_amount) (HubSpot); null when nothing was won.
+  forecast_accuracy: max(0, 1 − |won_amount − commit_at_start| ÷ won_amount) (HubSpot); null when nothing was
+    won or the commit at start is not known.
   best_case_accuracy: The same formula with best_case_at_start.
 tests:
   - forecast_accuracy between 0 and 1
@@ -42,10 +43,14 @@ final as (
         best_case_at_start,
         won_amount,
         won_amount - commit_at_start as forecast_gap,
-        case when won_amount <> 0 then greatest(0, 1 - abs(won_amount - commit_at_start) / won_amount) end
-            as forecast_accuracy,
-        case when won_amount <> 0 then greatest(0, 1 - abs(won_amount - best_case_at_start) / won_amount) end
-            as best_case_accuracy,
+        case
+            when won_amount <> 0 and commit_at_start is not null
+                then greatest(0, 1 - abs(won_amount - commit_at_start) / won_amount)
+        end as forecast_accuracy,
+        case
+            when won_amount <> 0 and best_case_at_start is not null
+                then greatest(0, 1 - abs(won_amount - best_case_at_start) / won_amount)
+        end as best_case_accuracy,
     from sums
 )
 
