@@ -22,36 +22,8 @@ tests:
 */
 with
 
-scorecard as (
-    select * from rep_scorecard
-),
-
-at_start as (
-    select * from int_pipeline_at_quarter_start
-),
-
-coverage as (
-    select * from int_data_coverage
-),
-
-joined as (
-    select
-        scorecard.rep_id,
-        scorecard.team,
-        scorecard.period,
-        case
-            when coverage.has_forecast_category and scorecard.period_start >= coverage.history_starts_on
-                then cast(coalesce(at_start.commit_at_start, 0) as double)
-        end as commit_at_start,
-        case
-            when coverage.has_forecast_category and scorecard.period_start >= coverage.history_starts_on
-                then cast(coalesce(at_start.best_case_at_start, 0) as double)
-        end as best_case_at_start,
-        scorecard.won_amount,
-    from scorecard
-    cross join coverage
-    left join at_start on scorecard.rep_id = at_start.rep_id and scorecard.period = at_start.period
-    where scorecard.is_closed
+forecasts as (
+    select * from int_forecast_accuracy
 ),
 
 final as (
@@ -62,16 +34,11 @@ final as (
         commit_at_start,
         best_case_at_start,
         won_amount,
-        won_amount - commit_at_start as forecast_gap,
-        case
-            when won_amount <> 0 and commit_at_start is not null
-                then greatest(0, 1 - abs(won_amount - commit_at_start) / won_amount)
-        end as forecast_accuracy,
-        case
-            when won_amount <> 0 and best_case_at_start is not null
-                then greatest(0, 1 - abs(won_amount - best_case_at_start) / won_amount)
-        end as best_case_accuracy,
-    from joined
+        forecast_gap,
+        forecast_accuracy,
+        best_case_accuracy,
+    from forecasts
+    where forecast_level = 'rep'
 )
 
 select * from final

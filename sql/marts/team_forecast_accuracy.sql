@@ -18,20 +18,8 @@ tests:
 */
 with
 
-reps as (
-    select * from rep_forecast_accuracy
-),
-
-sums as (
-    select
-        team,
-        period,
-        count(*) as reps,
-        sum(commit_at_start) as commit_at_start,
-        sum(best_case_at_start) as best_case_at_start,
-        sum(won_amount) as won_amount,
-    from reps
-    group by team, period
+forecasts as (
+    select * from int_forecast_accuracy
 ),
 
 final as (
@@ -42,16 +30,11 @@ final as (
         commit_at_start,
         best_case_at_start,
         won_amount,
-        won_amount - commit_at_start as forecast_gap,
-        case
-            when won_amount <> 0 and commit_at_start is not null
-                then greatest(0, 1 - abs(won_amount - commit_at_start) / won_amount)
-        end as forecast_accuracy,
-        case
-            when won_amount <> 0 and best_case_at_start is not null
-                then greatest(0, 1 - abs(won_amount - best_case_at_start) / won_amount)
-        end as best_case_accuracy,
-    from sums
+        forecast_gap,
+        forecast_accuracy,
+        best_case_accuracy,
+    from forecasts
+    where forecast_level = 'team'
 )
 
 select * from final
