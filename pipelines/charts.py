@@ -98,13 +98,6 @@ def chart(kind: str, values: list[dict], title: str, description: str) -> dict:
     return {"kind": kind, "title": title, "description": description, "values": values}
 
 
-def full_spec(payload: dict) -> dict:
-    """The Vega-Lite spec charts.js assembles from a payload (used by tests and previews)."""
-    spec = copy.copy(_templates()[payload["kind"]])
-    spec.update(title=payload["title"], description=payload["description"], datasets={"values": payload["values"]})
-    return spec
-
-
 def specs_script() -> str:
     """assets/chart-specs.js: every chart kind's spec once for the whole site, not once per page."""
     return "window.SCORECARD_CHART_SPECS = " + json.dumps(_templates(), separators=(",", ":"), sort_keys=True) + ";\n"

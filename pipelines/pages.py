@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -181,7 +181,6 @@ class PagesResult:
     docs_dir: Path
     rep_pages: int = 0
     team_pages: int = 0
-    pages: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -437,7 +436,7 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, models: list[Model], as_
     closed = [p["period"] for p in periods if p["is_closed"]]
     prev = closed[-1] if closed else None
     recent = set(ctx.recent)
-    common = dict(cfg=cfg, as_of=as_of, ctx=ctx, current=cur, previous=prev, sources=sources,
+    common = dict(cfg=cfg, as_of=as_of, current=cur, previous=prev, sources=sources,
                   privacy=cfg.privacy, target=cfg.targets.for_role)
     b = load_bundle(con)
     common["names"] = {p["rep_id"]: p["name"] for p in b.directory}
@@ -482,7 +481,6 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, models: list[Model], as_
     _write(docs_dir / "data-quality.md", render_page(env.get_template("data-quality.md.j2"), 
         counts=org["quarantine_counts"], sample=org["quarantine_sample"], per_rep=per_rep, notes=org["notes"],
         **common))
-    result.pages += ["index.md", "teams/index.md", "reps/index.md", "glossary.md", "reference.md", "data-quality.md"]
 
     # Team pages.
     team_tpl = env.get_template("team.md.j2")
