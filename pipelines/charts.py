@@ -7,7 +7,6 @@ The site's charts.js renders every embedded spec with the bundled vega-embed.
 
 from __future__ import annotations
 
-import copy
 import json
 from functools import lru_cache
 
