@@ -256,17 +256,17 @@ def child_bound(config: Path, files: int, total_bytes: int, scratch: Path) -> di
     import duckdb
 
     from pipelines import cli, extract, load, models
+    from pipelines.catalog import load_catalog
 
     cfg = cli.prepare(config)
     con = duckdb.connect()
     extracted = extract.extract(cfg, con)
-    load.load(con, extracted, scratch / "warehouse", cfg.as_of or dt.date.today(), keep_history=False)
-    as_of = cfg.as_of or models._default_as_of(con)
-    models.set_variables(con, cfg, as_of)
-    ordered = models.discover()
+    load.load(con, extracted, scratch / "warehouse", cfg.as_of or dt.date.today(), cfg=cfg, keep_history=False)
+    catalog = load_catalog()
+    models.prepare(con, cfg, catalog, cfg.as_of or models.default_as_of(con))
     t = time.perf_counter()
-    for m in ordered:
-        con.execute(f"create or replace table {m.name} as {m.sql}")
+    for m in catalog.models:
+        models.run_model(con, m)
     sql_seconds = time.perf_counter() - t
     con.close()
 

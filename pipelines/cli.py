@@ -110,13 +110,13 @@ def _chain(cfg, con, out, warehouse, snapshot_date, report_dir, timer, sql_dir) 
         extract_stage.check_quality_gate(extracted, cfg, report)
         day = snapshot_date or cfg.as_of or dt.date.today()
         # Snapshots are stored only after the site is built: a failed build adds no history.
-        loaded = load_stage.load(con, extracted, warehouse, day, store=False)
+        loaded = load_stage.load(con, extracted, warehouse, day, cfg=cfg, store=False)
     with timer.stage("models"):
         modelled = models_stage.run(cfg, con, sql_dir or models_stage.SQL_DIR)
     docs = Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-", dir=out.resolve().parent))
     try:
         with timer.stage("pages"):
-            rendered = pages_stage.render(cfg, con, modelled.models, modelled.as_of, docs)
+            rendered = pages_stage.render(cfg, con, modelled.catalog, modelled.as_of, docs)
         with timer.stage("site"):
             site_stage.build_site(cfg.site.title, docs, out, site_url=cfg.site.url)
     finally:
@@ -210,7 +210,7 @@ def load(config: Path, warehouse: Path | None, snapshot_date) -> None:
         click.secho(f"  note: {note}", fg="yellow", err=True)
     extract_stage.check_quality_gate(extracted, cfg)
     day = snapshot_date.date() if snapshot_date else (cfg.as_of or dt.date.today())
-    result = load_stage.load(con, extracted, warehouse or cfg.base_dir / cfg.warehouse, day)
+    result = load_stage.load(con, extracted, warehouse or cfg.base_dir / cfg.warehouse, day, cfg=cfg)
     for change in result.changes:
         _say(f"  {change.describe()}")
     click.secho(f"snapshot {day.isoformat()} stored in {result.warehouse}", fg="green")

@@ -17,6 +17,7 @@ import duckdb
 
 from pipelines.extract import ExtractResult
 from pipelines.schema import TABLES
+from pipelines.settings import Config
 from pipelines.sqltext import lit, q
 
 
@@ -132,16 +133,16 @@ def load(
     extracted: ExtractResult,
     warehouse: Path,
     snapshot_date: dt.date,
+    *,
+    cfg: Config,
     keep_history: bool = True,
     store: bool = True,
 ) -> LoadResult:
-    """Store today's extracts as snapshots, then expose `raw_<table>` views to the models.
+    """Store today's extracts as snapshots, then make the `raw_*` inputs of the models.
 
-    `raw_opportunity_snapshots` holds every stored day of the opportunities extract, with
-    today's extract as the snapshot of `snapshot_date`: the models fall back to it for
-    history when no opportunity_history extract is given. With `store=False` nothing is
-    written yet, so a build can call `store_snapshots` only once its data tests passed;
-    the models see the same rows either way.
+    With `store=False` nothing is written yet, so a build can call `store_snapshots` only
+    once its data tests passed; the models see the same rows either way. Every table the
+    models read is made here (pipelines/inputs.py lists them).
     """
     result = LoadResult(snapshot_date, warehouse)
     if keep_history and store:
@@ -149,6 +150,17 @@ def load(
     for table in TABLES:
         cols = ", ".join(q(c) for c in TABLES[table].column_names)
         con.execute(f"create or replace view raw_{table} as select {cols} from extract_{table}")
+    _snapshots_input(con, warehouse, snapshot_date, keep_history)
+    _extract_inputs(con, extracted)
+    _config_inputs(con, cfg)
+    return result
+
+
+def _snapshots_input(con, warehouse: Path, snapshot_date: dt.date, keep_history: bool) -> None:
+    """`raw_opportunity_snapshots`: every stored day of opportunities, today's extract as the load day's.
+
+    The models fall back to it for history when no opportunity_history extract is given.
+    """
     cols = ", ".join(q(c) for c in TABLES["opportunities"].column_names)
     day = f"cast({lit(snapshot_date.isoformat())} as date)"
     snapshots = f"select {day} as snapshot_date, {cols} from extract_opportunities"
@@ -160,6 +172,10 @@ def load(
             where snapshot_date <> {day}
             union all {snapshots}"""
     con.execute(f"create or replace table raw_opportunity_snapshots as {snapshots}")
+
+
+def _extract_inputs(con, extracted: ExtractResult) -> None:
+    """What the extract stage found out about the files, as inputs like any other."""
     # Which optional columns the extracts gave at all: a check that needs a column the export
     # does not have says "no data" instead of counting every row as a problem.
     mapped = [(t, c) for t, r in extracted.tables.items() for c in sorted(r.mapped)]
@@ -167,8 +183,31 @@ def load(
     if mapped:
         con.executemany("insert into raw_columns values (?, ?)", [list(m) for m in mapped])
     con.execute(
-        "create or replace table raw_sources as select * from (values "
-        + ", ".join(f"({lit(t)}, {str(t in extracted.present).lower()})" for t in TABLES)
-        + ") as t(table_name, present)"
+        "create or replace table raw_sources (table_name varchar, present boolean, files integer, "
+        "rows_read bigint, rows_loaded bigint, rows_rejected bigint, rows_flagged bigint)"
     )
-    return result
+    con.executemany(
+        "insert into raw_sources values (?, ?, ?, ?, ?, ?, ?)",
+        [[t, r.present, len(r.files), r.read, r.loaded, r.rejected, r.flagged] for t, r in extracted.tables.items()],
+    )
+    con.execute(
+        'create or replace view raw_quarantine as select "table" as table_name, file, "row" as row_number, '
+        '"column" as column_name, value, reason, action, owner_id from quarantine'
+    )
+    con.execute('create or replace view raw_extract_notes as select "table" as table_name, note from extract_notes')
+
+
+def _config_inputs(con, cfg: Config) -> None:
+    """The stages and the per-role targets of config.yml, as tables the SQL can join."""
+    con.execute("create or replace table raw_stages (stage varchar, kind varchar, probability double, stage_order integer)")
+    stages = cfg.stages
+    if stages:
+        con.executemany(
+            "insert into raw_stages values (?, ?, ?, ?)",
+            [[s.name, s.kind, s.probability, i + 1] for i, s in enumerate(stages)],
+        )
+    con.execute("create or replace table raw_role_targets (metric varchar, role varchar, target double)")
+    roles = [r[0] for r in con.execute("select distinct coalesce(role, '') from raw_reps order by 1").fetchall()]
+    rows = [[metric, role, cfg.targets.for_role(metric, role or None)]
+            for metric in type(cfg.targets).model_fields for role in dict.fromkeys(roles + [""])]
+    con.executemany("insert into raw_role_targets values (?, ?, ?)", rows)

@@ -100,6 +100,11 @@ class Grades(Strict):
         [0.5, 0.8, 1.0, 1.2],
         description="Score ÷ target ratios where grades 2, 3, 4 and 5 start (grade 1 below the first).",
     )
+    precision: int = Field(
+        4, ge=0, le=10,
+        description="Decimals a ratio is rounded to before it is compared with the cut-offs, so a ratio exactly "
+        "at a cut-off (2.4× coverage against 3× is 0.8) lands on the documented side.",
+    )
 
     @field_validator("cutoffs")
     @classmethod

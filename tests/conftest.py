@@ -22,7 +22,7 @@ def models_on(config_path: Path, tmp_path: Path, snapshot_date: dt.date | None =
     cfg = load_config(config_path)
     con = duckdb.connect()
     result = extract(cfg, con)
-    load(con, result, tmp_path / "warehouse", snapshot_date or cfg.as_of or dt.date.today())
+    load(con, result, tmp_path / "warehouse", snapshot_date or cfg.as_of or dt.date.today(), cfg=cfg)
     run(cfg, con)
     return con
 

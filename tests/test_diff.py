@@ -21,12 +21,12 @@ def test_unchanged_build_reports_no_changes(tmp_path):
 def test_changed_metric_is_named_with_before_and_after(tmp_path):
     sql = tmp_path / "sql"
     shutil.copytree(ROOT / "sql", sql)
-    model = sql / "marts" / "rep_scorecard.sql"
+    model = sql / "intermediate" / "int_rep_scorecard.sql"
     text = model.read_text()
     # Redefine average deal size as won amount over ALL closed deals (won + lost).
-    old = "won_amount / nullif(deals_won, 0) as avg_deal_size,"
+    old = "divide(won_amount, deals_won) as avg_deal_size,"
     assert old in text
-    model.write_text(text.replace(old, "won_amount / nullif(deals_won + deals_lost, 0) as avg_deal_size,"))
+    model.write_text(text.replace(old, "divide(won_amount, deals_won + deals_lost) as avg_deal_size,"))
     base, head = _build(tmp_path, "base"), _build(tmp_path, "head", sql)
     report = diff_sites(base, head)
     # Only r1 in 2026-Q1 has a lost deal: 150,000 / 2 = 75,000 before, 150,000 / 3 = 50,000 after.

@@ -120,7 +120,7 @@ def test_snapshots_are_hive_partitions_the_models_read(org, tmp_path):
     cfg = load_config(org / "config.yml")
     for day in (dt.date(2026, 5, 14), dt.date(2026, 5, 15)):
         con = duckdb.connect()
-        result = load(con, extract(cfg, con), wh, day)
+        result = load(con, extract(cfg, con), wh, day, cfg=cfg)
         assert [c.status for c in result.changes] == ["new"] * len(TABLES)
     days = con.execute(
         "select snapshot_date, count(*) from raw_opportunity_snapshots group by all order by all"
@@ -147,10 +147,10 @@ def test_load_can_wait_to_store_until_the_build_passed(org, tmp_path):
     wh = tmp_path / "wh"
     cfg = load_config(org / "config.yml")
     con = duckdb.connect()
-    load(con, extract(cfg, con), wh, dt.date(2026, 5, 14))
+    load(con, extract(cfg, con), wh, dt.date(2026, 5, 14), cfg=cfg)
     con = duckdb.connect()
     extracted = extract(cfg, con)
-    result = load(con, extracted, wh, dt.date(2026, 5, 15), store=False)
+    result = load(con, extracted, wh, dt.date(2026, 5, 15), cfg=cfg, store=False)
     assert result.changes == []
     assert sorted(p.name for p in (wh / "opportunities").iterdir()) == ["snapshot_date=2026-05-14"]
     days = con.execute("select snapshot_date, count(*) from raw_opportunity_snapshots group by all order by all").fetchall()

@@ -83,7 +83,7 @@ def test_team_flow_sums_reps(metrics):
 
 
 def test_flow_identity_holds(metrics):
-    for table in ("rep_flow", "team_flow"):
+    for table in ("rep_flow", "team_flow", "org_flow"):
         for r in rows(metrics, f"select * from {table}"):
             inflow = r["opening_pipeline"] + r["created"] + r["pulled_in"] + r["other_in"] + r["amount_up"]
             outflow = r["amount_down"] + r["won"] + r["lost"] + r["pushed_out"] + r["other_out"]
@@ -94,10 +94,10 @@ def test_flow_identity_holds(metrics):
 
 
 def test_flow_adds_up_catches_a_broken_row(metrics):
-    metrics.execute("create or replace temp table rep_flow_backup as select * from rep_flow")
+    metrics.execute("create or replace temp table rep_flow_backup as select * from int_rep_flow")
     try:
-        metrics.execute("update rep_flow set won = won + 0.01 where rep_id = 'r3' and period = '2026-Q2'")
+        metrics.execute("update int_rep_flow set won = won + 0.01 where rep_id = 'r3' and period = '2026-Q2'")
         failing = rows(metrics, Path(SQL_DIR / "tests" / "flow_adds_up.sql").read_text())
         assert [f["owner"] for f in failing] == ["rep r3"]
     finally:
-        metrics.execute("create or replace table rep_flow as select * from rep_flow_backup")
+        metrics.execute("create or replace table int_rep_flow as select * from rep_flow_backup")

@@ -9,8 +9,8 @@ columns:
   team: The team (the rep's team today on rep rows).
   period: The current fiscal quarter.
   metric: attainment (projected_attainment against 1.0), pipeline_coverage, win_rate, avg_cycle_days (the
-    current quarter's scorecard), activities_per_week (the last 4 full weeks of rep_activity_vs_plan: a rep's
-    mean; a team's activities ÷ its rep-weeks) or discipline_score (rep_hygiene today; a team's clean open
+    current quarter's scorecard), activities_per_week (the last 4 full weeks of int_rep_activity_weeks: a rep's
+    mean; a team's activities ÷ its rep-weeks) or discipline_score (int_rep_hygiene today; a team's clean open
     deals ÷ its open deals).
   actual: The value.
   target: 1.0 for attainment; else the rep's target (rep_targets), or for a team the mean of its active
@@ -23,13 +23,13 @@ columns:
 with
 
 rep_now as (
-    select * from rep_scorecard
+    select * from int_rep_scorecard
     where is_current
 ),
 
 team_now as (
-    select * from team_scorecard
-    where is_current
+    select * from int_scorecard_rollup
+    where is_current and rollup_level = 'team'
 ),
 
 active_reps as (
@@ -38,15 +38,15 @@ active_reps as (
 ),
 
 plans as (
-    select * from rep_targets
+    select * from int_rep_targets
 ),
 
 activity_weeks as (
-    select * from rep_activity_vs_plan
+    select * from int_rep_activity_weeks
 ),
 
 hygiene as (
-    select * from rep_hygiene
+    select * from int_rep_hygiene
 ),
 
 last_week as (

@@ -3,27 +3,16 @@ grain: one row per rep per closed fiscal quarter and one per team per closed fis
   (forecast_level, rep_id, team, period): the forecast as it stood on the quarter's first day against what was
   won; team rows sum their reps (counted in their team of today). rep_forecast_accuracy and
   team_forecast_accuracy read it, so the accuracy formula exists once.
+dictionary: [team, period, reps, commit_at_start, best_case_at_start, won_amount, forecast_gap, forecast_accuracy,
+  best_case_accuracy]
 columns:
   forecast_level: rep or team.
   rep_id: The rep (null on team rows).
-  team: The team.
-  period: Fiscal quarter YYYY-Qn (closed quarters only).
-  reps: Reps summed into the row (1 on rep rows).
-  commit_at_start: Amount of deals open on the quarter's first day, closing in the quarter, with forecast
-    category Commit then (int_pipeline_at_quarter_start); 0 when none; null (no data) when the export has no
-    forecast category, or the quarter starts before the deal history does (int_data_coverage).
-  best_case_at_start: Same for Commit plus Best Case.
-  won_amount: Won amount of deals closing in the quarter (as in rep_scorecard).
-  forecast_gap: won_amount − commit_at_start (positive: beat the commit).
-  forecast_accuracy: max(0, 1 − |won_amount − commit_at_start| ÷ won_amount), HubSpot's forecast accuracy
-    with the commit at quarter start as the forecast; null when nothing was won (the formula divides by won)
-    or the commit at start is not known.
-  best_case_accuracy: The same formula with best_case_at_start as the forecast.
 */
 with
 
 scorecard as (
-    select * from rep_scorecard
+    select * from int_rep_scorecard
 ),
 
 at_start as (
@@ -79,14 +68,8 @@ final as (
         best_case_at_start,
         won_amount,
         won_amount - commit_at_start as forecast_gap,
-        case
-            when won_amount <> 0 and commit_at_start is not null
-                then greatest(0, 1 - abs(won_amount - commit_at_start) / won_amount)
-        end as forecast_accuracy,
-        case
-            when won_amount <> 0 and best_case_at_start is not null
-                then greatest(0, 1 - abs(won_amount - best_case_at_start) / won_amount)
-        end as best_case_accuracy,
+        forecast_accuracy(won_amount, commit_at_start) as forecast_accuracy,
+        forecast_accuracy(won_amount, best_case_at_start) as best_case_accuracy,
     from sums
 )
 

@@ -1,38 +1,20 @@
 /*
 grain: one row per team per fiscal quarter, plus one row per fiscal quarter for the whole organisation
-  (rollup_level, team, period): the sums of rep_scorecard (reps counted in their team of today), with every
-  ratio recomputed from the sums, never averaged. team_scorecard and org_scorecard read it, so the ratio
-  definitions exist once.
+  (rollup_level, team, period): the sums of int_rep_scorecard (reps counted in their team of today), with every
+  ratio recomputed from the sums with the same macros, never averaged. team_scorecard and org_scorecard read
+  it, so each ratio is defined once.
+dictionary: [period, period_start, period_end, is_current, is_closed, reps, quota, won_amount, attainment,
+  gap_to_quota, deals_won, deals_lost, win_rate, avg_deal_size, avg_cycle_days, cycle_deals, open_pipeline,
+  weighted_pipeline, pipeline_coverage, projected_amount, projected_attainment]
 columns:
   rollup_level: team or org.
   team: Team name; null on org rows.
-  period: Fiscal quarter YYYY-Qn.
-  period_start: First day of the quarter.
-  period_end: Last day of the quarter.
-  is_current: The quarter containing as_of.
-  is_closed: The quarter ended before as_of.
   teams: Teams with a row in the quarter.
-  reps: Reps with a scorecard row in the quarter.
-  quota: Sum of the reps' quotas.
-  won_amount: Sum of won amount.
-  attainment: won_amount ÷ quota.
-  gap_to_quota: quota − won_amount, floored at 0; null without quota.
-  deals_won: Won deals.
-  deals_lost: Lost deals.
-  win_rate: deals_won ÷ (deals_won + deals_lost).
-  avg_deal_size: won_amount ÷ deals_won.
-  avg_cycle_days: Mean cycle days over the won deals.
-  cycle_deals: Won deals with valid dates (the avg_cycle_days denominator).
-  open_pipeline: Sum of the reps' open_pipeline.
-  weighted_pipeline: Sum of the reps' weighted_pipeline.
-  pipeline_coverage: open_pipeline ÷ quota still to close (as in rep_scorecard).
-  projected_amount: Sum of the reps' projected_amount.
-  projected_attainment: projected_amount ÷ quota.
 */
 with
 
 reps as (
-    select * from rep_scorecard
+    select * from int_rep_scorecard
 ),
 
 sums as (
@@ -72,22 +54,19 @@ final as (
         reps,
         quota,
         won_amount,
-        won_amount / nullif(quota, 0) as attainment,
-        case when quota is not null then greatest(quota - won_amount, 0) end as gap_to_quota,
+        divide(won_amount, quota) as attainment,
+        gap_to_quota(quota, won_amount) as gap_to_quota,
         deals_won,
         deals_lost,
-        deals_won / nullif(deals_won + deals_lost, 0) as win_rate,
-        won_amount / nullif(deals_won, 0) as avg_deal_size,
-        cycle_days_sum / nullif(cycle_deals, 0) as avg_cycle_days,
+        win_rate(deals_won, deals_lost) as win_rate,
+        divide(won_amount, deals_won) as avg_deal_size,
+        divide(cycle_days_sum, cycle_deals) as avg_cycle_days,
         cycle_deals,
         open_pipeline,
         weighted_pipeline,
-        case
-            when is_current and quota > won_amount then open_pipeline / (quota - won_amount)
-            when not is_current and quota > 0 then open_pipeline / quota
-        end as pipeline_coverage,
+        coverage(open_pipeline, quota, won_amount, is_current) as pipeline_coverage,
         projected_amount,
-        projected_amount / nullif(quota, 0) as projected_attainment,
+        divide(projected_amount, quota) as projected_attainment,
     from sums
 )
 

@@ -1,109 +1,18 @@
 /*
 grain: one row per rep per week over the last 13 full ISO weeks (rep_id, week_start): activities against
-  the weekly plan. The last full week is the Monday-to-Sunday week ending on as_of when as_of is a Sunday,
-  else the week before the one containing as_of (a part week would look behind plan). Reps: everyone active,
-  plus anyone who logged activities in those weeks; weeks ending before the rep's hire_date are left out.
+  the weekly plan (int_rep_activity_weeks says which weeks and which reps).
 unique: [rep_id, week_start]
-columns:
-  rep_id: The rep.
-  team: The rep's team today.
-  week_start: Monday of the week.
-  week_end: Sunday of the week.
-  calls: Activities of type call.
-  emails: Activities of type email.
-  meetings: Activities of type meeting.
-  other_activities: Activities of any other type (including 'other' for an empty type).
-  activities: All activities in the week.
-  target_per_week: The rep's activities_per_week target (rep_targets: the rep's own target, else the role's,
-    else the default).
-  target_source: rep, role or default (as in rep_targets).
-  ratio_to_target: activities ÷ target_per_week; null when the target is 0.
-tests:
-  - activities = calls + emails + meetings + other_activities
-  - week_end = week_start + 6
+dictionary: [rep_id, team, week_start, week_end, calls, emails, meetings, other_activities, activities,
+  target_per_week, target_source, ratio_to_target]
 */
 with
 
-activities as (
-    select * from stg_activities
-),
-
-reps as (
-    select * from int_reps
-),
-
-targets as (
-    select * from rep_targets
-    where metric = 'activities_per_week'
-),
-
-bounds as (
-    select
-        cast(
-            date_trunc('week', getvariable('as_of'))
-            - case when isodow(getvariable('as_of')) = 7 then interval 0 day else interval 7 day end
-            as date
-        ) as last_week_start,
-),
-
 weeks as (
-    select
-        cast(unnest(generate_series(last_week_start - interval 84 day, last_week_start, interval 7 day)) as date)
-            as week_start,
-    from bounds
-),
-
-weekly as (
-    select
-        activities.owner_id as rep_id,
-        cast(date_trunc('week', activities.activity_date) as date) as week_start,
-        count(*) filter (where activities.activity_type = 'call') as calls,
-        count(*) filter (where activities.activity_type = 'email') as emails,
-        count(*) filter (where activities.activity_type = 'meeting') as meetings,
-        count(*) filter (where activities.activity_type not in ('call', 'email', 'meeting')) as other_activities,
-        count(*) as activities,
-    from activities
-    cross join bounds
-    where activities.activity_date between bounds.last_week_start - interval 84 day and bounds.last_week_start + 6
-    group by all
-),
-
-active_reps as (
-    select
-        reps.rep_id,
-        reps.team,
-        reps.hire_date,
-    from reps
-    where reps.is_active or reps.rep_id in (select weekly.rep_id from weekly)
-),
-
-spine as (
-    select
-        active_reps.rep_id,
-        active_reps.team,
-        weeks.week_start,
-    from active_reps
-    cross join weeks
-    where active_reps.hire_date is null or weeks.week_start + 6 >= active_reps.hire_date
+    select * from int_rep_activity_weeks
 ),
 
 final as (
-    select
-        spine.rep_id,
-        spine.team,
-        spine.week_start,
-        spine.week_start + 6 as week_end,
-        coalesce(weekly.calls, 0) as calls,
-        coalesce(weekly.emails, 0) as emails,
-        coalesce(weekly.meetings, 0) as meetings,
-        coalesce(weekly.other_activities, 0) as other_activities,
-        coalesce(weekly.activities, 0) as activities,
-        targets.target as target_per_week,
-        targets.source as target_source,
-        coalesce(weekly.activities, 0) / nullif(targets.target, 0) as ratio_to_target,
-    from spine
-    left join weekly on spine.rep_id = weekly.rep_id and spine.week_start = weekly.week_start
-    left join targets on spine.rep_id = targets.rep_id
+    select * from weeks
 )
 
 select * from final

@@ -1,7 +1,8 @@
 /*
 grain: one row per rep per fiscal quarter for the current and the previous quarter (rep_id, period): grades 1-5
   on seven dimensions. Each dimension is a ratio to plan turned into a grade with grades.cutoffs [c1, c2, c3,
-  c4]: ratio < c1 → 1, < c2 → 2, < c3 → 3, < c4 → 4, else 5. A dimension with no input (no quota, nothing
+  c4] by the grade() macro: ratio < c1 → 1, < c2 → 2, < c3 → 3, < c4 → 4, else 5, compared at
+  grades.precision decimals. A dimension with no input (no quota, nothing
   closed, no target) has a null ratio and grade and is left out of the overall grade.
 unique: [rep_id, period]
 columns:
@@ -153,10 +154,6 @@ inputs as (
         end as discipline_ratio,
         forecasts.forecast_accuracy / nullif(rep_plan.forecast_accuracy, 0) as forecast_ratio,
         rep_plan.avg_cycle_days / nullif(scorecard.avg_cycle_days, 0) as cycle_ratio,
-        getvariable('grade_cutoffs')[1] as c1,
-        getvariable('grade_cutoffs')[2] as c2,
-        getvariable('grade_cutoffs')[3] as c3,
-        getvariable('grade_cutoffs')[4] as c4,
     from scorecard
     inner join graded_quarters on scorecard.period = graded_quarters.period
     cross join has_activity_data
@@ -173,24 +170,16 @@ inputs as (
             and graded_quarters.forecast_period = forecasts.period
 ),
 
--- grade = 1 + the number of cut-offs the ratio reaches; a null ratio stays null
 graded as (
     select
         *,
-        1 + cast(results_ratio >= c1 as integer) + cast(results_ratio >= c2 as integer)
-        + cast(results_ratio >= c3 as integer) + cast(results_ratio >= c4 as integer) as results_grade,
-        1 + cast(pipeline_ratio >= c1 as integer) + cast(pipeline_ratio >= c2 as integer)
-        + cast(pipeline_ratio >= c3 as integer) + cast(pipeline_ratio >= c4 as integer) as pipeline_grade,
-        1 + cast(conversion_ratio >= c1 as integer) + cast(conversion_ratio >= c2 as integer)
-        + cast(conversion_ratio >= c3 as integer) + cast(conversion_ratio >= c4 as integer) as conversion_grade,
-        1 + cast(activity_ratio >= c1 as integer) + cast(activity_ratio >= c2 as integer)
-        + cast(activity_ratio >= c3 as integer) + cast(activity_ratio >= c4 as integer) as activity_grade,
-        1 + cast(discipline_ratio >= c1 as integer) + cast(discipline_ratio >= c2 as integer)
-        + cast(discipline_ratio >= c3 as integer) + cast(discipline_ratio >= c4 as integer) as discipline_grade,
-        1 + cast(forecast_ratio >= c1 as integer) + cast(forecast_ratio >= c2 as integer)
-        + cast(forecast_ratio >= c3 as integer) + cast(forecast_ratio >= c4 as integer) as forecast_grade,
-        1 + cast(cycle_ratio >= c1 as integer) + cast(cycle_ratio >= c2 as integer)
-        + cast(cycle_ratio >= c3 as integer) + cast(cycle_ratio >= c4 as integer) as cycle_grade,
+        grade(results_ratio, getvariable('grade_cutoffs')) as results_grade,
+        grade(pipeline_ratio, getvariable('grade_cutoffs')) as pipeline_grade,
+        grade(conversion_ratio, getvariable('grade_cutoffs')) as conversion_grade,
+        grade(activity_ratio, getvariable('grade_cutoffs')) as activity_grade,
+        grade(discipline_ratio, getvariable('grade_cutoffs')) as discipline_grade,
+        grade(forecast_ratio, getvariable('grade_cutoffs')) as forecast_grade,
+        grade(cycle_ratio, getvariable('grade_cutoffs')) as cycle_grade,
     from inputs
 ),
 

@@ -1,79 +1,17 @@
 /*
 grain: one row per person (rep_id): the hygiene of the deals they own that are open today (as_of).
 unique: [rep_id]
-columns:
-  rep_id: The rep.
-  team: The rep's team today.
-  open_deals: Deals open today.
-  past_close_date: Open deals whose close date is before as_of.
-  no_next_step: Open deals with an empty next step; null (no data) when the export has no next-step column.
-  no_amount: Open deals with an empty or 0 amount.
-  untouched: Open deals with no activity for more than thresholds.untouched_days (counted from created_date
-    when no activity was ever logged); null (no data) when the extracts carry no activity dates at all.
-  deals_with_problems: Open deals with at least one of the four problems (a deal counts once).
-  clean_deals: open_deals − deals_with_problems.
-  discipline_score: clean_deals ÷ open_deals, the share of open deals with none of the problems; null when the
-    rep has no open deal.
-tests:
-  - discipline_score between 0 and 1
-  - deals_with_problems <= open_deals
+dictionary: [rep_id, team, open_deals, past_close_date, no_next_step, no_amount, untouched, deals_with_problems,
+  clean_deals, discipline_score]
 */
 with
 
-reps as (
-    select * from int_reps
-),
-
-opportunities as (
-    select * from int_opportunities
-),
-
-problem_deals as (
-    select * from rep_hygiene_deals
-),
-
-coverage as (
-    select * from int_data_coverage
-),
-
-open_counts as (
-    select
-        owner_id as rep_id,
-        count(*) as open_deals,
-    from opportunities
-    where is_open
-    group by owner_id
-),
-
-problem_counts as (
-    select
-        rep_id,
-        count(*) filter (where is_past_close_date) as past_close_date,
-        count(*) filter (where has_no_next_step) as no_next_step,
-        count(*) filter (where has_no_amount) as no_amount,
-        count(*) filter (where is_untouched) as untouched,
-        count(*) as deals_with_problems,
-    from problem_deals
-    group by rep_id
+hygiene as (
+    select * from int_rep_hygiene
 ),
 
 final as (
-    select
-        reps.rep_id,
-        reps.team,
-        coalesce(open_counts.open_deals, 0) as open_deals,
-        coalesce(problem_counts.past_close_date, 0) as past_close_date,
-        case when coverage.has_next_step then coalesce(problem_counts.no_next_step, 0) end as no_next_step,
-        coalesce(problem_counts.no_amount, 0) as no_amount,
-        case when coverage.has_activity_data then coalesce(problem_counts.untouched, 0) end as untouched,
-        coalesce(problem_counts.deals_with_problems, 0) as deals_with_problems,
-        coalesce(open_counts.open_deals, 0) - coalesce(problem_counts.deals_with_problems, 0) as clean_deals,
-        (open_counts.open_deals - coalesce(problem_counts.deals_with_problems, 0))
-        / nullif(open_counts.open_deals, 0) as discipline_score,
-    from reps
-    cross join coverage
-    left join open_counts on reps.rep_id = open_counts.rep_id
-    left join problem_counts on reps.rep_id = problem_counts.rep_id
+    select * from hygiene
 )
 
 select * from final

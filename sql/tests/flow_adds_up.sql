@@ -1,5 +1,6 @@
 /*
-Singular data test: the pipeline waterfall adds up exactly, to the cent, for every rep and team and quarter:
+Singular data test: the pipeline waterfall adds up exactly, to the cent, for every rep, team and the org in
+every quarter:
 closing = opening + created + pulled_in + other_in + amount_up − amount_down − won − lost − pushed_out − other_out.
 Returns the rows where it does not.
 */
@@ -8,35 +9,13 @@ with
 flows as (
     select
         'rep ' || rep_id as owner,
-        period,
-        opening_pipeline,
-        created,
-        pulled_in,
-        other_in,
-        amount_up,
-        amount_down,
-        won,
-        lost,
-        pushed_out,
-        other_out,
-        closing_pipeline,
-    from rep_flow
-    union all
+        * exclude (rep_id, team, window_start, window_end),
+    from int_rep_flow
+    union all by name
     select
-        'team ' || team as owner,
-        period,
-        opening_pipeline,
-        created,
-        pulled_in,
-        other_in,
-        amount_up,
-        amount_down,
-        won,
-        lost,
-        pushed_out,
-        other_out,
-        closing_pipeline,
-    from team_flow
+        coalesce('team ' || team, 'org') as owner,
+        * exclude (rollup_level, team, reps, window_start, window_end),
+    from int_flow_rollup
 ),
 
 in_cents as (

@@ -1,0 +1,57 @@
+"""The CSV downloads: every mart as `data/<mart>.csv`, plus `marts.json` for `pipelines diff`.
+
+Mart names, their CSV files and their columns are a public interface (users' own scripts
+read them), so every mart is exported, in its grain's order, with the columns privacy
+settings allow. CRM text that starts like a spreadsheet formula gets a leading ' so that
+opening a download never runs it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from pipelines.catalog import Model
+from pipelines.settings import Config
+from pipelines.sqltext import lit, q
+
+# A cell starting with one of these is read as a formula by Excel, LibreOffice and Sheets.
+FORMULA_START = "^[=+@\\t\\r-]"
+
+
+def hidden_columns(cfg: Config, mart: Model) -> set[str]:
+    """Columns kept out of the downloads by privacy settings (emails always, unless published)."""
+    hidden = set() if cfg.privacy.publish_emails else {"email"}
+    if "rep_id" in mart.unique or "opportunity_id" in mart.unique:
+        if cfg.privacy.hide_quotas:
+            hidden |= {"quota", "gap_to_quota"}
+        if cfg.privacy.hide_amounts:
+            hidden |= {c for c in mart.columns if "amount" in c or ("pipeline" in c and "coverage" not in c)}
+    return hidden
+
+
+def formula_safe(column: str, type_name: str) -> str:
+    """A select item that prefixes formula-looking text with ' (other types pass through)."""
+    if type_name != "VARCHAR":
+        return q(column)
+    return f"case when regexp_matches({q(column)}, {lit(FORMULA_START)}) then '''' || {q(column)} else {q(column)} end as {q(column)}"
+
+
+def export_csvs(con: duckdb.DuckDBPyConnection, cfg: Config, marts: list[Model], data_dir: Path) -> None:
+    """Every mart as a CSV download, plus marts.json (grain and columns) for `pipelines diff`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    manifest = {}
+    for mart in marts:
+        hidden = hidden_columns(cfg, mart)
+        rel = con.sql(f"select * from {mart.name}")
+        types = dict(zip(rel.columns, (str(t) for t in rel.types)))
+        cols = [c for c in rel.columns if c not in hidden]
+        order = ", ".join(mart.unique) if mart.unique else "all"
+        con.execute(
+            f"copy (select {', '.join(formula_safe(c, types[c]) for c in cols)} from {mart.name} order by {order}) "
+            f"to {lit(str(data_dir / (mart.name + '.csv')))} (header, delimiter ',')"
+        )
+        manifest[mart.name] = {"unique": mart.unique, "columns": cols, "grain": mart.grain}
+    (data_dir / "marts.json").write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")

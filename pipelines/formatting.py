@@ -1,0 +1,79 @@
+"""How values look on a page: escaping CRM text, page titles, numbers, dates and the "no data" mark.
+
+Every value from the CRM is escaped on its way out of a template: CRM text is shown as text,
+never run as HTML, markdown or Jinja. None always renders as "no data", never as 0 or "None".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+# One pass, character by character: HTML-significant characters and markdown syntax both
+# become numeric character references, which markdown leaves alone and browsers show as text.
+_ESCAPES = {ord(c): f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-!|~:=$"}
+_ESCAPES.update({ord("\r"): " ", ord("\n"): " "})
+NO_DATA = Markup('<span class="no-data">no data</span>')
+
+
+def md_escape(value) -> Markup:
+    """HTML-escape, then neutralise markdown syntax with character references.
+
+    A deal called `[x](javascript:alert(1))` or `**{{ 7*7 }}**` must reach the reader as
+    exactly those characters; entities survive markdown untouched and display as text.
+    """
+    if isinstance(value, Markup):
+        return value
+    return Markup(str(value).translate(_ESCAPES))
+
+
+def plain_title(value) -> str:
+    """A page title for front matter: letters kept, markup characters dropped, YAML-quoted."""
+    text = re.sub(r"[<>&\"'`{}\[\]|\\*_#]", " ", str(value))
+    return json.dumps(re.sub(r"\s+", " ", text).strip()[:80] or "untitled")
+
+
+def finalize(value):
+    """Jinja's last step for every `{{ value }}`: None is "no data", everything else is escaped text."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NO_DATA
+    return md_escape(value)
+
+
+@dataclass
+class Fmt:
+    """Number formatting with the org's currency; None is always 'no data'."""
+
+    currency: str = "$"
+
+    def money(self, v) -> str | None:
+        if v is None:
+            return None
+        v = float(v)
+        for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if abs(v) >= div:
+                return f"{self.currency}{v / div:,.1f}{suffix}"
+        return f"{self.currency}{v:,.0f}"
+
+    @staticmethod
+    def pct(v) -> str | None:
+        return None if v is None or (isinstance(v, float) and math.isnan(v)) else f"{float(v):.0%}"
+
+    @staticmethod
+    def times(v) -> str | None:
+        return None if v is None else f"{float(v):.1f}×"
+
+    @staticmethod
+    def days(v) -> str | None:
+        return None if v is None else f"{float(v):.0f} d"
+
+    @staticmethod
+    def num(v) -> str | None:
+        return None if v is None else f"{float(v):,.0f}"
+
+    def filters(self) -> dict:
+        return {"money": self.money, "pct": self.pct, "times": self.times, "days": self.days, "num": self.num}

@@ -1,0 +1,38 @@
+"""The contract between the stages: which tables each stage hands to the next.
+
+extract -> load -> models -> pages -> site run in one direction on one DuckDB connection.
+This module is the one place that says what crosses each boundary, so a newcomer can see
+where a table is made without reading the code, and `pipelines.catalog` can refuse a staging
+model that reads anything but a declared raw input.
+
+* extract writes `extract_<table>` (typed rows that passed every rule), `quarantine` (every
+  rejected or flagged row) and `extract_notes` (what the build should say about the files).
+* load writes the `raw_*` inputs below, and nothing else: they are the models' only inputs.
+* models write one table per `.sql` model; pages read marts only.
+"""
+
+from __future__ import annotations
+
+from pipelines.schema import TABLES
+
+# Made by the extract stage, read only by the load stage.
+EXTRACT_OUTPUTS = {
+    **{f"extract_{t}": f"Typed, accepted rows of the {t} extract, with _file and _row." for t in TABLES},
+    "quarantine": "Every rejected or flagged input row: table, file, row, column, value, reason, action, owner_id.",
+    "extract_notes": "One row per note on how the extracts were read (fallbacks, renamed columns).",
+}
+
+# Made by the load stage; the staging models read these and nothing else.
+RAW_INPUTS = {
+    **{f"raw_{t}": f"Today's {t} extract, canonical columns (pipelines/schema.py)." for t in TABLES},
+    "raw_opportunity_snapshots": "Every stored daily snapshot of opportunities up to as_of, today's extract "
+    "as the snapshot of the load day (snapshot_date plus the canonical columns).",
+    "raw_columns": "Which canonical columns some file of each table gives values for (table_name, column_name).",
+    "raw_sources": "Per canonical table: whether it was extracted, from how many files, and its rows read, "
+    "loaded, rejected and flagged (table_name, present, files, rows_read, rows_loaded, rows_rejected, rows_flagged).",
+    "raw_stages": "The configured stages in order (stage, kind, probability, stage_order).",
+    "raw_role_targets": "The config targets per role, '' for the default (metric, role, target).",
+    "raw_quarantine": "Every rejected or flagged input row (table_name, file, row_number, column_name, value, "
+    "reason, action, owner_id).",
+    "raw_extract_notes": "The extract stage's notes (table_name, note).",
+}

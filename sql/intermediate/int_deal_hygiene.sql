@@ -1,0 +1,61 @@
+/*
+grain: one row per deal open today (opportunity_id), with each CRM-discipline problem it has: what
+  rep_hygiene counts and rep_hygiene_deals lists for the coaching pages.
+dictionary: [opportunity_id, rep_id, team, opportunity_name, account, stage, amount, close_date, next_step,
+  last_activity_date, days_since_activity, is_past_close_date, has_no_next_step, has_no_amount, is_untouched]
+columns:
+  problems: How many of the four problems the deal has (0-4).
+tests:
+  - problems between 0 and 4
+*/
+with
+
+opportunities as (
+    select * from int_opportunities
+),
+
+reps as (
+    select * from int_reps
+),
+
+coverage as (
+    select * from int_data_coverage
+),
+
+flagged as (
+    select
+        opportunities.opportunity_id,
+        opportunities.owner_id as rep_id,
+        reps.team,
+        opportunities.opportunity_name,
+        opportunities.account,
+        opportunities.stage,
+        cast(opportunities.amount as double) as amount,
+        opportunities.close_date,
+        opportunities.next_step,
+        opportunities.last_activity_date,
+        datediff(
+            'day', coalesce(opportunities.last_activity_date, opportunities.created_date), getvariable('as_of')
+        ) as days_since_activity,
+        opportunities.close_date < getvariable('as_of') as is_past_close_date,
+        coverage.has_next_step and coalesce(trim(opportunities.next_step), '') = '' as has_no_next_step,
+        coalesce(opportunities.amount, 0) = 0 as has_no_amount,
+        coverage.has_activity_data,
+    from opportunities
+    cross join coverage
+    left join reps on opportunities.owner_id = reps.rep_id
+    where opportunities.is_open
+),
+
+final as (
+    select
+        * exclude (has_activity_data),
+        has_activity_data and days_since_activity > getvariable('untouched_days') as is_untouched,
+        cast(is_past_close_date as integer)
+        + cast(has_no_next_step as integer)
+        + cast(has_no_amount as integer)
+        + cast(has_activity_data and days_since_activity > getvariable('untouched_days') as integer) as problems,
+    from flagged
+)
+
+select * from final

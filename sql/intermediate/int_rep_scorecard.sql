@@ -1,0 +1,127 @@
+/*
+grain: one row per rep per fiscal quarter, from the rep's first deal, quota or hire date to the next quarter
+  (rep_id, period): the scorecard every other level sums (rep_scorecard shows it as it is).
+dictionary: [rep_id, period, period_start, period_end, is_current, is_closed, team, quota, won_amount, attainment,
+  gap_to_quota, deals_won, deals_lost, win_rate, win_rate_value, avg_deal_size, avg_cycle_days, cycle_deals,
+  open_pipeline, weighted_pipeline, pipeline_measured_on, pipeline_coverage, projected_amount, projected_attainment]
+*/
+with
+
+reps as (
+    select * from int_reps
+),
+
+quarters as (
+    select * from int_fiscal_quarters
+),
+
+deals as (
+    select * from int_rep_quarter_deals
+),
+
+quotas as (
+    select * from int_quota_by_quarter
+),
+
+at_start as (
+    select * from int_pipeline_at_quarter_start
+),
+
+rep_bounds as (
+    select
+        reps.rep_id,
+        reps.team,
+        least(
+            reps.hire_date,
+            (
+                select min(least(o.created_date, o.close_date)) from stg_opportunities as o
+                where o.owner_id = reps.rep_id
+            ),
+            (
+                select min(q.period_start) from stg_quotas as q
+                where q.rep_id = reps.rep_id
+            )
+        ) as first_day,
+        case
+            when not reps.is_active
+                then (
+                    select max(o.close_date) from stg_opportunities as o
+                    where o.owner_id = reps.rep_id
+                )
+        end as last_day,
+    from reps
+),
+
+spine as (
+    select
+        rep_bounds.rep_id,
+        rep_bounds.team,
+        quarters.*,
+    from rep_bounds
+    inner join quarters
+        on
+            quarters.period_end >= coalesce(rep_bounds.first_day, getvariable('as_of'))
+            and (rep_bounds.last_day is null or rep_bounds.last_day >= quarters.period_start)
+),
+
+joined as (
+    select
+        spine.rep_id,
+        spine.period,
+        spine.period_start,
+        spine.period_end,
+        spine.is_current,
+        spine.is_closed,
+        spine.team,
+        quotas.quota,
+        cast(coalesce(deals.won_amount, 0) as double) as won_amount,
+        cast(coalesce(deals.lost_amount, 0) as double) as lost_amount,
+        coalesce(deals.deals_won, 0) as deals_won,
+        coalesce(deals.deals_lost, 0) as deals_lost,
+        coalesce(deals.cycle_days_sum, 0) as cycle_days_sum,
+        coalesce(deals.cycle_deals, 0) as cycle_deals,
+        case
+            when spine.is_closed and spine.period_start >= (select c.history_starts_on from int_data_coverage as c)
+                then cast(coalesce(at_start.open_pipeline_at_start, 0) as double)
+            when spine.is_closed then null
+            else cast(coalesce(deals.open_pipeline_now, 0) as double)
+        end as open_pipeline,
+        case when not spine.is_closed then coalesce(deals.weighted_pipeline_now, 0) end as weighted_pipeline,
+        case when spine.is_closed then spine.period_start else getvariable('as_of') end as pipeline_measured_on,
+    from spine
+    left join deals on spine.rep_id = deals.rep_id and spine.period = deals.period
+    left join quotas on spine.rep_id = quotas.rep_id and spine.period = quotas.period
+    left join at_start on spine.rep_id = at_start.rep_id and spine.period = at_start.period
+),
+
+final as (
+    select
+        rep_id,
+        period,
+        period_start,
+        period_end,
+        is_current,
+        is_closed,
+        team,
+        quota,
+        won_amount,
+        divide(won_amount, quota) as attainment,
+        gap_to_quota(quota, won_amount) as gap_to_quota,
+        deals_won,
+        deals_lost,
+        win_rate(deals_won, deals_lost) as win_rate,
+        win_rate(won_amount, lost_amount) as win_rate_value,
+        divide(won_amount, deals_won) as avg_deal_size,
+        divide(cycle_days_sum, cycle_deals) as avg_cycle_days,
+        cycle_deals,
+        open_pipeline,
+        weighted_pipeline,
+        pipeline_measured_on,
+        coverage(open_pipeline, quota, won_amount, is_current) as pipeline_coverage,
+        case when is_current then won_amount + weighted_pipeline when is_closed then won_amount end
+            as projected_amount,
+        divide(projected_amount, quota) as projected_attainment,
+    from joined
+)
+
+select * from final

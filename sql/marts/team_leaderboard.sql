@@ -1,0 +1,84 @@
+/*
+grain: one row per team member (team, rep_id): the team contest, ranked by site.contest_metric over
+  site.contest_period.
+  Over a quarter (the current one): attainment, won_amount and deals_won as in rep_scorecard, pipeline_created
+  as created in rep_flow. Over a week (the 7 days to as_of, from rep_deal_events): won_amount and deals_won of
+  the deals won in those days, pipeline_created the amount of the deals created in them, and attainment the
+  amount won in them ÷ the current quarter's quota.
+unique: [team, rep_id]
+dictionary: [team, rep_id, name]
+columns:
+  contest_metric: The metric ranked (site.contest_metric).
+  contest_period: quarter or week (site.contest_period).
+  value: The rep's value of the metric over the period; null (no data) when it cannot be measured, such as
+    attainment without a quota.
+  contest_rank: 1 for the highest value; equal values share a rank; reps without a value come last.
+*/
+with
+
+reps as (
+    select * from int_reps
+),
+
+scorecard as (
+    select * from int_rep_scorecard
+    where is_current
+),
+
+flows as (
+    select * from int_rep_flow
+    where period in (
+        select q.period from int_fiscal_quarters as q
+        where q.is_current
+    )
+),
+
+week_events as (
+    select
+        rep_id,
+        sum(amount) filter (where event = 'won') as won_amount,
+        count(*) filter (where event = 'won') as deals_won,
+        sum(amount) filter (where event = 'created') as pipeline_created,
+    from rep_deal_events
+    where days_ago < 7
+    group by rep_id
+),
+
+measured as (
+    select
+        reps.team,
+        reps.rep_id,
+        reps.name,
+        getvariable('contest_metric') as contest_metric,
+        getvariable('contest_period') as contest_period,
+        case
+            when getvariable('contest_period') = 'quarter'
+                then
+                    case getvariable('contest_metric')
+                        when 'attainment' then scorecard.attainment
+                        when 'won_amount' then scorecard.won_amount
+                        when 'deals_won' then scorecard.deals_won
+                        when 'pipeline_created' then flows.created
+                    end
+            else
+                case getvariable('contest_metric')
+                    when 'attainment' then divide(coalesce(week_events.won_amount, 0), scorecard.quota)
+                    when 'won_amount' then coalesce(week_events.won_amount, 0)
+                    when 'deals_won' then coalesce(week_events.deals_won, 0)
+                    when 'pipeline_created' then coalesce(week_events.pipeline_created, 0)
+                end
+        end as value,
+    from reps
+    left join scorecard on reps.rep_id = scorecard.rep_id
+    left join flows on reps.rep_id = flows.rep_id
+    left join week_events on reps.rep_id = week_events.rep_id
+),
+
+final as (
+    select
+        *,
+        rank() over (partition by team order by value desc nulls last) as contest_rank,
+    from measured
+)
+
+select * from final

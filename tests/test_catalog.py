@@ -1,0 +1,121 @@
+"""The model graph: references from DuckDB's parser, layers enforced, every loader error is one clear line."""
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.catalog import load_catalog, table_refs
+from pipelines.errors import ModelError
+
+
+def model(sql_dir: Path, layer: str, name: str, body: str, header: str = "grain: one row.\ncolumns:\n  x: An x.") -> Path:
+    path = sql_dir / layer / f"{name}.sql"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"/*\n{header}\n*/\n{body}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def sql(tmp_path) -> Path:
+    """A minimal sql/ folder: one staging model over a raw input, one intermediate, one mart."""
+    d = tmp_path / "sql"
+    model(d, "staging", "stg_reps", "select rep_id as x from raw_reps")
+    model(d, "intermediate", "int_a", "select x from stg_reps")
+    model(d, "marts", "rep_a", "select x from int_a", "grain: one row.\nunique: [x]\ncolumns:\n  x: An x.")
+    return d
+
+
+def test_references_come_from_the_parse_tree():
+    sql = """with rep_scorecard as (select * from int_reps), b as (select * from rep_scorecard, stg_x as s
+             where s.id in (select id from int_y))
+             select * from b join (select 1) as t on true -- from rep_alerts
+             where exists (select 1 from stg_z)"""
+    # CTE names are not dependencies; a comma join and subqueries are; comments are not SQL.
+    assert table_refs(sql) == {"int_reps", "stg_x", "int_y", "stg_z"}
+
+
+def test_a_column_or_cte_named_like_a_mart_is_not_a_dependency(sql):
+    model(sql, "intermediate", "int_b", "with rep_a as (select x from int_a) select x as rep_a from rep_a")
+    catalog = load_catalog(sql)
+    assert catalog.model("int_b").refs == {"int_a"}
+    order = [m.name for m in catalog.models]
+    assert order.index("int_a") < order.index("int_b")
+
+
+def test_an_intermediate_model_reading_a_mart_fails_naming_it(sql):
+    path = model(sql, "intermediate", "int_b", "select x from rep_a")
+    with pytest.raises(ModelError) as e:
+        load_catalog(sql)
+    assert e.value.file == str(path)
+    assert "intermediate model int_b reads rep_a, a marts model" in str(e.value)
+
+
+def test_staging_reads_only_raw_inputs(sql):
+    model(sql, "staging", "stg_b", "select x from stg_reps")
+    with pytest.raises(ModelError, match="staging model stg_b reads stg_reps, a staging model"):
+        load_catalog(sql)
+    model(sql, "staging", "stg_b", "select 1 as x")
+    model(sql, "intermediate", "int_b", "select rep_id as x from raw_reps")
+    with pytest.raises(ModelError, match="only staging models read raw inputs"):
+        load_catalog(sql)
+
+
+def test_an_unknown_table_is_named(sql):
+    model(sql, "marts", "rep_b", "select x from int_missing", "grain: one row.\nunique: [x]\ncolumns:\n  x: An x.")
+    with pytest.raises(ModelError, match="reads int_missing, which is neither a model nor a raw input"):
+        load_catalog(sql)
+
+
+def test_a_cycle_is_named(sql):
+    model(sql, "intermediate", "int_a", "select x from int_b")
+    model(sql, "intermediate", "int_b", "select x from int_a")
+    with pytest.raises(ModelError, match=r"models read each other in a cycle: int_\w -> int_\w -> int_\w"):
+        load_catalog(sql)
+
+
+def test_two_models_with_one_name(sql):
+    model(sql, "marts", "int_a", "select x from stg_reps", "grain: one row.\nunique: [x]\ncolumns:\n  x: An x.")
+    with pytest.raises(ModelError, match="two models are named int_a"):
+        load_catalog(sql)
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ("grain: one row.\ncolour: red", "header line 3: unknown key 'colour'"),
+        ("grain: one row.\ncolumns:\n  x: An x.\ntests:\n  x > 0", "header line 6: cannot read 'x > 0'"),
+        ("grain: one row.\ncolumns:\n   - x", "header line 4: expected '  column: description'"),
+        ("columns:\n  x: An x.", "the header has no `grain:` line"),
+        ("grain: one row.\ndictionary: [no_such_column]", "sql/columns.yml does not define"),
+    ],
+)
+def test_header_errors_name_the_line(sql, header, message):
+    path = model(sql, "marts", "rep_b", "select x from int_a", header)
+    with pytest.raises(ModelError, match=message.replace("[", r"\[").replace("(", r"\(")) as e:
+        load_catalog(sql)
+    assert e.value.file == str(path)
+
+
+def test_a_model_without_a_header_or_with_bad_sql(sql):
+    (sql / "marts" / "rep_b.sql").write_text("select 1 as x\n")
+    with pytest.raises(ModelError, match="model has no header comment"):
+        load_catalog(sql)
+    model(sql, "marts", "rep_b", "select from where")
+    with pytest.raises(ModelError, match="cannot parse the SQL"):
+        load_catalog(sql)
+
+
+def test_a_new_model_needs_no_registration(sql):
+    model(sql, "marts", "rep_new", "select x from rep_a", "grain: one row.\nunique: [x]\ncolumns:\n  x: An x.")
+    catalog = load_catalog(sql)
+    assert [m.name for m in catalog.marts] == ["rep_a", "rep_new"]
+    assert catalog.model("rep_new").refs == {"rep_a"}
+
+
+def test_the_shipped_models_respect_the_layers():
+    """No staging or intermediate model reads a mart (the graph of sql/ itself)."""
+    catalog = load_catalog()
+    marts = {m.name for m in catalog.marts}
+    for m in catalog.models:
+        if m.layer != "marts":
+            assert not (m.refs & marts), (m.name, m.refs & marts)
