@@ -1,0 +1,201 @@
+"""Stage 1: read the CRM extracts, map them onto the canonical tables, and quarantine bad rows.
+
+Every input row ends in exactly one place: the typed `extract_<table>` table, or the
+`quarantine` table with its file, row, column and reason. Parsing happens in DuckDB so a
+five-million-row activity export costs seconds, not minutes; Python only reads the header.
+Row numbers are what a spreadsheet shows for the file (see `files`).
+
+This module holds the stage's one entry function, `extract`, and its result; the work is split
+by job: `files` finds and reads a source's files, `parsers` is the SQL that types raw text,
+`mapping` resolves column mappings into a typed select, and `quality` writes the quarantine
+and holds the quality gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.errors import ConfigError, DataError
+from pipelines.extract.files import _display, _files_for, _first_line, _read_file
+from pipelines.extract.mapping import _Fallback, _fallback_note, _resolve_mapping, _typed_select
+from pipelines.extract.parsers import _money, define_macros
+from pipelines.extract.quality import (
+    _create_quarantine,
+    _quarantine_malformed,
+    _quarantine_rows,
+    _rejected,
+    check_quality_gate,
+)
+from pipelines.schema import DUCKDB_TYPES, TABLES, Table
+from pipelines.settings import Config, Source
+from pipelines.sqltext import q
+
+# Imported from here by other modules and tests: `_money` and `define_macros` are tested directly.
+__all__ = ["ExtractResult", "TableReport", "_money", "check_quality_gate", "define_macros", "extract"]
+
+# A constant fallback waiting to become a note: (fallback, file as displayed, rows, config key).
+_Pending = tuple[_Fallback, str, int, str]
+
+
+@dataclass
+class TableReport:
+    """What happened to one canonical table: rows read, loaded, rejected and flagged."""
+
+    table: str
+    files: list[str] = field(default_factory=list)
+    present: bool = False
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    flagged: int = 0
+    notes: list[str] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)  # rejected rows by reason, most common first
+    mapped: set[str] = field(default_factory=set)  # canonical columns some file gives a value for
+
+
+@dataclass
+class ExtractResult:
+    tables: dict[str, TableReport]
+
+    @property
+    def present(self) -> set[str]:
+        return {t for t, r in self.tables.items() if r.present}
+
+    @property
+    def notes(self) -> list[str]:
+        """Everything the build should say about how the extracts were read (fallbacks, renames)."""
+        return [n for r in self.tables.values() for n in r.notes]
+
+
+def extract(cfg: Config, con: duckdb.DuckDBPyConnection) -> ExtractResult:
+    """Read every configured extract into typed `extract_<table>` tables plus `quarantine` and `extract_notes`."""
+    _start(cfg, con)
+    reports: dict[str, TableReport] = {}
+    n = 0  # source views are numbered across tables: src_1, src_2, ...
+    for table in TABLES.values():  # reps first, so owner checks can use it
+        report = reports[table.name] = TableReport(table.name)
+        first_src = n + 1
+        selects, pending, n = _read_table(cfg, con, table, report, n)
+        if not selects:
+            _empty_table(con, table)
+            continue
+        report.present = True
+        _type_and_quarantine(cfg, con, table, report, selects, range(first_src, n + 1), reports["reps"].present)
+        _report_table(con, table, report, pending)
+    return ExtractResult(reports)
+
+
+def _start(cfg: Config, con: duckdb.DuckDBPyConnection) -> None:
+    """Create the stage's output tables and macros, and refuse a config with no deals or no stages."""
+    con.execute("set TimeZone = 'UTC'")
+    define_macros(con)
+    _create_quarantine(con)
+    con.execute('create or replace table extract_notes ("table" varchar, note varchar)')
+    if not cfg.source_list("opportunities"):
+        raise ConfigError("`sources.opportunities` is required (the deals extract)", cfg.config_file)
+    if not cfg.stages:
+        raise ConfigError(
+            "`stages` is empty: list your CRM's stages in order, each with kind open, won or lost "
+            "(or use `preset: salesforce` / `preset: hubspot`)",
+            cfg.config_file,
+        )
+
+
+def _read_table(
+    cfg: Config, con: duckdb.DuckDBPyConnection, table: Table, report: TableReport, n: int
+) -> tuple[list[str], list[_Pending], int]:
+    """Read every file of the table's sources as views src_<n+1>...; (typed selects, fallbacks, last n)."""
+    selects: list[str] = []
+    pending: list[_Pending] = []
+    seen: set[Path] = set()
+    for i, source in enumerate(cfg.source_list(table.name)):
+        key = f"sources.{table.name}" + (f"[{i}]" if isinstance(cfg.sources[table.name], list) else "")
+        for path in _files_for(cfg, source, key):
+            display = _display(path, cfg)
+            if path.resolve() in seen:
+                report.notes.append(f"{display}: matched twice for {table.name}; read once")
+                continue
+            seen.add(path.resolve())
+            n += 1
+            select, fallbacks = _read_one_file(con, table, source, path, f"src_{n}", display, key, report)
+            selects.append(select)
+            pending += fallbacks
+    return selects, pending, n
+
+
+def _read_one_file(
+    con: duckdb.DuckDBPyConnection, table: Table, source: Source, path: Path, src: str, display: str, key: str,
+    report: TableReport,
+) -> tuple[str, list[_Pending]]:
+    """Read one file as view `src` and count it in the report; (its typed select, its constant fallbacks)."""
+    try:
+        cols, malformed, notes = _read_file(con, path, source, src, display)
+        mapping, fallbacks = _resolve_mapping(con, table, source, src, cols, display, key)
+        rows = con.execute(f"select count(*) from {src}_in").fetchall()[0][0]
+    except duckdb.Error as e:
+        raise DataError(f"cannot read the file: {_first_line(e)}", display) from e
+    owner_fb = any(fb.column == table.owner_column for fb in fallbacks)
+    select = _typed_select(table, mapping, src, display, source, owner_fb)
+    fallback_cols = {fb.column for fb in fallbacks}
+    report.mapped |= {c for c, expr in mapping.items() if expr is not None and c not in fallback_cols}
+    report.files.append(display)
+    report.notes.extend(notes)
+    report.read += rows + len(malformed)
+    _quarantine_malformed(con, table, malformed)
+    return select, [(fb, display, rows, key) for fb in fallbacks]
+
+
+def _type_and_quarantine(
+    cfg: Config, con: duckdb.DuckDBPyConnection, table: Table, report: TableReport, selects: list[str],
+    sources: range, reps_loaded: bool,
+) -> None:
+    """Type the table's files together, quarantine what breaks a rule, keep the rest as `extract_<table>`."""
+    x = f"x_{table.name}"
+    cols = ", ".join(q(c.name) for c in table.columns)
+    try:
+        con.execute(f"create or replace temp table {x} as {' union all by name '.join(selects)}")
+        _quarantine_rows(con, table, x, cfg, reps_loaded)
+        con.execute(
+            f"""create or replace table extract_{table.name} as
+            select {cols}, {x}._file, {x}._row from {x}
+            anti join {_rejected(table)} r on {x}._file = r.file and {x}._row = r."row"
+            order by {x}._file, {x}._row"""
+        )
+    except duckdb.Error as e:
+        raise DataError(f"cannot map the {table.name} extract: {_first_line(e)}", ", ".join(report.files)) from e
+    finally:
+        con.execute(f"drop table if exists {x}")
+        for k in sources:
+            con.execute(f"drop view if exists src_{k}")
+            for suffix in ("_in", "_adj", "_holes"):
+                con.execute(f"drop table if exists src_{k}{suffix}")
+
+
+def _report_table(con: duckdb.DuckDBPyConnection, table: Table, report: TableReport, pending: list[_Pending]) -> None:
+    """Count what was loaded, rejected and flagged, and record the table's notes in `extract_notes`."""
+    report.loaded = con.execute(f"select count(*) from extract_{table.name}").fetchall()[0][0]
+    report.rejected = report.read - report.loaded
+    report.flagged = con.execute(
+        "select count(distinct (file, \"row\")) from quarantine where \"table\" = ? and action = 'flagged'",
+        [table.name],
+    ).fetchall()[0][0]
+    report.reasons = dict(
+        con.execute(
+            """select reason, count(distinct (file, "row")) as n from quarantine
+            where "table" = ? and action = 'rejected' group by reason order by n desc, reason limit 5""",
+            [table.name],
+        ).fetchall()
+    )
+    for fb, display, rows, key in pending:
+        report.notes.append(_fallback_note(table, fb, display, rows, key))
+    for note in report.notes:
+        con.execute("insert into extract_notes values (?, ?)", [table.name, note])
+
+
+def _empty_table(con, table: Table) -> None:
+    """An empty `extract_<table>` for a table no file was read for, so later stages can still select from it."""
+    cols = ", ".join(f"{q(c.name)} {DUCKDB_TYPES[c.type]}" for c in table.columns)
+    con.execute(f"create or replace table extract_{table.name} ({cols}, _file varchar, _row bigint)")

@@ -1,0 +1,120 @@
+"""The SQL that types raw export text: dates, money, numbers, booleans, clean text.
+
+CRM exports write one value many ways (02/23/26, 2026-02-23T09:00Z, 23.02.2026; $1,234.50,
+1.234,50 €, (50.00)), and every row must either type or be quarantined with a reason. The
+parsing is SQL so DuckDB does it over millions of rows at once; each helper returns an
+expression over a trimmed VARCHAR that is NULL when the text cannot be read, which the
+quality rules then report as unparseable.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.schema import Column
+from pipelines.settings import Source
+from pipelines.sqltext import lit
+
+# Tried in order; the first that parses wins. ISO forms (with T, Z or an offset) go through a
+# plain cast first. Two-digit years come before four-digit ones: %Y would read "02/23/26" as
+# the year 26.
+DATE_FORMATS = [
+    "%m/%d/%y",
+    "%m/%d/%y %I:%M %p",
+    "%m/%d/%y %I:%M:%S %p",
+    "%m/%d/%y %H:%M",
+    "%m/%d/%y %H:%M:%S",
+    "%m/%d/%Y",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d",
+    "%d.%m.%y",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%d %b %Y",
+    "%b %d, %Y",
+]
+# Dates outside this range are typos or placeholders (0001-01-01, 9999-12-31) and are rejected
+# as unparseable: a single one would stretch every chart over centuries.
+DATE_RANGE = ("1900-01-01", "2200-01-01")
+TRUE_WORDS = ("true", "t", "yes", "y", "1")
+FALSE_WORDS = ("false", "f", "no", "n", "0")
+# C0 control characters other than tab, newline and carriage return, and DEL: never meaningful in
+# CRM text, and they break the HTML, JSON and CSV the site is made of. Removed from text columns.
+CONTROL_CHARS = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]"
+
+
+def _money(raw: str) -> str:
+    """Parse currency strings: $1,234.50, 1.234,50 €, 1234,50, USD 100, -$50, (50.00) for negatives."""
+    s = f"regexp_replace({raw}, '[\\s\\x{{00A0}}\\x{{202F}}'']', '', 'g')"
+    neg = f"(regexp_matches({s}, '^\\(.*\\)$') or regexp_matches({s}, '-'))"
+    body = f"regexp_replace({s}, '[()+-]|[$€£¥₹]|^[A-Za-z]{{3}}|[A-Za-z]{{3}}$', '', 'g')"
+    us = f"regexp_matches({body}, '^([0-9]{{1,3}}(,[0-9]{{3}})+|[0-9]+)(\\.[0-9]+)?$')"
+    eu = f"regexp_matches({body}, '^([0-9]{{1,3}}(\\.[0-9]{{3}})+|[0-9]+),[0-9]{{1,2}}$')"
+    plain = f"regexp_matches({body}, '^[0-9]*\\.?[0-9]+$')"
+    num = (
+        f"case when {us} then replace({body}, ',', '') "
+        f"when {eu} then replace(replace({body}, '.', ''), ',', '.') "
+        f"when {plain} then {body} end"
+    )
+    # A sign may appear once, before or after the currency symbol or number; more is garbage.
+    signs = f"length({s}) - length(replace(replace({s}, '-', ''), '(', ''))"
+    slow = f"case when {signs} <= 1 then (case when {neg} then -1 else 1 end) * try_cast({num} as decimal(18, 2)) end"
+    return f"coalesce(try_cast({raw} as decimal(18, 2)), {slow})"  # plain numbers skip the regular expressions
+
+
+def _timestamp(raw: str, date_format: str | None) -> str:
+    fmts = [date_format] if date_format else DATE_FORMATS
+    fmt_list = "[" + ", ".join(lit(f) for f in fmts) + "]"
+    # DuckDB's cast also reads "02/03/24" (as the year 2!): only ISO-looking text goes through it.
+    iso = (
+        f"case when substr({raw}, 5, 1) = '-' then "
+        f"coalesce(try_cast({raw} as timestamp), try_cast(try_cast({raw} as timestamptz) as timestamp)) end"
+        if not date_format
+        else "null"
+    )
+    ts = f"coalesce({iso}, try_strptime({raw}, {fmt_list}))"
+    lo, hi = DATE_RANGE
+    return f"(case when {ts} >= timestamp {lit(lo)} and {ts} < timestamp {lit(hi)} then {ts} end)"
+
+
+def _typed(col: Column, raw: str, source: Source) -> str:
+    """SQL that turns the trimmed VARCHAR `raw` into the column's type (NULL when it cannot)."""
+    if col.type in ("id", "text"):
+        return raw
+    if col.type in ("date", "timestamp"):
+        ts = _timestamp(raw, source.date_format)
+        return f"cast({ts} as date)" if col.type == "date" else ts
+    if col.type == "money":
+        return _money(raw)
+    if col.type == "number":
+        return (
+            f"coalesce(try_cast({raw} as double), try_cast(replace({raw}, '%', '') as double) / 100, "
+            f"try_cast(replace({raw}, ',', '.') as double))"
+        )
+    if col.type == "bool":
+        t = ", ".join(lit(w) for w in TRUE_WORDS)
+        f = ", ".join(lit(w) for w in FALSE_WORDS)
+        return f"case when lower({raw}) in ({t}) then true when lower({raw}) in ({f}) then false end"
+    raise AssertionError(col.type)
+
+
+def _raw_value(col: Column, expr: str | None) -> str:
+    if not expr:
+        return "null::varchar"
+    text = f"trim(cast({expr} as varchar))"
+    if col.type == "text":
+        ctrl = lit(CONTROL_CHARS)
+        text = f"(case when regexp_matches({text}, {ctrl}) then regexp_replace({text}, {ctrl}, '', 'g') else {text} end)"
+    return f"nullif({text}, '')"
+
+
+def define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """`parse_date(x)`: any recognised date form -> DATE, for expressions in column mappings."""
+    ts = _timestamp("cast(x as varchar)", None)
+    con.execute(f"create or replace temp macro parse_date(x) as cast({ts} as date)")

@@ -1,0 +1,125 @@
+"""The quality rules: which typed rows are rejected or flagged, and the gate on the rejected share.
+
+Nothing is dropped silently. A row that cannot be split, lacks a required value, does not parse,
+repeats a key, or breaks a rule (close before created, an owner missing from reps) becomes a
+`quarantine` row with its file, row, column, value and reason, and whether it was rejected (kept
+out of `extract_<table>`) or flagged (loaded, and counted on the data-quality page). The rules
+are SQL conditions over the typed rows, so DuckDB checks the whole extract at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipelines.errors import QualityGateError
+from pipelines.schema import Table
+from pipelines.settings import Config
+from pipelines.sqltext import lit, q
+
+if TYPE_CHECKING:
+    from pipelines.extract import ExtractResult
+
+QUARANTINE_COLUMNS = """
+    "table" varchar, file varchar, "row" bigint, "column" varchar, value varchar,
+    reason varchar, action varchar, owner_id varchar
+"""
+
+
+def _create_quarantine(con) -> None:
+    con.execute(f"create or replace table quarantine ({QUARANTINE_COLUMNS})")
+
+
+def _quarantine_malformed(con, table: Table, malformed: list[dict]) -> None:
+    """Reject the rows a file could not be split into; they never reach the typed rows."""
+    for m in malformed:
+        con.execute(
+            "insert into quarantine values (?, ?, ?, ?, ?, ?, 'rejected', null)",
+            [table.name, m["file"], m["row"], m["column"], m["value"], m["reason"]],
+        )
+
+
+def _problems(table: Table, cfg: Config, reps_loaded: bool) -> list[tuple[str, str, str, str]]:
+    """(column, condition over x, reason SQL, action) for every rule that applies to the table."""
+    rules: list[tuple[str, str, str, str]] = []
+    for col in table.columns:
+        raw, val = q(col.name + "__raw"), q(col.name)
+        if col.not_null:
+            rules.append((col.name, f"{raw} is null", lit(f"missing {col.name}"), "rejected"))
+        if col.type not in ("id", "text"):
+            rules.append(
+                (col.name, f"{raw} is not null and {val} is null", lit(f"unparseable {col.type} in {col.name}"), "rejected")
+            )
+        if col.type == "money":
+            rules.append((col.name, f"{val} < 0", lit(f"negative {col.name}"), "rejected"))
+    if "stage" in table.column_names and cfg.stages:
+        names = ", ".join(lit(s.name) for s in cfg.stages)
+        rules.append(
+            ("stage", f"stage is not null and stage not in ({names})", "'unknown stage (add it to config stages)'", "rejected")
+        )
+    if table.name == "opportunities":
+        rules.append(
+            (
+                "close_date",
+                "close_date < created_date",
+                "'close date before created date (cycle time ignores this deal)'",
+                cfg.quality.close_before_created,
+            )
+        )
+    if table.name == "quotas":
+        rules.append(("period_end", "period_end < period_start", "'period_end before period_start'", "rejected"))
+    owner = table.owner_column
+    if reps_loaded and owner and table.name != "reps":
+        rules.append(
+            (owner, f"{q(owner)} is not null and not _owner_fallback and {q(owner)} not in (select rep_id from extract_reps)",
+             f"'{owner} not in reps'", cfg.quality.owner_not_in_reps)
+        )
+    return rules
+
+
+def _rejected(table: Table) -> str:
+    return f"""(select file, "row" from quarantine where "table" = {lit(table.name)} and action = 'rejected')"""
+
+
+def _quarantine_rows(con, table: Table, x: str, cfg: Config, reps_loaded: bool) -> None:
+    owner = table.owner_column
+    owner_sql = f"{q(owner + '__raw')}" if owner else "null"
+    selects = []
+    for column, cond, reason, action in _problems(table, cfg, reps_loaded):
+        selects.append(
+            f"select {lit(table.name)}, _file, _row, {lit(column)}, {q(column + '__raw')}, {reason}, "
+            f"{lit(action)}, {owner_sql} from {x} where {cond}"
+        )
+    if selects:
+        con.execute(f"insert into quarantine {' union all '.join(selects)}")
+    if table.key:
+        # Among rows that are otherwise fine, the first (by file and row) of each key is kept.
+        key = ", ".join(q(k) for k in table.key)
+        key_raw = " || ' / ' || ".join(f"coalesce({q(k + '__raw')}, '')" for k in table.key)
+        con.execute(
+            f"""insert into quarantine
+            select {lit(table.name)}, _file, _row, {lit(table.key[0])}, {key_raw},
+                'duplicate ' || {lit('/'.join(table.key))} || ' (first at ' || first_file || ' row ' || first_row || ')',
+                'rejected', {owner_sql}
+            from (select *, first_value(_file) over w as first_file, first_value(_row) over w as first_row,
+                         row_number() over w as n
+                  from {x} anti join {_rejected(table)} r on {x}._file = r.file and {x}._row = r."row"
+                  where {' and '.join(q(k) + ' is not null' for k in table.key)}
+                  window w as (partition by {key} order by _file, _row))
+            where n > 1"""
+        )
+
+
+def check_quality_gate(result: ExtractResult, cfg: Config, report_path: Path | None = None) -> None:
+    """Fail when any extract rejects more than `thresholds.max_rejected_share` of its rows."""
+    limit = cfg.thresholds.max_rejected_share
+    for r in result.tables.values():
+        if r.read and r.rejected / r.read > limit:
+            where = f"; see {report_path}" if report_path else ""
+            top = "; ".join(f"{reason}: {count}" for reason, count in list(r.reasons.items())[:3])
+            common = f" (most common: {top})" if top else ""
+            raise QualityGateError(
+                f"{r.rejected} of {r.read} rows ({r.rejected / r.read:.1%}) of {r.table} were rejected, "
+                f"above thresholds.max_rejected_share = {limit:.0%}{common}{where}",
+                ", ".join(r.files),
+            )
