@@ -33,7 +33,7 @@ MAY_READ = {
     "marts": ("staging", "intermediate", "marts"),
 }
 HEADER = re.compile(r"\A\s*/\*(.*?)\*/", re.S)
-HEADER_KEYS = ("grain", "unique", "columns", "dictionary", "tests")
+HEADER_KEYS = ("grain", "unique", "columns", "dictionary", "columns_from", "tests")
 COLUMN_KINDS = ("id", "text", "date", "money", "count", "ratio", "days", "number", "bool")
 
 
@@ -49,6 +49,22 @@ class Model:
     kinds: dict[str, str] = field(default_factory=dict)  # column -> kind, where the dictionary gives one
     tests: list[str] = field(default_factory=list)
     refs: set[str] = field(default_factory=set)
+    columns_from: str | None = None  # documented as this model is (a mart that shows an intermediate model)
+
+    def check_output(self, output: list[str]) -> None:
+        """The header documents exactly the columns the model returns; keep the docs in output order."""
+        missing = [c for c in output if c not in self.columns]
+        if missing:
+            raise ModelError(
+                f"model {self.name} returns {', '.join(missing)}, which its header does not document "
+                "(add them under `columns:`, or to sql/columns.yml and `dictionary:`)", self.path,
+            )
+        extra = [c for c in self.columns if c not in output]
+        if extra and not self.columns_from:
+            raise ModelError(f"the header of {self.name} documents {', '.join(extra)}, which the model does not return",
+                             self.path)
+        self.columns = {c: self.columns[c] for c in output}
+        self.kinds = {c: k for c, k in self.kinds.items() if c in self.columns}
 
 
 @dataclass
@@ -87,7 +103,7 @@ def parse_header(text: str, path: Path) -> dict:
     A deliberately small format rather than YAML, so a description may contain colons,
     quotes or brackets without the sales-ops author having to think about escaping.
     """
-    meta: dict = {"grain": "", "unique": [], "columns": {}, "dictionary": [], "tests": []}
+    meta: dict = {"grain": "", "unique": [], "columns": {}, "dictionary": [], "columns_from": None, "tests": []}
     section, last_col = None, None
     for lineno, line in enumerate(text.splitlines(), start=1):  # the text starts on the line of "/*"
         if not line.strip():
@@ -99,6 +115,8 @@ def parse_header(text: str, path: Path) -> dict:
                 raise ModelError(f"header line {lineno}: unknown key '{section}' ({', '.join(HEADER_KEYS)})", path)
             if section == "grain":
                 meta["grain"] = value
+            elif section == "columns_from":
+                meta["columns_from"] = value
             elif section in ("unique", "dictionary"):
                 meta[section] = _bracket_list(value)
             continue
@@ -162,6 +180,7 @@ def parse_model(path: Path, layer: str, dictionary: dict[str, dict] | None = Non
     if unknown:
         raise ModelError(f"`dictionary:` names {', '.join(unknown)}, which sql/columns.yml does not define", path)
     model.grain, model.unique, model.tests = meta["grain"], meta["unique"], meta["tests"]
+    model.columns_from = meta["columns_from"]
     model.columns = {c: dictionary[c]["help"] for c in meta["dictionary"]} | meta["columns"]
     model.kinds = {c: dictionary[c]["kind"] for c in model.columns if c in dictionary}
     model.refs = table_refs(sql, path)
@@ -283,4 +302,19 @@ def load_catalog(sql_dir: Path = SQL_DIR) -> Catalog:
             models[model.name] = model
     for model in models.values():
         _check_refs(model, models)
+        _inherit_columns(model, models)
     return Catalog(order(models), load_macros(sql_dir), dictionary)
+
+
+def _inherit_columns(model: Model, models: dict[str, Model], seen: tuple[str, ...] = ()) -> None:
+    """`columns_from: int_x`: the model's columns mean what they mean in int_x (its own `columns:` win)."""
+    source = models.get(model.columns_from) if model.columns_from else None
+    if model.columns_from and source is None:
+        raise ModelError(f"`columns_from: {model.columns_from}` names no model", model.path)
+    if source is None:
+        return
+    if source.name in seen or source.name not in model.refs:
+        raise ModelError(f"`columns_from: {source.name}` must name a model that {model.name} reads", model.path)
+    _inherit_columns(source, models, seen + (model.name,))
+    model.columns = source.columns | model.columns
+    model.kinds = source.kinds | model.kinds

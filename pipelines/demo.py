@@ -66,20 +66,18 @@ _MISSING_AMOUNT_RATE = 0.1  # reps often skip the amount until Qualification
 _PULL_IN_RATE = 0.04
 _QUOTA_RAMP = (0.25, 0.5, 0.75, 1.0)
 
-FIRST_NAMES = (
-    "Aisha", "Ben", "Carmen", "Dev", "Elena", "Felix", "Grace", "Hiro", "Ines", "Jamal",
-    "Kara", "Liam", "Maya", "Noah", "Olga", "Priya", "Quinn", "Rafael", "Sofia", "Tariq",
-    "Uma", "Victor", "Wen", "Ximena", "Yusuf", "Zoë", "Amara", "Bruno", "Chloe", "Diego",
-    "Emma", "Farah", "Gabriel", "Hannah", "Ivan", "Julia", "Kenji", "Lena", "Marco", "Nadia",
-    "Omar", "Paula", "Ravi", "Sara", "Tom", "Vera", "Will", "José",
-)
-LAST_NAMES = (
-    "Adams", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen",
-    "Khan", "Lopez", "Murphy", "Nguyen", "Okafor", "Patel", "Quinn", "Rossi", "Schmidt", "Tanaka",
-    "Underwood", "Vargas", "Walsh", "Xu", "Young", "Zimmer", "Alvarez", "Brooks", "Costa", "Dubois",
-    "Ellis", "Fernandes", "Gupta", "Hall", "Ivanova", "Kim", "Larsen", "Moreau", "Novak", "Owens",
-    "Park", "Reyes", "Silva", "Torres", "Meyer", "Wright", "Müller", "Peña",
-)
+FIRST_NAMES = tuple("""
+Aisha Ben Carmen Dev Elena Felix Grace Hiro Ines Jamal Kara Liam
+Maya Noah Olga Priya Quinn Rafael Sofia Tariq Uma Victor Wen Ximena
+Yusuf Zoë Amara Bruno Chloe Diego Emma Farah Gabriel Hannah Ivan Julia
+Kenji Lena Marco Nadia Omar Paula Ravi Sara Tom Vera Will José
+""".split())
+LAST_NAMES = tuple("""
+Adams Baker Chen Diaz Evans Fischer Garcia Hughes Ito Jensen Khan Lopez
+Murphy Nguyen Okafor Patel Quinn Rossi Schmidt Tanaka Underwood Vargas Walsh Xu
+Young Zimmer Alvarez Brooks Costa Dubois Ellis Fernandes Gupta Hall Ivanova Kim
+Larsen Moreau Novak Owens Park Reyes Silva Torres Meyer Wright Müller Peña
+""".split())
 TEAM_NAMES = (
     "Northeast", "Mid-Atlantic", "Southeast", "Great Lakes", "Midwest", "Central",
     "Southwest", "Mountain", "Pacific Northwest", "NorCal", "SoCal", "Texas",

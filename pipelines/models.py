@@ -98,11 +98,12 @@ def prepare(con: duckdb.DuckDBPyConnection, cfg: Config, catalog: Catalog, as_of
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> None:
-    """Build one model as a table."""
+    """Build one model as a table, and check that its header documents what it returns."""
     try:
         con.execute(f"create or replace table {model.name} as {model.sql}")
     except duckdb.Error as e:
         raise ModelError(f"model {model.name} failed: {str(e).splitlines()[0]}", model.path) from e
+    model.check_output([r[0] for r in con.execute(f"describe {model.name}").fetchall()])
 
 
 def run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> None:

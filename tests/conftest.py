@@ -40,6 +40,12 @@ def tiny(tmp_path) -> duckdb.DuckDBPyConnection:
 
 
 @pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> duckdb.DuckDBPyConnection:
+    """The tiny org with every model built, once per session: for tests that only read."""
+    return models_on(FIXTURES / "tiny" / "config.yml", tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture(scope="session")
 def tiny_site(tmp_path_factory) -> Path:
     """The tiny org built into a whole site, once per test session."""
     from pipelines.cli import prepare, run_build

@@ -21,7 +21,7 @@ def test_unchanged_build_reports_no_changes(tmp_path):
 def test_changed_metric_is_named_with_before_and_after(tmp_path):
     sql = tmp_path / "sql"
     shutil.copytree(ROOT / "sql", sql)
-    model = sql / "intermediate" / "int_rep_scorecard.sql"
+    model = sql / "intermediate" / "int_scorecard_rollup.sql"
     text = model.read_text()
     # Redefine average deal size as won amount over ALL closed deals (won + lost).
     old = "divide(won_amount, deals_won) as avg_deal_size,"
@@ -32,7 +32,10 @@ def test_changed_metric_is_named_with_before_and_after(tmp_path):
     # Only r1 in 2026-Q1 has a lost deal: 150,000 / 2 = 75,000 before, 150,000 / 3 = 50,000 after.
     assert "| `rep_scorecard` | `avg_deal_size` | 1 | 1 |  | r1 / 2026-Q1: 75,000.00 → 50,000.00 |" in report
     assert report.count("| `rep_scorecard` |") == 1  # no other rep metric moved
-    assert "team_scorecard" not in report  # team avg deal size is computed from team sums
+    # Teams use the same definition (int_scorecard_rollup): East won 3 deals (210,000: r1's two and r2's
+    # 60,000) and lost r1's one, so 210,000 / 3 = 70,000 before and 210,000 / 4 = 52,500 after.
+    assert "| `team_scorecard` | `avg_deal_size` | 1 |  | 1 | East / 2026-Q1: 70,000.00 → 52,500.00 |" in report
+    assert report.count("| `team_scorecard` |") == 1
 
 
 def test_added_and_removed_columns_and_marts(tmp_path):

@@ -23,8 +23,8 @@ columns:
 with
 
 rep_now as (
-    select * from int_rep_scorecard
-    where is_current
+    select * from int_scorecard_rollup
+    where is_current and rollup_level = 'rep'
 ),
 
 team_now as (

@@ -10,12 +10,8 @@ tests:
 */
 with
 
-opportunities as (
-    select * from int_opportunities
-),
-
-reps as (
-    select * from int_reps
+deals as (
+    select * from int_open_deals
 ),
 
 coverage as (
@@ -24,27 +20,13 @@ coverage as (
 
 flagged as (
     select
-        opportunities.opportunity_id,
-        opportunities.owner_id as rep_id,
-        reps.team,
-        opportunities.opportunity_name,
-        opportunities.account,
-        opportunities.stage,
-        cast(opportunities.amount as double) as amount,
-        opportunities.close_date,
-        opportunities.next_step,
-        opportunities.last_activity_date,
-        datediff(
-            'day', coalesce(opportunities.last_activity_date, opportunities.created_date), getvariable('as_of')
-        ) as days_since_activity,
-        opportunities.close_date < getvariable('as_of') as is_past_close_date,
-        coverage.has_next_step and coalesce(trim(opportunities.next_step), '') = '' as has_no_next_step,
-        coalesce(opportunities.amount, 0) = 0 as has_no_amount,
+        deals.* exclude (deals.stage_order, deals.created_date, deals.forecast_category),
+        deals.close_date < getvariable('as_of') as is_past_close_date,
+        coverage.has_next_step and coalesce(trim(deals.next_step), '') = '' as has_no_next_step,
+        coalesce(deals.amount, 0) = 0 as has_no_amount,
         coverage.has_activity_data,
-    from opportunities
+    from deals
     cross join coverage
-    left join reps on opportunities.owner_id = reps.rep_id
-    where opportunities.is_open
 ),
 
 final as (

@@ -12,7 +12,7 @@ columns:
 with
 
 scorecard as (
-    select * from int_rep_scorecard
+    select * from int_rep_quarters
 ),
 
 at_start as (

@@ -1,21 +1,10 @@
 /*
 grain: one row per deal (opportunity_id), with its stage kind and fiscal periods.
+dictionary: [opportunity_id, owner_id, account, opportunity_name, stage, stage_kind, stage_order, amount,
+  created_date, close_date, forecast_category, next_step, last_activity_date]
 columns:
-  opportunity_id: CRM deal id.
-  owner_id: rep_id of the owner.
-  account: Account name.
-  opportunity_name: Deal name.
-  stage: Current stage.
-  stage_kind: open, won or lost.
-  stage_order: Position of the stage in the configured order.
   probability: Stage win probability (0 when not configured).
-  amount: Deal value (null when missing).
   weighted_amount: amount × probability.
-  created_date: Day the deal was created.
-  close_date: Expected or actual close day.
-  forecast_category: Rep's forecast call.
-  next_step: Next step text.
-  last_activity_date: Last activity on the deal (from the extract, or the latest linked activity).
   is_open: Stage kind is open.
   is_won: Stage kind is won.
   is_lost: Stage kind is lost.

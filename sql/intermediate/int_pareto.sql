@@ -19,8 +19,8 @@ tests:
 with
 
 scorecard as (
-    select * from int_rep_scorecard
-    where period_start <= getvariable('as_of')
+    select * from int_scorecard_rollup
+    where rollup_level = 'rep' and period_start <= getvariable('as_of')
 ),
 
 scoped as (

@@ -35,7 +35,7 @@ quarters as (
 ),
 
 scorecard as (
-    select * from int_rep_scorecard
+    select * from int_rep_quarters
 ),
 
 windows as (

@@ -1,25 +1,31 @@
 /*
-grain: one row per team per fiscal quarter, plus one row per fiscal quarter for the whole organisation
-  (rollup_level, team, period): the sums of int_rep_scorecard (reps counted in their team of today), with every
-  ratio recomputed from the sums with the same macros, never averaged. team_scorecard and org_scorecard read
-  it, so each ratio is defined once.
-dictionary: [period, period_start, period_end, is_current, is_closed, reps, quota, won_amount, attainment,
-  gap_to_quota, deals_won, deals_lost, win_rate, avg_deal_size, avg_cycle_days, cycle_deals, open_pipeline,
-  weighted_pipeline, pipeline_coverage, projected_amount, projected_attainment]
+grain: one row per rep, one per team and one for the whole organisation per fiscal quarter (rollup_level,
+  rep_id, team, period): the sums of int_rep_quarters (reps counted in their team of today) with every ratio
+  computed from the sums, by the same macros at every level, never averaged. rep_scorecard, team_scorecard
+  and org_scorecard read it, so each ratio is defined once.
+dictionary: [rep_id, period, period_start, period_end, is_current, is_closed, reps, quota, won_amount, attainment,
+  gap_to_quota, deals_won, deals_lost, win_rate, win_rate_value, avg_deal_size, avg_cycle_days, cycle_deals,
+  open_pipeline, weighted_pipeline, pipeline_measured_on, pipeline_coverage, projected_amount,
+  projected_attainment]
 columns:
-  rollup_level: team or org.
-  team: Team name; null on org rows.
+  rollup_level: rep, team or org.
+  team: The team (the rep's team today on rep rows); null on org rows.
   teams: Teams with a row in the quarter.
 */
 with
 
-reps as (
-    select * from int_rep_scorecard
+quarters as (
+    select * from int_rep_quarters
 ),
 
 sums as (
     select
-        case when grouping(team) = 1 then 'org' else 'team' end as rollup_level,
+        case
+            when grouping(team) = 1 then 'org'
+            when grouping(rep_id) = 1 then 'team'
+            else 'rep'
+        end as rollup_level,
+        rep_id,
         team,
         period,
         any_value(period_start) as period_start,
@@ -30,20 +36,23 @@ sums as (
         count(*) as reps,
         sum(quota) as quota,
         sum(won_amount) as won_amount,
+        sum(lost_amount) as lost_amount,
         sum(deals_won) as deals_won,
         sum(deals_lost) as deals_lost,
-        sum(avg_cycle_days * cycle_deals) as cycle_days_sum,
+        sum(cycle_days_sum) as cycle_days_sum,
         sum(cycle_deals) as cycle_deals,
         sum(open_pipeline) as open_pipeline,
         sum(weighted_pipeline) as weighted_pipeline,
+        any_value(pipeline_measured_on) as pipeline_measured_on,
         sum(projected_amount) as projected_amount,
-    from reps
-    group by grouping sets ((team, period), (period))
+    from quarters
+    group by grouping sets ((rep_id, team, period), (team, period), (period))
 ),
 
 final as (
     select
         rollup_level,
+        rep_id,
         team,
         period,
         period_start,
@@ -59,11 +68,13 @@ final as (
         deals_won,
         deals_lost,
         win_rate(deals_won, deals_lost) as win_rate,
+        win_rate(won_amount, lost_amount) as win_rate_value,
         divide(won_amount, deals_won) as avg_deal_size,
         divide(cycle_days_sum, cycle_deals) as avg_cycle_days,
         cycle_deals,
         open_pipeline,
         weighted_pipeline,
+        pipeline_measured_on,
         coverage(open_pipeline, quota, won_amount, is_current) as pipeline_coverage,
         projected_amount,
         divide(projected_amount, quota) as projected_attainment,

@@ -23,16 +23,12 @@ quarantine as (
 
 final as (
     select
-        table_name,
-        file,
-        row_number,
-        column_name,
-        case
-            when getvariable('publish_emails') then value
-            else regexp_replace(value, '[^\s,;:"''<>()]+@[^\s,;:"''<>()]+', '(email hidden)', 'g')
-        end as value,
-        reason,
-        action,
+        * exclude (owner_id) replace (
+            case
+                when getvariable('publish_emails') then value
+                else regexp_replace(value, '[^\s,;:"''<>()]+@[^\s,;:"''<>()]+', '(email hidden)', 'g')
+            end as value
+        ),
         owner_id as rep_id,
     from quarantine
 )

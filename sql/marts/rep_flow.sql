@@ -4,17 +4,7 @@ grain: one row per rep per fiscal quarter up to the current one (rep_id, period)
   closing = opening + created + pulled_in + other_in + amount_up − amount_down − won − lost − pushed_out −
   other_out holds exactly (sql/tests/flow_adds_up.sql).
 unique: [rep_id, period]
-dictionary: [rep_id, team, period, window_start, window_end, opening_pipeline, created, pulled_in, other_in,
-  amount_up, amount_down, won, lost, pushed_out, other_out, closing_pipeline]
+columns_from: int_rep_flow
 */
-with
-
-flows as (
-    select * from int_rep_flow
-),
-
-final as (
-    select * from flows
-)
-
-select * from final
+select *
+from int_rep_flow

@@ -28,16 +28,12 @@ tests:
 */
 with
 
-opportunities as (
-    select * from int_opportunities
+deals as (
+    select * from int_open_deals
 ),
 
 stints as (
     select * from int_stage_stints
-),
-
-reps as (
-    select * from int_reps
 ),
 
 stage_medians as (
@@ -60,29 +56,25 @@ current_stints as (
 
 measured as (
     select
-        opportunities.opportunity_id,
-        opportunities.owner_id as rep_id,
-        reps.team,
-        opportunities.opportunity_name,
-        opportunities.account,
-        opportunities.stage,
-        cast(opportunities.amount as double) as amount,
-        opportunities.close_date,
+        deals.opportunity_id,
+        deals.rep_id,
+        deals.team,
+        deals.opportunity_name,
+        deals.account,
+        deals.stage,
+        deals.amount,
+        deals.close_date,
         current_stints.days_in_stage,
         cast(stage_medians.stage_median_days as double) as stage_median_days,
         stage_medians.stage_median_days * getvariable('stuck_stage_multiple') as stuck_after_days,
-        opportunities.last_activity_date,
-        datediff(
-            'day', coalesce(opportunities.last_activity_date, opportunities.created_date), getvariable('as_of')
-        ) as days_since_activity,
-    from opportunities
+        deals.last_activity_date,
+        deals.days_since_activity,
+    from deals
     inner join current_stints
         on
-            opportunities.opportunity_id = current_stints.opportunity_id
-            and opportunities.stage = current_stints.stage
-    left join stage_medians on opportunities.stage = stage_medians.stage
-    left join reps on opportunities.owner_id = reps.rep_id
-    where opportunities.is_open
+            deals.opportunity_id = current_stints.opportunity_id
+            and deals.stage = current_stints.stage
+    left join stage_medians on deals.stage = stage_medians.stage
 ),
 
 flagged as (

@@ -21,8 +21,8 @@ reps as (
 ),
 
 scorecard as (
-    select * from int_rep_scorecard
-    where is_current
+    select * from int_scorecard_rollup
+    where is_current and rollup_level = 'rep'
 ),
 
 flows as (

@@ -1,17 +1,9 @@
 /*
 grain: one row per deal as it stands in the latest extract (opportunity_id).
+dictionary: [opportunity_id, owner_id, account, opportunity_name, stage, amount, created_date, close_date,
+  forecast_category, next_step]
 columns:
-  opportunity_id: CRM deal id.
-  owner_id: rep_id of the owner.
-  account: Account name.
-  opportunity_name: Deal name.
-  stage: Current stage.
-  amount: Deal value (null when the CRM has none).
-  created_date: Day the deal was created.
-  close_date: Expected or actual close day.
-  forecast_category: Rep's forecast call (Pipeline, Best Case, Commit, Closed, Omitted).
-  next_step: Next step text; null when empty.
-  last_activity_date: Last logged activity on the deal.
+  last_activity_date: Last logged activity on the deal, as the extract gives it.
 */
 with
 

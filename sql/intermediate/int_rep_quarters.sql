@@ -1,9 +1,12 @@
 /*
 grain: one row per rep per fiscal quarter, from the rep's first deal, quota or hire date to the next quarter
-  (rep_id, period): the scorecard every other level sums (rep_scorecard shows it as it is).
-dictionary: [rep_id, period, period_start, period_end, is_current, is_closed, team, quota, won_amount, attainment,
-  gap_to_quota, deals_won, deals_lost, win_rate, win_rate_value, avg_deal_size, avg_cycle_days, cycle_deals,
-  open_pipeline, weighted_pipeline, pipeline_measured_on, pipeline_coverage, projected_amount, projected_attainment]
+  (rep_id, period): the amounts and counts a scorecard is made of, before any ratio. int_scorecard_rollup sums
+  them per rep, team and org and computes every ratio once.
+dictionary: [rep_id, team, period, period_start, period_end, is_current, is_closed, quota, won_amount, deals_won,
+  deals_lost, cycle_deals, open_pipeline, weighted_pipeline, pipeline_measured_on, projected_amount]
+columns:
+  lost_amount: Sum of amount over lost deals whose close date is in the quarter.
+  cycle_days_sum: Sum of close_date − created_date over the won deals with valid dates.
 */
 with
 
@@ -64,7 +67,7 @@ spine as (
             and (rep_bounds.last_day is null or rep_bounds.last_day >= quarters.period_start)
 ),
 
-joined as (
+final as (
     select
         spine.rep_id,
         spine.period,
@@ -88,40 +91,14 @@ joined as (
         end as open_pipeline,
         case when not spine.is_closed then coalesce(deals.weighted_pipeline_now, 0) end as weighted_pipeline,
         case when spine.is_closed then spine.period_start else getvariable('as_of') end as pipeline_measured_on,
+        case
+            when spine.is_current then won_amount + weighted_pipeline
+            when spine.is_closed then won_amount
+        end as projected_amount,
     from spine
     left join deals on spine.rep_id = deals.rep_id and spine.period = deals.period
     left join quotas on spine.rep_id = quotas.rep_id and spine.period = quotas.period
     left join at_start on spine.rep_id = at_start.rep_id and spine.period = at_start.period
-),
-
-final as (
-    select
-        rep_id,
-        period,
-        period_start,
-        period_end,
-        is_current,
-        is_closed,
-        team,
-        quota,
-        won_amount,
-        divide(won_amount, quota) as attainment,
-        gap_to_quota(quota, won_amount) as gap_to_quota,
-        deals_won,
-        deals_lost,
-        win_rate(deals_won, deals_lost) as win_rate,
-        win_rate(won_amount, lost_amount) as win_rate_value,
-        divide(won_amount, deals_won) as avg_deal_size,
-        divide(cycle_days_sum, cycle_deals) as avg_cycle_days,
-        cycle_deals,
-        open_pipeline,
-        weighted_pipeline,
-        pipeline_measured_on,
-        coverage(open_pipeline, quota, won_amount, is_current) as pipeline_coverage,
-        case when is_current then won_amount + weighted_pipeline when is_closed then won_amount end
-            as projected_amount,
-        divide(projected_amount, quota) as projected_attainment,
-    from joined
 )
 
 select * from final

@@ -1,0 +1,40 @@
+/*
+grain: one row per deal open today (opportunity_id), with its owner's team and how long it has gone without
+  activity: the deal lists (hygiene, stuck deals) all start here.
+dictionary: [opportunity_id, rep_id, team, opportunity_name, account, stage, stage_order, amount, created_date,
+  close_date, forecast_category, next_step, last_activity_date, days_since_activity]
+*/
+with
+
+opportunities as (
+    select * from int_opportunities
+    where is_open
+),
+
+reps as (
+    select * from int_reps
+),
+
+final as (
+    select
+        opportunities.opportunity_id,
+        opportunities.owner_id as rep_id,
+        reps.team,
+        opportunities.opportunity_name,
+        opportunities.account,
+        opportunities.stage,
+        opportunities.stage_order,
+        cast(opportunities.amount as double) as amount,
+        opportunities.created_date,
+        opportunities.close_date,
+        opportunities.forecast_category,
+        opportunities.next_step,
+        opportunities.last_activity_date,
+        datediff(
+            'day', coalesce(opportunities.last_activity_date, opportunities.created_date), getvariable('as_of')
+        ) as days_since_activity,
+    from opportunities
+    left join reps on opportunities.owner_id = reps.rep_id
+)
+
+select * from final
