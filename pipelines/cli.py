@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -143,7 +142,9 @@ class Cli(click.Group):
     """Catches every error in one place: one red line, a non-zero exit, a traceback only with --debug."""
 
     def invoke(self, ctx: click.Context):
-        debug = "--debug" in sys.argv
+        # The group's own options are parsed before invoke: read --debug from them, not from
+        # sys.argv, so it also holds when the CLI is called from code (click.testing.CliRunner).
+        debug = bool(ctx.params.get("debug"))
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
