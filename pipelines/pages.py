@@ -16,7 +16,7 @@ import duckdb
 import jinja2
 from markupsafe import Markup
 
-from pipelines import blocks, charts, render_pool
+from pipelines import blocks, charts, workers
 from pipelines.catalog import Catalog
 from pipelines.exports import export_csvs
 from pipelines.formatting import Fmt, finalize, plain_title
@@ -47,7 +47,9 @@ def render_page(template: jinja2.Template, **context) -> str:
     return text
 
 
-def environment(fmt: Fmt) -> jinja2.Environment:
+def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.Environment:
+    """The page templates' environment; charts drawn through it are timed on `chart_timing`."""
+    timing = chart_timing if chart_timing is not None else charts.Timing()
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES / "pages"),
         finalize=finalize,
@@ -59,17 +61,22 @@ def environment(fmt: Fmt) -> jinja2.Environment:
     )
     env.filters.update(fmt.filters(), page_title=lambda v: Markup(plain_title(v)), rep_slug=rep_slug,
                        team_slug=team_slug, block=_block)
-    env.globals["chart"] = lambda kind, values, title, desc: _block(
-        charts.embed(charts.chart(kind, values, title, desc), desc)
-    )
+    env.globals["chart"] = lambda kind, values, title, desc: _block(timing.figure(kind, values, title, desc))
     return env
 
 
 @dataclass
 class PagesResult:
+    """What the pages stage wrote, and where its time went (the build summary reports both)."""
+
     docs_dir: Path
     rep_pages: int = 0
     team_pages: int = 0
+    workers: int = 1  # processes that rendered the rep pages
+    chart_calls: int = 0
+    # Wall seconds of this stage spent making charts: this process's, plus the workers' divided
+    # by how many ran side by side. Measured here, as no outside wrapper can see into the workers.
+    chart_seconds: float = 0.0
 
 
 @dataclass
@@ -82,6 +89,7 @@ class _Job:
     bundle: Bundle
     cal: Calendar
     common: dict
+    timing: charts.Timing
 
     def write(self, rel: str, template: str, **context) -> None:
         path = self.docs / rel
@@ -149,17 +157,28 @@ def _team_pages(job: _Job, teams: list[dict]) -> int:
     return len(teams)
 
 
-def _rep_pages(job: _Job) -> int:
-    """Rep and coaching pages; thousands of them, so both cores render (see pipelines.render_pool)."""
+def _rep_pages(job: _Job, result: PagesResult) -> None:
+    """Rep and coaching pages: thousands of them, so every core renders (forked workers inherit the
+    data; none touches DuckDB). Each chunk reports the chart time it added, on its own copy of the
+    timing in a worker or on this process's, so the chart figures are the same either way."""
     rep_tpl, coach_tpl = job.env.get_template("rep.md.j2"), job.env.get_template("coaching.md.j2")
+    timing = job.timing
 
-    def pages_of(person: dict) -> list[tuple[Path, str]]:
-        c = rep_context(job.bundle, person["rep_id"], job.cal)
-        base = job.docs / "reps" / rep_slug(person["rep_id"])
-        return [(base / "index.md", render_page(rep_tpl, **c, **job.common)),
-                (base / "coaching" / "index.md", render_page(coach_tpl, **c, **job.common))]
+    def chunk(share: list[dict]) -> tuple[float, int]:
+        seconds, calls = timing.seconds, timing.calls
+        for person in share:
+            c = rep_context(job.bundle, person["rep_id"], job.cal)
+            base = job.docs / "reps" / rep_slug(person["rep_id"])
+            for path, tpl in ((base / "index.md", rep_tpl), (base / "coaching" / "index.md", coach_tpl)):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(render_page(tpl, **c, **job.common), encoding="utf-8")
+        return timing.seconds - seconds, timing.calls - calls
 
-    return render_pool.write_all(job.bundle.directory, pages_of)
+    own_seconds, own_calls = timing.seconds, timing.calls
+    done, result.workers = workers.fork_map(chunk, job.bundle.directory, jobs=job.cfg.build.jobs, min_per_worker=100)
+    result.rep_pages = len(job.bundle.directory)
+    result.chart_calls = own_calls + sum(calls for _, calls in done)
+    result.chart_seconds = own_seconds + sum(seconds for seconds, _ in done) / result.workers
 
 
 def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of: dt.date, docs_dir: Path) -> PagesResult:
@@ -170,12 +189,14 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
                   sources={e["table_name"]: e["is_present"] for e in b.org["extracts"]},
                   privacy=cfg.privacy, target=cfg.targets.for_role,
                   names={p["rep_id"]: p["name"] for p in b.directory})
-    job = _Job(cfg, environment(Fmt(cfg.currency_symbol)), docs_dir, b, cal, common)
+    timing = charts.Timing()
+    job = _Job(cfg, environment(Fmt(cfg.currency_symbol), timing), docs_dir, b, cal, common, timing)
     teams = [dict(t, slug=team_slug(t["team"])) for t in team_list(b, cal)]
     team_rows = [dict(t["now"], team=t["team"]) for t in teams if t["now"]]
     _home(job, teams, team_rows)
     _indexes(job, team_rows, catalog)
-    result = PagesResult(docs_dir, team_pages=_team_pages(job, teams), rep_pages=_rep_pages(job))
+    result = PagesResult(docs_dir, team_pages=_team_pages(job, teams))
+    _rep_pages(job, result)
     export_csvs(con, cfg, catalog.marts, docs_dir / "data")
     (docs_dir / "assets").mkdir(parents=True, exist_ok=True)
     (docs_dir / "assets" / "chart-specs.js").write_text(charts.specs_script(), encoding="utf-8")

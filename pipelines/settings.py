@@ -7,6 +7,7 @@ declarations, so a key cannot exist without being documented.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, Literal, Union
 
@@ -17,6 +18,11 @@ from pipelines.errors import ConfigError
 from pipelines.schema import TABLES
 
 PRESETS_DIR = Path(__file__).parent / "presets"
+# Relative folders in `build:` are relative to the project, not to config.yml: a cache is the
+# checkout's, shared by every config built from it.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# What DuckDB's memory_limit accepts: an amount with a unit, or a share of the machine's memory.
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(%|[kmgt]i?b?|bytes?|(kilo|mega|giga|tera)bytes?)\s*$", re.I)
 
 
 class Strict(BaseModel):
@@ -134,6 +140,44 @@ class Site(Strict):
     contest_period: Literal["quarter", "week"] = Field("quarter", description="Period the leaderboard covers.")
 
 
+class Build(Strict):
+    """How a build uses the machine; none of it changes what the site shows."""
+
+    jobs: int | None = Field(
+        None, ge=1,
+        description="Worker processes that render rep pages and the site's HTML; empty: one per core this "
+        "process may use. 1 renders everything in the build's own process.",
+    )
+    page_cache: bool = Field(
+        True,
+        description="Reuse, from the previous site at the same --out, the HTML of every page whose markdown and "
+        "surroundings are unchanged (recorded in .<out>-cache/ beside it); false renders every page.",
+    )
+    duckdb_memory: str = Field(
+        "1GB",
+        description="DuckDB's memory_limit (e.g. 1GB, 512MiB, 50%): above it DuckDB spills to a scratch folder "
+        "beside the site instead of growing with the extracts.",
+    )
+    cache_dir: str = Field(
+        ".cache",
+        description="Folder for the generated demo org, the Vega bundle and `make bench`'s orgs and builds; "
+        "relative to the project root.",
+    )
+
+    @field_validator("duckdb_memory")
+    @classmethod
+    def _memory_amount(cls, v: str) -> str:
+        if not _MEMORY.match(v):
+            raise ValueError(f"{v!r} is not an amount of memory DuckDB reads (e.g. 1GB, 512MiB, 50%)")
+        return v.strip()
+
+    @property
+    def cache_path(self) -> Path:
+        """cache_dir as an absolute folder (relative to the project root, as the default `.cache` is)."""
+        path = Path(self.cache_dir)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+
 class Config(Strict):
     org_name: str = Field("Demo Org", description="Organisation name shown on the home page.")
     preset: Literal["salesforce", "hubspot"] | None = Field(None, description="Map a standard CRM export without listing columns.")
@@ -154,6 +198,7 @@ class Config(Strict):
     privacy: Privacy = Field(default_factory=Privacy, description="What is published about each rep.")
     site: Site = Field(default_factory=Site, description="Site presentation.")
     warehouse: str = Field("warehouse", description="Folder of dated Parquet snapshots (history), relative to config.yml.")
+    build: Build = Field(default_factory=Build, description="How the build uses the machine: workers, page reuse, memory, caches.")
 
     # Not from YAML: the config file itself, to resolve relative paths and name it in errors.
     base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")

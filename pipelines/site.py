@@ -5,20 +5,20 @@ a rename at the very end, so a failure at any stage leaves the last good site in
 
 MkDocs has no incremental or parallel build, and at thousands of rep pages its cost is
 per-page Markdown conversion, search indexing and theme rendering. So the pages are driven
-through MkDocs' own build steps (the same functions `mkdocs build` calls, in the same order)
-with two additions:
+through MkDocs' own build steps (the same functions `mkdocs build` calls, in the same order;
+pyproject.toml pins MkDocs to the minor version whose internals these are) with two additions:
 
-* pages are rendered by forked worker processes, one per core; each sends back the search
-  index entries of its pages, which are put together in the order `mkdocs build` would use,
-  so the site is byte-for-byte the one `mkdocs build` writes;
+* pages are rendered by forked worker processes (`pipelines.workers`), one per core; each
+  sends back the search index entries of its pages, which are put together in the order
+  `mkdocs build` would use, so the site is byte-for-byte the one `mkdocs build` writes;
 * a page whose Markdown, and everything else its HTML depends on (the mkdocs.yml settings,
   the versions of MkDocs and the theme, the navigation, the set of pages), are unchanged
   since the last build is not rendered again: its HTML is hard-linked from the previous site
   and its search entries come from a manifest kept next to the site (`.<out>-cache/`).
 
 Only the search plugin is known to be safe to drive like this; with any other plugin the
-build falls back to a plain `mkdocs build`. `SCORECARDS_SITE_JOBS=1` turns off the workers and
-`SCORECARDS_SITE_CACHE=0` the reuse of unchanged pages.
+build falls back to a plain `mkdocs build`. The settings `build.jobs: 1` turns off the workers
+and `build.page_cache: false` the reuse of unchanged pages.
 """
 
 from __future__ import annotations
@@ -26,43 +26,53 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 import shutil
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
-from pipelines import blocks
+from pipelines import blocks, workers
 from pipelines.errors import BuildError
-from pipelines.render_pool import default_jobs
+from pipelines.settings import Build
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-CACHE = Path(__file__).resolve().parent.parent / ".cache"
 MANIFEST_VERSION = 1
 # Plugins whose only per-page state is the search index, which the workers hand back.
 PARALLEL_SAFE_PLUGINS = {"search", "material/search"}
 # Below this many pages to render, forking costs more than it saves.
 MIN_PAGES_PER_WORKER = 50
 
-# Figures of the last build_site call in this process (pages rendered, reused, workers, seconds).
-LAST_BUILD: dict = {}
-
 log = logging.getLogger(__name__)
 
 
-def vega_bundle() -> str:
-    """vega + vega-lite + vega-embed as one script, cached per vl-convert version."""
+@dataclass
+class SiteResult:
+    """What the site stage did, returned so the build summary (and `make bench`) need not look inside it."""
+
+    mode: str  # "parallel", "in-process", or "mkdocs build" (a plugin this driver cannot run in workers)
+    pages: int | None  # markdown pages in the site; None after a plain `mkdocs build`
+    rendered: int | None  # pages rendered by this build; the others were reused from the previous site
+    reused: int
+    workers: int
+    seconds: float  # the MkDocs build itself; writing assets, filling blocks and the swap are the rest of the stage
+
+
+def vega_bundle(cache_dir: Path | None = None) -> str:
+    """vega + vega-lite + vega-embed as one script, cached per vl-convert version (making it takes seconds)."""
     import vl_convert
 
+    cache_dir = Build().cache_path if cache_dir is None else cache_dir
     version = getattr(vl_convert, "__version__", "unknown")
-    cached = CACHE / f"vega-bundle-{version}.js"
+    cached = cache_dir / f"vega-bundle-{version}.js"
     if cached.exists():
         return cached.read_text(encoding="utf-8")
     bundle = vl_convert.javascript_bundle()
     try:
-        CACHE.mkdir(parents=True, exist_ok=True)
+        cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(bundle, encoding="utf-8")
         tmp.replace(cached)
@@ -71,10 +81,11 @@ def vega_bundle() -> str:
     return bundle
 
 
-def write_assets(docs_dir: Path) -> None:
+def write_assets(docs_dir: Path, cache_dir: Path | None = None) -> None:
+    """The scripts and styles every page loads, written into the site: nothing is fetched at view time."""
     assets = docs_dir / "assets"
     assets.mkdir(parents=True, exist_ok=True)
-    (assets / "vega.js").write_text(vega_bundle(), encoding="utf-8")
+    (assets / "vega.js").write_text(vega_bundle(cache_dir), encoding="utf-8")
     for name in ("charts.js", "scorecards.css"):
         shutil.copyfile(TEMPLATES / "assets" / name, assets / name)
 
@@ -111,18 +122,20 @@ def build_site(
     out: Path,
     *,
     jobs: int | None = None,
-    reuse: bool | None = None,
+    reuse: bool = True,
     site_url: str | None = None,
-) -> Path:
-    """Render docs_dir into a finished site at `out` (replaced whole, only on success)."""
+    cache_dir: Path | None = None,
+) -> SiteResult:
+    """Render docs_dir into a finished site at `out` (replaced whole, only on success).
+
+    `jobs` caps the workers (default: every core), `reuse` takes unchanged pages over from
+    the previous site at `out`, `cache_dir` holds the Vega bundle (default: `build.cache_dir`).
+    """
     from mkdocs.config import load_config as mkdocs_config
 
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_assets(docs_dir)
-    jobs = default_jobs("SCORECARDS_SITE_JOBS") if jobs is None else max(1, jobs)
-    if reuse is None:
-        reuse = os.environ.get("SCORECARDS_SITE_CACHE", "1") != "0"
+    write_assets(docs_dir, cache_dir)
     manifest_path = cache_dir_for(out) / "pages.json"
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
     site_dir = scratch / "site"
@@ -133,7 +146,7 @@ def build_site(
         try:
             config = mkdocs_config(config_file=str(yml))
             fingerprint_yml = _render_yml(title, "DOCS_DIR", "SITE_DIR", site_url)
-            manifest = _build(config, fingerprint_yml, out if previous else None, previous, jobs)
+            manifest, result = _build(config, fingerprint_yml, out if previous else None, previous, jobs)
         except Exception as e:  # MkDocs raises many types; all mean "no site"
             raise BuildError(f"MkDocs could not build the site: {e}", yml) from e
         blocks.fill(site_dir)
@@ -144,7 +157,7 @@ def build_site(
             shutil.rmtree(manifest_path.parent, ignore_errors=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return out
+    return result
 
 
 # --- the manifest of the last build -------------------------------------------------------------
@@ -200,135 +213,191 @@ def _fingerprint(fingerprint_yml: str, files, nav) -> str:
 
 
 # --- the build ----------------------------------------------------------------------------------
+#
+# The steps of `mkdocs build` (mkdocs/commands/build.py), in its order, each a function below.
 
 
-def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: dict | None, jobs: int) -> dict | None:
-    """`mkdocs build`, with pages rendered in parallel and unchanged pages reused; returns the manifest."""
-    import time
+@dataclass
+class _Run:
+    """One build's MkDocs state; forked workers inherit it, so it is never pickled."""
 
+    config: object
+    files: object
+    doc_files: list
+    nav: object
+    env: object
+    search: object = None
+
+
+def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: dict | None,
+           jobs: int | None) -> tuple[dict | None, SiteResult]:
+    """`mkdocs build`, with pages rendered in parallel and unchanged pages reused; returns the manifest and figures."""
     from mkdocs import utils
     from mkdocs.commands import build as mkb
-    from mkdocs.exceptions import Abort
-    from mkdocs.structure.files import InclusionLevel, get_files, set_exclusions
-    from mkdocs.structure.nav import get_navigation
-    from mkdocs.structure.pages import Page
 
     t0 = time.perf_counter()
-    LAST_BUILD.clear()
     if not set(config.plugins) <= PARALLEL_SAFE_PLUGINS:
         mkb.build(config)
-        LAST_BUILD.update(mode="mkdocs build", jobs=1, rendered=None, reused=0, seconds=time.perf_counter() - t0)
-        return None
+        return None, SiteResult("mkdocs build", None, None, 0, 1, time.perf_counter() - t0)
 
     warnings = utils.CountHandler()
     warnings.setLevel(logging.WARNING)
     mk_logger = logging.getLogger("mkdocs")
     mk_logger.addHandler(warnings)
     try:
-        config = config.plugins.on_config(config)
-        config.plugins.on_pre_build(config=config)
-        utils.clean_directory(config.site_dir)
-        files = get_files(config)
-        env = config.theme.get_env()
-        files.add_files_from_theme(env, config)
-        files = config.plugins.on_files(files, config=config)
-        set_exclusions(files, config)
-        nav = get_navigation(files, config)
-        nav = config.plugins.on_nav(nav, config=config, files=files)
-
-        doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
-        for file in doc_files:
-            if file.page is None and file.inclusion.is_not_in_nav():
-                Page(None, file, config)
-        fp = _fingerprint(fingerprint_yml, files, nav)
-        keys = [hashlib.sha256(Path(f.abs_src_path).read_bytes()).hexdigest() for f in doc_files]
+        run = _collect(config)
+        fp = _fingerprint(fingerprint_yml, run.files, run.nav)
+        keys = [hashlib.sha256(Path(f.abs_src_path).read_bytes()).hexdigest() for f in run.doc_files]
         old_pages = previous["pages"] if previous and previous.get("fingerprint") == fp else {}
-
-        # Which pages can be taken over from the previous site as they are.
-        reuse: dict[int, dict] = {}
-        for i, f in enumerate(doc_files):
-            rec = old_pages.get(f.dest_uri)
-            if rec and rec["key"] == keys[i] and previous_site is not None:
-                try:
-                    st = os.stat(previous_site / f.dest_uri)
-                except OSError:
-                    continue
-                if st.st_size == rec["size"] and st.st_mtime_ns == rec["mtime_ns"]:
-                    reuse[i] = rec
-
-        nav_ids = {id(p) for p in nav.pages}
-        in_nav = [i for i, f in enumerate(doc_files) if id(f.page) in nav_ids]
-        # Nav pages are read first, as `mkdocs build` reads every page before writing any:
-        # a nav title taken from a page's first heading is shown on every page.
-        for i in in_nav:
-            if i not in reuse or "title" not in vars(doc_files[i].page):
-                mkb._populate_page(doc_files[i].page, config, files)
-
-        env = config.plugins.on_env(env, config=config, files=files)
-        files.copy_static_files(inclusion=InclusionLevel.is_included)
-        for template in config.theme.static_templates:
-            mkb._build_theme_template(template, env, files, config, nav)
-        for template in config.extra_templates:
-            mkb._build_extra_template(template, files, config, nav)
-
-        search = _search_index(config)
-        entries: dict[int, list] = {}
-        ctx = _Ctx(config, files, doc_files, nav, env, search)
-        for i in in_nav:
-            if i not in reuse:
-                entries[i] = _render_one(ctx, i, free=False)[0]
-        nav_set = set(in_nav)
-        todo = [i for i in range(len(doc_files)) if i not in reuse and i not in nav_set]
-        workers = min(jobs, max(1, len(todo) // MIN_PAGES_PER_WORKER))
-        worker_warnings = 0
-        if workers > 1:
-            for got, n_warn in _render_parallel(ctx, todo, workers):
-                entries.update(got)
-                worker_warnings += n_warn
-        else:
-            for i in todo:
-                entries[i], _ = _render_one(ctx, i, free=True)
-        for i, rec in reuse.items():
-            target = Path(config.site_dir) / doc_files[i].dest_uri
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(previous_site / doc_files[i].dest_uri, target)
-            except OSError:
-                shutil.copy2(previous_site / doc_files[i].dest_uri, target)
-            entries[i] = rec["search"]
-
-        if search is not None:
-            search.entries = [e for i in range(len(doc_files)) for e in entries.get(i, [])]
-        config.plugins.on_post_build(config=config)
-
-        counts = dict(warnings.get_counts())
-        if worker_warnings:
-            counts["WARNING"] = counts.get("WARNING", 0) + worker_warnings
-        if config.strict and counts:
-            raise Abort("Aborted with " + ", ".join(f"{v} {k.lower()}s" for k, v in counts.items()) + " in strict mode!")
+        reuse = _reusable(run.doc_files, keys, old_pages, previous_site)
+        in_nav = _read_nav_pages(run, reuse)
+        _write_theme(run)
+        run.search = _search_index(run.config)
+        entries, n_workers, worker_warnings = _render_pages(run, in_nav, reuse, jobs)
+        _link_reused(run, reuse, previous_site, entries)
+        _finish(run, entries, dict(warnings.get_counts()), worker_warnings)
     except Exception as e:
         config.plugins.on_build_error(error=e)
         raise
     finally:
         mk_logger.removeHandler(warnings)
 
-    LAST_BUILD.update(mode="parallel" if workers > 1 else "in-process", jobs=workers, pages=len(doc_files),
-                      rendered=len(doc_files) - len(reuse), reused=len(reuse), seconds=time.perf_counter() - t0)
-    return {
+    n = len(run.doc_files)
+    result = SiteResult("parallel" if n_workers > 1 else "in-process", n, n - len(reuse), len(reuse), n_workers,
+                        time.perf_counter() - t0)
+    manifest = {
         "version": MANIFEST_VERSION,
         "fingerprint": fp,
-        "pages": {f.dest_uri: {"key": keys[i], "search": entries.get(i, [])} for i, f in enumerate(doc_files)},
+        "pages": {f.dest_uri: {"key": keys[i], "search": entries.get(i, [])} for i, f in enumerate(run.doc_files)},
     }
+    return manifest, result
 
 
-class _Ctx:
-    """What a worker needs: inherited through fork, never pickled."""
+def _collect(config) -> _Run:
+    """Plugins' config and pre-build events, then the files, the theme and the navigation, as `mkdocs build` does."""
+    from mkdocs import utils
+    from mkdocs.structure.files import InclusionLevel, get_files, set_exclusions
+    from mkdocs.structure.nav import get_navigation
+    from mkdocs.structure.pages import Page
 
-    def __init__(self, config, files, doc_files, nav, env, search):
-        self.config, self.files, self.doc_files, self.nav, self.env, self.search = config, files, doc_files, nav, env, search
+    config = config.plugins.on_config(config)
+    config.plugins.on_pre_build(config=config)
+    utils.clean_directory(config.site_dir)
+    files = get_files(config)
+    env = config.theme.get_env()
+    files.add_files_from_theme(env, config)
+    files = config.plugins.on_files(files, config=config)
+    set_exclusions(files, config)
+    nav = get_navigation(files, config)
+    nav = config.plugins.on_nav(nav, config=config, files=files)
+    doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
+    for file in doc_files:
+        if file.page is None and file.inclusion.is_not_in_nav():
+            Page(None, file, config)
+    return _Run(config, files, doc_files, nav, env)
 
 
-_WORKER_CTX: _Ctx | None = None
+def _reusable(doc_files, keys: list[str], old_pages: dict, previous_site: Path | None) -> dict[int, dict]:
+    """Pages that can be taken over from the previous site as they are: same markdown, output file untouched."""
+    reuse: dict[int, dict] = {}
+    if previous_site is None:
+        return reuse
+    for i, f in enumerate(doc_files):
+        rec = old_pages.get(f.dest_uri)
+        if not rec or rec["key"] != keys[i]:
+            continue
+        try:
+            st = os.stat(previous_site / f.dest_uri)
+        except OSError:
+            continue
+        if st.st_size == rec["size"] and st.st_mtime_ns == rec["mtime_ns"]:
+            reuse[i] = rec
+    return reuse
+
+
+def _read_nav_pages(run: _Run, reuse: dict[int, dict]) -> list[int]:
+    """Read the pages in the navigation first and return their indexes.
+
+    `mkdocs build` reads every page before writing any: a nav title taken from a page's first
+    heading is shown on every page. Only nav pages can be such titles, so only they are read up front.
+    """
+    from mkdocs.commands import build as mkb
+
+    nav_ids = {id(p) for p in run.nav.pages}
+    in_nav = [i for i, f in enumerate(run.doc_files) if id(f.page) in nav_ids]
+    for i in in_nav:
+        if i not in reuse or "title" not in vars(run.doc_files[i].page):
+            mkb._populate_page(run.doc_files[i].page, run.config, run.files)
+    return in_nav
+
+
+def _write_theme(run: _Run) -> None:
+    """The env event, static files and theme templates, written before the pages as `mkdocs build` does."""
+    from mkdocs.commands import build as mkb
+    from mkdocs.structure.files import InclusionLevel
+
+    run.env = run.config.plugins.on_env(run.env, config=run.config, files=run.files)
+    run.files.copy_static_files(inclusion=InclusionLevel.is_included)
+    for template in run.config.theme.static_templates:
+        mkb._build_theme_template(template, run.env, run.files, run.config, run.nav)
+    for template in run.config.extra_templates:
+        mkb._build_extra_template(template, run.files, run.config, run.nav)
+
+
+def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict],
+                  jobs: int | None) -> tuple[dict[int, list], int, int]:
+    """Render every page not reused: nav pages here, the rest in workers; returns entries, workers, their warnings.
+
+    Nav pages stay in this process because their content is kept for the navigation. Warnings
+    logged in a worker are counted there and added up here; in this process the build's own
+    handler already counts them.
+    """
+    entries: dict[int, list] = {}
+    for i in in_nav:
+        if i not in reuse:
+            entries[i] = _render_one(run, i, free=False)
+    nav_set = set(in_nav)
+    todo = [i for i in range(len(run.doc_files)) if i not in reuse and i not in nav_set]
+
+    def chunk(indexes: list[int]) -> tuple[dict[int, list], int]:
+        counter = _WarningTotal()
+        logging.getLogger("mkdocs").addHandler(counter)
+        try:
+            return {i: _render_one(run, i, free=True) for i in indexes}, counter.n
+        finally:
+            logging.getLogger("mkdocs").removeHandler(counter)
+
+    results, n_workers = workers.fork_map(chunk, todo, jobs=jobs, min_per_worker=MIN_PAGES_PER_WORKER)
+    for got, _ in results:
+        entries.update(got)
+    worker_warnings = sum(n for _, n in results) if n_workers > 1 else 0
+    return entries, n_workers, worker_warnings
+
+
+def _link_reused(run: _Run, reuse: dict[int, dict], previous_site: Path | None, entries: dict[int, list]) -> None:
+    """Hard-link each reused page's HTML from the previous site (copy across filesystems); take its search entries."""
+    for i, rec in reuse.items():
+        dest = run.doc_files[i].dest_uri
+        target = Path(run.config.site_dir) / dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(previous_site / dest, target)
+        except OSError:
+            shutil.copy2(previous_site / dest, target)
+        entries[i] = rec["search"]
+
+
+def _finish(run: _Run, entries: dict[int, list], counts: dict[str, int], worker_warnings: int) -> None:
+    """The search index in page order, the post-build event, and strict mode's verdict on the warnings."""
+    from mkdocs.exceptions import Abort
+
+    if run.search is not None:
+        run.search.entries = [e for i in range(len(run.doc_files)) for e in entries.get(i, [])]
+    run.config.plugins.on_post_build(config=run.config)
+    if worker_warnings:
+        counts["WARNING"] = counts.get("WARNING", 0) + worker_warnings
+    if run.config.strict and counts:
+        raise Abort("Aborted with " + ", ".join(f"{v} {k.lower()}s" for k, v in counts.items()) + " in strict mode!")
 
 
 def _search_index(config):
@@ -339,65 +408,32 @@ def _search_index(config):
     return None
 
 
-def _render_one(ctx: _Ctx, i: int, free: bool) -> tuple[list, None]:
+def _render_one(run: _Run, i: int, free: bool) -> list:
     """Read, convert and write one page as `mkdocs build` does; return its search entries."""
     from mkdocs.commands import build as mkb
 
-    page = ctx.doc_files[i].page
+    page = run.doc_files[i].page
     if page.content is None:
-        mkb._populate_page(page, ctx.config, ctx.files)
-    n0 = len(ctx.search.entries) if ctx.search is not None else 0
-    mkb._build_page(page, ctx.config, ctx.doc_files, ctx.nav, ctx.env)
-    page.validate_anchor_links(files=ctx.files, log_level=ctx.config.validation.links.anchors)
+        mkb._populate_page(page, run.config, run.files)
+    n0 = len(run.search.entries) if run.search is not None else 0
+    mkb._build_page(page, run.config, run.doc_files, run.nav, run.env)
+    page.validate_anchor_links(files=run.files, log_level=run.config.validation.links.anchors)
     got: list = []
-    if ctx.search is not None:
-        got = ctx.search.entries[n0:]
-        del ctx.search.entries[n0:]
+    if run.search is not None:
+        got = run.search.entries[n0:]
+        del run.search.entries[n0:]
     if free:  # a page outside the nav is never looked at again: keep memory flat
         page.markdown = page.content = None
         page.toc = []
-    return got, None
-
-
-def _render_chunk(chunk: list[int]) -> tuple[dict[int, list], int]:
-    ctx = _WORKER_CTX
-    assert ctx is not None
-    counter = _warning_counter()
-    try:
-        return {i: _render_one(ctx, i, free=True)[0] for i in chunk}, counter.total()
-    finally:
-        logging.getLogger("mkdocs").removeHandler(counter)
+    return got
 
 
 class _WarningTotal(logging.Handler):
+    """Counts the warnings a worker logs, so strict mode sees them in the parent."""
+
     def __init__(self):
         super().__init__(logging.WARNING)
         self.n = 0
 
     def emit(self, record):
         self.n += 1
-
-    def total(self) -> int:
-        return self.n
-
-
-def _warning_counter() -> _WarningTotal:
-    h = _WarningTotal()
-    logging.getLogger("mkdocs").addHandler(h)
-    return h
-
-
-def _render_parallel(ctx: _Ctx, todo: list[int], workers: int):
-    """Render `todo` in forked workers; yields ({page index: search entries}, warnings) per chunk."""
-    import multiprocessing
-
-    global _WORKER_CTX
-    n_chunks = workers * 4
-    size = max(1, math.ceil(len(todo) / n_chunks))
-    chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
-    _WORKER_CTX = ctx
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap_unordered(_render_chunk, chunks)
-    finally:
-        _WORKER_CTX = None

@@ -1,8 +1,9 @@
-"""Smoke tests of `make bench` and of the parallel, incremental site build it measures.
+"""Smoke tests of `make bench` (the bench/ dev tool) and of the parallel, incremental site build it measures.
 
 No timing is asserted here, ever: the figures live in bench/results/, the tests only check
-that the bench runs end to end and writes the table and JSON it promises, and that the site
-driver writes exactly what `mkdocs build` writes.
+that the bench runs end to end and writes the table and JSON it promises, that its memory
+figure is the whole process tree's, and that the site driver writes exactly what
+`mkdocs build` writes.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from pipelines import bench, site
+from bench import memory, orgs
+from bench.__main__ import main as bench_main
+from pipelines import site
 from pipelines.demo import generate_demo
 
 
@@ -32,7 +38,7 @@ def _same_tree(a: Path, b: Path) -> list[str]:
 
 
 def test_bench_runs_end_to_end_and_writes_table_and_json(tmp_path, capsys):
-    code = bench.main(["--sizes", "4", "--cache", str(tmp_path / "cache"), "--results", str(tmp_path / "results")])
+    code = bench_main(["--sizes", "4", "--cache", str(tmp_path / "cache"), "--results", str(tmp_path / "results")])
     out = capsys.readouterr().out
     assert code == 0, out
     # The table: one row per size with every stage, and both rebuilds.
@@ -50,21 +56,64 @@ def test_bench_runs_end_to_end_and_writes_table_and_json(tmp_path, capsys):
     assert set(full["stages"]) >= {"load", "models", "pages", "site"}
     assert full["html_pages"] > 4 and full["site_bytes"] > 0 and full["peak_mb"] > 0 and full["cpu_seconds"] > 0
     assert full["chart_calls"] > 0 and "charts" in full["stages"]
+    # The total is the build process's wall time from start to exit, so it covers every stage.
+    assert full["total"] >= full["in_process"] >= sum(full["stages"].values()) - 1e-6
+    assert full["memory"] in ("pss", "rss", "maxrss")
+    # The stage figures are the build's own (build --timings), not read from module globals.
+    assert full["site_build"]["mode"] == "in-process" and full["site_build"]["reused"] == 0
+    assert full["site_build"]["rendered"] == full["site_build"]["pages"] > 4
+    assert full["pages_stage"]["workers"] == 1 and full["rep_pages"] > 4
     assert set(r["bound"]) >= {"models_sql", "write_html", "total"}
     assert "stages" in r["rebuild"], r["rebuild"].get("output")
     assert r["rebuild"]["site_build"]["pages"] == full["site_build"]["pages"]
+    # A same-day correction keeps as_of, so the pages of reps whose data did not change are reused.
+    assert r["rebuild_same_day"]["site_build"]["reused"] > 0, r["rebuild_same_day"].get("output")
     assert isinstance(report["verdicts"], list)
     # Demo orgs are cached: a second call finds the folder and does not regenerate it.
     org = tmp_path / "cache" / "demo-4-42"
     stamp = (org / "opportunities.csv").stat().st_mtime_ns
-    assert bench.demo_org(4, 42, tmp_path / "cache") == org
+    assert orgs.demo_org(4, 42, tmp_path / "cache") == org
     assert (org / "opportunities.csv").stat().st_mtime_ns == stamp
+
+
+def test_make_bench_passes_sizes_through():
+    """`make bench SIZES=...` hands the sizes to `python -m bench --sizes` (checked with make -n: nothing runs)."""
+    root = Path(__file__).resolve().parent.parent
+
+    def bench_line(*args: str) -> str:
+        dry = subprocess.run(["make", "--no-print-directory", "-n", "bench", *args], cwd=root,
+                             capture_output=True, text=True, check=True).stdout
+        [line] = [ln.strip() for ln in dry.splitlines() if " -m bench" in ln]
+        return line
+
+    assert bench_line("SIZES=50,1000").endswith("-m bench --sizes 50,1000")
+    assert bench_line().endswith("-m bench")
+
+
+def test_peak_memory_is_summed_over_the_process_tree():
+    """A parent and its forked child each hold ~60 MB of their own: the peak counts both, not the larger one."""
+    script = textwrap.dedent("""
+        import os, time
+        pid = os.fork()
+        block = bytearray(60 * 2**20)  # allocated after the fork: private to each process
+        for i in range(0, len(block), 4096):
+            block[i] = 1  # touch every page, so it is resident
+        time.sleep(2.5)
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    with memory.PeakMemory(proc.pid, interval=0.05) as mem:
+        proc.wait()
+    assert proc.returncode == 0
+    assert mem.peak_bytes > 110 * 2**20, mem.peak_bytes / 2**20
 
 
 def test_next_day_org_moves_as_of_and_appends_rows(tmp_path):
     org = tmp_path / "demo-6-1"
     generate_demo(org, reps=6, seed=1)
-    nxt = bench.next_day_org(org, reps=2)
+    nxt = orgs.next_day_org(org, reps=2)
     assert "as_of: 2026-11-19" in (nxt / "config.yml").read_text(encoding="utf-8")
     assert os.path.samefile(org / "reps.csv", nxt / "reps.csv")  # unchanged extracts are linked, not copied
     old = (org / "activities.csv").read_text(encoding="utf-8").splitlines()
@@ -76,7 +125,7 @@ def test_next_day_org_moves_as_of_and_appends_rows(tmp_path):
     changed = [a for a, b in zip((org / "opportunities.csv").read_text().splitlines(),
                                  (nxt / "opportunities.csv").read_text().splitlines()) if a != b]
     assert len(changed) == 2
-    fix = bench.next_day_org(nxt, reps=2, move_as_of=False)
+    fix = orgs.next_day_org(nxt, reps=2, move_as_of=False)
     assert "as_of: 2026-11-19" in (fix / "config.yml").read_text(encoding="utf-8")
 
 
@@ -113,13 +162,13 @@ def test_parallel_incremental_site_is_what_mkdocs_build_writes(tmp_path, monkeyp
     _plain_mkdocs(docs, tmp_path / "plain")
     out = tmp_path / "site"
 
-    site.build_site("Bench <Org>", docs, out, jobs=2)
-    assert site.LAST_BUILD["mode"] == "parallel" and site.LAST_BUILD["reused"] == 0
+    built = site.build_site("Bench <Org>", docs, out, jobs=2)
+    assert built.mode == "parallel" and built.workers == 2 and built.reused == 0
     assert _same_tree(tmp_path / "plain", out) == []
 
     # Nothing changed: every page is taken over from the previous site, the result is the same.
-    site.build_site("Bench <Org>", docs, out, jobs=2)
-    assert site.LAST_BUILD["rendered"] == 0 and site.LAST_BUILD["reused"] == site.LAST_BUILD["pages"]
+    built = site.build_site("Bench <Org>", docs, out, jobs=2)
+    assert built.rendered == 0 and built.reused == built.pages
     assert _same_tree(tmp_path / "plain", out) == []
 
     # One rep page changed: only it is rendered, and the site (search index included) is what
@@ -128,15 +177,19 @@ def test_parallel_incremental_site_is_what_mkdocs_build_writes(tmp_path, monkeyp
     page.write_text(page.read_text(encoding="utf-8").replace("# Rep 7", "# Rep 7 changed"), encoding="utf-8")
     shutil.rmtree(tmp_path / "plain")
     _plain_mkdocs(docs, tmp_path / "plain")
-    site.build_site("Bench <Org>", docs, out, jobs=2)
-    assert site.LAST_BUILD["rendered"] == 1
+    built = site.build_site("Bench <Org>", docs, out, jobs=2)
+    assert built.rendered == 1
     assert _same_tree(tmp_path / "plain", out) == []
     index = json.loads((out / "search" / "search_index.json").read_text(encoding="utf-8"))
     assert any(d["title"] == "Rep 7 changed" for d in index["docs"])
 
     # A different title (so every page's header) renders every page again.
-    site.build_site("Another org", docs, out, jobs=1)
-    assert site.LAST_BUILD["reused"] == 0 and site.LAST_BUILD["mode"] == "in-process"
+    built = site.build_site("Another org", docs, out, jobs=1)
+    assert built.reused == 0 and built.mode == "in-process" and built.workers == 1
+
+    # Without the page cache nothing is reused, even though nothing changed.
+    built = site.build_site("Another org", docs, out, jobs=1, reuse=False)
+    assert built.reused == 0 and built.rendered == built.pages
 
 
 def test_failed_site_build_keeps_previous_site_and_cache(tmp_path, monkeypatch):

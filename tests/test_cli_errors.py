@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import traceback
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 
 from pipelines import models
 from pipelines.cli import main
+from pipelines.errors import ConfigError, ScorecardError
 from tests.conftest import FIXTURES
 
 
@@ -116,3 +118,20 @@ def test_config_error_names_the_key(tmp_path, built):
     assert line.endswith("columns present: opportunity_id, owner_id, account, name, stage, amount, created_date, "
                          "close_date, forecast_category, next_step, last_activity_date")
     assert hashes(tmp_path / "site") == built
+
+
+def test_debug_is_read_from_the_command_line_not_sys_argv(tmp_path):
+    """Under CliRunner (sys.argv is pytest's): without --debug one red line and exit 1, with it the traceback."""
+    args = ["build", "--config", str(tmp_path / "missing.yml"), "--out", str(tmp_path / "site")]
+    plain = CliRunner().invoke(main, args, color=True)
+    assert plain.exit_code == 1, plain.output
+    lines = [line for line in plain.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in plain.output
+    assert lines[0] == f"\x1b[31mconfig error: {tmp_path / 'missing.yml'}: config file not found (pass --config FILE)\x1b[0m"
+
+    debug = CliRunner().invoke(main, ["--debug", *args])
+    assert isinstance(debug.exception, ScorecardError) and isinstance(debug.exception, ConfigError)
+    shown = "".join(traceback.format_exception(*debug.exc_info))
+    assert shown.startswith("Traceback") and "load_config" in shown and "config file not found" in shown
+    with pytest.raises(ConfigError, match="config file not found"):
+        CliRunner().invoke(main, ["--debug", *args], catch_exceptions=False)

@@ -1,0 +1,133 @@
+"""`python -m bench` (`make bench`): build demo orgs of several sizes and report what each build cost.
+
+For each size: a full build of the cached demo org (two years of history) on an empty
+warehouse with no previous site, the lower bound for the same org, then a rebuild with the
+next day's extract and one with a corrected extract of that same day. The table is printed
+and every figure goes to `bench/results/<timestamp>-<sha>.json`, so two runs or two commits
+can be compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from bench import bound, builds, machine, orgs, report
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_SIZES = (50, 500, 1000, 5000)
+
+
+def default_cache() -> Path:
+    """`build.cache_dir` of the project's config.yml (default .cache/), and bench/ in it."""
+    from pipelines.settings import Build, load_config
+
+    config = machine.ROOT / "config.yml"
+    settings = load_config(config).build if config.exists() else Build()
+    return settings.cache_path / "bench"
+
+
+def bench_size(reps: int, seed: int, repeat: int, cache: Path, rebuild: bool, log) -> dict:
+    """Every figure for one size: `repeat` full builds (the median is reported), the bound, the rebuilds."""
+    org = orgs.demo_org(reps, seed, cache)
+    config = org / "config.yml"
+    work = cache / f"work-{reps}-{seed}"
+    out, warehouse = work / "site", work / "warehouse"
+    runs = []
+    for r in range(repeat):
+        shutil.rmtree(work, ignore_errors=True)  # a full build: no warehouse, no previous site, no page cache
+        work.mkdir(parents=True)
+        log(f"  {reps} reps: full build {r + 1}/{repeat} ...")
+        runs.append(builds.build(config, out, warehouse))
+        if "error" in runs[-1]:
+            return {"reps": reps, "error": runs[-1]["error"], "output": runs[-1].get("output", "")}
+    full = _median_run(runs)
+    log(f"  {reps} reps: lower bound ...")
+    result = {"reps": reps, "seed": seed, "org": str(org), "full": full, "runs": runs,
+              "bound": bound.run(config, full["html_pages"], full["site_bytes"], work)}
+    if rebuild:
+        result.update(_rebuilds(org, out, warehouse, reps, log))
+    return result
+
+
+def _rebuilds(org: Path, out: Path, warehouse: Path, reps: int, log) -> dict:
+    """The nightly publish on top of the full build, then a same-day correction on top of that."""
+    nxt = orgs.next_day_org(org)
+    day = (orgs.as_of(org / "config.yml") + dt.timedelta(days=1)).isoformat()
+    log(f"  {reps} reps: rebuild with the extract of {day} ...")
+    figures = {"rebuild": builds.build(nxt / "config.yml", out, warehouse, snapshot_date=day)}
+    # as_of does not move, so only the pages whose data changed need rendering: what the page cache can skip.
+    fix = orgs.next_day_org(nxt, move_as_of=False)
+    log(f"  {reps} reps: rebuild with a corrected extract of {day} ...")
+    figures["rebuild_same_day"] = builds.build(fix / "config.yml", out, warehouse, snapshot_date=day)
+    return figures
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median total (its own figures, not a mix of runs)."""
+    ordered = sorted(runs, key=lambda r: r["total"])
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="reps per org, comma-separated")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--repeat", type=int, default=1, help="full builds per size; the median is reported")
+    p.add_argument("--no-rebuild", action="store_true", help="skip the rebuilds")
+    p.add_argument("--cache", type=Path, default=None, help="where demo orgs and build folders are kept "
+                   "(default: build.cache_dir/bench)")
+    p.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
+    return p.parse_args(argv)
+
+
+def write_results(a: argparse.Namespace, sizes: list[int], results: list[dict], started: dt.datetime,
+                  load_before) -> Path:
+    """Everything measured, with the checkout, the machine and its load, as one JSON file."""
+    git = machine.checkout()
+    doc = {
+        "started": started.isoformat(timespec="seconds"),
+        "git": git,
+        "environment": machine.environment(),
+        "load_average": {"before": load_before, "after": machine.load_average()},
+        "settings": {"sizes": sizes, "seed": a.seed, "repeat": a.repeat, "next_day_reps": orgs.NEXT_DAY_REPS},
+        "targets": {k: (v if not isinstance(v, dict) else {str(kk): vv for kk, vv in v.items()})
+                    for k, v in report.TARGETS.items()},
+        "results": results,
+        "verdicts": report.verdicts(results),
+    }
+    a.results.mkdir(parents=True, exist_ok=True)
+    path = a.results / f"{started.strftime('%Y%m%dT%H%M%SZ')}-{git['sha']}{'-dirty' if git['dirty'] else ''}.json"
+    path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
+    cache = a.cache or default_cache()
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    started = dt.datetime.now(dt.timezone.utc)
+    load_before = machine.load_average()
+    results = [bench_size(reps, a.seed, max(1, a.repeat), cache, not a.no_rebuild, log) for reps in sizes]
+    path = write_results(a, sizes, results, started, load_before)
+    print(report.table(results))
+    print()
+    for v in report.verdicts(results):
+        print(v)
+    cpus = machine.environment()["cpus"]
+    if load_before and load_before[0] > 0.5 * cpus:
+        print(f"note: load average was {load_before[0]:.1f} at the start: other work was running, timings are noisy")
+    print(f"figures written to {path}")
+    return 0 if all("error" not in r for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

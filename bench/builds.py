@@ -1,0 +1,117 @@
+"""Running one build the way a user does, and what it cost.
+
+A build is `python -m pipelines build` in a fresh process, timed from process start to
+exit: interpreter start-up and imports are part of what a scheduled publish waits for. Its
+stage figures come from the build itself (`build --timings FILE` writes the summary that
+each stage returned), so nothing in `pipelines` has to know it is being measured; wall
+time, CPU time and peak memory are measured from outside, here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.memory import PeakMemory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Measured:
+    """One finished process: its exit, its output, and what it cost (its workers included)."""
+
+    returncode: int
+    output: str
+    wall: float
+    cpu_seconds: float
+    peak_mb: float
+    memory: str  # how peak_mb was measured: "pss", "rss" or "maxrss" (largest single process)
+    maxrss_mb: float
+
+    def error(self) -> dict:
+        """The failure as the bench records it: the last line (the build's one red line) and the tail."""
+        text = self.output.strip()
+        return {"error": text.splitlines()[-1] if text else f"exit {self.returncode}", "output": self.output[-4000:]}
+
+
+def run_process(args: list[str]) -> Measured:
+    """Run `python ARGS` from the project root; wall from start to exit, CPU and memory of the whole tree."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    with PeakMemory(proc.pid) as mem:
+        output, _ = proc.communicate()
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # RUSAGE_CHILDREN covers every waited-for descendant: the build and the workers it reaped.
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    maxrss_mb = after.ru_maxrss / 1024  # the largest single descendant, not a sum: a fallback only
+    if mem.peak_bytes:
+        peak_mb, kind = mem.peak_bytes / 2**20, mem.kind
+    else:  # over before the first sample
+        peak_mb, kind = maxrss_mb, "maxrss"
+    return Measured(proc.returncode, output, wall, cpu, peak_mb, kind, maxrss_mb)
+
+
+def site_figures(site: Path) -> dict:
+    """HTML pages, files and bytes of a built site: what the lower bound has to write too."""
+    pages = size = files = 0
+    for root, _dirs, names in os.walk(site):
+        for n in names:
+            files += 1
+            size += os.path.getsize(os.path.join(root, n))
+            pages += n.endswith(".html")
+    return {"html_pages": pages, "site_bytes": size, "site_files": files}
+
+
+def build(config: Path, out: Path, warehouse: Path, snapshot_date: str | None = None) -> dict:
+    """One `python -m pipelines build`, measured; its figures, or {"error": ...} if it failed."""
+    with tempfile.TemporaryDirectory(prefix="bench-timings-") as tmp:
+        timings = Path(tmp) / "timings.json"
+        args = ["-m", "pipelines", "build", "--config", str(config), "--out", str(out),
+                "--warehouse", str(warehouse), "--timings", str(timings)]
+        if snapshot_date:
+            args += ["--snapshot-date", snapshot_date]
+        measured = run_process(args)
+        if measured.returncode != 0:
+            return measured.error()
+        summary = json.loads(timings.read_text(encoding="utf-8"))
+    return figures(summary, measured, out)
+
+
+def figures(summary: dict, measured: Measured, out: Path) -> dict:
+    """The bench's figures of one build, from the build's own summary plus what was measured outside it.
+
+    Charts are reported apart from pages: the pages stage measures the wall seconds it spent
+    on charts itself (workers included), and they are taken out of the pages figure.
+    """
+    stages = dict(summary["seconds"])
+    pages = summary.get("pages", {})
+    if pages.get("chart_seconds") is not None and "pages" in stages:
+        stages["charts"] = pages["chart_seconds"]
+        stages["pages"] -= pages["chart_seconds"]
+    return {
+        "stages": stages,
+        "cpu_stages": summary.get("cpu_seconds", {}),
+        "total": measured.wall,  # process start to exit
+        "in_process": sum(summary["seconds"].values()),  # the stages alone: total less start-up and imports
+        "chart_calls": pages.get("chart_calls"),
+        "rep_pages": summary.get("rep_pages"),
+        "team_pages": summary.get("team_pages"),
+        "pages_stage": pages,
+        "site_build": summary.get("site", {}),
+        "cpu_seconds": measured.cpu_seconds,
+        "peak_mb": measured.peak_mb,
+        "memory": measured.memory,
+        "maxrss_mb": measured.maxrss_mb,
+        **site_figures(out),
+    }

@@ -1,0 +1,101 @@
+"""The bench's report: the table it prints, and each target MET or MISSED with the measured figure."""
+
+from __future__ import annotations
+
+from bench.orgs import NEXT_DAY_REPS
+
+STAGES = ("load", "models", "charts", "pages", "site")
+# The issue's targets on a 2-core, 24 GiB machine; printed, never asserted.
+TARGETS = {
+    "full_seconds": {1000: 15.0, 5000: 60.0},
+    "per_rep_growth": 0.20,  # seconds per rep, 500 -> 5,000 reps
+    "peak_mb": {5000: 2048.0},
+    "rebuild_share": 0.25,
+}
+
+
+def _f(v, fmt: str = "{:.2f}") -> str:
+    return "–" if v is None else fmt.format(v)
+
+
+def _lines(rows: list[list[str]]) -> str:
+    """Right-aligned columns under a rule; a "failed: ..." row does not set the widths."""
+    full = [r for r in rows if len(r) == len(rows[0])]
+    widths = [max(len(r[c]) for r in full) for c in range(len(rows[0]))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(v.rjust(widths[c]) if c < len(widths) else v for c, v in enumerate(row))
+
+    return "\n".join([line(rows[0]), "  ".join("-" * w for w in widths), *(line(r) for r in rows[1:])])
+
+
+def table(results: list[dict]) -> str:
+    """One row per size: seconds per stage, totals, pages, size, memory, CPU, the bound; then the rebuilds."""
+    rows = [["reps", *STAGES, "total", "s/rep ms", "pages", "site MB", "peak MB", "cpu s", "bound s", "× bound"]]
+    for r in results:
+        if "error" in r:
+            rows.append([str(r["reps"]), f"failed: {r['error']}"])
+            continue
+        full, bound = r["full"], r["bound"]
+        bound_total = bound.get("total")
+        rows.append([
+            f"{r['reps']:,}", *[_f(full["stages"].get(s)) for s in STAGES], _f(full["total"]),
+            _f(1000 * full["total"] / r["reps"]), f"{full['html_pages']:,}", _f(full["site_bytes"] / 2**20, "{:.0f}"),
+            _f(full["peak_mb"], "{:.0f}"), _f(full["cpu_seconds"], "{:.1f}"), _f(bound_total),
+            _f(full["total"] / bound_total if bound_total else None, "{:.1f}×"),
+        ])
+    out = _lines(rows)
+    rebuilds = _rebuild_table(results)
+    if rebuilds:
+        out += (f"\n\nRebuilds on top of the full build ({NEXT_DAY_REPS} reps' deals and activities changed; "
+                "next day: as_of + 1 day; same-day fix: a corrected extract, as_of unchanged):\n" + rebuilds)
+    return out
+
+
+def _rebuild_table(results: list[dict]) -> str:
+    rows = [["reps", "rebuild", *STAGES, "total", "of full", "pages rendered", "reused"]]
+    for r in results:
+        if "rebuild" not in r or "error" in r:
+            continue
+        for kind, label in (("rebuild", "next day"), ("rebuild_same_day", "same-day fix")):
+            b = r.get(kind)
+            if b is None:
+                continue
+            if "error" in b:
+                rows.append([f"{r['reps']:,}", label, f"failed: {b['error']}"])
+                continue
+            sb = b.get("site_build", {})
+            rows.append([f"{r['reps']:,}", label, *[_f(b["stages"].get(s)) for s in STAGES], _f(b["total"]),
+                         _f(b["total"] / r["full"]["total"], "{:.0%}"), _f(sb.get("rendered"), "{:,}"),
+                         _f(sb.get("reused"), "{:,}")])
+    return _lines(rows) if len(rows) > 1 else ""
+
+
+def verdicts(results: list[dict]) -> list[str]:
+    """The issue's targets, each MET or MISSED with the measured figure."""
+    ok = {r["reps"]: r for r in results if "error" not in r}
+    out = []
+    for reps, limit in TARGETS["full_seconds"].items():
+        if reps in ok:
+            t = ok[reps]["full"]["total"]
+            out.append(f"{_met(t <= limit)} full build of {reps:,} reps in {t:.1f} s (target ≤ {limit:.0f} s)")
+    if 500 in ok and 5000 in ok:
+        a, b = (ok[n]["full"]["total"] / n for n in (500, 5000))
+        g = b / a - 1
+        out.append(f"{_met(g <= TARGETS['per_rep_growth'])} seconds per rep 500 -> 5,000: "
+                   f"{1000 * a:.2f} -> {1000 * b:.2f} ms ({g:+.0%}, target ≤ +{TARGETS['per_rep_growth']:.0%})")
+    for reps, limit in TARGETS["peak_mb"].items():
+        if reps in ok:
+            p = ok[reps]["full"]["peak_mb"]
+            out.append(f"{_met(p <= limit)} peak memory at {reps:,} reps {p:.0f} MB (target ≤ {limit:.0f} MB)")
+    for reps, r in sorted(ok.items()):
+        b = r.get("rebuild")
+        if b and "error" not in b:
+            share = b["total"] / r["full"]["total"]
+            out.append(f"{_met(share <= TARGETS['rebuild_share'])} one-day rebuild at {reps:,} reps "
+                       f"{b['total']:.1f} s = {share:.0%} of the full build (target ≤ {TARGETS['rebuild_share']:.0%})")
+    return out
+
+
+def _met(ok: bool) -> str:
+    return "MET   " if ok else "MISSED"

@@ -1,0 +1,54 @@
+"""pipelines.workers: the one fork pool the pages stage and the site stage both render with."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from pipelines import workers
+
+
+def test_work_is_inherited_not_pickled_and_every_item_is_done_once():
+    lock = threading.Lock()  # cannot be pickled: the closure reaches the workers only by fork
+    items = list(range(1000))
+
+    def work(chunk):
+        with lock:
+            return os.getpid(), [i * 2 for i in chunk]
+
+    results, used = workers.fork_map(work, items, jobs=2, min_per_worker=10)
+    assert used == 2
+    assert sorted(x for _, xs in results for x in xs) == [i * 2 for i in items]
+    assert os.getpid() not in {pid for pid, _ in results}
+    # A few contiguous chunks per worker, so one slow share does not leave a core idle.
+    assert len(results) == 2 * workers.CHUNKS_PER_WORKER
+    assert all(xs == list(range(xs[0], xs[-1] + 1, 2)) for _, xs in results)
+
+
+def test_too_few_items_or_one_job_run_in_this_process():
+    def work(chunk):
+        return os.getpid(), len(chunk)
+
+    assert workers.fork_map(work, list(range(99)), jobs=2, min_per_worker=50) == ([(os.getpid(), 99)], 1)
+    assert workers.fork_map(work, list(range(1000)), jobs=1) == ([(os.getpid(), 1000)], 1)
+    assert workers.fork_map(work, [], jobs=2) == ([(os.getpid(), 0)], 1)
+
+
+def test_an_exception_in_a_worker_is_raised_in_the_parent():
+    def work(chunk):
+        if 500 in chunk:
+            raise ValueError("page 500 broke")
+        return len(chunk)
+
+    with pytest.raises(ValueError, match="page 500 broke"):
+        workers.fork_map(work, list(range(1000)), jobs=2, min_per_worker=10)
+
+
+def test_workers_are_capped_by_jobs_cores_and_items():
+    assert workers.workers_for(10_000, None, 1) == workers.available_cores()
+    assert workers.workers_for(10_000, 3, 1) == 3
+    assert workers.workers_for(99, 8, 50) == 1
+    assert workers.workers_for(100, 8, 50) == 2
+    assert workers.workers_for(0, 8, 50) == 1
