@@ -41,64 +41,77 @@ def _changed(a: str, b: str, numeric: bool) -> str:
     return f"({a} is distinct from {b})"
 
 
+NUMERIC = ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "DECIMAL", "HUGEINT", "SMALLINT")
+
+
+def _load_pair(con, base: Path, head: Path, name: str) -> tuple[dict, dict]:
+    """Tables b and h: the mart's CSV in each build; returns their column types."""
+    for alias, site in (("b", base), ("h", head)):
+        csv = lit(str(site / "data" / (name + ".csv")))
+        con.execute(f"create or replace table {alias} as select * from read_csv({csv}, header = true)")
+    return tuple(dict(con.execute(f"select column_name, column_type from (describe {t})").fetchall()) for t in "bh")
+
+
+def _column_change(con, name: str, key: list[str], c: str, numeric: bool, limit: int) -> tuple[str, list[str]] | None:
+    """The summary row and detail lines of one column that moved, or None when it did not."""
+    on = " and ".join(f"b.{q(k)} is not distinct from h.{q(k)}" for k in key)
+    a, bb = f"b.{q(c)}", f"h.{q(c)}"
+    changed = _changed(a, bb, numeric)
+    n = con.execute(f"select count(*) from b join h on {on} where {changed}").fetchone()[0]
+    if not n:
+        return None
+    counts = {
+        k: con.execute(f"select count(distinct b.{k}) from b join h on {on} where {changed}").fetchone()[0]
+        if k in key else ""
+        for k in ("rep_id", "team")
+    }
+    order = f"abs(coalesce({bb}, 0) - coalesce({a}, 0)) desc" if numeric else "1"
+    keys_sql = ", ".join(f"b.{q(k)}" for k in key)
+    top = con.execute(
+        f"select {keys_sql}, {a}, {bb} from b join h on {on} where {changed} order by {order}, {keys_sql} limit {limit}"
+    ).fetchall()
+    first = top[0]
+    row = (f"| `{name}` | `{c}` | {n} | {counts['rep_id']} | {counts['team']} | "
+           f"{' / '.join(_fmt(v) for v in first[: len(key)])}: {_fmt(first[-2])} → {_fmt(first[-1])} |")
+    details = [f"\n#### `{name}.{c}`: {n} row(s) changed\n", "| " + " | ".join(key) + " | before | after |",
+               "|" + " --- |" * (len(key) + 2)]
+    return row, details + ["| " + " | ".join(_fmt(v) for v in r) + " |" for r in top]
+
+
+def _diff_mart(con, base: Path, head: Path, name: str, mb: dict, mh: dict, limit: int) -> tuple[list[str], list[str]]:
+    """(summary rows, detail lines) for one mart present in both builds."""
+    key = mh["unique"]
+    if not key or key != mb["unique"]:
+        return [], [f"- `{name}`: grain changed from {mb['unique']} to {key}; rows not compared."]
+    cols_b, cols_h = mb["columns"], mh["columns"]
+    details = [f"- `{name}.{c}`: column added." for c in sorted(set(cols_h) - set(cols_b))]
+    details += [f"- `{name}.{c}`: column removed." for c in sorted(set(cols_b) - set(cols_h))]
+    types_b, types_h = _load_pair(con, base, head, name)
+    on = " and ".join(f"b.{q(k)} is not distinct from h.{q(k)}" for k in key)
+    only_h = con.execute(f"select count(*) from h anti join b on {on}").fetchone()[0]
+    only_b = con.execute(f"select count(*) from b anti join h on {on}").fetchone()[0]
+    summary = [f"| `{name}` | *rows* | +{only_h} / −{only_b} | | | |"] if only_h or only_b else []
+    for c in [c for c in cols_h if c in cols_b and c not in key]:
+        numeric = all(t.split("(")[0] in NUMERIC for t in (types_b.get(c, ""), types_h.get(c, "")))
+        moved = _column_change(con, name, key, c, numeric, limit)
+        if moved:
+            summary.append(moved[0])
+            details += moved[1]
+    return summary, details
+
+
 def diff_sites(base: Path, head: Path, limit: int = 10) -> str:
     """A markdown summary of every difference between the marts of two builds."""
     mb, mh = _manifest(base), _manifest(head)
     con = duckdb.connect()
     lines = ["## Metric changes", "", f"Base: `{base}` · head: `{head}`", ""]
-    added = sorted(set(mh) - set(mb))
-    removed = sorted(set(mb) - set(mh))
+    added, removed = sorted(set(mh) - set(mb)), sorted(set(mb) - set(mh))
     summary: list[str] = []
     details: list[str] = []
     for name in sorted(set(mb) & set(mh)):
-        key = mh[name]["unique"]
-        if not key or key != mb[name]["unique"]:
-            details.append(f"- `{name}`: grain changed from {mb[name]['unique']} to {key}; rows not compared.")
-            continue
-        cols_b, cols_h = mb[name]["columns"], mh[name]["columns"]
-        for c in sorted(set(cols_h) - set(cols_b)):
-            details.append(f"- `{name}.{c}`: column added.")
-        for c in sorted(set(cols_b) - set(cols_h)):
-            details.append(f"- `{name}.{c}`: column removed.")
-        con.execute(f"create or replace table b as select * from read_csv({lit(str(base / 'data' / (name + '.csv')))}, header = true)")
-        con.execute(f"create or replace table h as select * from read_csv({lit(str(head / 'data' / (name + '.csv')))}, header = true)")
-        types_b = dict(con.execute("select column_name, column_type from (describe b)").fetchall())
-        types_h = dict(con.execute("select column_name, column_type from (describe h)").fetchall())
-        on = " and ".join(f"b.{q(k)} is not distinct from h.{q(k)}" for k in key)
-        only_h = con.execute(f"select count(*) from h anti join b on {on}").fetchone()[0]
-        only_b = con.execute(f"select count(*) from b anti join h on {on}").fetchone()[0]
-        if only_h or only_b:
-            summary.append(f"| `{name}` | *rows* | +{only_h} / −{only_b} | | | |")
-        for c in [c for c in cols_h if c in cols_b and c not in key]:
-            numeric = all(
-                t.split("(")[0] in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "DECIMAL", "HUGEINT", "SMALLINT")
-                for t in (types_b.get(c, ""), types_h.get(c, ""))
-            )
-            a, bb = f"b.{q(c)}", f"h.{q(c)}"
-            changed = _changed(a, bb, numeric)
-            n = con.execute(f"select count(*) from b join h on {on} where {changed}").fetchone()[0]
-            if not n:
-                continue
-            reps = teams = ""
-            if "rep_id" in key:
-                reps = con.execute(f"select count(distinct b.rep_id) from b join h on {on} where {changed}").fetchone()[0]
-            if "team" in key:
-                teams = con.execute(f"select count(distinct b.team) from b join h on {on} where {changed}").fetchone()[0]
-            order = f"abs(coalesce({bb}, 0) - coalesce({a}, 0)) desc" if numeric else "1"
-            keys_sql = ", ".join(f"b.{q(k)}" for k in key)
-            top = con.execute(
-                f"select {keys_sql}, {a}, {bb} from b join h on {on} where {changed} order by {order}, {keys_sql} limit {limit}"
-            ).fetchall()
-            first = top[0]
-            summary.append(
-                f"| `{name}` | `{c}` | {n} | {reps} | {teams} | "
-                f"{' / '.join(_fmt(v) for v in first[: len(key)])}: {_fmt(first[-2])} → {_fmt(first[-1])} |"
-            )
-            details.append(f"\n#### `{name}.{c}`: {n} row(s) changed\n")
-            details.append("| " + " | ".join(key) + " | before | after |")
-            details.append("|" + " --- |" * (len(key) + 2))
-            for row in top:
-                details.append("| " + " | ".join(_fmt(v) for v in row) + " |")
+        rows, more = _diff_mart(con, base, head, name, mb[name], mh[name], limit)
+        summary += rows
+        details += more
     if not (summary or added or removed or details):
         return "\n".join(lines + ["No metric changed between the two builds."]) + "\n"
     if summary:
@@ -106,10 +119,8 @@ def diff_sites(base: Path, head: Path, limit: int = 10) -> str:
         lines += summary
     else:
         lines.append("No metric value changed.")
-    for name in added:
-        lines.append(f"- mart `{name}` added ({len(mh[name]['columns'])} columns).")
-    for name in removed:
-        lines.append(f"- mart `{name}` removed.")
+    lines += [f"- mart `{name}` added ({len(mh[name]['columns'])} columns)." for name in added]
+    lines += [f"- mart `{name}` removed." for name in removed]
     if details:
         lines += ["", "### Details", ""] + details
     return "\n".join(lines) + "\n"
