@@ -13,12 +13,11 @@ def _build(tmp_path, name, sql_dir=None):
     return out
 
 
-def test_unchanged_build_reports_no_changes(tmp_path):
-    a, b = _build(tmp_path, "a"), _build(tmp_path, "b")
-    assert "No metric changed between the two builds." in diff_sites(a, b)
+def test_unchanged_build_reports_no_changes(tmp_path, tiny_site):
+    assert "No metric changed between the two builds." in diff_sites(tiny_site, _build(tmp_path, "again"))
 
 
-def test_changed_metric_is_named_with_before_and_after(tmp_path):
+def test_changed_metric_is_named_with_before_and_after(tmp_path, tiny_site):
     sql = tmp_path / "sql"
     shutil.copytree(ROOT / "sql", sql)
     model = sql / "intermediate" / "int_scorecard_rollup.sql"
@@ -27,7 +26,7 @@ def test_changed_metric_is_named_with_before_and_after(tmp_path):
     old = "divide(won_amount, deals_won) as avg_deal_size,"
     assert old in text
     model.write_text(text.replace(old, "divide(won_amount, deals_won + deals_lost) as avg_deal_size,"))
-    base, head = _build(tmp_path, "base"), _build(tmp_path, "head", sql)
+    base, head = tiny_site, _build(tmp_path, "head", sql)
     report = diff_sites(base, head)
     # Only r1 in 2026-Q1 has a lost deal: 150,000 / 2 = 75,000 before, 150,000 / 3 = 50,000 after.
     assert "| `rep_scorecard` | `avg_deal_size` | 1 | 1 |  | r1 / 2026-Q1: 75,000.00 → 50,000.00 |" in report
@@ -38,7 +37,7 @@ def test_changed_metric_is_named_with_before_and_after(tmp_path):
     assert report.count("| `team_scorecard` |") == 1
 
 
-def test_added_and_removed_columns_and_marts(tmp_path):
+def test_added_and_removed_columns_and_marts(tmp_path, tiny_site):
     sql = tmp_path / "sql"
     shutil.copytree(ROOT / "sql", sql)
     (sql / "marts" / "rep_deal_count.sql").write_text(
@@ -49,7 +48,7 @@ def test_added_and_removed_columns_and_marts(tmp_path):
     model = sql / "marts" / "rep_pipeline_by_stage.sql"
     model.write_text(model.read_text().replace("        count(*) as open_deals,\n", "        count(*) as open_deals,\n        1 as marker,\n")
                      .replace("  open_deals: Deals open in the stage today.\n", "  open_deals: Deals open in the stage today.\n  marker: A test column.\n"))
-    base, head = _build(tmp_path, "base"), _build(tmp_path, "head", sql)
+    base, head = tiny_site, _build(tmp_path, "head", sql)
     report = diff_sites(base, head)
     assert "- mart `rep_deal_count` added (2 columns)." in report
     assert "- `rep_pipeline_by_stage.marker`: column added." in report

@@ -3,15 +3,11 @@
 tests/fixtures/tiny: calendar fiscal year, as_of 2026-05-15 (2026-Q2 is current).
 """
 
+import datetime as dt
+
 import pytest
 
-from tests.conftest import rows
-
-
-def one(con, sql, *params):
-    found = rows(con, sql, list(params))
-    assert len(found) == 1, found
-    return found[0]
+from tests.helpers import one, rows, run_model
 
 
 def test_rep_quarter_closed(tiny):
@@ -73,17 +69,15 @@ def test_team_resolution(tiny):
     assert people["r2"]["is_new_hire"] is True
 
 
-def test_quota_proration(tmp_path):
-    from tests.conftest import FIXTURES, models_on
-
-    con = models_on(FIXTURES / "tiny" / "config.yml", tmp_path)
-    con.execute("create or replace table stg_quotas as select 'x' as rep_id, date '2026-01-01' as period_start, "
-                "date '2026-12-31' as period_end, 365.0 as quota_amount")
-    from pipelines.models import discover
-
-    model = next(m for m in discover() if m.name == "int_quota_by_quarter")
-    got = dict(con.execute(model.sql).fetchall() and [(r[1], r[2]) for r in con.execute(model.sql).fetchall()])
-    assert got == {"2026-Q1": 90.0, "2026-Q2": 91.0, "2026-Q3": 92.0}
+def test_quota_proration():
+    """A 365-day yearly quota of 365 is prorated by day: Q1 has 90 days, Q2 91, Q3 92 (Q4 is not in the data)."""
+    d = dt.date.fromisoformat
+    quarters = [{"period": f"2026-Q{n}", "period_start": d(start), "period_end": d(end)}
+                for n, start, end in ((1, "2026-01-01", "2026-03-31"), (2, "2026-04-01", "2026-06-30"),
+                                      (3, "2026-07-01", "2026-09-30"))]
+    quota = [{"rep_id": "x", "period_start": d("2026-01-01"), "period_end": d("2026-12-31"), "quota_amount": 365.0}]
+    got = run_model("int_quota_by_quarter", given={"stg_quotas": quota, "int_fiscal_quarters": quarters})
+    assert {r["period"]: r["quota"] for r in got} == {"2026-Q1": 90.0, "2026-Q2": 91.0, "2026-Q3": 92.0}
 
 
 def test_velocity(tiny):

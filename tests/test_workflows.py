@@ -225,9 +225,10 @@ def test_pr_workflow_lints_tests_and_diffs(pr):
     assert "pull_request_target" not in pr["on"]
     assert pr["permissions"] == {"contents": "read"}
     runs = all_runs(pr)
-    assert ".venv/bin/sqlfluff lint sql --dialect duckdb" in runs
-    assert "make lint" in runs
+    # Each linter runs once: inside `make test` (tests/test_lint.py, and actionlint and zizmor below).
     assert "make test" in runs
+    assert "sqlfluff" not in runs and "make lint" not in runs
+    assert (ROOT / "tests" / "test_lint.py").exists()
     assert "python -m pipelines diff --base base-site --head site" in runs
     assert "$GITHUB_STEP_SUMMARY" in runs
 
