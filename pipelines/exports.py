@@ -26,7 +26,7 @@ def hidden_columns(cfg: Config, mart: Model) -> set[str]:
     hidden = set() if cfg.privacy.publish_emails else {"email"}
     if "rep_id" in mart.unique or "opportunity_id" in mart.unique:
         if cfg.privacy.hide_quotas:
-            hidden |= {"quota", "gap_to_quota"}
+            hidden |= {"gap_to_quota"} | {c for c in mart.columns if "quota" in c}
         if cfg.privacy.hide_amounts:
             hidden |= {c for c in mart.columns if "amount" in c or ("pipeline" in c and "coverage" not in c)}
     return hidden

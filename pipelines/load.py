@@ -209,5 +209,7 @@ def _config_inputs(con, cfg: Config) -> None:
     con.execute("create or replace table raw_role_targets (metric varchar, role varchar, target double)")
     roles = [r[0] for r in con.execute("select distinct coalesce(role, '') from raw_reps order by 1").fetchall()]
     rows = [[metric, role, cfg.targets.for_role(metric, role or None)]
-            for metric in type(cfg.targets).model_fields for role in dict.fromkeys(roles + [""])]
-    con.executemany("insert into raw_role_targets values (?, ?, ?)", rows)
+            for metric in cfg.targets.metrics() for role in dict.fromkeys(roles + [""])]
+    rows = [r for r in rows if r[2] is not None]  # an unset target (targets.quota) is no data, not 0
+    if rows:
+        con.executemany("insert into raw_role_targets values (?, ?, ?)", rows)

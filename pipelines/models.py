@@ -15,7 +15,7 @@ import duckdb
 
 from pipelines.catalog import SQL_DIR, Catalog, Model, discover, load_catalog
 from pipelines.errors import DataTestError, ModelError
-from pipelines.settings import Config
+from pipelines.settings import DIMENSIONS, Config
 from pipelines.sqltext import lit
 
 __all__ = ["SQL_DIR", "DataTest", "Model", "ModelsResult", "data_tests", "discover", "run"]
@@ -65,10 +65,14 @@ def default_as_of(con) -> dt.date:
     return row or dt.date.today()
 
 
+def _sql_list(values) -> str:
+    return "[" + ", ".join(lit(v) if isinstance(v, str) else str(float(v)) for v in values) + "]"
+
+
 def variables(cfg: Config, as_of: dt.date) -> dict[str, str]:
     """Every setting the SQL reads with getvariable(), as a SQL literal."""
-    t, g = cfg.thresholds, cfg.grades.cutoffs
-    return {
+    t, g = cfg.thresholds, cfg.grades
+    values = {
         "as_of": f"date {lit(as_of.isoformat())}",
         "fiscal_start_month": str(cfg.fiscal_year_start_month),
         "fiscal_year_offset": "1" if (cfg.fiscal_year_named_by == "end" and cfg.fiscal_year_start_month != 1) else "0",
@@ -78,12 +82,24 @@ def variables(cfg: Config, as_of: dt.date) -> dict[str, str]:
         "untouched_days": str(t.untouched_days),
         "manager_selling_share": str(t.manager_selling_share),
         "new_hire_months": str(t.new_hire_months),
-        "grade_cutoffs": "[" + ", ".join(str(float(c)) for c in g) + "]",
-        "grade_precision": str(cfg.grades.precision),
+        "min_closed_deals": str(t.min_closed_deals),
+        "min_won_deals": str(t.min_won_deals),
+        "min_expected_share": str(t.min_expected_share),
+        "grade_precision": str(g.precision),
+        "grade_roles": _sql_list(g.roles or []) + "::varchar[]",
+        "grade_require_quota": str(g.require_quota).lower(),
+        "grade_min_dimensions": str(g.min_dimensions),
+        "pace_quarters": str(g.pace_quarters),
+        "ramp": _sql_list(cfg.targets.ramp) + "::double[]",
         "publish_emails": str(cfg.privacy.publish_emails).lower(),
         "contest_metric": lit(cfg.site.contest_metric),
         "contest_period": lit(cfg.site.contest_period),
+        "contest_includes_managers": str(cfg.site.contest_includes_managers).lower(),
+        "contest_includes_departed": str(cfg.site.contest_includes_departed).lower(),
     }
+    cutoffs = ", ".join(f"{lit(dim)}: {_sql_list(g.cutoffs_for(dim))}" for dim in DIMENSIONS)
+    values["grade_cutoffs"] = f"map {{{cutoffs}}}::map(varchar, double[])"
+    return values
 
 
 def prepare(con: duckdb.DuckDBPyConnection, cfg: Config, catalog: Catalog, as_of: dt.date) -> None:

@@ -69,9 +69,33 @@ class Targets(Strict):
     avg_cycle_days: float | dict[str, float] = Field(60.0, description="Mean days from created to won (lower is better).")
     discipline_score: float | dict[str, float] = Field(0.9, description="Share of open deals with no hygiene problem.")
     forecast_accuracy: float | dict[str, float] = Field(0.8, description="1 − |won − commit| ÷ won at quarter end.")
+    quota: float | dict[str, float] | None = Field(
+        None,
+        description="A quarterly quota per role, used only for a rep and quarter that the quotas extract has no row "
+        "for (the extract is the plan of record); empty: such a rep has no quota (no data).",
+    )
+    ramp: list[float] = Field(
+        default_factory=list,
+        description="Share of targets.quota a new hire carries in each completed month since hire, e.g. "
+        "[0.25, 0.5, 0.75] (100% after); applies only where targets.quota is used, never to the quotas extract.",
+    )
 
-    def for_role(self, metric: str, role: str | None) -> float:
+    @field_validator("ramp")
+    @classmethod
+    def _shares(cls, v: list[float]) -> list[float]:
+        if any(not 0 <= x <= 1 for x in v):
+            raise ValueError("each month's share is between 0 and 1")
+        return v
+
+    @classmethod
+    def metrics(cls) -> list[str]:
+        """The plan metrics (everything but the ramp, which shapes the quota)."""
+        return [name for name in cls.model_fields if name != "ramp"]
+
+    def for_role(self, metric: str, role: str | None) -> float | None:
         value = getattr(self, metric)
+        if value is None:
+            return None
         if isinstance(value, dict):
             return float(value.get(role or "", value.get("default", next(iter(value.values())))))
         return float(value)
@@ -85,6 +109,15 @@ class Thresholds(Strict):
     manager_selling_share: float = Field(0.3, ge=0, le=1, description="Flag a manager owning more than this share of the team's won amount.")
     max_rejected_share: float = Field(0.05, ge=0, le=1, description="Fail the build when more than this share of an extract's rows is rejected.")
     new_hire_months: int = Field(9, gt=0, description="Reps hired this recently are shown in the ramp view.")
+    min_closed_deals: int = Field(
+        5, ge=1, description="Win rate is graded and alerted only on at least this many deals closed in the quarter."
+    )
+    min_won_deals: int = Field(3, ge=1, description="Cycle time is graded and alerted only on at least this many won deals.")
+    min_expected_share: float = Field(
+        0.1, ge=0, le=1,
+        description="No Results grade or attainment alert while less than this share of a quarter's won amount is "
+        "expected by now (the first days of a quarter say nothing yet).",
+    )
 
 
 class Quality(Strict):
@@ -101,23 +134,48 @@ class Quality(Strict):
     )
 
 
+DIMENSIONS = ("results", "pipeline", "conversion", "activity", "discipline", "forecast", "cycle")
+
+
 class Grades(Strict):
-    cutoffs: list[float] = Field(
-        [0.5, 0.8, 1.0, 1.2],
-        description="Score ÷ target ratios where grades 2, 3, 4 and 5 start (grade 1 below the first).",
+    cutoffs: list[float] | dict[str, list[float]] = Field(
+        {"default": [0.5, 0.8, 1.0, 1.2], "discipline": [0.6, 0.8, 1.0, 1.1]},
+        description="Ratio-to-plan cut-offs where grades 2, 3, 4 and 5 start (grade 1 below the first): four "
+        "ascending numbers, or per dimension (results, pipeline, conversion, activity, discipline, forecast, cycle) "
+        "with `default` for the rest. The default discipline scale lets a perfect score (1.0 against the 0.9 "
+        "target, a ratio of 1.11) reach grade 5.",
     )
     precision: int = Field(
         4, ge=0, le=10,
         description="Decimals a ratio is rounded to before it is compared with the cut-offs, so a ratio exactly "
         "at a cut-off (2.4× coverage against 3× is 0.8) lands on the documented side.",
     )
+    roles: list[str] | None = Field(None, description="Roles that are graded and ranked; empty: every role.")
+    require_quota: bool = Field(True, description="Grade and rank only people with a quota in the quarter.")
+    min_dimensions: int = Field(
+        4, ge=1, le=7, description="The overall grade needs at least this many graded dimensions, else it reads "
+        "\"not enough data\"."
+    )
+    pace_quarters: int = Field(
+        4, ge=1, le=12,
+        description="Closed quarters whose won-by-day curve sets how much of the current quarter should be won by "
+        "now (their median); with fewer than 2, the share of the quarter's days gone.",
+    )
 
     @field_validator("cutoffs")
     @classmethod
-    def _four_ascending(cls, v: list[float]) -> list[float]:
-        if len(v) != 4 or sorted(v) != v:
+    def _four_ascending(cls, v):
+        scales = v.values() if isinstance(v, dict) else [v]
+        if any(len(c) != 4 or sorted(c) != c for c in scales):
             raise ValueError("needs four ascending numbers")
+        if isinstance(v, dict) and set(v) - {"default", *DIMENSIONS}:
+            raise ValueError(f"dimensions are default, {', '.join(DIMENSIONS)}")
         return v
+
+    def cutoffs_for(self, dimension: str) -> list[float]:
+        if isinstance(self.cutoffs, list):
+            return self.cutoffs
+        return self.cutoffs.get(dimension, self.cutoffs.get("default", [0.5, 0.8, 1.0, 1.2]))
 
 
 class Privacy(Strict):
@@ -138,6 +196,8 @@ class Site(Strict):
         "attainment", description="Metric the team leaderboard ranks by."
     )
     contest_period: Literal["quarter", "week"] = Field("quarter", description="Period the leaderboard covers.")
+    contest_includes_managers: bool = Field(False, description="Rank managers on their team's leaderboard too.")
+    contest_includes_departed: bool = Field(False, description="Rank people who have left on the leaderboard too.")
 
 
 class Build(Strict):

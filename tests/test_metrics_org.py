@@ -64,10 +64,11 @@ def test_rep_ramp(metrics):
                             from rep_ramp where rep_id = 'r2' order by month_since_hire""")
     a = pytest.approx
     assert got == [
-        # hired 2026-01-05; Q1 quota 30,000 -> 10,000 a month; Q2 quota 50,000 -> 16,666.67
-        (1, "2026-01-05", "2026-02-04", True, 0.0, 10000.0, 0.0),
-        (2, "2026-02-05", "2026-03-04", True, 0.0, 10000.0, 0.0),
-        (3, "2026-03-05", "2026-04-04", True, 8000.0, 10000.0, 0.8),  # o16 won 03-10
+        # hired 2026-01-05: the Q1 quota of 30,000 is prorated to the 86 days from the hire date, 28,666.67,
+        # which is 9,555.56 a month; Q2 quota 50,000 -> 16,666.67
+        (1, "2026-01-05", "2026-02-04", True, 0.0, a(30000 * 86 / 90 / 3), 0.0),
+        (2, "2026-02-05", "2026-03-04", True, 0.0, a(30000 * 86 / 90 / 3), 0.0),
+        (3, "2026-03-05", "2026-04-04", True, 8000.0, a(30000 * 86 / 90 / 3), a(8000 / (30000 * 86 / 90 / 3))),
         (4, "2026-04-05", "2026-05-04", True, 0.0, a(50000 / 3), 0.0),
         (5, "2026-05-05", "2026-06-04", False, 12000.0, a(50000 / 3), a(0.72)),  # o14 won 05-12
     ]
@@ -77,7 +78,8 @@ def test_rep_ramp(metrics):
 
 
 def test_org_ramp_curve(metrics):
-    # reps hired in the window: r2 (0, 0, 0.8, 0 complete) and r4 (hired 02-01: 0, 0, 1.0 with o17 on 04-20;
-    # month 4 from 05-01 is not complete)
+    # reps hired in the window: r2 (0, 0, 8,000 / 9,555.56 = 0.837, 0 complete) and r4 (hired 02-01: 0, 0, 1.0
+    # with o17 on 04-20; month 4 from 05-01 is not complete)
     got = table(metrics, "select month_since_hire, reps, median_attainment from org_ramp_curve order by 1")
-    assert got == [(1, 2, 0.0), (2, 2, 0.0), (3, 2, pytest.approx(0.9)), (4, 1, 0.0)]
+    month3 = (8000 / (30000 * 86 / 90 / 3) + 1.0) / 2
+    assert got == [(1, 2, 0.0), (2, 2, 0.0), (3, 2, pytest.approx(month3)), (4, 1, 0.0)]

@@ -86,38 +86,47 @@ def test_rep_forecast_accuracy(metrics):
     assert team == [("East", 120000.0, 338000.0, pytest.approx(120000 / 338000)), ("West", 0.0, 0.0, None)]
 
 
+# Pace in 2026-Q2 (day 45 of 91): the only closed quarter that won anything is 2026-Q1 (2025-Q4 won nothing),
+# fewer than 2, so the calendar decides: 45 / 91 = 0.4945 of the quarter's won amount is expected by now.
+PACE = 45 / 91
+
+
 def test_rep_alerts(metrics):
-    got = table(metrics, """select rep_id, metric, actual, target, deviation, direction, is_worse
-                            from rep_alerts order by rep_id, metric""")
+    """Current quarter, graded people only (m1 and m2 have no Q2 quota: no alert at all), |ratio − 1| > 0.2.
+
+    Activities are per week over the quarter to date: 04-01..05-15 is 45 days = 45/7 weeks.
+    """
+    got = table(metrics, """select rep_id, metric, actual, target, deviation, direction, is_worse, alert_rank
+                            from rep_alerts order by rep_id, alert_rank""")
     a = pytest.approx
     assert got == [
-        ("m1", "activities_per_week", 0.0, 5.0, -1.0, "below", True),
-        ("m2", "activities_per_week", 0.0, 5.0, -1.0, "below", True),
-        # r1: last 4 full weeks (04-13..05-10) 0 + 0 + 1 + 4 activities = 1.25 a week vs 10
-        ("r1", "activities_per_week", 1.25, 10.0, a(-0.875), "below", True),
-        # projected (won 0 + weighted o4 40,000 + o11 12,500) / 200,000 = 0.2625
-        ("r1", "attainment", 0.2625, 1.0, a(-0.7375), "below", True),
-        ("r1", "discipline_score", a(1 / 3), 0.9, a(1 / 3 / 0.9 - 1), "below", True),
-        # open in Q2 105,000 / (200,000 - 0)
-        ("r1", "pipeline_coverage", 0.525, 3.0, a(-0.825), "below", True),
-        ("r2", "activities_per_week", 0.25, 15.0, a(0.25 / 15 - 1), "below", True),
-        ("r2", "attainment", 0.28, 1.0, a(-0.72), "below", True),  # (12,000 + 2,000) / 50,000
-        # o14 cycle 04-03 -> 05-12 = 39 days vs 60: lower is better, so +0.35 (not worse)
-        ("r2", "avg_cycle_days", 39.0, 60.0, a(0.35), "below", False),
-        ("r2", "discipline_score", 0.0, 0.9, -1.0, "below", True),
-        ("r2", "pipeline_coverage", a(20000 / 38000), 3.0, a(20000 / 38000 / 3 - 1), "below", True),
-        ("r2", "win_rate", 1.0, 0.4, a(1.5), "above", False),
-        ("r3", "activities_per_week", 0.0, 15.0, -1.0, "below", True),
-        # r3's attainment 0.85 is within 20%: no alert. cycle (20 + 54) / 2 = 37
-        ("r3", "avg_cycle_days", 37.0, 60.0, a(1 - 37 / 60), "below", False),
-        ("r3", "discipline_score", 0.5, 0.9, a(0.5 / 0.9 - 1), "below", True),
-        ("r3", "pipeline_coverage", 1.25, 3.0, a(1.25 / 3 - 1), "below", True),
-        ("r3", "win_rate", a(2 / 3), 0.25, a(2 / 3 / 0.25 - 1), "above", False),
-        ("r4", "activities_per_week", 0.0, 15.0, -1.0, "below", True),
-        ("r4", "attainment", a(1 / 3), 1.0, a(-2 / 3), "below", True),
-        ("r4", "pipeline_coverage", 0.0, 3.0, -1.0, "below", True),
-        # r4 cycle 64 days vs 60 is only 6.7% off: no alert
-        ("r4", "win_rate", 1.0, 0.4, a(1.5), "above", False),
+        # r1: money at risk ranks them: activity (1 − 8/(45/7)/10) × 200,000 = 175,111; coverage (1 − 0.525/3)
+        # × 200,000 = 165,000; discipline (1 − (1/3)/0.9) × 200,000 = 125,926; attainment 0 against pace
+        # 0.4945 × 200,000 = 98,901; forecast (1 − (4/9)/0.8) × 200,000 = 88,889
+        ("r1", "activities_per_week", a(8 / (45 / 7)), 10.0, -0.8756, "below", True, 1),
+        ("r1", "pipeline_coverage", 0.525, 3.0, -0.825, "below", True, 2),
+        ("r1", "discipline_score", a(1 / 3), 0.9, -0.6296, "below", True, 3),
+        ("r1", "attainment", 0.0, a(PACE), -1.0, "below", True, 4),
+        ("r1", "forecast_accuracy", a(4 / 9), 0.8, -0.4444, "below", True, 5),
+        # r2 (quota 50,000): discipline 0 and forecast 0 put the whole quota at risk; attainment 12,000 / 50,000
+        # = 0.24 against 0.4945 (0.4945 × 50,000 − 12,000 = 12,725 behind pace); cycle 60/39 is better
+        ("r2", "discipline_score", 0.0, 0.9, -1.0, "below", True, 1),
+        ("r2", "forecast_accuracy", 0.0, 0.8, -1.0, "below", True, 2),
+        ("r2", "activities_per_week", a(2 / (45 / 7)), 15.0, -0.9793, "below", True, 3),
+        ("r2", "pipeline_coverage", a(20000 / 38000), 3.0, -0.8246, "below", True, 4),
+        ("r2", "attainment", 0.24, a(PACE), -0.5147, "below", True, 5),
+        ("r2", "avg_cycle_days", 39.0, 60.0, 0.5385, "below", False, 6),
+        # r3: won 60,000 of 100,000 = 0.6 is ahead of pace (0.6 / 0.4945 = 1.2133); win rate 2/3 vs 0.25
+        ("r3", "activities_per_week", a(2 / (45 / 7)), 15.0, -0.9793, "below", True, 1),
+        ("r3", "pipeline_coverage", 1.25, 3.0, -0.5833, "below", True, 2),
+        ("r3", "discipline_score", 0.5, 0.9, -0.4444, "below", True, 3),
+        ("r3", "attainment", 0.6, a(PACE), 0.2133, "above", False, 4),
+        ("r3", "avg_cycle_days", 37.0, 60.0, 0.6216, "below", False, 5),
+        ("r3", "win_rate", a(2 / 3), 0.25, 1.6667, "above", False, 6),
+        # r4: won 10,000 of 30,000 = 1/3 against 0.4945 (0.674: 32.6% behind); cycle 60/64 is within 20%
+        ("r4", "activities_per_week", 0.0, 15.0, -1.0, "below", True, 1),
+        ("r4", "pipeline_coverage", 0.0, 3.0, -1.0, "below", True, 2),
+        ("r4", "attainment", a(1 / 3), a(PACE), -0.3259, "below", True, 3),
     ]
 
 
@@ -126,47 +135,63 @@ def test_team_alerts(metrics):
                          "where team = 'East' order by metric")
     a = pytest.approx
     assert got == [
-        # 6 activities over 12 rep-weeks vs mean target (10 + 15 + 5) / 3
-        ("activities_per_week", 0.5, 10.0, a(-0.95), "below"),
-        ("attainment", a(0.266), 1.0, a(-0.734), "below"),  # (52,500 + 14,000 + 0) / 250,000
-        ("avg_cycle_days", 39.0, 60.0, a(0.35), "below"),
-        ("discipline_score", a(0.2), 0.9, a(0.2 / 0.9 - 1), "below"),  # 1 clean of 5 open
-        ("pipeline_coverage", a(125000 / 238000), 3.0, a(125000 / 238000 / 3 - 1), "below"),
-        ("win_rate", 1.0, a(0.35), a(1 / 0.35 - 1), "above"),  # mean of 0.4, 0.4, 0.25
+        # 10 activities over 3 people × 45/7 weeks, against the mean target (10 + 15 + 5) / 3
+        ("activities_per_week", a(10 / (3 * 45 / 7)), 10.0, -0.9481, "below"),
+        ("attainment", a(12000 / 250000), a(PACE), -0.9029, "below"),  # r1 and r2's quotas; only r2 won
+        ("avg_cycle_days", 39.0, 60.0, 0.5385, "below"),
+        ("discipline_score", a(0.2), 0.9, -0.7778, "below"),  # 1 clean of 5 open
+        ("forecast_accuracy", a(120000 / 338000), a(0.8), -0.5562, "below"),  # 2026-Q1's accuracy
+        # the pipeline of reps with a gap over what they still have to close:
+        # (105,000 + 20,000) / (200,000 + 38,000)
+        ("pipeline_coverage", a(125000 / 238000), 3.0, -0.8249, "below"),
     ]
-    # West's attainment (85,000 + 10,000 + 0) / 130,000 = 0.73 is 27% below: alerted
-    west = table(metrics, "select actual, deviation from team_alerts where team = 'West' and metric = 'attainment'")
-    assert west == [(pytest.approx(95000 / 130000), pytest.approx(95000 / 130000 - 1))]
+    # West won (60,000 + 10,000) / 130,000 = 0.538: ahead of the 0.4945 pace, so no attainment alert.
+    assert table(metrics, "select count(*) from team_alerts where team = 'West' and metric = 'attainment'") == [(0,)]
 
 
 def test_rep_balanced_scorecard(metrics):
-    # cut-offs 0.5 / 0.8 / 1.0 / 1.2. Columns: results, pipeline, conversion, activity, discipline, forecast,
-    # cycle grades, graded_dimensions, overall.
+    """Cut-offs 0.5 / 0.8 / 1.0 / 1.2 (discipline 0.6 / 0.8 / 1.0 / 1.1); overall needs 4 graded dimensions.
+
+    Graded: people with a quota in the quarter (r3 has none in Q1, m1 and m2 none in Q2). The Q1 quotas of the
+    new hires are prorated to their hire date: r2 (01-05) 30,000 × 86/90, r4 (02-01) 15,000 × 59/90.
+    The fixture lowers the sample minimums to 2 closed and 1 won deal.
+    """
     got = table(metrics, """select rep_id, period, results_grade, pipeline_grade, conversion_grade, activity_grade,
                                    discipline_grade, forecast_grade, cycle_grade, graded_dimensions, overall_grade
                             from rep_balanced_scorecard order by period, rep_id""")
     assert got == [
-        # m1 Q1: attainment 1.2 (5), coverage 0 (1), win 1/0.25 (5), no activities (1), forecast 0 (1),
-        # cycle 60/84 = 0.71 (2): mean 15/6 = 2.5 rounds to 3.
-        ("m1", "2026-Q1", 5, 1, 5, 1, None, 1, 2, 6, 3),
+        # m1 Q1: attainment 60,000 / 50,000 = 1.2 exactly (5), coverage 0 (1), 1 closed deal (none), no activity
+        # (1), forecast 0 (1), cycle 60/84 = 0.71 (2): 10 / 5 = 2
+        ("m1", "2026-Q1", 5, 1, None, 1, None, 1, 2, 5, 2),
         # r1 Q1: 1.35 (5), 0.6/3 = 0.2 (1), 0.75/0.4 (5), 0 (1), (4/9)/0.8 = 0.56 (2), 60/51.3 = 1.17 (4) -> 3
         ("r1", "2026-Q1", 5, 1, 5, 1, None, 2, 4, 6, 3),
-        # r2 Q1: 8,000/30,000 (1), 0 (1), 1/0.4 (5), 0 (1), 0 (1), 60/28 (5) -> 14/6 = 2.33 -> 2
-        ("r2", "2026-Q1", 1, 1, 5, 1, None, 1, 5, 6, 2),
-        ("r3", "2026-Q1", None, None, None, 1, None, None, None, 1, 1),
-        ("r4", "2026-Q1", 1, 1, None, 1, None, None, None, 3, 1),
-        # current quarter: forecast = 2026-Q1 accuracy; discipline from today's hygiene
-        ("m1", "2026-Q2", None, None, None, 1, None, 1, None, 2, 1),
-        ("m2", "2026-Q2", None, None, None, 1, None, None, None, 1, 1),
-        # r1: 0.2625 (1), 0.525/3 (1), nothing closed, 8 acts / (45/7) / 10 = 0.12 (1), (1/3)/0.9 (1), 0.56 (2)
+        # r2 Q1: 8,000 / 28,667 = 0.28 (1), 0 (1), 1 closed deal (none), 0 (1), 0 (1), 60/28 (5) -> 9 / 5 -> 2
+        ("r2", "2026-Q1", 1, 1, None, 1, None, 1, 5, 5, 2),
+        ("r3", "2026-Q1", None, None, None, None, None, None, None, 0, None),  # no quota: not graded
+        # r4 Q1: 0 won (1), 0 (1), nothing closed, 0 (1), nothing won: 3 dimensions, not enough for an overall
+        ("r4", "2026-Q1", 1, 1, None, 1, None, None, None, 3, None),
+        ("m1", "2026-Q2", None, None, None, None, None, None, None, 0, None),
+        ("m2", "2026-Q2", None, None, None, None, None, None, None, 0, None),
+        # r1 Q2: 0 won (1), 0.525/3 (1), nothing closed, 8 acts / (45/7) / 10 = 0.12 (1), (1/3)/0.9 = 0.37 (1),
+        # 0.56 (2), nothing won: 6 / 5 -> 1
         ("r1", "2026-Q2", 1, 1, None, 1, 1, 2, None, 5, 1),
-        # r2: 0.28, 0.18, 2.5, 0.02, 0, 0, 60/39 -> 1,1,5,1,1,1,5 = 15/7 -> 2
-        ("r2", "2026-Q2", 1, 1, 5, 1, 1, 1, 5, 7, 2),
-        # r3: 0.85 (3), 1.25/3 (1), (2/3)/0.25 (5), 0.02 (1), 0.5/0.9 = 0.56 (2), no Q1 win, 60/37 (5) -> 17/6 -> 3
-        ("r3", "2026-Q2", 3, 1, 5, 1, 2, None, 5, 6, 3),
-        # r4: 1/3 (1), 0 (1), 2.5 (5), 0 (1), no open deals, no Q1 win, 60/64 = 0.94 (3) -> 11/5 -> 2
-        ("r4", "2026-Q2", 1, 1, 5, 1, None, None, 3, 5, 2),
+        # r2 Q2: 0.24 / 0.4945 = 0.49 (1), 0.18 (1), 1 closed, 0.02 (1), 0 (1), 0 (1), 60/39 (5): 10 / 6 -> 2
+        ("r2", "2026-Q2", 1, 1, None, 1, 1, 1, 5, 6, 2),
+        # r3 Q2: 0.6 / 0.4945 = 1.21 (5), 1.25/3 (1), (2/3)/0.25 (5), 0.02 (1), 0.5/0.9 = 0.56 (1), no Q1
+        # forecast, 60/37 (5): 18 / 6 -> 3
+        ("r3", "2026-Q2", 5, 1, 5, 1, 1, None, 5, 6, 3),
+        # r4 Q2: (1/3) / 0.4945 = 0.67 (2), 0 (1), 1 closed, 0 (1), no open deals, no Q1 forecast, 60/64 (3):
+        # 7 / 4 -> 2
+        ("r4", "2026-Q2", 2, 1, None, 1, None, None, 3, 4, 2),
     ]
+    notes = dict(table(metrics, "select rep_id || ' ' || period, overall_note from rep_balanced_scorecard "
+                                "where overall_note is not null"))
+    assert notes["r4 2026-Q1"] == "not enough data: 3 of 7 dimensions graded (grades.min_dimensions is 4)"
+    assert notes["m2 2026-Q2"].startswith("not graded")
+    why = table(metrics, "select conversion_note, forecast_note from rep_balanced_scorecard "
+                         "where rep_id = 'r4' and period = '2026-Q2'")
+    assert why == [("1 closed deal, fewer than the 2 a win rate needs (thresholds.min_closed_deals)",
+                    "no forecast to compare with (no history or nothing won)")]
     r1 = rows(metrics, "select activity_ratio, forecast_ratio from rep_balanced_scorecard "
                        "where rep_id = 'r1' and period = '2026-Q2'")[0]
     assert r1["activity_ratio"] == pytest.approx(8 / (45 / 7) / 10)  # Q2 to date: 04-01..05-15 = 45 days

@@ -37,9 +37,9 @@ def test_rep_quarter_current_pipeline_and_coverage(tiny):
 
 def test_pipeline_at_quarter_start_uses_history(tiny):
     # On 2026-04-01 o4 was open (Proposal since 03-20) with close date 06-10: in Q2.
-    start = one(tiny, "select * from int_pipeline_at_quarter_start where rep_id = 'r1' and period = '2026-Q2'")
-    assert start["open_pipeline_at_start"] == 80000
-    assert start["commit_at_start"] == 80000
+    start = one(tiny, "select sum(amount) as pipeline, sum(amount) filter (where forecast_category = 'Commit') as "
+                      "commit from int_pipeline_at_quarter_start where rep_id = 'r1' and period = '2026-Q2'")
+    assert start == {"pipeline": 80000, "commit": 80000}
 
 
 def test_team_sums_and_ratios(tiny):
@@ -70,14 +70,30 @@ def test_team_resolution(tiny):
 
 
 def test_quota_proration():
-    """A 365-day yearly quota of 365 is prorated by day: Q1 has 90 days, Q2 91, Q3 92 (Q4 is not in the data)."""
+    """The quotas extract is the plan of record, prorated by day and from the hire date; targets.quota fills gaps.
+
+    x: a yearly quota of 365 over 2026: Q1 has 90 days, Q2 91, Q3 92 (Q4 is not in the data).
+    y: hired 2026-02-15 with a Q1 quota of 9,000: only the 45 days from the hire date count, 9,000 × 45/90.
+    z: hired 2026-04-16 with no quota row and targets.quota 91,000 ramped [0.5]: in Q2, 04-16..05-15 (30 days,
+       0 completed months) at 50% and 05-16..06-30 (46 days) at 100%: 91,000 × (15 + 46) / 91 = 61,000.
+    """
     d = dt.date.fromisoformat
-    quarters = [{"period": f"2026-Q{n}", "period_start": d(start), "period_end": d(end)}
-                for n, start, end in ((1, "2026-01-01", "2026-03-31"), (2, "2026-04-01", "2026-06-30"),
-                                      (3, "2026-07-01", "2026-09-30"))]
-    quota = [{"rep_id": "x", "period_start": d("2026-01-01"), "period_end": d("2026-12-31"), "quota_amount": 365.0}]
-    got = run_model("int_quota_by_quarter", given={"stg_quotas": quota, "int_fiscal_quarters": quarters})
-    assert {r["period"]: r["quota"] for r in got} == {"2026-Q1": 90.0, "2026-Q2": 91.0, "2026-Q3": 92.0}
+    quarters = [{"period": f"2026-Q{n}", "period_start": d(start), "period_end": d(end), "quarter_days": days}
+                for n, start, end, days in ((1, "2026-01-01", "2026-03-31", 90), (2, "2026-04-01", "2026-06-30", 91),
+                                            (3, "2026-07-01", "2026-09-30", 92))]
+    quotas = [{"rep_id": "x", "period_start": d("2026-01-01"), "period_end": d("2026-12-31"), "quota_amount": 365.0},
+              {"rep_id": "y", "period_start": d("2026-01-01"), "period_end": d("2026-03-31"), "quota_amount": 9000.0}]
+    reps = [{"rep_id": r, "hire_date": h, "is_active": True}
+            for r, h in (("x", d("2020-01-01")), ("y", d("2026-02-15")), ("z", d("2026-04-16")))]
+    targets = [{"rep_id": "z", "metric": "quota", "target": 91000.0, "source": "role"}]
+    got = run_model("int_quota_by_quarter", config={"targets": {"ramp": [0.5]}},
+                    given={"stg_quotas": quotas, "int_fiscal_quarters": quarters, "int_reps": reps,
+                           "int_rep_targets": targets})
+    assert {(r["rep_id"], r["period"]): (r["quota"], r["quota_source"]) for r in got} == {
+        ("x", "2026-Q1"): (90.0, "extract"), ("x", "2026-Q2"): (91.0, "extract"), ("x", "2026-Q3"): (92.0, "extract"),
+        ("y", "2026-Q1"): (4500.0, "extract"),
+        ("z", "2026-Q2"): (61000.0, "config"), ("z", "2026-Q3"): (91000.0, "config"),
+    }
 
 
 def test_velocity(tiny):

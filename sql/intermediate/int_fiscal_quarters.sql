@@ -10,6 +10,8 @@ columns:
   is_current: True for the quarter that contains as_of.
   is_closed: True when the quarter ended before as_of.
   is_future: True for quarters that start after as_of.
+  days_elapsed: Days of the quarter up to and including as_of (the first day is day 1): every day of a closed
+    quarter, 0 for a future one.
 */
 with
 
@@ -52,6 +54,11 @@ final as (
         as_of between period_start and period_end as is_current,
         period_end < as_of as is_closed,
         period_start > as_of as is_future,
+        case
+            when period_end < as_of then quarter_days
+            when period_start > as_of then 0
+            else datediff('day', period_start, as_of) + 1
+        end as days_elapsed,
     from starts
 )
 

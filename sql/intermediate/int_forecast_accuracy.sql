@@ -16,7 +16,13 @@ scorecard as (
 ),
 
 at_start as (
-    select * from int_pipeline_at_quarter_start
+    select
+        rep_id,
+        period,
+        sum(amount) filter (where forecast_category = 'Commit') as commit_at_start,
+        sum(amount) filter (where forecast_category in ('Commit', 'Best Case')) as best_case_at_start,
+    from int_pipeline_at_quarter_start
+    group by rep_id, period
 ),
 
 coverage as (

@@ -3,9 +3,10 @@ grain: one row per rep per fiscal quarter up to the current one (rep_id, period)
   the quarter, built from int_opportunity_states (deal history).
   Scope: a deal is in a quarter's pipeline on a day when it is open and its close date falls in the quarter.
   Window: from the quarter's first day to its last day (to as_of for the current quarter). The opening is the
-  pipeline at the end of the day before the quarter starts; every change of a deal dated inside the window
-  is attributed to exactly one bucket, so closing = opening + created + pulled_in + other_in +
-  amount_up − amount_down − won − lost − pushed_out − other_out holds exactly (sql/tests/flow_adds_up.sql).
+  pipeline at the end of the day before the quarter starts (int_pipeline_at_quarter_start); every change of a
+  deal dated inside the window is attributed to exactly one bucket, so closing = opening + created +
+  pulled_in + other_in + amount_up − amount_down − won − lost − pushed_out − other_out holds exactly
+  (sql/tests/flow_adds_up.sql).
   Amounts: a deal's amount in the state (empty counts 0). Deals are attributed to today's owner. Deals no
   longer in the current extract (deleted) are not in int_opportunity_states at all, so they are in no bucket
   and in no opening or closing.
@@ -157,16 +158,10 @@ change_amounts as (
 
 opening_amounts as (
     select
-        states.opportunity_id,
-        windows.period,
-        coalesce(states.amount, 0) as opening_pipeline,
-    from windows
-    inner join states
-        on
-            windows.period_start > states.valid_from
-            and windows.period_start <= states.valid_to
-            and states.close_date between windows.period_start and windows.period_end
-            and states.stage_kind = 'open'
+        opportunity_id,
+        period,
+        coalesce(amount, 0) as opening_pipeline,
+    from int_pipeline_at_quarter_start
 ),
 
 closing_amounts as (

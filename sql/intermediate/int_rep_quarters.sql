@@ -7,6 +7,17 @@ dictionary: [rep_id, team, period, period_start, period_end, is_current, is_clos
 columns:
   lost_amount: Sum of amount over lost deals whose close date is in the quarter.
   cycle_days_sum: Sum of close_date − created_date over the won deals with valid dates.
+  expected_share: Share of the quarter's won amount expected by as_of (int_quarter_pace); 1 once closed.
+  overdue_pipeline: Current quarter only: open amount of the rep's deals whose close date is already past
+    (in no quarter's coverage).
+  overdue_deals: Current quarter only: how many open deals have a close date in the past.
+  quota_to_close: What coverage divides by (the quota_to_close macro); null without quota.
+  pipeline_for_gap: open_pipeline when quota_to_close is above 0, so a met quota adds no pipeline to a team's
+    coverage.
+  pipeline_needed: Current quarter: pipeline still needed to reach the coverage target, coverage target ×
+    quota_to_close − open_pipeline, floored at 0; null when the quota is met or there is none.
+  is_under_coverage_target: Current quarter: the quota is not met and open_pipeline is below coverage target ×
+    quota_to_close.
 */
 with
 
@@ -27,7 +38,34 @@ quotas as (
 ),
 
 at_start as (
-    select * from int_pipeline_at_quarter_start
+    select
+        rep_id,
+        period,
+        sum(amount) as open_pipeline_at_start,
+    from int_pipeline_at_quarter_start
+    group by rep_id, period
+),
+
+pace as (
+    select * from int_quarter_pace
+),
+
+coverage_targets as (
+    select
+        rep_id,
+        target as coverage_target,
+    from int_rep_targets
+    where metric = 'pipeline_coverage'
+),
+
+overdue as (
+    select
+        owner_id as rep_id,
+        cast(sum(amount) as double) as overdue_pipeline,
+        count(*) as overdue_deals,
+    from int_opportunities
+    where is_open and close_date < getvariable('as_of')
+    group by owner_id
 ),
 
 rep_bounds as (
@@ -67,7 +105,7 @@ spine as (
             and (rep_bounds.last_day is null or rep_bounds.last_day >= quarters.period_start)
 ),
 
-final as (
+joined as (
     select
         spine.rep_id,
         spine.period,
@@ -95,10 +133,32 @@ final as (
             when spine.is_current then won_amount + weighted_pipeline
             when spine.is_closed then won_amount
         end as projected_amount,
+        pace.expected_share,
+        case when spine.is_current then coalesce(overdue.overdue_pipeline, 0) end as overdue_pipeline,
+        case when spine.is_current then coalesce(overdue.overdue_deals, 0) end as overdue_deals,
+        quota_to_close(quotas.quota, won_amount, spine.is_current) as quota_to_close,
+        coverage_targets.coverage_target,
     from spine
     left join deals on spine.rep_id = deals.rep_id and spine.period = deals.period
     left join quotas on spine.rep_id = quotas.rep_id and spine.period = quotas.period
     left join at_start on spine.rep_id = at_start.rep_id and spine.period = at_start.period
+    left join pace on spine.period = pace.period
+    left join overdue on spine.rep_id = overdue.rep_id and spine.is_current
+    left join coverage_targets on spine.rep_id = coverage_targets.rep_id
+),
+
+final as (
+    select
+        * exclude (coverage_target),
+        case when quota_to_close > 0 then open_pipeline end as pipeline_for_gap,
+        case
+            when is_current and quota_to_close > 0
+                then greatest(coverage_target * quota_to_close - open_pipeline, 0)
+        end as pipeline_needed,
+        coalesce(
+            is_current and quota_to_close > 0 and open_pipeline < coverage_target * quota_to_close, false
+        ) as is_under_coverage_target,
+    from joined
 )
 
 select * from final

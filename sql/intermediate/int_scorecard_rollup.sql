@@ -6,7 +6,8 @@ grain: one row per rep, one per team and one for the whole organisation per fisc
 dictionary: [rep_id, period, period_start, period_end, is_current, is_closed, reps, quota, won_amount, attainment,
   gap_to_quota, deals_won, deals_lost, win_rate, win_rate_value, avg_deal_size, avg_cycle_days, cycle_deals,
   open_pipeline, weighted_pipeline, pipeline_measured_on, pipeline_coverage, projected_amount,
-  projected_attainment]
+  projected_attainment, expected_share, pace_ratio, quota_met, overdue_pipeline, overdue_deals, pipeline_needed,
+  reps_under_coverage_target, next_quarter_coverage]
 columns:
   rollup_level: rep, team or org.
   team: The team (the rep's team today on rep rows); null on org rows.
@@ -45,6 +46,13 @@ sums as (
         sum(weighted_pipeline) as weighted_pipeline,
         any_value(pipeline_measured_on) as pipeline_measured_on,
         sum(projected_amount) as projected_amount,
+        any_value(expected_share) as expected_share,
+        sum(overdue_pipeline) as overdue_pipeline,
+        sum(overdue_deals) as overdue_deals,
+        sum(pipeline_for_gap) as pipeline_for_gap,
+        sum(quota_to_close) as quota_to_close,
+        sum(pipeline_needed) as pipeline_needed,
+        count(*) filter (where is_under_coverage_target) as reps_under_coverage_target,
     from quarters
     group by grouping sets ((rep_id, team, period), (team, period), (period))
 ),
@@ -75,9 +83,19 @@ final as (
         open_pipeline,
         weighted_pipeline,
         pipeline_measured_on,
-        coverage(open_pipeline, quota, won_amount, is_current) as pipeline_coverage,
+        divide(pipeline_for_gap, quota_to_close) as pipeline_coverage,
         projected_amount,
         divide(projected_amount, quota) as projected_attainment,
+        expected_share,
+        divide(divide(won_amount, quota), expected_share) as pace_ratio,
+        quota > 0 and won_amount >= quota as quota_met,
+        overdue_pipeline,
+        overdue_deals,
+        pipeline_needed,
+        reps_under_coverage_target,
+        lead(divide(pipeline_for_gap, quota_to_close)) over (
+            partition by rollup_level, rep_id, team order by period_start
+        ) as next_quarter_coverage,
     from sums
 )
 

@@ -12,8 +12,11 @@ columns:
   email: Email address (published only when privacy.publish_emails is true).
   is_active: False for reps who have left.
   is_manager: True when anyone reports to this person.
-  months_since_hire: Whole months from hire_date to as_of.
-  is_new_hire: Hired within thresholds.new_hire_months of as_of.
+  months_since_hire: Completed months from hire_date to as_of (the completed_months macro: 31 January to
+    28 February is 0); null without a hire date.
+  is_new_hire: Hired within thresholds.new_hire_months of as_of (completed months).
+  is_ramping: Still ramping: fewer completed months since hire than targets.ramp has months, or than
+    thresholds.new_hire_months when targets.ramp is not set; pages show a badge.
 */
 with
 
@@ -33,9 +36,13 @@ final as (
         reps.email,
         reps.is_active,
         reps.is_manager,
-        datediff('month', reps.hire_date, getvariable('as_of')) as months_since_hire,
-        coalesce(datediff('month', reps.hire_date, getvariable('as_of')) < getvariable('new_hire_months'), false)
-            as is_new_hire,
+        completed_months(reps.hire_date, getvariable('as_of')) as months_since_hire,
+        coalesce(months_since_hire < getvariable('new_hire_months'), false) as is_new_hire,
+        coalesce(
+            months_since_hire
+            < coalesce(nullif(len(getvariable('ramp')), 0), getvariable('new_hire_months')),
+            false
+        ) as is_ramping,
     from reps
     left join reps as managers on reps.manager_id = managers.rep_id
 )

@@ -13,6 +13,9 @@ select
     is_current,
     is_closed,
     team,
-    * exclude (rollup_level, rep_id, team, period, period_start, period_end, is_current, is_closed, teams, reps),
+    * exclude (
+        rollup_level, rep_id, team, period, period_start, period_end, is_current, is_closed, teams, reps,
+        reps_under_coverage_target
+    ),
 from int_scorecard_rollup
 where rollup_level = 'rep'

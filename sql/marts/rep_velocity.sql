@@ -13,8 +13,8 @@ columns:
   win_rate: deals_won ÷ (deals_won + deals_lost) over those quarters.
   avg_deal_size: Mean amount of those won deals.
   avg_cycle_days: Mean close_date − created_date over those won deals.
-  velocity_per_day: qualified_open_deals × avg_deal_size × win_rate ÷ avg_cycle_days; null when an input is
-    missing or the cycle is 0.
+  velocity_per_day: qualified_open_deals × avg_deal_size × win_rate ÷ avg_cycle_days; null (no data) when an
+    input is missing, when there is no qualified open deal to move, or when the cycle is 0.
   velocity_per_quarter: velocity_per_day × 91.
 tests:
   - velocity_per_day >= 0
@@ -82,12 +82,14 @@ final as (
         coalesce(qualified.qualified_open_deals, 0) as qualified_open_deals,
         coalesce(closed.deals_won, 0) as deals_won,
         coalesce(closed.deals_lost, 0) as deals_lost,
-        closed.deals_won / nullif(closed.deals_won + closed.deals_lost, 0) as win_rate,
+        win_rate(closed.deals_won, closed.deals_lost) as win_rate,
         closed.avg_deal_size,
         closed.avg_cycle_days,
-        coalesce(qualified.qualified_open_deals, 0) * closed.avg_deal_size
-        * (closed.deals_won / nullif(closed.deals_won + closed.deals_lost, 0))
-        / nullif(closed.avg_cycle_days, 0) as velocity_per_day,
+        divide(
+            nullif(qualified.qualified_open_deals, 0) * closed.avg_deal_size
+            * win_rate(closed.deals_won, closed.deals_lost),
+            closed.avg_cycle_days
+        ) as velocity_per_day,
         velocity_per_day * 91 as velocity_per_quarter,
     from reps
     left join closed on reps.rep_id = closed.rep_id

@@ -4,7 +4,8 @@ grain: one row per team member (team, rep_id): the team contest, ranked by site.
   Over a quarter (the current one): attainment, won_amount and deals_won as in rep_scorecard, pipeline_created
   as created in rep_flow. Over a week (the 7 days to as_of, from rep_deal_events): won_amount and deals_won of
   the deals won in those days, pipeline_created the amount of the deals created in them, and attainment the
-  amount won in them ÷ the current quarter's quota.
+  amount won in them ÷ the current quarter's quota. Managers and people who have left are not on the board
+  unless site.contest_includes_managers or site.contest_includes_departed say so.
 unique: [team, rep_id]
 dictionary: [team, rep_id, name]
 columns:
@@ -13,11 +14,15 @@ columns:
   value: The rep's value of the metric over the period; null (no data) when it cannot be measured, such as
     attainment without a quota.
   contest_rank: 1 for the highest value; equal values share a rank; reps without a value come last.
+  is_ramping: The rep is still ramping (rep_directory), shown with a badge.
 */
 with
 
 reps as (
-    select * from int_reps
+    select * from rep_directory
+    where
+        (getvariable('contest_includes_managers') or not is_manager)
+        and (getvariable('contest_includes_departed') or is_active)
 ),
 
 scorecard as (
@@ -49,6 +54,7 @@ measured as (
         reps.team,
         reps.rep_id,
         reps.name,
+        reps.is_ramping,
         getvariable('contest_metric') as contest_metric,
         getvariable('contest_period') as contest_period,
         case

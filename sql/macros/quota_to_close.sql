@@ -1,0 +1,7 @@
+/*
+macro: quota_to_close(quota, won, is_current)
+help: What pipeline coverage divides by: in the current quarter the quota not yet won (quota − won, floored at
+  0: a met quota needs no more pipeline), in other quarters the whole quota; null without a quota.
+*/
+create or replace macro quota_to_close(quota, won, is_current) as
+case when is_current then greatest(quota - won, 0) else quota end;
