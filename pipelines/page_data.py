@@ -24,7 +24,7 @@ REP_MARTS = {
     "stuck": "select * from rep_stuck_deals order by rep_id, days_in_stage desc, opportunity_id",
     "hygiene": "select * from rep_hygiene",
     "hygiene_deals": "select * from rep_hygiene_deals order by rep_id, problems desc, amount desc nulls last, opportunity_id",
-    "alerts": "select * from rep_alerts order by rep_id, is_worse desc, deviation, metric",
+    "alerts": "select * from rep_alerts order by rep_id, alert_rank",
     "grades": "select * from rep_balanced_scorecard order by rep_id, period",
     "forecast": "select * from rep_forecast_accuracy order by rep_id, period",
     "velocity": "select * from rep_velocity",
@@ -36,7 +36,8 @@ REP_MARTS = {
 TEAM_MARTS = {
     "scorecard": "select * from team_scorecard order by team, period_start",
     "flow": "select * from team_flow order by team, window_start",
-    "alerts": "select * from team_alerts order by team, is_worse desc, deviation, metric",
+    "alerts": "select * from team_alerts order by team, alert_rank",
+    "grades": "select * from team_balanced_scorecard order by team, period",
     "selling": "select * from team_manager_selling order by team, period",
     "forecast": "select * from team_forecast_accuracy order by team, period",
     "pareto": "select * from team_pareto order by team, period",
@@ -62,7 +63,7 @@ EVENT_LABELS = {
     "went_back": "moved back a stage", "amount_up": "amount raised", "amount_down": "amount cut",
 }
 DIMENSIONS = [
-    ("results", "Results", "attainment (projected this quarter) against 100%"),
+    ("results", "Results", "attainment against the pace of a typical quarter (100% once closed)"),
     ("pipeline", "Pipeline", "coverage against the coverage target"),
     ("conversion", "Conversion", "win rate against the win-rate target"),
     ("cycle", "Cycle time", "target cycle days ÷ actual cycle days"),
@@ -150,9 +151,24 @@ def grades(row: dict | None) -> list[dict]:
     if not row:
         return []
     return [
-        {"key": k, "label": label, "how": how, "grade": row.get(f"{k}_grade"), "ratio": row.get(f"{k}_ratio")}
+        {"key": k, "label": label, "how": how, "grade": row.get(f"{k}_grade"), "ratio": row.get(f"{k}_ratio"),
+         "note": row.get(f"{k}_note"), "at_risk": row.get(f"{k}_at_risk")}
         for k, label, how in DIMENSIONS
     ]
+
+
+def weakest(graded: list[dict], n: int = 2) -> tuple[list[dict], str | None]:
+    """The n dimensions whose gap puts the most money at risk (then the lowest grade); and, when the
+    choice cut through a tie, the sentence that says so, so a manager sees it was not arbitrary."""
+    ranked = sorted(graded, key=lambda g: (-(g["at_risk"] or 0), g["grade"], g["key"]))
+    if len(ranked) <= n:
+        return ranked, None
+    last, nxt = ranked[n - 1], ranked[n]
+    if (last["at_risk"] or 0, last["grade"]) != (nxt["at_risk"] or 0, nxt["grade"]):
+        return ranked[:n], None
+    tied = [g["label"] for g in ranked if (g["at_risk"] or 0, g["grade"]) == (last["at_risk"] or 0, last["grade"])]
+    return ranked[:n], (f"{', '.join(tied[:-1])} and {tied[-1]} are tied (same grade and money at risk); "
+                        f"the first {n} in the scorecard's order are shown.")
 
 
 def ramp_values(ramp: list[dict], curve: list[dict]) -> list[dict]:
@@ -186,7 +202,8 @@ def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
     cur, recent = cal.current, set(cal.recent)
     history = [r for r in d.get("scorecard", []) if r["period"] in recent]
     grades_now = grades(period_row(d.get("grades", []), cur))
-    graded = [g for g in grades_now if g["grade"] is not None]
+    to_discuss, tie = weakest([g for g in grades_now if g["grade"] is not None and g["grade"] < 4])
+    managed = [t for t, td in b.by_team.items() if any(r["manager_id"] == rid for r in td["selling"])]
     return dict(
         person=person,
         manager=b.people.get(person["manager_id"]) if person["manager_id"] else None,
@@ -195,14 +212,18 @@ def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
         bsc=period_row(d.get("grades", []), cur),
         grades=grades_now,
         grades_prev={g["key"]: g["grade"] for g in grades(period_row(d.get("grades", []), cal.previous))},
-        weakest=sorted(graded, key=lambda g: (g["grade"], g["ratio"] or 0, g["key"]))[:2],
-        strengths=[g for g in sorted(graded, key=lambda g: (-g["grade"], g["key"])) if g["grade"] >= 4][:3],
+        weakest=to_discuss,
+        weakest_tie=tie,
+        strengths=[g for g in sorted(grades_now, key=lambda g: (-(g["grade"] or 0), g["key"]))
+                   if (g["grade"] or 0) >= 4][:3],
+        managed_teams=[{"team": t, "grades": grades(period_row(b.by_team[t]["grades"], cur)),
+                        "bsc": period_row(b.by_team[t]["grades"], cur)} for t in sorted(managed)],
         targets={t["metric"]: t for t in d.get("targets", [])},
         velocity=(d.get("velocity") or [None])[0],
         hygiene=(d.get("hygiene") or [None])[0],
         hygiene_deals=d.get("hygiene_deals", []),
         stuck=d.get("stuck", []),
-        alerts=[a for a in d.get("alerts", []) if a["is_worse"]],
+        alerts=sorted([a for a in d.get("alerts", []) if a["is_worse"]], key=lambda a: a["alert_rank"]),
         flow=period_row(d.get("flow", []), cur),
         forecast=[f for f in d.get("forecast", []) if f["period"] in recent],
         events=d.get("events", []),
@@ -217,6 +238,14 @@ def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
     )
 
 
+def top_alerts(team_alerts: list[dict], people: list[dict], b: Bundle, n: int = 5) -> list[dict]:
+    """The team's n alerts with the most money at risk, its own and its reps' (worse than plan only)."""
+    found = [dict(a, person=None) for a in team_alerts if a["is_worse"]]
+    found += [dict(a, person=p) for p in people for a in b.by_rep[p["rep_id"]]["alerts"] if a["is_worse"]]
+    return sorted(found, key=lambda a: (-(a["money_at_risk"] or 0), a["metric"], a["person"]["rep_id"]
+                                        if a["person"] else ""))[:n]
+
+
 def team_list(b: Bundle, cal: Calendar) -> list[dict]:
     """One entry per team with its current-quarter rows, for the home, teams and team pages."""
     members = group_by(b.directory, "team")
@@ -226,8 +255,9 @@ def team_list(b: Bundle, cal: Calendar) -> list[dict]:
         out.append({
             "team": team, "now": period_row(d["scorecard"], cal.current), "members": people,
             "alerts": [a for a in d["alerts"] if a["is_worse"]],
-            "rep_alerts": [a for p in people for a in b.by_rep[p["rep_id"]]["alerts"] if a["is_worse"]],
             "selling": period_row(d["selling"], cal.current),
             "pareto": period_row(d["pareto"], cal.current),
+            "bsc": period_row(d["grades"], cal.current),
+            "top_alerts": top_alerts(d["alerts"], people, b),
         })
     return out

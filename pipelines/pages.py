@@ -186,6 +186,7 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
     b = load_bundle(con)
     cal = Calendar(b.org["quarters"], cfg.site.recent_quarters)
     common = dict(cfg=cfg, as_of=as_of, current=cal.current, previous=cal.previous,
+                  quarter=next((q for q in cal.quarters if q["is_current"]), None),
                   sources={e["table_name"]: e["is_present"] for e in b.org["extracts"]},
                   privacy=cfg.privacy, target=cfg.targets.for_role,
                   names={p["rep_id"]: p["name"] for p in b.directory})

@@ -109,3 +109,19 @@ def test_rep_page_has_three_charts_and_links(demo):
     assert all(t.count('class="vega-spec"') >= 3 or "No open deals." in t for t in pages)
     assert 'href="data/rep_scorecard.csv"' in (site / "index.html").read_text()
     assert (site / "assets" / "vega.js").stat().st_size > 500_000
+
+
+def test_grades_on_the_demo_org(demo):
+    """The demo's as_of is day 18 of its quarter: a young quarter is judged on pace, not against the full quota,
+    so about as many reps sit at Results grade 1 as in the last closed quarter; the VP (no quota) has no grade."""
+    _, site, _ = demo
+    rows = read(site / "data" / "rep_balanced_scorecard.csv")
+    people = {r["rep_id"]: r for r in read(site / "data" / "rep_directory.csv")}
+
+    def share_at_1(current: str) -> float:
+        graded = [r for r in rows if r["is_current"] == current and r["results_grade"]]
+        return sum(r["results_grade"] == "1" for r in graded) / len(graded)
+
+    assert abs(share_at_1("true") - share_at_1("false")) <= 0.25
+    vps = [r for r in rows if people[r["rep_id"]]["role"] == "VP"]
+    assert vps and all(not r["overall_grade"] and r["is_graded"] == "false" for r in vps)

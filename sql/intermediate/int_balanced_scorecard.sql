@@ -43,6 +43,8 @@ columns:
   forecast_at_risk: (1 − forecast_ratio) × quota when below plan, this quarter.
   cycle_note: Why cycle_ratio is null.
   cycle_at_risk: (1 − cycle_ratio) × quota when below plan, this quarter.
+  people_with_alerts: Current quarter: on a team row, the team's reps with at least one alert worse than plan
+    (a person counts once, however many dimensions are off); on a rep row, 1 or 0.
 */
 with
 
@@ -89,6 +91,17 @@ notes as (
     group by measure_level, rep_id, team, period
 ),
 
+alert_people as (
+    select
+        alert_level,
+        rep_id,
+        team,
+        count(distinct rep_id) filter (where is_worse) as people_with_alerts,
+    from int_alerts
+    where alert_level = 'rep'
+    group by grouping sets ((alert_level, rep_id, team), (alert_level, team))
+),
+
 overall as (
     select
         measure_level,
@@ -127,6 +140,7 @@ final as (
         overall.overall_note,
         overall.money_at_risk,
         notes.* exclude (notes.measure_level, notes.rep_id, notes.team, notes.period),
+        case when grades.is_current then coalesce(alert_people.people_with_alerts, 0) end as people_with_alerts,
     from grades
     inner join overall
         on
@@ -140,6 +154,10 @@ final as (
             and grades.rep_id is not distinct from notes.rep_id
             and grades.team = notes.team
             and grades.period = notes.period
+    left join alert_people
+        on
+            grades.team = alert_people.team
+            and grades.rep_id is not distinct from alert_people.rep_id
 )
 
 select * from final

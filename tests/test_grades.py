@@ -1,0 +1,102 @@
+"""Grades mean what they say: reachable scales, exact boundaries, who is graded, no grade from missing data.
+
+tests/fixtures/grades: as_of 2026-05-15, calendar quarters (2026-Q2 is day 45 of 91; 2026-Q1 won nothing, so
+the pace is the calendar's 45/91). vp has no quota; a1's only open deal has an amount, a next step, a future
+close date and activity today; a2's open deal has no next step, a past close date and no activity since
+02-01. There is no activities extract and no forecast category.
+"""
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from pipelines import models
+from pipelines.catalog import load_catalog
+from pipelines.settings import Config
+from tests.helpers import FIXTURES, models_on, rows, run_model
+
+
+@pytest.fixture(scope="module")
+def grades_org(tmp_path_factory):
+    return models_on(FIXTURES / "grades" / "config.yml", tmp_path_factory.mktemp("grades"))
+
+
+@pytest.fixture(scope="module")
+def sql():
+    con = duckdb.connect()
+    models.prepare(con, Config(), load_catalog(), dt.date(2026, 5, 15))
+    return lambda expr: con.execute(f"select {expr}").fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    "ratio, grade",
+    [
+        (0.4999, 1), (0.5, 2), (0.7999, 2), (0.8, 3), (0.9999, 3), (1.0, 4), (1.1999, 4), (1.2, 5), (7.0, 5),
+        # compared at grades.precision = 4 decimals: 2.4× coverage against 3× is 0.7999999999999999, i.e. 0.8
+        (2.4 / 3, 3), (0.49999, 2), (None, None),
+    ],
+)
+def test_default_scale_boundaries(sql, ratio, grade):
+    value = "null::double" if ratio is None else repr(ratio)
+    assert sql(f"grade({value}, getvariable('grade_cutoffs')['results'])") == grade
+
+
+@pytest.mark.parametrize("score, grade", [(1.0, 5), (0.99, 5), (0.9, 4), (0.72, 3), (0.54, 2), (0.5399, 1)])
+def test_a_perfect_discipline_score_reaches_grade_5(sql, score, grade):
+    """Discipline is graded on score ÷ 0.9 against 0.6 / 0.8 / 1.0 / 1.1: 1.0 / 0.9 = 1.111 reaches 1.1."""
+    assert sql(f"grade(round({score} / 0.9, 4), getvariable('grade_cutoffs')['discipline'])") == grade
+
+
+@pytest.mark.parametrize(
+    "hired, as_of, months",
+    [
+        ("2026-01-31", "2026-02-28", 0),  # relativedelta counts this as 0 months, 28 days
+        ("2026-01-31", "2026-03-31", 2),
+        ("2026-01-31", "2026-03-30", 1),
+        ("2025-11-18", "2026-05-15", 5),  # 6 month boundaries, but the 18th has not come yet
+        ("2025-11-18", "2026-05-18", 6),
+        ("2024-02-29", "2025-02-28", 11),
+    ],
+)
+def test_months_since_hire_are_completed_months(hired, as_of, months):
+    got = run_model("rep_directory", as_of=as_of, given={"int_reps": [
+        {"rep_id": "x", "name": "X", "team": "T", "manager_id": None, "role": "AE",
+         "hire_date": dt.date.fromisoformat(hired), "email": None, "is_active": True, "is_manager": False},
+    ]})
+    assert got[0]["months_since_hire"] == months
+    assert got[0]["is_new_hire"] == (months < 9)
+
+
+def test_a_vp_without_quota_has_no_grade(grades_org):
+    vp = rows(grades_org, "select * from rep_balanced_scorecard where rep_id = 'vp' and is_current")
+    assert len(vp) == 1
+    assert not vp[0]["is_graded"] and vp[0]["overall_grade"] is None and vp[0]["graded_dimensions"] == 0
+    assert all(vp[0][f"{d}_grade"] is None for d in
+               ("results", "pipeline", "conversion", "activity", "discipline", "forecast", "cycle"))
+    assert vp[0]["overall_note"].startswith("not graded")
+    assert rows(grades_org, "select * from rep_alerts where rep_id = 'vp'") == []
+
+
+def test_clean_open_deals_give_discipline_grade_5(grades_org):
+    got = dict(grades_org.execute("select rep_id, discipline_grade from rep_balanced_scorecard where is_current "
+                                  "and rep_id <> 'vp' order by rep_id").fetchall())
+    assert got == {"a1": 5, "a2": 1}  # a2: no next step, close date passed, untouched since 02-01
+
+
+def test_no_grade_or_alert_from_a_missing_table(grades_org):
+    got = rows(grades_org, "select rep_id, activity_grade, activity_note, forecast_grade, forecast_note "
+                           "from rep_balanced_scorecard where is_current and rep_id <> 'vp' order by rep_id")
+    for r in got:
+        assert r["activity_grade"] is None and r["activity_note"] == "no activities extract"
+        assert r["forecast_grade"] is None and r["forecast_note"].startswith("no forecast")
+    metrics = {m for (m,) in grades_org.execute("select metric from rep_alerts union select metric from team_alerts")
+               .fetchall()}
+    assert not metrics & {"activities_per_week", "forecast_accuracy"}
+
+
+def test_results_are_judged_against_pace(grades_org):
+    """a1 won 30,000 of 100,000 by day 45 of 91: 0.3 ÷ (45/91) = 0.607, grade 2, not 0.3 (grade 1)."""
+    a1 = rows(grades_org, "select results_ratio, results_grade from rep_balanced_scorecard "
+                          "where rep_id = 'a1' and is_current")[0]
+    assert a1 == {"results_ratio": pytest.approx(0.3 / (45 / 91)), "results_grade": 2}
