@@ -82,6 +82,14 @@ class Catalog:
     macros: list[Macro]
     dictionary: dict[str, dict]
 
+    def metrics(self) -> dict[str, list[tuple[str, dict]]]:
+        """Dictionary entries with a business term, grouped by it: the glossary's first part."""
+        groups: dict[str, list[tuple[str, dict]]] = {}
+        for name, entry in self.dictionary.items():
+            if entry.get("group"):
+                groups.setdefault(entry["group"], []).append((name, entry))
+        return groups
+
     def model(self, name: str) -> Model:
         return next(m for m in self.models if m.name == name)
 
@@ -161,7 +169,8 @@ def load_dictionary(sql_dir: Path = SQL_DIR) -> dict[str, dict]:
             raise ModelError(f"column '{name}' needs `help:` text", path)
         if entry.get("kind") not in COLUMN_KINDS:
             raise ModelError(f"column '{name}': kind must be one of {', '.join(COLUMN_KINDS)}", path)
-        out[str(name)] = {"kind": entry["kind"], "help": str(entry["help"]).strip()}
+        out[str(name)] = {"kind": entry["kind"], "help": str(entry["help"]).strip(),
+                          "group": entry.get("group"), "label": entry.get("label")}
     return out
 
 

@@ -24,38 +24,61 @@ def _finish(chart: alt.Chart, title: str, description: str) -> dict:
     return spec
 
 
+MONEY_AXIS = "$,.2s"  # "$20M": d3-format with the org's currency symbol (charts.js sets the locale)
+MONEY = "$,.0f"
+PCT = ".0%"
+GOAL = "#e53935"
+
+
+def _goal_rule(channel: str) -> alt.Chart:
+    """The 100% line; decorative for screen readers (the description mentions it): aria=False."""
+    return alt.Chart(DATA).mark_rule(strokeDash=[4, 4], color=GOAL, aria=False).encode(**{channel: alt.datum(1)})
+
+
+def _attainment_by_quarter() -> alt.LayerChart:
+    """Bars capped at 200% (the capped value written above the bar); the current quarter drawn paler and
+    named in progress, so a young quarter does not read as a missed one."""
+    base = alt.Chart(DATA).encode(x=alt.X("period:O", title="Fiscal quarter"))
+    bars = base.mark_bar().encode(
+        y=alt.Y("shown:Q", title="Attainment", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 2])),
+        color=alt.Color("met:N", title=None, scale=alt.Scale(domain=["quota met", "below quota"],
+                                                              range=["#2e7d32", "#5c6bc0"])),
+        opacity=alt.Opacity("status:O", title=None, scale=alt.Scale(domain=["closed", "in progress"],
+                                                                   range=[1.0, 0.45])),
+        tooltip=[alt.Tooltip("period:O", title="Quarter"), alt.Tooltip("attainment:Q", title="Attainment", format=PCT),
+                 alt.Tooltip("status:N", title="Quarter is")],
+    ).transform_calculate(met="datum.attainment >= 1 ? 'quota met' : 'below quota'")
+    labels = base.mark_text(dy=-6, aria=False).encode(y="shown:Q", text="label:N")
+    return alt.layer(bars, labels, _goal_rule("y"))
+
+
 def _quarter_and_pipeline_charts() -> dict[str, dict]:
     """Attainment by quarter and by rep, open pipeline by stage, activities by week."""
-    attainment = alt.Chart(DATA).mark_bar().encode(
-        x=alt.X("period:O", title="Fiscal quarter"),
-        y=alt.Y("attainment:Q", title="Attainment", axis=alt.Axis(format="%")),
-        color=alt.condition("datum.attainment >= 1", alt.value("#2e7d32"), alt.value("#5c6bc0")),
-        tooltip=[alt.Tooltip("period:O"), alt.Tooltip("attainment:Q", format=".0%")],
-    )
-    # The 100% goal line is decorative for screen readers (the description mentions it): aria=False.
-    goal = alt.Chart(DATA).mark_rule(strokeDash=[4, 4], color="#e53935", aria=False).encode(y=alt.datum(1))
     pipeline = alt.Chart(DATA).mark_bar().encode(
-        x=alt.X("open_amount:Q", title="Open amount"),
+        x=alt.X("open_amount:Q", title="Open amount", axis=alt.Axis(format=MONEY_AXIS)),
         y=alt.Y("stage:N", sort=alt.EncodingSortField("stage_order"), title="Stage"),
-        tooltip=["stage:N", alt.Tooltip("open_amount:Q", format=",.0f"), "open_deals:Q"],
+        tooltip=[alt.Tooltip("stage:N", title="Stage"), alt.Tooltip("open_amount:Q", title="Open amount", format=MONEY),
+                 alt.Tooltip("open_deals:Q", title="Open deals")],
     )
+    # Weeks are Monday-to-Sunday: an ordinal axis of Monday labels, so ticks sit on the bars' week starts.
     activities = alt.Chart(DATA).mark_bar().encode(
-        x=alt.X("week_start:T", title="Week", timeUnit="yearmonthdate"),
+        x=alt.X("week:O", title="Week starting", sort=alt.EncodingSortField("week_start")),
         y=alt.Y("sum(activities):Q", title="Activities"),
         color=alt.Color("activity_type:N", title="Type"),
-        tooltip=["week_start:T", "activity_type:N", "activities:Q"],
+        tooltip=[alt.Tooltip("week:O", title="Week starting"), alt.Tooltip("activity_type:N", title="Type"),
+                 alt.Tooltip("activities:Q", title="Activities")],
     )
     team_attainment = alt.Chart(DATA).mark_bar().encode(
-        x=alt.X("attainment:Q", title="Attainment", axis=alt.Axis(format="%")),
+        x=alt.X("attainment:Q", title="Attainment", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 2], clamp=True)),
         y=alt.Y("name:N", sort="-x", title=None),
-        tooltip=["name:N", alt.Tooltip("attainment:Q", format=".0%")],
+        tooltip=[alt.Tooltip("name:N", title="Rep"), alt.Tooltip("attainment:Q", title="Attainment", format=PCT)],
     )
-    team_goal = alt.Chart(DATA).mark_rule(strokeDash=[4, 4], color="#e53935", aria=False).encode(x=alt.datum(1))
     return {
-        "attainment_by_quarter": _finish(alt.layer(attainment, goal), "", ""),
+        "attainment_by_quarter": _finish(_attainment_by_quarter(), "", ""),
         "pipeline_by_stage": _finish(pipeline, "", ""),
         "activities_by_week": _finish(activities, "", ""),
-        "attainment_by_rep": _finish(alt.layer(team_attainment, team_goal), "", ""),
+        "attainment_by_rep": _finish(alt.layer(team_attainment, _goal_rule("x")), "", ""),
     }
 
 
@@ -63,31 +86,34 @@ def _flow_and_trend_charts() -> dict[str, dict]:
     """The pipeline waterfall, attainment bands, the ramp curve and activity against plan."""
     waterfall = alt.Chart(DATA).mark_bar().encode(
         x=alt.X("step:N", sort=alt.EncodingSortField("order"), title=None, axis=alt.Axis(labelAngle=-30)),
-        y=alt.Y("start:Q", title="Pipeline amount"),
+        y=alt.Y("start:Q", title="Pipeline amount", axis=alt.Axis(format=MONEY_AXIS)),
         y2="end:Q",
         color=alt.Color(
             "kind:N", title=None,
-            scale=alt.Scale(domain=["total", "in", "out"], range=["#5c6bc0", "#2e7d32", "#c62828"]),
+            scale=alt.Scale(domain=["total", "into pipeline", "out of pipeline"],
+                            range=["#5c6bc0", "#2e7d32", "#c62828"]),
         ),
-        tooltip=["step:N", alt.Tooltip("amount:Q", format=",.0f")],
+        tooltip=[alt.Tooltip("step:N", title="Step"), alt.Tooltip("amount:Q", title="Amount", format=MONEY)],
     )
     buckets = alt.Chart(DATA).mark_bar().encode(
         x=alt.X("bucket:N", sort=alt.EncodingSortField("bucket_order"), title="Attainment"),
         y=alt.Y("reps:Q", title="Reps"),
-        tooltip=["bucket:N", "reps:Q"],
+        tooltip=[alt.Tooltip("bucket:N", title="Attainment"), alt.Tooltip("reps:Q", title="Reps")],
     )
     ramp = alt.Chart(DATA).mark_line(point=True).encode(
         x=alt.X("month:Q", title="Months since hire"),
         y=alt.Y("attainment:Q", title="Attainment", axis=alt.Axis(format="%")),
         color=alt.Color("series:N", title=None),
-        tooltip=["series:N", "month:Q", alt.Tooltip("attainment:Q", format=".0%")],
+        tooltip=[alt.Tooltip("series:N", title="Series"), alt.Tooltip("month:Q", title="Month since hire"),
+                 alt.Tooltip("attainment:Q", title="Attainment", format=PCT)],
     )
     vs_plan = alt.Chart(DATA).mark_line(point=True).encode(
-        x=alt.X("week_start:T", title="Week", timeUnit="yearmonthdate"),
+        x=alt.X("week:O", title="Week starting", sort=alt.EncodingSortField("week_start")),
         y=alt.Y("value:Q", title="Activities"),
         color=alt.Color("series:N", title=None),
         strokeDash=alt.StrokeDash("series:N", legend=None),
-        tooltip=["week_start:T", "series:N", "value:Q"],
+        tooltip=[alt.Tooltip("week:O", title="Week starting"), alt.Tooltip("series:N", title="Series"),
+                 alt.Tooltip("value:Q", title="Activities")],
     )
     return {
         "flow_waterfall": _finish(waterfall, "", ""),
@@ -110,22 +136,24 @@ def chart(kind: str, values: list[dict], title: str, description: str) -> dict:
     return {"kind": kind, "title": title, "description": description, "values": values}
 
 
-def specs_script() -> str:
-    """assets/chart-specs.js: every chart kind's spec once for the whole site, not once per page."""
-    return "window.SCORECARD_CHART_SPECS = " + json.dumps(_templates(), separators=(",", ":"), sort_keys=True) + ";\n"
+def specs_script(currency: str = "$") -> str:
+    """assets/chart-specs.js: every chart kind's spec once for the whole site, not once per page, and the
+    currency symbol the axes and tooltips write money with."""
+    specs = json.dumps(_templates(), separators=(",", ":"), sort_keys=True)
+    return f"window.SCORECARD_CHART_SPECS = {specs};\nwindow.SCORECARD_CURRENCY = {json.dumps(currency)};\n"
 
 
 FLOW_STEPS = [
     ("opening_pipeline", "Opening", "total"),
-    ("created", "Created", "in"),
-    ("pulled_in", "Pulled in", "in"),
-    ("other_in", "Other in", "in"),
-    ("amount_up", "Amount up", "in"),
-    ("amount_down", "Amount down", "out"),
-    ("won", "Won", "out"),
-    ("lost", "Lost", "out"),
-    ("pushed_out", "Pushed out", "out"),
-    ("other_out", "Other out", "out"),
+    ("created", "Created", "into pipeline"),
+    ("pulled_in", "Pulled in", "into pipeline"),
+    ("other_in", "Other in", "into pipeline"),
+    ("amount_up", "Amount up", "into pipeline"),
+    ("amount_down", "Amount down", "out of pipeline"),
+    ("won", "Won", "out of pipeline"),
+    ("lost", "Lost", "out of pipeline"),
+    ("pushed_out", "Slipped", "out of pipeline"),
+    ("other_out", "Other out", "out of pipeline"),
     ("closing_pipeline", "Closing", "total"),
 ]
 
@@ -139,7 +167,7 @@ def waterfall_values(flow: dict) -> list[dict]:
             start, end, level = 0.0, amount, amount
         else:
             start = level
-            level = level + amount if kind == "in" else level - amount
+            level = level + amount if kind == "into pipeline" else level - amount
             end = level
         values.append({"step": label, "order": order, "start": start, "end": end, "amount": amount, "kind": kind})
     return values

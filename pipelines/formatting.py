@@ -77,3 +77,13 @@ class Fmt:
 
     def filters(self) -> dict:
         return {"money": self.money, "pct": self.pct, "times": self.times, "days": self.days, "num": self.num}
+
+
+def period_label(quarter: dict, fiscal: bool = True) -> str:
+    """A fiscal quarter as a reader names it, with its dates: "FY2027 Q4 · 1 Nov – 31 Jan".
+
+    Display text only: marts and CSVs keep `period` as YYYY-Qn.
+    """
+    start, end = quarter["period_start"], quarter["period_end"]
+    year = f"FY{quarter['fiscal_year']}" if fiscal else str(quarter["fiscal_year"])
+    return f"{year} Q{quarter['fiscal_quarter']} · {start.day} {start:%b} – {end.day} {end:%b}"

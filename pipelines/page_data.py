@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipelines import charts
 
 REP_MARTS = {
     "scorecard": "select * from rep_scorecard order by rep_id, period_start",
@@ -32,6 +31,8 @@ REP_MARTS = {
     "events": "select * from rep_deal_events order by rep_id, event_date desc, opportunity_id, event",
     "ramp": "select * from rep_ramp where is_complete order by rep_id, month_since_hire",
     "quarantine": "select * from org_quarantine where rep_id is not null order by table_name, file, row_number, reason",
+    "open_deals": "select * from rep_open_deals order by rep_id, close_date nulls last, amount desc nulls last, opportunity_id",
+    "changes": "select * from rep_recent_changes order by rep_id, deals desc, event",
 }
 TEAM_MARTS = {
     "scorecard": "select * from team_scorecard order by team, period_start",
@@ -42,6 +43,8 @@ TEAM_MARTS = {
     "forecast": "select * from team_forecast_accuracy order by team, period",
     "pareto": "select * from team_pareto order by team, period",
     "leaderboard": "select * from team_leaderboard order by team, contest_rank, name, rep_id",
+    "monday": "select * from team_monday order by team",
+    "hygiene": "select * from team_hygiene order by team",
 }
 ORG_MARTS = {
     "quarters": "select * from org_quarters order by period_start",
@@ -56,21 +59,13 @@ ORG_MARTS = {
     "quarantine_sample": "select * from org_quarantine order by table_name, file, row_number, reason limit 200",
     "rep_quality": "select * from rep_data_quality order by rows_with_problems desc, name, rep_id",
     "notes": "select * from org_extract_notes order by table_name, note",
+    "coverage": "select * from org_data_coverage",
 }
 EVENT_LABELS = {
     "created": "created", "won": "won", "lost": "lost", "pushed_out": "slipped to a later quarter",
     "pulled_in": "pulled into an earlier quarter", "advanced": "moved forward a stage",
     "went_back": "moved back a stage", "amount_up": "amount raised", "amount_down": "amount cut",
 }
-DIMENSIONS = [
-    ("results", "Results", "attainment against the pace of a typical quarter (100% once closed)"),
-    ("pipeline", "Pipeline", "coverage against the coverage target"),
-    ("conversion", "Conversion", "win rate against the win-rate target"),
-    ("cycle", "Cycle time", "target cycle days ÷ actual cycle days"),
-    ("activity", "Activity", "activities a week against plan"),
-    ("discipline", "CRM discipline", "share of clean open deals against target"),
-    ("forecast", "Forecast", "forecast accuracy against target"),
-]
 
 
 def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
@@ -147,117 +142,3 @@ def period_row(rows: list[dict], period: str | None) -> dict | None:
     return next((r for r in rows if r.get("period") == period), None)
 
 
-def grades(row: dict | None) -> list[dict]:
-    if not row:
-        return []
-    return [
-        {"key": k, "label": label, "how": how, "grade": row.get(f"{k}_grade"), "ratio": row.get(f"{k}_ratio"),
-         "note": row.get(f"{k}_note"), "at_risk": row.get(f"{k}_at_risk")}
-        for k, label, how in DIMENSIONS
-    ]
-
-
-def weakest(graded: list[dict], n: int = 2) -> tuple[list[dict], str | None]:
-    """The n dimensions whose gap puts the most money at risk (then the lowest grade); and, when the
-    choice cut through a tie, the sentence that says so, so a manager sees it was not arbitrary."""
-    ranked = sorted(graded, key=lambda g: (-(g["at_risk"] or 0), g["grade"], g["key"]))
-    if len(ranked) <= n:
-        return ranked, None
-    last, nxt = ranked[n - 1], ranked[n]
-    if (last["at_risk"] or 0, last["grade"]) != (nxt["at_risk"] or 0, nxt["grade"]):
-        return ranked[:n], None
-    tied = [g["label"] for g in ranked if (g["at_risk"] or 0, g["grade"]) == (last["at_risk"] or 0, last["grade"])]
-    return ranked[:n], (f"{', '.join(tied[:-1])} and {tied[-1]} are tied (same grade and money at risk); "
-                        f"the first {n} in the scorecard's order are shown.")
-
-
-def ramp_values(ramp: list[dict], curve: list[dict]) -> list[dict]:
-    """This rep's monthly attainment since hire beside the org's median over the same months."""
-    mine = [{"series": "This rep", "month": r["month_since_hire"], "attainment": r["attainment"]}
-            for r in ramp if r["attainment"] is not None]
-    last = max((r["month_since_hire"] for r in ramp), default=0)
-    org = [{"series": "Org median", "month": c["month_since_hire"], "attainment": c["median_attainment"]}
-           for c in curve if c["month_since_hire"] <= last]
-    return mine + org
-
-
-def _rep_charts(d: dict, history: list[dict], cur: str | None) -> dict:
-    return dict(
-        attainment_values=jsonable([r for r in history if r["attainment"] is not None], ["period", "attainment"]),
-        pipeline_values=jsonable(d.get("pipeline", []), ["stage", "stage_order", "open_amount", "open_deals"]),
-        activity_values=jsonable(d.get("activity", []), ["week_start", "activity_type", "activities"]),
-        vs_plan_values=[
-            {"week_start": r["week_start"].isoformat(), "series": s, "value": r[k]}
-            for r in d.get("vs_plan", [])
-            for s, k in (("Activities", "activities"), ("Plan", "target_per_week"))
-        ],
-        flow_values=charts.waterfall_values(period_row(d.get("flow", []), cur) or {}),
-    )
-
-
-def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
-    """Everything the rep page and the coaching page show for one rep."""
-    d = b.by_rep.get(rid, {})
-    person = b.people[rid]
-    cur, recent = cal.current, set(cal.recent)
-    history = [r for r in d.get("scorecard", []) if r["period"] in recent]
-    grades_now = grades(period_row(d.get("grades", []), cur))
-    to_discuss, tie = weakest([g for g in grades_now if g["grade"] is not None and g["grade"] < 4])
-    managed = [t for t, td in b.by_team.items() if any(r["manager_id"] == rid for r in td["selling"])]
-    return dict(
-        person=person,
-        manager=b.people.get(person["manager_id"]) if person["manager_id"] else None,
-        now=period_row(d.get("scorecard", []), cur),
-        history=history,
-        bsc=period_row(d.get("grades", []), cur),
-        grades=grades_now,
-        grades_prev={g["key"]: g["grade"] for g in grades(period_row(d.get("grades", []), cal.previous))},
-        weakest=to_discuss,
-        weakest_tie=tie,
-        strengths=[g for g in sorted(grades_now, key=lambda g: (-(g["grade"] or 0), g["key"]))
-                   if (g["grade"] or 0) >= 4][:3],
-        managed_teams=[{"team": t, "grades": grades(period_row(b.by_team[t]["grades"], cur)),
-                        "bsc": period_row(b.by_team[t]["grades"], cur)} for t in sorted(managed)],
-        targets={t["metric"]: t for t in d.get("targets", [])},
-        velocity=(d.get("velocity") or [None])[0],
-        hygiene=(d.get("hygiene") or [None])[0],
-        hygiene_deals=d.get("hygiene_deals", []),
-        stuck=d.get("stuck", []),
-        alerts=sorted([a for a in d.get("alerts", []) if a["is_worse"]], key=lambda a: a["alert_rank"]),
-        flow=period_row(d.get("flow", []), cur),
-        forecast=[f for f in d.get("forecast", []) if f["period"] in recent],
-        events=d.get("events", []),
-        slipped=[e for e in d.get("events", []) if e["event"] == "pushed_out" and e["days_ago"] <= 30],
-        event_labels=EVENT_LABELS,
-        pipeline=d.get("pipeline", []),
-        vs_plan=d.get("vs_plan", []),
-        quarantine=d.get("quarantine", [])[:50],
-        quarantine_total=len(d.get("quarantine", [])),
-        ramp_values=ramp_values(d.get("ramp", []), b.org["ramp_curve"]),
-        **_rep_charts(d, history, cur),
-    )
-
-
-def top_alerts(team_alerts: list[dict], people: list[dict], b: Bundle, n: int = 5) -> list[dict]:
-    """The team's n alerts with the most money at risk, its own and its reps' (worse than plan only)."""
-    found = [dict(a, person=None) for a in team_alerts if a["is_worse"]]
-    found += [dict(a, person=p) for p in people for a in b.by_rep[p["rep_id"]]["alerts"] if a["is_worse"]]
-    return sorted(found, key=lambda a: (-(a["money_at_risk"] or 0), a["metric"], a["person"]["rep_id"]
-                                        if a["person"] else ""))[:n]
-
-
-def team_list(b: Bundle, cal: Calendar) -> list[dict]:
-    """One entry per team with its current-quarter rows, for the home, teams and team pages."""
-    members = group_by(b.directory, "team")
-    out = []
-    for team, d in sorted(b.by_team.items()):
-        people = members.get(team, [])
-        out.append({
-            "team": team, "now": period_row(d["scorecard"], cal.current), "members": people,
-            "alerts": [a for a in d["alerts"] if a["is_worse"]],
-            "selling": period_row(d["selling"], cal.current),
-            "pareto": period_row(d["pareto"], cal.current),
-            "bsc": period_row(d["grades"], cal.current),
-            "top_alerts": top_alerts(d["alerts"], people, b),
-        })
-    return out

@@ -184,6 +184,27 @@ class Privacy(Strict):
     hide_quotas: bool = Field(False, description="Hide quota figures on rep pages.")
 
 
+class Crm(Strict):
+    deal_url: str | None = Field(
+        None,
+        description="Address of a deal in the CRM, with {opportunity_id} where its id goes (e.g. "
+        "https://acme.my.salesforce.com/{opportunity_id}); deal names link there.",
+    )
+    account_url: str | None = Field(
+        None,
+        description="Address of an account in the CRM, with {account_id} where its id goes; account names link "
+        "there when the opportunities extract maps account_id.",
+    )
+
+    @field_validator("deal_url", "account_url")
+    @classmethod
+    def _placeholder(cls, v: str | None, info) -> str | None:
+        key = "{opportunity_id}" if info.field_name == "deal_url" else "{account_id}"
+        if v is not None and key not in v:
+            raise ValueError(f"needs {key} where the id goes")
+        return v
+
+
 class Site(Strict):
     title: str = Field("Sales Scorecards", description="Site title.")
     url: str | None = Field(
@@ -257,6 +278,7 @@ class Config(Strict):
     grades: Grades = Field(default_factory=Grades, description="Balanced-scorecard grade cut-offs.")
     privacy: Privacy = Field(default_factory=Privacy, description="What is published about each rep.")
     site: Site = Field(default_factory=Site, description="Site presentation.")
+    crm: Crm = Field(default_factory=Crm, description="Links from the site into the CRM.")
     warehouse: str = Field("warehouse", description="Folder of dated Parquet snapshots (history), relative to config.yml.")
     build: Build = Field(default_factory=Build, description="How the build uses the machine: workers, page reuse, memory, caches.")
 

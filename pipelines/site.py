@@ -86,15 +86,17 @@ def write_assets(docs_dir: Path, cache_dir: Path | None = None) -> None:
     assets = docs_dir / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     (assets / "vega.js").write_text(vega_bundle(cache_dir), encoding="utf-8")
-    for name in ("charts.js", "scorecards.css"):
+    for name in ("charts.js", "tables.js", "scorecards.css"):
         shutil.copyfile(TEMPLATES / "assets" / name, assets / name)
+    # Third-party code is vendored, with its licence, so the site loads nothing from outside.
+    shutil.copytree(TEMPLATES / "assets" / "vendor", assets / "vendor", dirs_exist_ok=True)
 
 
 def _render_yml(title: str, docs_dir, site_dir, site_url: str | None = None) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True)
     env.filters["tojson"] = lambda v: json.dumps(str(v))
     return env.get_template("mkdocs.yml.j2").render(
-        title=title, docs_dir=docs_dir, site_dir=site_dir, site_url=site_url
+        title=title, docs_dir=docs_dir, site_dir=site_dir, site_url=site_url, overrides_dir=TEMPLATES / "overrides"
     )
 
 

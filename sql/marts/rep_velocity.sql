@@ -4,6 +4,7 @@ grain: one row per rep (rep_id): sales velocity today, from the last four closed
   (the common definition; see shared crm-extracts.md). Qualified = open today in any stage after the first
   open stage of the configured order.
 unique: [rep_id]
+dictionary: [velocity_per_day]
 columns:
   rep_id: The rep.
   team: The rep's team today.
@@ -13,8 +14,6 @@ columns:
   win_rate: deals_won ÷ (deals_won + deals_lost) over those quarters.
   avg_deal_size: Mean amount of those won deals.
   avg_cycle_days: Mean close_date − created_date over those won deals.
-  velocity_per_day: qualified_open_deals × avg_deal_size × win_rate ÷ avg_cycle_days; null (no data) when an
-    input is missing, when there is no qualified open deal to move, or when the cycle is 0.
   velocity_per_quarter: velocity_per_day × 91.
 tests:
   - velocity_per_day >= 0

@@ -100,7 +100,9 @@
       }
       var target = document.createElement("div");
       holder.replaceChildren(target);
-      window.vegaEmbed(target, themed(spec, isDark), { actions: false, renderer: "svg" })
+      var currency = window.SCORECARD_CURRENCY || "$";
+      var locale = { decimal: ".", thousands: ",", grouping: [3], currency: [currency, ""] };
+      window.vegaEmbed(target, themed(spec, isDark), { actions: false, renderer: "svg", formatLocale: locale })
         .then(function (result) {
           if (mine !== generation) { result.view.finalize(); return; }
           views.push(result.view);

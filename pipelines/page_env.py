@@ -1,0 +1,156 @@
+"""The Jinja environment the page templates render in, and the small functions they call.
+
+Filters format values (pipelines.formatting), `table(...)` and `col(...)` lay out tables
+(pipelines.html_tables), `chart(...)` embeds a chart or says why there is none, and the cell
+helpers turn a mart row into what a table cell shows (who owns it, where it links). None of them
+computes a metric: every figure arrives from a mart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup, escape
+
+from pipelines import blocks, charts
+from pipelines.formatting import Fmt, finalize, plain_title
+from pipelines.html_tables import Tables, col
+from pipelines.page_data import EVENT_LABELS  # noqa: F401 (event_label below)
+from pipelines.slugs import rep_slug, team_slug
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+# Tables and charts are kept out of Markdown's way (see pipelines.blocks).
+_PAGE_BLOCKS: list[str] = []
+
+
+def _block(html) -> Markup:
+    _PAGE_BLOCKS.append(str(html))
+    return Markup(blocks.placeholder(len(_PAGE_BLOCKS) - 1))
+
+
+def render_page(template: jinja2.Template, **context) -> str:
+    """Render one page; its tables and charts travel in a closing comment (pipelines.blocks)."""
+    _PAGE_BLOCKS.clear()
+    text = blocks.attach(template.render(**context), list(_PAGE_BLOCKS))
+    _PAGE_BLOCKS.clear()
+    return text
+
+
+def root_of(rel: str) -> str:
+    """The path from a page back to the site root: docs `a/b/index.md` is served at a/b/, `a.md` at a/."""
+    parts = rel.split("/")
+    depth = len(parts) - 1 if parts[-1] == "index.md" else len(parts)
+    return "../" * depth
+
+
+@jinja2.pass_context
+def _rep_href(ctx, rep_id: str) -> str:
+    return f"{ctx.get('root', '')}reps/{rep_slug(rep_id)}/"
+
+
+@jinja2.pass_context
+def _team_href(ctx, team: str) -> str:
+    return f"{ctx.get('root', '')}teams/{team_slug(team)}/"
+
+
+@jinja2.pass_context
+def _term(ctx, metric: str, label: str | None = None) -> Markup:
+    """A metric's name, linked to its glossary entry."""
+    text = label or (ctx.get("metric_labels") or {}).get(metric) or metric.replace("_", " ")
+    return Markup(f'<a class="term" href="{ctx.get("root", "")}glossary/#{escape(metric)}">{escape(text)}</a>')
+
+
+def crm_link(template: str | None, key: str):
+    """row -> the CRM address of its deal or account (None when not configured or the row has no id)."""
+    def href(row: dict) -> str | None:
+        value = row.get(key)
+        return template.replace("{" + key + "}", quote(str(value), safe="")) if template and value else None
+    return href
+
+
+METRIC_FORMATS = {"pipeline_coverage": "times", "avg_cycle_days": "days", "activities_per_week": "num"}
+
+
+def cell_helpers(fmt: Fmt, names: dict[str, str], labels: dict[str, str], selling_threshold: float) -> dict:
+    """Row -> cell functions the templates' tables use: who owns a row, where it links, mixed-metric values."""
+    def value(metric: str, v):
+        return getattr(fmt, METRIC_FORMATS.get(metric, "pct"))(v)
+
+    def team_alerts(t: dict) -> Markup:
+        parts = [f"{labels.get(a['metric'], a['metric'])} {fmt.pct(a['deviation'])}" for a in t["alerts"]]
+        return Markup(escape(", ".join(parts) or "none"))
+
+    def manager_share(t: dict) -> Markup:
+        share = (t.get("selling") or {}).get("manager_share")
+        if share is None:
+            return finalize(None)
+        flag = f' <span class="tag">above {fmt.pct(selling_threshold)}</span>' if t["selling"]["is_flagged"] else ""
+        return Markup(f"{escape(fmt.pct(share))}{flag}")
+
+    def coverage_cell(r: dict) -> Markup:
+        text = "quota met" if r.get("quota_met") else fmt.times(r.get("pipeline_coverage"))
+        return Markup(escape(text)) if text is not None else finalize(None)
+
+    return dict(
+        rep_path=lambda r: f"reps/{rep_slug(r['rep_id'])}/",
+        team_path=lambda r: f"teams/{team_slug(r['team'])}/" if r.get("team") else None,
+        owner_name=lambda r: names.get(r["rep_id"], r["rep_id"]),
+        alert_who=lambda a: names.get(a["rep_id"], a["rep_id"]) if a.get("rep_id") else "the team",
+        alert_link=lambda a: f"reps/{rep_slug(a['rep_id'])}/" if a.get("rep_id") else None,
+        coverage_cell=coverage_cell,
+        alert_metric=lambda a: Markup(escape(labels.get(a["metric"], a["metric"].replace("_", " ")))),
+        alert_actual=lambda a: finalize(value(a["metric"], a["actual"])),
+        alert_target=lambda a: finalize(value(a["metric"], a["target"])),
+        metric_value=lambda metric, v: finalize(value(metric, v)),
+        departed=lambda r: None if r.get("is_active", True) else "left",
+        rep_badge=lambda r: "left" if not r.get("is_active", True) else ("ramping" if r.get("is_ramping") else None),
+        ramping_badge=lambda r: "ramping" if r.get("is_ramping") else None,
+        event_label=lambda r: EVENT_LABELS.get(r["event"], r["event"]),
+        given_cell=lambda e: Markup("yes") if e["is_present"] else Markup(
+            '<span class="no-data">no: what needs it shows no data</span>'),
+        must_be_mapped=lambda c: "yes" if c["required"] else "no",
+        team_alert_list=team_alerts,
+        manager_share_cell=manager_share,
+        people_with_alerts=lambda t: (t.get("bsc") or {}).get("people_with_alerts"),
+    )
+
+
+def _table_global(tables: Tables):
+    """`table(rows, cols, ...)` for templates: a block (pipelines.blocks), or with inline=True plain HTML
+    for a table that sits inside a block of its own (blocks do not nest)."""
+    def table(ctx, rows, cols, inline: bool = False, **kw):
+        html = tables(rows, cols, root=ctx.get("root", ""), **kw)
+        return html if inline else _block(html)
+    return table
+
+
+def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.Environment:
+    """The page templates' environment; charts drawn through it are timed on `chart_timing`."""
+    timing = chart_timing if chart_timing is not None else charts.Timing()
+    tables = Tables(fmt)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES / "pages"),
+        finalize=finalize,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(fmt.filters(), page_title=lambda v: Markup(plain_title(v)), rep_slug=rep_slug,
+                       team_slug=team_slug, block=_block)
+    env.globals["chart"] = lambda kind, values, title, desc, empty=None: (
+        _block(timing.figure(kind, values, title, desc)) if values or empty is None
+        else Markup(f'<p class="no-data">{escape(title)}: no data because {escape(empty)}.</p>')
+    )
+    env.globals.update(col=col, rep_href=_rep_href, team_href=_team_href, term=_term,
+                       anchor=lambda name: Markup("{#" + str(escape(name)) + "}"),
+                       table=jinja2.pass_context(_table_global(tables)))
+    env.filters["period_label"] = jinja2.pass_context(
+        lambda ctx, period: (ctx.get("period_labels") or {}).get(period, period))
+    return env
+
+

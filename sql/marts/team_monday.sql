@@ -1,0 +1,76 @@
+/*
+grain: one row per team (team): the figures of the Monday meeting pack, as of as_of: the last 7 days and the
+  next 30.
+unique: [team]
+columns:
+  team: Team name.
+  won_last_week: Amount of the team's deals won in the 7 days to as_of (rep_deal_events).
+  deals_won_last_week: How many.
+  slipped_last_week: Amount of deals whose close date moved to a later quarter in those 7 days.
+  deals_slipped_last_week: How many.
+  created_last_week: Amount of the deals created in those 7 days.
+  deals_created_last_week: How many.
+  closing_next_30_days: Open amount of the team's deals with a close date in the next 30 days (rep_open_deals).
+  deals_closing_next_30_days: How many.
+  stuck_deals: The team's stuck deals today (rep_stuck_deals).
+  stuck_amount: Their amount.
+*/
+with
+
+teams as (
+    select distinct team from int_reps
+),
+
+week as (
+    select
+        team,
+        coalesce(sum(amount) filter (where event = 'won'), 0) as won_last_week,
+        count(*) filter (where event = 'won') as deals_won_last_week,
+        coalesce(sum(amount) filter (where event = 'pushed_out'), 0) as slipped_last_week,
+        count(*) filter (where event = 'pushed_out') as deals_slipped_last_week,
+        coalesce(sum(amount) filter (where event = 'created'), 0) as created_last_week,
+        count(*) filter (where event = 'created') as deals_created_last_week,
+    from rep_deal_events
+    where days_ago < 7
+    group by team
+),
+
+ahead as (
+    select
+        team,
+        coalesce(sum(amount), 0) as closing_next_30_days,
+        count(*) as deals_closing_next_30_days,
+    from rep_open_deals
+    where is_closing_soon
+    group by team
+),
+
+stuck as (
+    select
+        team,
+        count(*) as stuck_deals,
+        coalesce(sum(amount), 0) as stuck_amount,
+    from rep_stuck_deals
+    group by team
+),
+
+final as (
+    select
+        teams.team,
+        coalesce(week.won_last_week, 0) as won_last_week,
+        coalesce(week.deals_won_last_week, 0) as deals_won_last_week,
+        coalesce(week.slipped_last_week, 0) as slipped_last_week,
+        coalesce(week.deals_slipped_last_week, 0) as deals_slipped_last_week,
+        coalesce(week.created_last_week, 0) as created_last_week,
+        coalesce(week.deals_created_last_week, 0) as deals_created_last_week,
+        coalesce(ahead.closing_next_30_days, 0) as closing_next_30_days,
+        coalesce(ahead.deals_closing_next_30_days, 0) as deals_closing_next_30_days,
+        coalesce(stuck.stuck_deals, 0) as stuck_deals,
+        coalesce(stuck.stuck_amount, 0) as stuck_amount,
+    from teams
+    left join week on teams.team = week.team
+    left join ahead on teams.team = ahead.team
+    left join stuck on teams.team = stuck.team
+)
+
+select * from final
