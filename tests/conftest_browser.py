@@ -73,6 +73,26 @@ def hostile_private_web(site_cache, site_server) -> Site:
                  privacy={"publish_emails": True, "hide_amounts": True, "hide_quotas": True})
 
 
+DEMO_CRM = "https://crm.example/deals/{opportunity_id}"
+
+
+@pytest.fixture(scope="session")
+def demo_web(site_cache, site_server) -> Site:
+    """A 24-rep demo org (seed 2: it has a "Will" and a "Peña"), its deals linked into a CRM."""
+    import fcntl
+
+    from pipelines.demo import generate_demo
+
+    extracts = site_cache.root / "demo-extracts"
+    with open(site_cache.root / "demo-extracts.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (extracts / "done").exists():
+            generate_demo(extracts, reps=24, seed=2)
+            (extracts / "done").write_text("ok", encoding="utf-8")
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return _site(site_cache, site_server, "demo", extracts / "config.yml", crm={"deal_url": DEMO_CRM})
+
+
 @pytest.fixture(scope="session")
 def chromium():
     exe = chromium_path()
