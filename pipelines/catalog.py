@@ -34,7 +34,12 @@ MAY_READ = {
 }
 HEADER = re.compile(r"\A\s*/\*(.*?)\*/", re.S)
 HEADER_KEYS = ("grain", "unique", "columns", "dictionary", "columns_from", "tests")
-COLUMN_KINDS = ("id", "text", "date", "money", "count", "ratio", "days", "number", "bool")
+COLUMN_KINDS = ("id", "text", "email", "date", "money", "quota", "count", "ratio", "attainment", "days", "number",
+                "bool")
+# What a column's DuckDB type says of its kind when neither the header nor the dictionary does; a number
+# with decimals could be money, a ratio or days, so a mart must say which.
+KIND_OF_TYPE = {"VARCHAR": "text", "BOOLEAN": "bool", "DATE": "date", "TIMESTAMP": "date", "BIGINT": "count",
+                "INTEGER": "count", "HUGEINT": "count"}
 
 
 @dataclass
@@ -51,8 +56,9 @@ class Model:
     refs: set[str] = field(default_factory=set)
     columns_from: str | None = None  # documented as this model is (a mart that shows an intermediate model)
 
-    def check_output(self, output: list[str]) -> None:
-        """The header documents exactly the columns the model returns; keep the docs in output order."""
+    def check_output(self, output: list[str], types: list[str] | None = None) -> None:
+        """The header documents exactly the columns the model returns, each with a kind a mart must give
+        where its type cannot; keep the docs in output order."""
         missing = [c for c in output if c not in self.columns]
         if missing:
             raise ModelError(
@@ -65,6 +71,16 @@ class Model:
                              self.path)
         self.columns = {c: self.columns[c] for c in output}
         self.kinds = {c: k for c, k in self.kinds.items() if c in self.columns}
+        for c, t in zip(output, types or []):
+            kind = self.kinds.get(c) or KIND_OF_TYPE.get(t.split("(")[0])
+            if kind == "text" and (c.endswith("_id") or c == "subject"):
+                kind = "id"
+            if kind is None and self.layer == "marts":
+                raise ModelError(
+                    f"mart {self.name}: give column {c} ({t}) a kind in its header, e.g. '  {c} (money): ...' "
+                    f"(kinds: {', '.join(COLUMN_KINDS)})", self.path,
+                )
+            self.kinds[c] = kind or "number"
 
 
 @dataclass
@@ -111,7 +127,8 @@ def parse_header(text: str, path: Path) -> dict:
     A deliberately small format rather than YAML, so a description may contain colons,
     quotes or brackets without the sales-ops author having to think about escaping.
     """
-    meta: dict = {"grain": "", "unique": [], "columns": {}, "dictionary": [], "columns_from": None, "tests": []}
+    meta: dict = {"grain": "", "unique": [], "columns": {}, "kinds": {}, "dictionary": [], "columns_from": None,
+                  "tests": []}
     section, last_col = None, None
     for lineno, line in enumerate(text.splitlines(), start=1):  # the text starts on the line of "/*"
         if not line.strip():
@@ -137,9 +154,14 @@ def _header_line(meta: dict, section: str | None, last_col: str | None, line: st
     if section == "grain":
         meta["grain"] += " " + line.strip()
     elif section == "columns":
-        col = re.match(r"^  ([A-Za-z_][A-Za-z0-9_]*):\s*(.*)$", line)
+        col = re.match(r"^  ([A-Za-z_][A-Za-z0-9_]*)(?:\s*\(([a-z]+)\))?:\s*(.*)$", line)
         if col:
-            meta["columns"][col.group(1)] = col.group(2).strip()
+            if col.group(2) and col.group(2) not in COLUMN_KINDS:
+                raise ModelError(f"header line {lineno}: kind '{col.group(2)}' is not one of {', '.join(COLUMN_KINDS)}",
+                                 path)
+            meta["columns"][col.group(1)] = col.group(3).strip()
+            if col.group(2):
+                meta["kinds"][col.group(1)] = col.group(2)
             return col.group(1)
         if last_col and line.startswith("    "):
             meta["columns"][last_col] += " " + line.strip()
@@ -191,7 +213,7 @@ def parse_model(path: Path, layer: str, dictionary: dict[str, dict] | None = Non
     model.grain, model.unique, model.tests = meta["grain"], meta["unique"], meta["tests"]
     model.columns_from = meta["columns_from"]
     model.columns = {c: dictionary[c]["help"] for c in meta["dictionary"]} | meta["columns"]
-    model.kinds = {c: dictionary[c]["kind"] for c in model.columns if c in dictionary}
+    model.kinds = {c: dictionary[c]["kind"] for c in model.columns if c in dictionary} | meta["kinds"]
     model.refs = table_refs(sql, path)
     return model
 

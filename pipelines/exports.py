@@ -21,14 +21,21 @@ from pipelines.sqltext import lit, q
 FORMULA_START = "^[=+@\\t\\r-]"
 
 
-def hidden_columns(cfg: Config, mart: Model) -> set[str]:
-    """Columns kept out of the downloads by privacy settings (emails always, unless published)."""
-    hidden = set() if cfg.privacy.publish_emails else {"email"}
-    if "rep_id" in mart.unique or "opportunity_id" in mart.unique:
-        if cfg.privacy.hide_quotas:
-            hidden |= {"gap_to_quota"} | {c for c in mart.columns if "quota" in c}
-        if cfg.privacy.hide_amounts:
-            hidden |= {c for c in mart.columns if "amount" in c or ("pipeline" in c and "coverage" not in c)}
+def hidden_columns(cfg: Config, mart: Model, privacy=None) -> set[str]:
+    """Columns a download leaves out, by their kind (sql/columns.yml and the headers), never by name.
+
+    Emails go everywhere unless privacy.publish_emails; in a mart about single reps or deals (its grain
+    names rep_id or opportunity_id), hide_amounts takes out every money column and hide_quotas every
+    quota and attainment column. Team and org sums stay.
+    """
+    privacy = privacy or cfg.privacy
+    kinds = mart.kinds
+    hidden = set() if privacy.publish_emails else {c for c, k in kinds.items() if k == "email"}
+    if {"rep_id", "opportunity_id"} & set(mart.unique):
+        if privacy.hide_amounts:
+            hidden |= {c for c, k in kinds.items() if k == "money"}
+        if privacy.hide_quotas:
+            hidden |= {c for c, k in kinds.items() if k in ("quota", "attainment")}
     return hidden
 
 

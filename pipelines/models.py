@@ -119,7 +119,8 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> None:
         con.execute(f"create or replace table {model.name} as {model.sql}")
     except duckdb.Error as e:
         raise ModelError(f"model {model.name} failed: {str(e).splitlines()[0]}", model.path) from e
-    model.check_output([r[0] for r in con.execute(f"describe {model.name}").fetchall()])
+    described = con.execute(f"describe {model.name}").fetchall()
+    model.check_output([r[0] for r in described], [r[1] for r in described])
 
 
 def run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> None:

@@ -57,3 +57,14 @@ def test_readme_opens_with_the_two_commands():
     text = (ROOT / "README.md").read_text()
     head = text[: text.index("## ")]
     assert "make site" in head and "make test" in head
+
+
+def test_every_mart_column_has_a_kind(tiny_models):
+    """Privacy hides columns by kind (money, quota, attainment, email), so no mart column may be without one."""
+    from pipelines.catalog import COLUMN_KINDS, load_catalog
+
+    for model in load_catalog().marts:
+        described = tiny_models.execute(f"describe {model.name}").fetchall()
+        model.check_output([r[0] for r in described], [r[1] for r in described])
+        assert set(model.kinds) == {r[0] for r in described}, model.name
+        assert set(model.kinds.values()) <= set(COLUMN_KINDS), model.name

@@ -7,20 +7,20 @@ columns:
   scorecard_level: rep or team.
   rep_id: The rep (null on team rows).
   team: The team (the rep's team today on rep rows).
-  results_ratio: Attainment ÷ the share of the quarter's won amount expected by now (1 for a closed quarter).
+  results_ratio (ratio): Attainment ÷ the share of the quarter's won amount expected by now (1 for a closed quarter).
   results_grade: Grade of results_ratio.
-  pipeline_ratio: pipeline_coverage ÷ the coverage target.
+  pipeline_ratio (ratio): pipeline_coverage ÷ the coverage target.
   pipeline_grade: Grade of pipeline_ratio.
-  conversion_ratio: win_rate (count) ÷ the win-rate target; null below thresholds.min_closed_deals closed deals.
+  conversion_ratio (ratio): win_rate (count) ÷ the win-rate target; null below thresholds.min_closed_deals closed deals.
   conversion_grade: Grade of conversion_ratio.
-  activity_ratio: Activities per week in the quarter ÷ the activities_per_week target; null without an
+  activity_ratio (ratio): Activities per week in the quarter ÷ the activities_per_week target; null without an
     activities extract.
   activity_grade: Grade of activity_ratio.
-  discipline_ratio: discipline_score (today) ÷ its target; current quarter only.
+  discipline_ratio (ratio): discipline_score (today) ÷ its target; current quarter only.
   discipline_grade: Grade of discipline_ratio.
-  forecast_ratio: forecast_accuracy of the last closed quarter ÷ its target.
+  forecast_ratio (ratio): forecast_accuracy of the last closed quarter ÷ its target.
   forecast_grade: Grade of forecast_ratio.
-  cycle_ratio: The avg_cycle_days target ÷ avg_cycle_days (lower cycle time is better); null below
+  cycle_ratio (ratio): The avg_cycle_days target ÷ avg_cycle_days (lower cycle time is better); null below
     thresholds.min_won_deals won deals.
   cycle_grade: Grade of cycle_ratio.
   graded_dimensions: How many of the seven grades are not null.
@@ -28,21 +28,21 @@ columns:
     with fewer than grades.min_dimensions graded dimensions, or when the person is not graded.
   is_graded: The person (or team) is graded at all (grades.roles, grades.require_quota).
   overall_note: Why there is no overall grade, in words; null when there is one.
-  money_at_risk: Sum of the dimensions' money_at_risk (int_plan_measures), current quarter.
+  money_at_risk (money): Sum of the dimensions' money_at_risk (int_plan_measures), current quarter.
   results_note: Why results_ratio is null; null when graded.
-  results_at_risk: Money behind pace this quarter (expected_share × quota − won, floored at 0).
+  results_at_risk (money): Money behind pace this quarter (expected_share × quota − won, floored at 0).
   pipeline_note: Why pipeline_ratio is null.
-  pipeline_at_risk: (1 − pipeline_ratio) × quota when below plan, this quarter.
+  pipeline_at_risk (money): (1 − pipeline_ratio) × quota when below plan, this quarter.
   conversion_note: Why conversion_ratio is null.
-  conversion_at_risk: (1 − conversion_ratio) × quota when below plan, this quarter.
+  conversion_at_risk (money): (1 − conversion_ratio) × quota when below plan, this quarter.
   activity_note: Why activity_ratio is null.
-  activity_at_risk: (1 − activity_ratio) × quota when below plan, this quarter.
+  activity_at_risk (money): (1 − activity_ratio) × quota when below plan, this quarter.
   discipline_note: Why discipline_ratio is null.
-  discipline_at_risk: (1 − discipline_ratio) × quota when below plan, this quarter.
+  discipline_at_risk (money): (1 − discipline_ratio) × quota when below plan, this quarter.
   forecast_note: Why forecast_ratio is null.
-  forecast_at_risk: (1 − forecast_ratio) × quota when below plan, this quarter.
+  forecast_at_risk (money): (1 − forecast_ratio) × quota when below plan, this quarter.
   cycle_note: Why cycle_ratio is null.
-  cycle_at_risk: (1 − cycle_ratio) × quota when below plan, this quarter.
+  cycle_at_risk (money): (1 − cycle_ratio) × quota when below plan, this quarter.
   people_with_alerts: Current quarter: on a team row, the team's reps with at least one alert worse than plan
     (a person counts once, however many dimensions are off); on a rep row, 1 or 0.
 */

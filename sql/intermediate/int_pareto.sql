@@ -9,9 +9,9 @@ columns:
   pareto_level: team or org.
   team: Team name; null on org rows.
   top_reps: ceil(0.2 × reps).
-  won_amount: Won amount of all the reps.
-  top_won_amount: Won amount of the top_reps reps with the most won.
-  top_share: top_won_amount ÷ won_amount; null when nothing was won.
+  won_amount (money): Won amount of all the reps.
+  top_won_amount (money): Won amount of the top_reps reps with the most won.
+  top_share (ratio): top_won_amount ÷ won_amount; null when nothing was won.
 tests:
   - top_share between 0 and 1
   - top_reps <= reps

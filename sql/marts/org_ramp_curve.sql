@@ -6,8 +6,8 @@ unique: [month_since_hire]
 columns:
   month_since_hire: 1 for the first month after hire, 2 for the second, ...
   reps: Reps hired in the data window with a complete month at that tenure and a quota.
-  median_attainment: Median of their attainment (won in the month ÷ the quarter's quota ÷ 3).
-  mean_attainment: Mean of the same.
+  median_attainment (attainment): Median of their attainment (won in the month ÷ the quarter's quota ÷ 3).
+  mean_attainment (attainment): Mean of the same.
 tests:
   - reps > 0
 */

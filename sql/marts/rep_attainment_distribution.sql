@@ -10,7 +10,7 @@ columns:
     100-120%).
   bucket_order: 1-5, for sorting.
   reps: Reps with a quota in the quarter whose attainment falls in the band (0 when none).
-  share_of_reps: reps ÷ all reps with a quota in the quarter; null when nobody had a quota.
+  share_of_reps (ratio): reps ÷ all reps with a quota in the quarter; null when nobody had a quota.
 tests:
   - bucket_order between 1 and 5
   - share_of_reps between 0 and 1

@@ -14,8 +14,8 @@ columns:
     pulled_in (close date moved to an earlier fiscal quarter while open), advanced (moved to a later open
     stage), went_back (moved to an earlier open stage), amount_up or amount_down (while open).
   stage: Stage after the change.
-  amount: Amount after the change.
-  previous_amount: Amount before the change (null for created).
+  amount (money): Amount after the change.
+  previous_amount (money): Amount before the change (null for created).
   close_date: Close date after the change.
   previous_close_date: Close date before the change (null for created).
   days_ago: as_of − event_date.

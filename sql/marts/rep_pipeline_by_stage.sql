@@ -6,8 +6,8 @@ columns:
   stage: Open stage.
   stage_order: Position of the stage in the configured order.
   open_deals: Deals open in the stage today.
-  open_amount: Sum of their amount (missing amounts count 0).
-  weighted_amount: Sum of amount × stage probability.
+  open_amount (money): Sum of their amount (missing amounts count 0).
+  weighted_amount (money): Sum of amount × stage probability.
 */
 with
 

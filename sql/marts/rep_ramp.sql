@@ -13,9 +13,9 @@ columns:
   is_complete: month_end is on or before as_of.
   is_hired_in_window: The rep was hired inside the data window, so the ramp is seen from month 1 (only these
     reps feed org_ramp_curve).
-  won_amount: Won amount of the rep's deals with a close date in the month.
-  monthly_quota: The quota of the fiscal quarter containing month_start ÷ 3; null without a quota.
-  attainment: won_amount ÷ monthly_quota; null without a quota.
+  won_amount (money): Won amount of the rep's deals with a close date in the month.
+  monthly_quota (quota): The quota of the fiscal quarter containing month_start ÷ 3; null without a quota.
+  attainment (attainment): won_amount ÷ monthly_quota; null without a quota.
 tests:
   - month_since_hire >= 1
   - month_end >= month_start

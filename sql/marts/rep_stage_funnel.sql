@@ -15,10 +15,10 @@ columns:
     created_date; a deal entering the same stage twice in a quarter counts once).
   deals_advanced: Of those, deals that later reached a later open stage or a won stage (stages can be
     skipped, so "reached stage i+1" means i+1 or beyond); open stages only.
-  conversion_rate: deals_advanced ÷ deals_entered (stage-to-stage conversion); null for won and lost stages
+  conversion_rate (ratio): deals_advanced ÷ deals_entered (stage-to-stage conversion); null for won and lost stages
     and when nothing entered.
   stints_ended: Stays in the stage that ended (the deal moved to another stage) in the quarter.
-  median_days_in_stage: Median days of the stays that ended in the quarter; null when none ended.
+  median_days_in_stage (days): Median days of the stays that ended in the quarter; null when none ended.
 tests:
   - deals_advanced <= deals_entered
   - conversion_rate between 0 and 1

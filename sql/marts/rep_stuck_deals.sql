@@ -13,9 +13,9 @@ columns:
   amount: Deal value (null when missing).
   close_date: Expected close date.
   days_in_stage: Days since the deal entered its current stage (as_of − entry day; int_stage_stints).
-  stage_median_days: Median days deals spent in this stage, over every completed stay in it in the data
+  stage_median_days (days): Median days deals spent in this stage, over every completed stay in it in the data
     (all reps, all periods); null when no deal has left the stage yet.
-  stuck_after_days: stage_median_days × thresholds.stuck_stage_multiple.
+  stuck_after_days (days): stage_median_days × thresholds.stuck_stage_multiple.
   last_activity_date: Last activity on the deal (the extract's date or the latest linked activity).
   days_since_activity: as_of − last_activity_date; as_of − created_date when no activity was ever logged.
   is_slow_in_stage: days_in_stage is above stuck_after_days.

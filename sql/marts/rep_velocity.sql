@@ -11,10 +11,10 @@ columns:
   qualified_open_deals: Deals open today past the first open stage.
   deals_won: Won deals in the last four closed quarters.
   deals_lost: Lost deals in the last four closed quarters.
-  win_rate: deals_won ÷ (deals_won + deals_lost) over those quarters.
-  avg_deal_size: Mean amount of those won deals.
-  avg_cycle_days: Mean close_date − created_date over those won deals.
-  velocity_per_quarter: velocity_per_day × 91.
+  win_rate (ratio): deals_won ÷ (deals_won + deals_lost) over those quarters.
+  avg_deal_size (money): Mean amount of those won deals.
+  avg_cycle_days (days): Mean close_date − created_date over those won deals.
+  velocity_per_quarter (money): velocity_per_day × 91.
 tests:
   - velocity_per_day >= 0
   - win_rate between 0 and 1

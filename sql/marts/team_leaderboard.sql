@@ -11,7 +11,7 @@ dictionary: [team, rep_id, name]
 columns:
   contest_metric: The metric ranked (site.contest_metric).
   contest_period: quarter or week (site.contest_period).
-  value: The rep's value of the metric over the period; null (no data) when it cannot be measured, such as
+  value (money): The rep's value of the metric over the period; null (no data) when it cannot be measured, such as
     attainment without a quota.
   contest_rank: 1 for the highest value; equal values share a rank; reps without a value come last.
   is_ramping: The rep is still ramping (rep_directory), shown with a badge.

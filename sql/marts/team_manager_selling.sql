@@ -8,9 +8,9 @@ columns:
   period: Fiscal quarter YYYY-Qn.
   manager_id: The team manager's rep_id.
   manager_name: The team manager's display name.
-  manager_won_amount: Won amount of deals the manager owns, closing in the quarter (rep_scorecard).
-  team_won_amount: Won amount of the team's reps, plus the manager's when the manager sits in another team.
-  manager_share: manager_won_amount ÷ team_won_amount; null when the team won nothing.
+  manager_won_amount (money): Won amount of deals the manager owns, closing in the quarter (rep_scorecard).
+  team_won_amount (money): Won amount of the team's reps, plus the manager's when the manager sits in another team.
+  manager_share (ratio): manager_won_amount ÷ team_won_amount; null when the team won nothing.
   is_flagged: manager_share is above thresholds.manager_selling_share.
 tests:
   - manager_share between 0 and 1

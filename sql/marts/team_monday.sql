@@ -4,16 +4,16 @@ grain: one row per team (team): the figures of the Monday meeting pack, as of as
 unique: [team]
 columns:
   team: Team name.
-  won_last_week: Amount of the team's deals won in the 7 days to as_of (rep_deal_events).
+  won_last_week (money): Amount of the team's deals won in the 7 days to as_of (rep_deal_events).
   deals_won_last_week: How many.
-  slipped_last_week: Amount of deals whose close date moved to a later quarter in those 7 days.
+  slipped_last_week (money): Amount of deals whose close date moved to a later quarter in those 7 days.
   deals_slipped_last_week: How many.
-  created_last_week: Amount of the deals created in those 7 days.
+  created_last_week (money): Amount of the deals created in those 7 days.
   deals_created_last_week: How many.
-  closing_next_30_days: Open amount of the team's deals with a close date in the next 30 days (rep_open_deals).
+  closing_next_30_days (money): Open amount of the team's deals with a close date in the next 30 days (rep_open_deals).
   deals_closing_next_30_days: How many.
   stuck_deals: The team's stuck deals today (rep_stuck_deals).
-  stuck_amount: Their amount.
+  stuck_amount (money): Their amount.
 */
 with
 
