@@ -29,6 +29,8 @@ def hidden_columns(cfg: Config, mart: Model) -> set[str]:
             hidden |= {"gap_to_quota"} | {c for c in mart.columns if "quota" in c}
         if cfg.privacy.hide_amounts:
             hidden |= {c for c in mart.columns if "amount" in c or ("pipeline" in c and "coverage" not in c)}
+            # every money column (sql/columns.yml kinds) but the quotas, which hide_quotas decides on
+            hidden |= {c for c, kind in mart.kinds.items() if kind == "money" and "quota" not in c}
     return hidden
 
 

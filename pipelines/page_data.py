@@ -27,6 +27,9 @@ REP_MARTS = {
     "alerts": "select * from rep_alerts order by rep_id, alert_rank",
     "grades": "select * from rep_balanced_scorecard order by rep_id, period",
     "forecast": "select * from rep_forecast_accuracy order by rep_id, period",
+    "forecast_rollup": "select * from rep_forecast_rollup order by rep_id",
+    "forecast_movement": "select * from rep_forecast_movement order by rep_id, forecast_column",
+    "forecast_calls": "select * from rep_forecast_calls order by rep_id, submitted_at desc, call_period_start",
     "velocity": "select * from rep_velocity",
     "targets": "select * from rep_targets order by rep_id, metric",
     "events": "select * from rep_deal_events order by rep_id, event_date desc, opportunity_id, event",
@@ -40,6 +43,10 @@ TEAM_MARTS = {
     "grades": "select * from team_balanced_scorecard order by team, period",
     "selling": "select * from team_manager_selling order by team, period",
     "forecast": "select * from team_forecast_accuracy order by team, period",
+    "forecast_rollup": "select * from team_forecast_rollup order by team",
+    "forecast_movement": "select * from team_forecast_movement order by team, forecast_column",
+    "forecast_trend": "select * from team_forecast_trend order by team, snapshot_day",
+    "forecast_moves": "select * from rep_forecast_deal_moves order by team, abs(change) desc, opportunity_id, forecast_column",
     "pareto": "select * from team_pareto order by team, period",
     "leaderboard": "select * from team_leaderboard order by team, contest_rank, name, rep_id",
 }
@@ -51,6 +58,9 @@ ORG_MARTS = {
     "buckets": "select * from rep_attainment_distribution order by period, bucket_order",
     "ramp_curve": "select * from org_ramp_curve order by month_since_hire",
     "funnel": "select * from rep_stage_funnel where is_org order by period, stage_order",
+    "forecast_rollup": "select * from org_forecast_rollup",
+    "forecast_movement": "select * from org_forecast_movement order by forecast_column",
+    "forecast_trend": "select * from org_forecast_trend order by snapshot_day",
     "extracts": "select * from org_extracts order by table_name",
     "quarantine_counts": "select * from org_data_quality order by table_name, rows desc, reason, action",
     "quarantine_sample": "select * from org_quarantine order by table_name, file, row_number, reason limit 200",
@@ -181,6 +191,20 @@ def ramp_values(ramp: list[dict], curve: list[dict]) -> list[dict]:
     return mine + org
 
 
+# The roll-up's columns in the order a forecast call reads them (the marts also carry omitted and uncategorized).
+FORECAST_COLUMNS = [("commit", "Commit"), ("best_case", "Best Case"), ("pipeline", "Pipeline"), ("closed", "Closed")]
+
+
+def forecast_view(rollup: list[dict], movement: list[dict], trend: list[dict] | None = None) -> dict:
+    """The forecast section of a rep, team or org page: the roll-up row, each column's week (with its waterfall's
+    bars) and the trend line's points. The marts computed every figure; this only orders and shapes them."""
+    by_column = {m["forecast_column"]: m for m in movement}
+    weeks = [dict(by_column[key], label=label, bars=charts.forecast_waterfall_values(by_column[key]))
+             for key, label in FORECAST_COLUMNS if key in by_column]
+    return {"rollup": rollup[0] if rollup else None, "weeks": weeks,
+            "trend_values": charts.forecast_trend_values(trend or [])}
+
+
 def _rep_charts(d: dict, history: list[dict], cur: str | None) -> dict:
     return dict(
         attainment_values=jsonable([r for r in history if r["attainment"] is not None], ["period", "attainment"]),
@@ -226,6 +250,8 @@ def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
         alerts=sorted([a for a in d.get("alerts", []) if a["is_worse"]], key=lambda a: a["alert_rank"]),
         flow=period_row(d.get("flow", []), cur),
         forecast=[f for f in d.get("forecast", []) if f["period"] in recent],
+        forecast_now=forecast_view(d.get("forecast_rollup", []), d.get("forecast_movement", [])),
+        forecast_calls=[c for c in d.get("forecast_calls", []) if c["period"] in recent][:12],
         events=d.get("events", []),
         slipped=[e for e in d.get("events", []) if e["event"] == "pushed_out" and e["days_ago"] <= 30],
         event_labels=EVENT_LABELS,

@@ -20,7 +20,7 @@ from pipelines import blocks, charts, workers
 from pipelines.catalog import Catalog
 from pipelines.exports import export_csvs
 from pipelines.formatting import Fmt, finalize, plain_title
-from pipelines.page_data import Bundle, Calendar, load_bundle, period_row, rep_context, team_list
+from pipelines.page_data import Bundle, Calendar, forecast_view, load_bundle, period_row, rep_context, team_list
 from pipelines.schema import TABLES
 from pipelines.settings import Config, iter_settings
 from pipelines.slugs import rep_slug, team_slug
@@ -114,6 +114,7 @@ def _home(job: _Job, teams: list[dict], team_rows: list[dict]) -> None:
                      for s, k in (("Org median", "median_attainment"), ("Org mean", "mean_attainment"))
                      for c in org["ramp_curve"]],
         funnel=[r for r in org["funnel"] if r["period"] == cal.previous],
+        org_forecast=forecast_view(org["forecast_rollup"], org["forecast_movement"], org["forecast_trend"]),
     )
 
 
@@ -136,7 +137,8 @@ def _team_pages(job: _Job, teams: list[dict]) -> int:
     for t in teams:
         d = b.by_team[t["team"]]
         reps = {p["rep_id"]: b.by_rep[p["rep_id"]] for p in t["members"]}
-        members = [{"person": p, "now": period_row(reps[p["rep_id"]]["scorecard"], cal.current)} for p in t["members"]]
+        members = [{"person": p, "now": period_row(reps[p["rep_id"]]["scorecard"], cal.current),
+                    "forecast": (reps[p["rep_id"]]["forecast_rollup"] or [None])[0]} for p in t["members"]]
         week = [e for r in reps.values() for e in r["events"] if e["days_ago"] < 7]
         flow = period_row(d["flow"], cal.current)
         job.write(
@@ -147,6 +149,8 @@ def _team_pages(job: _Job, teams: list[dict]) -> int:
             leaderboard=[dict(r, person=b.people[r["rep_id"]]) for r in d["leaderboard"]],
             flow=flow, flow_values=charts.waterfall_values(flow or {}),
             forecast=[f for f in d["forecast"] if f["period"] in recent],
+            team_forecast=forecast_view(d["forecast_rollup"], d["forecast_movement"], d["forecast_trend"]),
+            forecast_moves=d["forecast_moves"][:10],
             wins=sorted([e for e in week if e["event"] == "won"], key=lambda e: (-(e["amount"] or 0), e["opportunity_id"])),
             slips=[e for e in week if e["event"] == "pushed_out"],
             stuck=sorted([s for r in reps.values() for s in r["stuck"]],
