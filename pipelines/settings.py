@@ -72,7 +72,10 @@ class Targets(Strict):
     )
     avg_cycle_days: float | dict[str, float] = Field(60.0, description="Mean days from created to won (lower is better).")
     discipline_score: float | dict[str, float] = Field(0.9, description="Share of open deals with no hygiene problem.")
-    forecast_accuracy: float | dict[str, float] = Field(0.8, description="1 − |won − commit| ÷ won at quarter end.")
+    forecast_accuracy: float | dict[str, float] = Field(
+        0.8, description="1 − |won − forecast| ÷ won for a closed quarter, the forecast being the call at "
+        "forecast.checkpoint_days (else the CRM's own forecast that day)."
+    )
     quota: float | dict[str, float] | None = Field(
         None,
         description="A quarterly quota per role, used only for a rep and quarter that the quotas extract has no row "

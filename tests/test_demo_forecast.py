@@ -100,3 +100,16 @@ def test_the_grade_separates_accurate_from_inaccurate_forecasters(built):
     assert len(set(grades)) >= 4 and grades.count(1) < len(grades) / 2
     called_nothing_won = rows(built, "select accuracy from rep_forecast_accuracy where won = 0 and forecast > 0")
     assert called_nothing_won and {r["accuracy"] for r in called_nothing_won} == {0}
+
+
+def test_the_embedded_demo_can_include_the_calls(tmp_path):
+    from pipelines.cli import with_demo
+    from pipelines.settings import parse_config
+
+    cfg = parse_config({"demo": {"reps": 8, "seed": 3, "forecast_calls": True},
+                        "build": {"cache_dir": str(tmp_path / "cache")}}, tmp_path / "config.yml")
+    demo = with_demo(cfg)
+    assert "forecast_calls" in demo.sources
+    assert (tmp_path / "cache" / "demo-8-3-calls" / "forecast_calls.csv").is_file()
+    plain = with_demo(cfg.model_copy(update={"demo": cfg.demo.model_copy(update={"forecast_calls": False})}))
+    assert "forecast_calls" not in plain.sources  # cached apart: the plain demo is the one it always was
