@@ -225,8 +225,9 @@ def test_the_scorecard_grades_this_accuracy(org):
 
 # --- the formulas on hand-written rows (dbt-style unit tests of one model) --------------------------------------
 
-NO_CALLS = ("select 'x' as rep_id, 'x' as team, 'self' as scope, 'x' as period, 'checkpoint' as moment, "
-            "0.0 as amount, timestamp '2026-01-01' as submitted_at where false")
+NO_CALLS = ("select 'x' as rep_id, 'x' as team, 'self' as scope, 'x' as period, date '2026-01-01' as period_start, "
+            "date '2026-03-31' as period_end, 'checkpoint' as moment, 0.0 as amount, "
+            "timestamp '2026-01-01' as submitted_at where false")
 NO_OPENING = "select 'x' as rep_id, 'x' as period, 'Commit' as forecast_category, 0.0 as amount where false"
 
 
@@ -241,8 +242,10 @@ def checkpoint(rep_id: str, crm: float, commit: float = 0.0, won: float = 0.0, p
 
 
 def call(rep_id: str, amount: float, scope: str = "self", period: str = "2026-Q1", team: str = "T") -> dict:
-    return {"rep_id": rep_id, "team": team, "scope": scope, "period": period, "moment": "checkpoint",
-            "amount": amount, "submitted_at": dt.datetime(2026, 1, 20)}
+    start = dt.date(2026, 1, 1) if period == "2026-Q1" else dt.date(2026, 4, 1)
+    return {"rep_id": rep_id, "team": team, "scope": scope, "period": period, "period_start": start,
+            "period_end": dt.date(start.year, start.month + 2, 31 if start.month == 1 else 30),
+            "moment": "checkpoint", "amount": amount, "submitted_at": dt.datetime(2026, 1, 20)}
 
 
 def accuracy(scorecard, checkpoints, calls, history_starts_on="2025-12-01", has_category=True, config=None):
@@ -307,6 +310,13 @@ def test_a_team_call_is_the_teams_forecast():
     team = got[("team", "T", "2026-Q1")]
     assert (team["forecast"], team["forecast_source"], team["accuracy"]) == (120, "call", A(1 - 30 / 150))
     assert got[("rep", "m1", "2026-Q1")]["forecast_source"] == "crm"  # a team call is not the manager's own
+
+
+def test_a_call_is_scored_even_outside_the_callers_scorecard_quarters():
+    # "gone" has no scorecard row for Q1 (they left before it), yet called 30: they won nothing, so 0
+    got = accuracy([quarter("r1", 100)], [checkpoint("r1", 60)], [call("gone", 30)])
+    gone = got[("rep", "gone", "2026-Q1")]
+    assert (gone["forecast"], gone["forecast_source"], gone["won"], gone["accuracy"]) == (30, "call", 0, 0.0)
 
 
 def test_no_forecast_grade_from_fewer_than_min_quarters():

@@ -41,9 +41,34 @@ columns:
 */
 with
 
-scorecard as (
+scored_quarters as (
     select * from int_rep_quarters
     where is_closed
+),
+
+scorecard as (
+    -- a person who called a closed quarter is scored on it even outside their scorecard quarters (a rep who
+    -- left, or called before their first deal): they won nothing in it
+    select
+        rep_id,
+        team,
+        period,
+        period_start,
+        won_amount,
+    from scored_quarters
+    union all
+    select
+        rep_id,
+        team,
+        period,
+        period_start,
+        0 as won_amount,
+    from int_quarter_calls
+    where
+        moment = 'checkpoint'
+        and scope = 'self'
+        and period_end < getvariable('as_of')
+        and (rep_id, period) not in (select (s.rep_id, s.period) from scored_quarters as s)
 ),
 
 at_start as (

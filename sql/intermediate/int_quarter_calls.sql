@@ -5,7 +5,7 @@ grain: one row per person, scope, fiscal quarter and moment with a call by then 
   day (int_forecast_calls), so monthly calls sum into their quarter and a later call replaces an earlier one.
   Moments: checkpoint, the day forecast.checkpoint_days of the quarter (its first day is day 1), once that day
   has come; latest, the quarter's last day or as_of, whichever is first.
-dictionary: [rep_id, team, period]
+dictionary: [rep_id, team, period, period_start, period_end]
 columns:
   scope: self (the person's own deals) or team (a manager's call for the team).
   moment: checkpoint or latest.
@@ -44,6 +44,8 @@ final as (
         any_value(team) as team,
         scope,
         period,
+        any_value(period_start) as period_start,
+        any_value(period_end) as period_end,
         moment,
         moment_day,
         sum(amount) as amount,
