@@ -70,7 +70,8 @@ def check_categories(cfg: Config, con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _unmapped_message(table: str, column: str, row: int, value: str, n: int, values: list[str]) -> str:
-    others = f" ({n} unmapped values: {', '.join(repr(v) for v in values[:5])}{', ...' if n > 5 else ''})" if n > 1 else ""
+    listed = ", ".join(repr(v) for v in values[:5]) + (", ..." if n > 5 else "")
+    others = f" ({n} unmapped values: {listed})" if n > 1 else ""
     return (
         f"row {row}, column {column} ({table}): forecast category {value!r} is not one of "
         f"{', '.join(FORECAST_CATEGORIES)}{others}; map it in config.yml, e.g. "

@@ -46,7 +46,8 @@ TEAM_MARTS = {
     "forecast_rollup": "select * from team_forecast_rollup order by team",
     "forecast_movement": "select * from team_forecast_movement order by team, forecast_column",
     "forecast_trend": "select * from team_forecast_trend order by team, snapshot_day",
-    "forecast_moves": "select * from rep_forecast_deal_moves order by team, abs(change) desc, opportunity_id, forecast_column",
+    "forecast_moves": "select * from rep_forecast_deal_moves "
+                      "order by team, abs(change) desc, opportunity_id, forecast_column",
     "pareto": "select * from team_pareto order by team, period",
     "leaderboard": "select * from team_leaderboard order by team, contest_rank, name, rep_id",
 }

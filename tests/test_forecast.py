@@ -127,7 +127,8 @@ def test_week_movement_explained_by_deals(org):
         ("g9", "best_case", "slipped", -35000.0, "best_case", None),
     ]
     # the team and org rows are the sums: East's Commit closes at 70,000 + 25,000 + 113,000
-    east = table(org, "select opening, closing from team_forecast_movement where team = 'East' and forecast_column = 'commit'")
+    east = table(org, "select opening, closing from team_forecast_movement "
+                      "where team = 'East' and forecast_column = 'commit'")
     assert east == [(70000.0 + 25000.0 + 120000.0, 208000.0)]
 
 
@@ -191,8 +192,8 @@ def test_rep_accuracy_of_the_call_at_the_checkpoint(org):
 
 
 def test_commit_reliability(org):
-    got = table(org, """select rep_id, commit_at_checkpoint, commit_won, commit_slipped, commit_lost, commit_reliability,
-                               commit_slipped_share, commit_lost_share
+    got = table(org, """select rep_id, commit_at_checkpoint, commit_won, commit_slipped, commit_lost,
+                               commit_reliability, commit_slipped_share, commit_lost_share
                         from rep_forecast_accuracy where period = '2026-Q1' and rep_id in ('a1', 'a3', 'b1')
                         order by rep_id""")
     assert got == [
@@ -365,3 +366,18 @@ def test_accuracy_and_bias_macros():
                          as t(won, forecast)""").fetchall()
     assert got == [(100, 80, 0.8, -0.2), (100, 120, 0.8, 0.2), (100, 300, 0.0, 2.0), (0, 50, 0.0, None),
                    (0, 0, None, None), (100, None, None, None)]
+
+
+def test_hide_amounts_keeps_every_forecast_amount_out_of_the_rep_downloads():
+    from pipelines.exports import hidden_columns
+    from pipelines.settings import parse_config
+
+    cfg = parse_config({"privacy": {"hide_amounts": True}}, FIXTURES / "config.yml")
+    catalog = load_catalog()
+    rollup = catalog.model("rep_forecast_rollup")
+    hidden = hidden_columns(cfg, rollup)
+    assert {"closed", "commit", "best_case", "pipeline", "call", "reps_call_sum", "commit_cumulative"} <= hidden
+    assert "quota" not in hidden  # hide_quotas decides on quotas
+    accuracy_hidden = hidden_columns(cfg, catalog.model("rep_forecast_accuracy"))
+    assert {"forecast", "won", "crm_forecast", "commit_at_checkpoint", "commit_at_start"} <= accuracy_hidden
+    assert not {"accuracy", "bias", "commit_reliability"} & accuracy_hidden

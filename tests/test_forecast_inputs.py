@@ -82,6 +82,23 @@ def test_an_unmapped_category_stops_the_build_naming_it_and_how_to_map_it(tmp_pa
     assert rows(con, "select best_case from rep_forecast_rollup where rep_id = 'a1'") == [{"best_case": 30000.0}]
 
 
+def test_the_build_says_it_in_one_red_line(tmp_path):
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    folder = copy_org(tmp_path)
+    replace_in(folder / "opportunity_history.csv", "g14,2026-05-12 09:00:00,Proposal,40000,2026-06-18,Best Case",
+               "g14,2026-05-12 09:00:00,Proposal,40000,2026-06-18,Upside")
+    result = CliRunner().invoke(main, ["build", "--config", str(folder / "config.yml"), "--out",
+                                       str(tmp_path / "site"), "--warehouse", str(tmp_path / "wh")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    line = [x for x in result.output.splitlines() if "forecast category" in x]
+    assert len(line) == 1 and "opportunity_history.csv" in line[0] and "row 41, column forecast_category" in line[0]
+    assert "forecast: {categories: {'Upside': Best Case}}" in line[0]
+    assert not (tmp_path / "site").exists()
+
+
 def test_a_preset_brings_its_categories_and_config_adds_to_them():
     cfg = parse_config({"preset": "salesforce", "forecast": {"categories": {"MostLikely": "Best Case"},
                                                              "checkpoint_days": 21}}, Path("c.yml"))
