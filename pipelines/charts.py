@@ -18,8 +18,8 @@ from markupsafe import Markup, escape
 DATA = alt.NamedData(name="values")
 
 
-def _finish(chart: alt.Chart, title: str, description: str) -> dict:
-    spec = chart.properties(title=title, description=description, width="container", height=220).to_dict(validate=False)
+def _finish(chart: alt.Chart, title: str, description: str, height: int = 220) -> dict:
+    spec = chart.properties(title=title, description=description, width="container", height=height).to_dict(validate=False)
     spec.pop("datasets", None)
     return spec
 
@@ -123,10 +123,34 @@ def _flow_and_trend_charts() -> dict[str, dict]:
     }
 
 
+FORECAST_LABELS = {"closed": "Closed", "commit": "Commit", "best_case": "Best Case", "pipeline": "Pipeline"}
+
+
+def _forecast_charts() -> dict[str, dict]:
+    """The forecast roll-up: a small waterfall of one column's week, and every column's trend over the quarter."""
+    waterfall = alt.Chart(DATA).mark_bar().encode(
+        x=alt.X("step:N", sort=alt.EncodingSortField("order"), title=None, axis=alt.Axis(labelAngle=-40)),
+        y=alt.Y("start:Q", title="Amount"),
+        y2="end:Q",
+        color=alt.Color(
+            "kind:N", title=None, legend=None,
+            scale=alt.Scale(domain=["total", "in", "out"], range=["#5c6bc0", "#2e7d32", "#c62828"]),
+        ),
+        tooltip=["step:N", alt.Tooltip("change:Q", format=",.0f")],
+    )
+    trend = alt.Chart(DATA).mark_line(point=True).encode(
+        x=alt.X("day:T", title=None, timeUnit="yearmonthdate"),
+        y=alt.Y("value:Q", title="Amount"),
+        color=alt.Color("column:N", title=None, scale=alt.Scale(domain=list(FORECAST_LABELS.values()))),
+        tooltip=["day:T", "column:N", alt.Tooltip("value:Q", format=",.0f")],
+    )
+    return {"forecast_waterfall": _finish(waterfall, "", "", height=160), "forecast_trend": _finish(trend, "", "")}
+
+
 @lru_cache(maxsize=None)
 def _templates() -> dict[str, dict]:
     """Every chart kind the site draws, as a Vega-Lite spec without data."""
-    return _quarter_and_pipeline_charts() | _flow_and_trend_charts()
+    return _quarter_and_pipeline_charts() | _flow_and_trend_charts() | _forecast_charts()
 
 
 def chart(kind: str, values: list[dict], title: str, description: str) -> dict:
@@ -171,6 +195,34 @@ def waterfall_values(flow: dict) -> list[dict]:
             end = level
         values.append({"step": label, "order": order, "start": start, "end": end, "amount": amount, "kind": kind})
     return values
+
+
+FORECAST_STEPS = [
+    ("opening", "Opening"), ("added", "Added"), ("upgraded", "Upgraded"), ("downgraded", "Downgraded"),
+    ("amount_changed", "Amount changed"), ("won", "Won"), ("lost", "Lost"), ("slipped", "Slipped out"),
+    ("other", "Other"), ("closing", "Closing"),
+]
+
+
+def forecast_waterfall_values(movement: dict) -> list[dict]:
+    """Bars of one roll-up column's week (a forecast movement row): the opening and closing from zero, each signed
+    movement from the running level, green when it adds and red when it takes away."""
+    values, level = [], 0.0
+    for order, (key, label) in enumerate(FORECAST_STEPS):
+        change = float(movement.get(key) or 0)
+        if key in ("opening", "closing"):
+            start, end, level, kind = 0.0, change, change, "total"
+        else:
+            start, level = level, level + change
+            end, kind = level, "in" if change >= 0 else "out"
+        values.append({"step": label, "order": order, "start": start, "end": end, "change": change, "kind": kind})
+    return values
+
+
+def forecast_trend_values(trend: list[dict]) -> list[dict]:
+    """Points of the trend line: one per day and roll-up column that has a value (no data is left out, not 0)."""
+    return [{"day": r["snapshot_day"].isoformat(), "column": label, "value": r[key]}
+            for r in trend for key, label in FORECAST_LABELS.items() if r.get(key) is not None]
 
 
 def embed(spec: dict, description: str) -> str:

@@ -60,12 +60,13 @@ def with_demo(cfg: Config) -> Config:
     """No sources configured: generate (once, cached by size and seed) and use the demo org."""
     from pipelines.demo import generate_demo
 
-    out = cfg.build.cache_path / f"demo-{cfg.demo.reps}-{cfg.demo.seed}"
+    calls = cfg.demo.forecast_calls
+    out = cfg.build.cache_path / f"demo-{cfg.demo.reps}-{cfg.demo.seed}{'-calls' if calls else ''}"
     config_file = out / "config.yml"
     if not config_file.exists():
         _say(f"no sources configured: generating the demo org ({cfg.demo.reps} reps) into {out}")
         tmp = Path(tempfile.mkdtemp(prefix=".demo-", dir=out.parent if out.parent.exists() else None))
-        generate_demo(tmp, reps=cfg.demo.reps, seed=cfg.demo.seed)
+        generate_demo(tmp, reps=cfg.demo.reps, seed=cfg.demo.seed, forecast_calls=calls)
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(out, ignore_errors=True)
         tmp.rename(out)
@@ -245,11 +246,12 @@ def load(config: Path, warehouse: Path | None, snapshot_date) -> None:
 @click.option("--reps", type=int, default=60, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
-def demo_data(reps: int, seed: int, out: Path) -> None:
+@click.option("--forecast-calls", is_flag=True, help="Also write forecast_calls.csv: reps' and managers' calls.")
+def demo_data(reps: int, seed: int, out: Path, forecast_calls: bool) -> None:
     """Write a realistic demo org's CRM extracts and a config.yml pointing at them."""
     from pipelines.demo import generate_demo
 
-    config_file = generate_demo(out, reps=reps, seed=seed)
+    config_file = generate_demo(out, reps=reps, seed=seed, forecast_calls=forecast_calls)
     click.secho(f"demo org written: build it with  python -m pipelines build --config {config_file}", fg="green")
 
 

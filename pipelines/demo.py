@@ -706,15 +706,17 @@ class _Writer:
         self.files["quotas"].write("".join(rows))
 
 
-def _config_text(as_of: date) -> str:
-    """config.yml as a fixed template so the bytes never depend on a YAML library version."""
+def _config_text(as_of: date, extra_sources: tuple[str, ...] = ()) -> str:
+    """config.yml as a fixed template so the bytes never depend on a YAML library version.
+
+    `extra_sources` are opt-in extracts (forecast_calls), one flow-style line each after the five."""
     lines = [
         f"org_name: {DEMO_ORG_NAME}",
         f"as_of: {as_of.isoformat()}",
         f"fiscal_year_start_month: {DEMO_FISCAL_YEAR_START_MONTH}",
         "sources:",
     ]
-    lines += [f"  {name}: {{path: {name}.csv}}" for name in _Writer.HEADERS]
+    lines += [f"  {name}: {{path: {name}.csv}}" for name in (*_Writer.HEADERS, *extra_sources)]
     lines.append("stages:")
     lines += [f"  - {{name: {s['name']}, kind: {s['kind']}, probability: {s['probability']}}}" for s in DEMO_STAGES]
     return "\n".join(lines) + "\n"
@@ -724,11 +726,13 @@ def _id_width(upper_bound: int) -> int:
     return max(6, len(str(upper_bound)))
 
 
-def generate_demo(out_dir: pathlib.Path, reps: int = 60, seed: int = 42, as_of: date = DEMO_AS_OF) -> pathlib.Path:
+def generate_demo(out_dir: pathlib.Path, reps: int = 60, seed: int = 42, as_of: date = DEMO_AS_OF,
+                  forecast_calls: bool = False) -> pathlib.Path:
     """Write a demo org's CSV extracts and config.yml into out_dir; return the config path.
 
     ``reps`` counts the selling reps (AE / Senior AE); one manager per team and a VP
-    are added on top.
+    are added on top. ``forecast_calls`` (opt-in) also writes forecast_calls.csv
+    (pipelines.demo_forecast); without it the files are exactly what they always were.
     """
     if reps < 1:
         raise ValueError("reps must be at least 1")
@@ -748,8 +752,14 @@ def generate_demo(out_dir: pathlib.Path, reps: int = 60, seed: int = 42, as_of: 
         writer.quotas(people, fiscal_quarters(first, as_of))
     finally:
         writer.close()
+    extra: tuple[str, ...] = ()
+    if forecast_calls:
+        from pipelines.demo_forecast import write_forecast_calls
+
+        write_forecast_calls(out_dir, seed, as_of)
+        extra = ("forecast_calls",)
     config = out_dir / "config.yml"
-    config.write_text(_config_text(as_of), encoding="utf-8", newline="\n")
+    config.write_text(_config_text(as_of, extra), encoding="utf-8", newline="\n")
     return config
 
 

@@ -25,6 +25,9 @@ EXTRACT_OUTPUTS = {
 # Made by the load stage; the staging models read these and nothing else.
 RAW_INPUTS = {
     **{f"raw_{t}": f"Today's {t} extract, canonical columns (pipelines/schema.py)." for t in TABLES},
+    "raw_forecast_calls": "Every forecast call up to the load day, once per (rep_id, period_start, submitted_at): "
+    "today's extract and every stored day's (an event table, see Table.events), submitted_at the load day where "
+    "the extract gave none.",
     "raw_opportunity_snapshots": "Every stored daily snapshot of opportunities up to as_of, today's extract "
     "as the snapshot of the load day (snapshot_date plus the canonical columns).",
     "raw_columns": "Which canonical columns some file of each table gives values for (table_name, column_name).",

@@ -145,12 +145,14 @@ def load(
     models read is made here (pipelines/inputs.py lists them).
     """
     result = LoadResult(snapshot_date, warehouse)
+    _stamp_load_day(con, snapshot_date)
     if keep_history and store:
         result.changes = store_snapshots(con, extracted, warehouse, snapshot_date)
     for table in TABLES:
         cols = ", ".join(q(c) for c in TABLES[table].column_names)
         con.execute(f"create or replace view raw_{table} as select {cols} from extract_{table}")
     _snapshots_input(con, warehouse, snapshot_date, keep_history)
+    _events_input(con, warehouse, snapshot_date, keep_history)
     _extract_inputs(con, extracted)
     _config_inputs(con, cfg)
     return result
@@ -172,6 +174,47 @@ def _snapshots_input(con, warehouse: Path, snapshot_date: dt.date, keep_history:
             where snapshot_date <> {day}
             union all {snapshots}"""
     con.execute(f"create or replace table raw_opportunity_snapshots as {snapshots}")
+
+
+def _stamp_load_day(con, snapshot_date: dt.date) -> None:
+    """An event's load-day column the extract left empty is the load day (`Table.load_day_column`).
+
+    Done before the day is stored, so a source that only ever holds the current call stores one
+    call per load day, and the calls build up.
+    """
+    day = f"cast(date {lit(snapshot_date.isoformat())} as timestamp)"
+    for name, table in TABLES.items():
+        if table.load_day_column:
+            col = q(table.load_day_column)
+            con.execute(f"update extract_{name} set {col} = {day} where {col} is null")
+
+
+def _events_input(con, warehouse: Path, snapshot_date: dt.date, keep_history: bool) -> None:
+    """`raw_<table>` of an event table (`Table.events`): every stored day's rows and today's, once per key.
+
+    An event does not stop having happened because today's extract no longer lists it (a CRM that
+    keeps only the current call), so the stored days are read too; a key stored on several days
+    keeps its latest row (a corrected amount).
+    """
+    day = f"cast({lit(snapshot_date.isoformat())} as date)"
+    for name, table in TABLES.items():
+        if not table.events:
+            continue
+        cols = ", ".join(q(c) for c in table.column_names)
+        rows = f"select {day} as _day, {cols} from extract_{name}"
+        if keep_history and any((warehouse / name).glob("snapshot_date=*/*.parquet")):
+            rows = f"""select * from (
+                select cast(snapshot_date as date) as _day, {cols}
+                from read_parquet({lit(snapshot_glob(warehouse, name))}, hive_partitioning = true,
+                    union_by_name = true))
+                where _day <> {day}
+                union all {rows}"""
+        key = ", ".join(q(k) for k in table.key)
+        con.execute(f"drop view if exists raw_{name}")
+        con.execute(
+            f"""create or replace table raw_{name} as select {cols} from ({rows})
+            qualify row_number() over (partition by {key} order by _day desc) = 1"""
+        )
 
 
 def _extract_inputs(con, extracted: ExtractResult) -> None:

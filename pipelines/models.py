@@ -15,6 +15,7 @@ import duckdb
 
 from pipelines.catalog import SQL_DIR, Catalog, Model, discover, load_catalog
 from pipelines.errors import DataTestError, ModelError
+from pipelines.forecast import category_map_sql
 from pipelines.settings import DIMENSIONS, Config
 from pipelines.sqltext import lit
 
@@ -96,6 +97,10 @@ def variables(cfg: Config, as_of: dt.date) -> dict[str, str]:
         "contest_period": lit(cfg.site.contest_period),
         "contest_includes_managers": str(cfg.site.contest_includes_managers).lower(),
         "contest_includes_departed": str(cfg.site.contest_includes_departed).lower(),
+        "forecast_categories": category_map_sql(cfg),
+        "forecast_checkpoint_days": str(cfg.forecast.checkpoint_days),
+        "forecast_stale_days": str(cfg.forecast.stale_days),
+        "forecast_min_quarters": str(cfg.forecast.min_quarters),
     }
     cutoffs = ", ".join(f"{lit(dim)}: {_sql_list(g.cutoffs_for(dim))}" for dim in DIMENSIONS)
     values["grade_cutoffs"] = f"map {{{cutoffs}}}::map(varchar, double[])"

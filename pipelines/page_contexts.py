@@ -88,6 +88,20 @@ def ramp_values(ramp: list[dict], curve: list[dict]) -> list[dict]:
     return mine + org
 
 
+# The roll-up's columns in the order a forecast call reads them (the marts also carry omitted and uncategorized).
+FORECAST_COLUMNS = [("commit", "Commit"), ("best_case", "Best Case"), ("pipeline", "Pipeline"), ("closed", "Closed")]
+
+
+def forecast_view(rollup: list[dict], movement: list[dict], trend: list[dict] | None = None) -> dict:
+    """The forecast section of a rep, team or org page: the roll-up row, each column's week (with its waterfall's
+    bars) and the trend line's points. The marts computed every figure; this only orders and shapes them."""
+    by_column = {m["forecast_column"]: m for m in movement}
+    weeks = [dict(by_column[key], label=label, bars=charts.forecast_waterfall_values(by_column[key]))
+             for key, label in FORECAST_COLUMNS if key in by_column]
+    return {"rollup": rollup[0] if rollup else None, "weeks": weeks,
+            "trend_values": charts.forecast_trend_values(trend or [])}
+
+
 def _week_label(d) -> str:
     return f"{d.day} {d:%b}"
 
@@ -157,6 +171,8 @@ def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
         alerts=sorted([a for a in d.get("alerts", []) if a["is_worse"]], key=lambda a: a["alert_rank"]),
         flow=period_row(d.get("flow", []), cur),
         forecast=[f for f in d.get("forecast", []) if f["period"] in recent],
+        forecast_now=forecast_view(d.get("forecast_rollup", []), d.get("forecast_movement", [])),
+        forecast_calls=[c for c in d.get("forecast_calls", []) if c["period"] in recent][:12],
         events=d.get("events", []), changes=d.get("changes", []),
         largest_changes=sorted([e for e in month if e["amount"]], key=lambda e: (-e["amount"], e["opportunity_id"]))[:5],
         history_known=bool(b.org["coverage"] and b.org["coverage"][0]["history_starts_on"]),
@@ -218,6 +234,7 @@ def team_context(b: Bundle, t: dict, cal: Calendar) -> dict:
     d = b.by_team[t["team"]]
     reps = {p["rep_id"]: b.by_rep[p["rep_id"]] for p in t["members"]}
     members = [_merged(p, period_row(reps[p["rep_id"]]["scorecard"], cal.current)) for p in t["members"]]
+    rep_forecasts = [_merged(p, (reps[p["rep_id"]]["forecast_rollup"] or [None])[0]) for p in t["members"]]
     week = [e for r in reps.values() for e in r["events"] if e["days_ago"] < 7]
     selling = t["selling"] or {}
     flow = period_row(d["flow"], cal.current)
@@ -228,6 +245,8 @@ def team_context(b: Bundle, t: dict, cal: Calendar) -> dict:
         bar=[{"name": m["name"], "attainment": m["attainment"]} for m in members if m.get("attainment") is not None],
         leaderboard=d["leaderboard"], flow=flow, flow_values=charts.waterfall_values(flow) if flow else [],
         forecast=[f for f in d["forecast"] if f["period"] in set(cal.recent)],
+        team_forecast=forecast_view(d["forecast_rollup"], d["forecast_movement"], d["forecast_trend"]),
+        forecast_moves=d["forecast_moves"][:10], rep_forecasts=rep_forecasts,
         monday=(d["monday"] or [{}])[0],
         wins=sorted([e for e in week if e["event"] == "won"], key=lambda e: (-(e["amount"] or 0), e["opportunity_id"])),
         slips=sorted([e for e in week if e["event"] == "pushed_out"], key=lambda e: (-(e["amount"] or 0), e["opportunity_id"])),

@@ -112,6 +112,14 @@ def cell_helpers(fmt: Fmt, names: dict[str, str], labels: dict[str, str], sellin
         given_cell=lambda e: Markup("yes") if e["is_present"] else Markup(
             '<span class="no-data">no: what needs it shows no data</span>'),
         must_be_mapped=lambda c: "yes" if c["required"] else "no",
+        forecast_column_label=lambda d: d["forecast_column"].replace("_", " "),
+        movement_label=lambda d: d["movement"].replace("_", " "),
+        accuracy_cell=lambda f: finalize(fmt.pct(f["accuracy"])) if f["accuracy"] is not None or not f.get("accuracy_note")
+        else Markup(f'<span class="no-data">{escape(f["accuracy_note"])}</span>'),
+        submitted_day=lambda c: c["submitted_at"].date() if c.get("submitted_at") else None,
+        submitted_day_rollup=lambda r: r["call_submitted_at"].date() if r.get("call_submitted_at") else None,
+        scored_cell=lambda c: "yes" if c.get("is_checkpoint_call") else "",
+        standing_cell=lambda c: "stale" if c.get("is_stale") else ("yes" if c.get("is_latest_call") else ""),
         team_alert_list=team_alerts,
         manager_share_cell=manager_share,
         people_with_alerts=lambda t: (t.get("bsc") or {}).get("people_with_alerts"),

@@ -77,6 +77,7 @@ def _home(job: _Job, teams: list[dict], team_rows: list[dict]) -> None:
                      for s, k in (("Org median", "median_attainment"), ("Org mean", "mean_attainment"))
                      for c in org["ramp_curve"] if c[k] is not None],
         funnel=[r for r in org["funnel"] if r["period"] == cal.previous],
+        org_forecast=page_contexts.forecast_view(org["forecast_rollup"], org["forecast_movement"], org["forecast_trend"]),
     )
 
 

@@ -27,6 +27,14 @@ class Table:
     required: bool = False
     owner_column: str | None = None  # whose row this is, for per-rep data-quality pages
     extra: dict = field(default_factory=dict)
+    # An event table: each row is something that happened (a forecast call), so rows accumulate in
+    # the history store: a key missing from a later extract has not gone away, and the models read
+    # every stored row up to as_of with today's, not today's extract only.
+    events: bool = False
+    # A column that, when the extract leaves it empty, is the day the extract is loaded: a source that
+    # holds only the current state of an event (Salesforce's forecasting objects hold the current call)
+    # still builds up its history, one row per load day.
+    load_day_column: str | None = None
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -129,6 +137,32 @@ TABLES: dict[str, Table] = {
             ),
             key=("rep_id", "metric"),
             owner_column="rep_id",
+        ),
+        Table(
+            "forecast_calls",
+            "What a rep or a manager called (forecast) for a fiscal quarter, one row per submission: a plain "
+            "CSV, or Salesforce's forecasting, Clari's or HubSpot's forecast export. Optional: without it, "
+            "forecast accuracy scores the CRM's own forecast (won to date plus open Commit) at "
+            "forecast.checkpoint_days. An event table: calls build up in the history store day by day.",
+            (
+                Column("rep_id", "id", "Whose call: the rep, or the manager for a team call.", True, True),
+                Column("period_start", "date", "First day of the fiscal quarter called for, or of one of its "
+                       "months (monthly calls sum into their quarter).", True, True),
+                Column("submitted_at", "timestamp", "When the call was submitted (a date or a timestamp). Empty "
+                       "or not exported: the load day, so a source that holds only the current call (as "
+                       "Salesforce's ForecastingItem does) builds up its history one load a day."),
+                Column("amount", "money", "The amount called for the period.", True, True),
+                Column("category", "text", "The forecast category the amount calls (e.g. Commit), mapped like "
+                       "opportunities.forecast_category; shown beside the call."),
+                Column("submitted_by", "id", "rep_id of who entered the call when it is not rep_id (e.g. a "
+                       "manager's adjustment)."),
+                Column("scope", "text", "self (the person's own deals) or team (the manager's team). Empty: team "
+                       "for a manager (anyone with reports), self for everyone else."),
+            ),
+            key=("rep_id", "period_start", "submitted_at"),
+            owner_column="rep_id",
+            events=True,
+            load_day_column="submitted_at",
         ),
     ]
 }

@@ -56,6 +56,10 @@ class Stage(Strict):
 class Demo(Strict):
     reps: int = Field(60, ge=4, le=20000, description="Number of reps in the generated demo org.")
     seed: int = Field(42, description="Random seed; the same seed gives byte-identical extracts.")
+    forecast_calls: bool = Field(
+        False, description="Also give the demo org forecast calls (forecast_calls.csv): reps and managers who call "
+        "their quarter accurately, conservatively or optimistically, so forecast accuracy scores calls."
+    )
 
 
 class Targets(Strict):
@@ -68,7 +72,10 @@ class Targets(Strict):
     )
     avg_cycle_days: float | dict[str, float] = Field(60.0, description="Mean days from created to won (lower is better).")
     discipline_score: float | dict[str, float] = Field(0.9, description="Share of open deals with no hygiene problem.")
-    forecast_accuracy: float | dict[str, float] = Field(0.8, description="1 − |won − commit| ÷ won at quarter end.")
+    forecast_accuracy: float | dict[str, float] = Field(
+        0.8, description="1 − |won − forecast| ÷ won for a closed quarter, the forecast being the call at "
+        "forecast.checkpoint_days (else the CRM's own forecast that day)."
+    )
     quota: float | dict[str, float] | None = Field(
         None,
         description="A quarterly quota per role, used only for a rep and quarter that the quotas extract has no row "
@@ -131,6 +138,35 @@ class Quality(Strict):
         description="A row whose owner is not in the reps extract (checked only when reps is given): flagged keeps "
         "it (users export often omits people who left, and their won deals still count; the owner gets a page); "
         "rejected quarantines it.",
+    )
+
+
+FORECAST_CATEGORIES = ("Pipeline", "Best Case", "Commit", "Closed", "Omitted")
+
+
+class Forecast(Strict):
+    """How forecast categories are read, and how calls are scored (the forecast roll-up and accuracy)."""
+
+    categories: dict[str, Literal["Pipeline", "Best Case", "Commit", "Closed", "Omitted"]] = Field(
+        default_factory=dict,
+        description="CRM forecast category value -> one of Pipeline, Best Case, Commit, Closed, Omitted, for values "
+        "other than those five (which map by default, compared without case, spaces or punctuation), e.g. "
+        "{Forecast: Commit, Upside: Best Case}. Applies to opportunities, opportunity_history and forecast_calls; "
+        "a value that maps to none stops the build naming it.",
+    )
+    checkpoint_days: int = Field(
+        28, ge=1, le=89,
+        description="The day of the quarter a forecast is scored at (the quarter's first day is day 1): the last "
+        "call submitted on or before it is the forecast; without a call, the CRM's own forecast that day (won to "
+        "date plus open Commit closing in the quarter).",
+    )
+    stale_days: int = Field(
+        14, ge=1, description="Flag a rep's or manager's latest call for the current quarter older than this many days."
+    )
+    min_quarters: int = Field(
+        1, ge=1, le=20,
+        description="Grade the forecast dimension only once the rep (or team) has at least this many closed "
+        "quarters with a forecast accuracy, up to the graded one.",
     )
 
 
@@ -277,6 +313,7 @@ class Config(Strict):
     quality: Quality = Field(default_factory=Quality, description="How each data-quality rule treats a row.")
     grades: Grades = Field(default_factory=Grades, description="Balanced-scorecard grade cut-offs.")
     privacy: Privacy = Field(default_factory=Privacy, description="What is published about each rep.")
+    forecast: Forecast = Field(default_factory=Forecast, description="Forecast categories, calls and accuracy.")
     site: Site = Field(default_factory=Site, description="Site presentation.")
     crm: Crm = Field(default_factory=Crm, description="Links from the site into the CRM.")
     warehouse: str = Field("warehouse", description="Folder of dated Parquet snapshots (history), relative to config.yml.")
@@ -337,7 +374,20 @@ def _merge_preset(raw: dict[str, Any], file: Path) -> dict[str, Any]:
     merged["sources"] = sources
     if not raw.get("stages") and preset.get("stages"):
         merged["stages"] = preset["stages"]
+    if preset.get("forecast"):
+        merged["forecast"] = _merge_forecast(preset["forecast"], raw.get("forecast"))
     return merged
+
+
+def _merge_forecast(preset: dict, own: Any) -> Any:
+    """A preset's forecast categories (how its CRM spells them), under whatever the user wrote."""
+    if own is not None and not isinstance(own, dict):
+        return own  # not a mapping: let validation name the key
+    own = dict(own or {})
+    categories = own.get("categories")
+    if categories is None or isinstance(categories, dict):
+        own["categories"] = {**preset.get("categories", {}), **(categories or {})}
+    return {**{k: v for k, v in preset.items() if k != "categories"}, **own}
 
 
 def _format_error(err: ValidationError) -> str:

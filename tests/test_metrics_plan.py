@@ -67,23 +67,40 @@ def test_rep_activity_vs_plan(metrics):
 
 
 def test_rep_forecast_accuracy(metrics):
-    got = table(metrics, """select rep_id, period, commit_at_start, best_case_at_start, won_amount,
-                                   forecast_accuracy from rep_forecast_accuracy order by period, rep_id""")
+    """The forecast is the CRM's own at the end of day 28 (2026-01-28 for Q1; the fixture has no calls): won to
+    date plus open Commit closing in the quarter. commit_at_start keeps the opening pipeline's Commit."""
+    got = table(metrics, """select rep_id, period, commit_at_start, best_case_at_start, won_amount, forecast,
+                                   forecast_source, accuracy, bias, forecast_accuracy
+                            from rep_forecast_accuracy order by period, rep_id""")
+    a = pytest.approx
     assert got == [
-        # 2025-Q4 began on 10-01, before the history does (12-01): the commit then is unknown (no data),
-        # and nothing was won, so accuracy is undefined too
-        ("m1", "2025-Q4", None, None, 0.0, None), ("r1", "2025-Q4", None, None, 0.0, None),
-        ("r3", "2025-Q4", None, None, 0.0, None),
-        ("m1", "2026-Q1", 0.0, 0.0, 60000.0, 0.0),  # won without commit: 1 - 60,000/60,000 = 0
-        # r1: o18 (Commit, 120,000) was the only commit on 01-01; won 270,000 -> 1 - 150,000/270,000
-        ("r1", "2026-Q1", 120000.0, 120000.0, 270000.0, pytest.approx(4 / 9)),
-        ("r2", "2026-Q1", 0.0, 0.0, 8000.0, 0.0),
-        ("r3", "2026-Q1", 0.0, 0.0, 0.0, None), ("r4", "2026-Q1", 0.0, 0.0, 0.0, None),
+        # 2025-Q4's day 28 (10-28) is before the history does (12-01): no forecast (no data), and nothing won
+        ("m1", "2025-Q4", None, None, 0.0, None, None, None, None, None),
+        ("r1", "2025-Q4", None, None, 0.0, None, None, None, None, None),
+        ("r3", "2025-Q4", None, None, 0.0, None, None, None, None, None),
+        # m1: o7 (Commit, 60,000, created 01-05) is not in the opening pipeline but is Commit on 01-28; won
+        # 60,000: a perfect forecast
+        ("m1", "2026-Q1", 0.0, 0.0, 60000.0, 60000.0, "crm", 1.0, 0.0, 1.0),
+        # r1: on 01-28 nothing was won yet and o18 (120,000) was the only Commit; won 270,000
+        # -> 1 − 150,000 / 270,000 = 4/9, bias (120,000 − 270,000) / 270,000 = −5/9
+        ("r1", "2026-Q1", 120000.0, 120000.0, 270000.0, 120000.0, "crm", a(4 / 9), a(-5 / 9), a(4 / 9)),
+        # r2: nothing on 01-28 (o16 was created 02-10), won 8,000: 0, bias −1
+        ("r2", "2026-Q1", 0.0, 0.0, 8000.0, 0.0, "crm", 0.0, -1.0, 0.0),
+        # nothing forecast and nothing won: no data
+        ("r3", "2026-Q1", 0.0, 0.0, 0.0, 0.0, "crm", None, None, None),
+        ("r4", "2026-Q1", 0.0, 0.0, 0.0, 0.0, "crm", None, None, None),
     ]
-    team = table(metrics, "select team, commit_at_start, won_amount, forecast_accuracy from team_forecast_accuracy "
-                          "where period = '2026-Q1' order by team")
-    # East: commit 120,000, won 270,000 + 60,000 + 8,000 = 338,000 -> 120,000 / 338,000
-    assert team == [("East", 120000.0, 338000.0, pytest.approx(120000 / 338000)), ("West", 0.0, 0.0, None)]
+    commit = table(metrics, """select rep_id, commit_at_checkpoint, commit_won, commit_slipped, commit_lost,
+                                      commit_reliability from rep_forecast_accuracy
+                               where period = '2026-Q1' order by rep_id""")
+    # o7 and o18 were won in Q1; r2, r3 and r4 committed nothing, so their reliability is no data
+    assert commit == [("m1", 60000.0, 60000.0, 0.0, 0.0, 1.0), ("r1", 120000.0, 120000.0, 0.0, 0.0, 1.0),
+                      ("r2", 0.0, 0.0, 0.0, 0.0, None), ("r3", 0.0, 0.0, 0.0, 0.0, None),
+                      ("r4", 0.0, 0.0, 0.0, 0.0, None)]
+    team = table(metrics, "select team, commit_at_start, forecast, won_amount, forecast_accuracy "
+                          "from team_forecast_accuracy where period = '2026-Q1' order by team")
+    # East: CRM forecast 60,000 + 120,000 + 0, won 270,000 + 60,000 + 8,000 = 338,000 -> 1 − 158,000 / 338,000
+    assert team == [("East", 120000.0, 180000.0, 338000.0, a(180000 / 338000)), ("West", 0.0, 0.0, 0.0, None)]
 
 
 # Pace in 2026-Q2 (day 45 of 91): the only closed quarter that won anything is 2026-Q1 (2025-Q4 won nothing),
@@ -140,7 +157,8 @@ def test_team_alerts(metrics):
         ("attainment", a(12000 / 250000), a(PACE), -0.9029, "below"),  # r1 and r2's quotas; only r2 won
         ("avg_cycle_days", 39.0, 60.0, 0.5385, "below"),
         ("discipline_score", a(0.2), 0.9, -0.7778, "below"),  # 1 clean of 5 open
-        ("forecast_accuracy", a(120000 / 338000), a(0.8), -0.5562, "below"),  # 2026-Q1's accuracy
+        # 2026-Q1's accuracy: the CRM forecast on 01-28, 180,000, against 338,000 won
+        ("forecast_accuracy", a(180000 / 338000), a(0.8), -0.3343, "below"),
         # the pipeline of reps with a gap over what they still have to close:
         # (105,000 + 20,000) / (200,000 + 38,000)
         ("pipeline_coverage", a(125000 / 238000), 3.0, -0.8249, "below"),
@@ -161,8 +179,8 @@ def test_rep_balanced_scorecard(metrics):
                             from rep_balanced_scorecard order by period, rep_id""")
     assert got == [
         # m1 Q1: attainment 60,000 / 50,000 = 1.2 exactly (5), coverage 0 (1), 1 closed deal (none), no activity
-        # (1), forecast 0 (1), cycle 60/84 = 0.71 (2): 10 / 5 = 2
-        ("m1", "2026-Q1", 5, 1, None, 1, None, 1, 2, 5, 2),
+        # (1), forecast 1.0 / 0.8 (5: the Commit of day 28 was won exactly), cycle 60/84 = 0.71 (2): 14 / 5 -> 3
+        ("m1", "2026-Q1", 5, 1, None, 1, None, 5, 2, 5, 3),
         # r1 Q1: 1.35 (5), 0.6/3 = 0.2 (1), 0.75/0.4 (5), 0 (1), (4/9)/0.8 = 0.56 (2), 60/51.3 = 1.17 (4) -> 3
         ("r1", "2026-Q1", 5, 1, 5, 1, None, 2, 4, 6, 3),
         # r2 Q1: 8,000 / 28,667 = 0.28 (1), 0 (1), 1 closed deal (none), 0 (1), 0 (1), 60/28 (5) -> 9 / 5 -> 2
@@ -191,7 +209,7 @@ def test_rep_balanced_scorecard(metrics):
     why = table(metrics, "select conversion_note, forecast_note from rep_balanced_scorecard "
                          "where rep_id = 'r4' and period = '2026-Q2'")
     assert why == [("1 closed deal, fewer than the 2 a win rate needs (thresholds.min_closed_deals)",
-                    "no forecast to compare with (no history or nothing won)")]
+                    "nothing forecast and nothing won")]  # no call; the CRM forecast on day 28 was 0
     r1 = rows(metrics, "select activity_ratio, forecast_ratio from rep_balanced_scorecard "
                        "where rep_id = 'r1' and period = '2026-Q2'")[0]
     assert r1["activity_ratio"] == pytest.approx(8 / (45 / 7) / 10)  # Q2 to date: 04-01..05-15 = 45 days

@@ -119,8 +119,11 @@ def test_salesforce_preset_maps_every_object(sf_full):
         {"rep_id": "005A0000009", "name": "Maria Manager", "team": "East Sales", "manager_id": None, "role": "VP Sales",
          "hire_date": dt.date(2020, 1, 1), "email": "maria@sf.example", "active": True},
     ]
-    # ForecastCategory API values (Forecast, BestCase) read as the labels the models use.
-    fc = dict(sf_full.execute("select opportunity_id, forecast_category from raw_opportunities").fetchall())
+    # The API field ForecastCategory is read (not the renamable ForecastCategoryName), and its values (Forecast,
+    # BestCase) become the categories the models use through the preset's forecast.categories.
+    raw = dict(sf_full.execute("select opportunity_id, forecast_category from raw_opportunities").fetchall())
+    assert (raw["006A0000003"], raw["006A0000005"]) == ("Forecast", "BestCase")
+    fc = dict(sf_full.execute("select opportunity_id, forecast_category from stg_opportunities").fetchall())
     assert (fc["006A0000003"], fc["006A0000005"], fc["006A0000004"]) == ("Commit", "Best Case", "Pipeline")
     assert sf_full.execute("select account from raw_opportunities where opportunity_id = '006A0000001'").fetchall() == [
         ("Acme",)
@@ -142,7 +145,7 @@ def test_salesforce_preset_maps_every_object(sf_full):
         ("005A0000002", "2026-04-01", "2026-06-30", 50000.0),
     ]
     history = sf_full.execute(
-        "select stage, forecast_category from raw_opportunity_history where opportunity_id = '006A0000001' order by changed_at"
+        "select stage, forecast_category from stg_opportunity_history where opportunity_id = '006A0000001' order by changed_at"
     ).fetchall()
     assert history == [("Prospecting", "Pipeline"), ("Negotiation/Review", "Commit"), ("Closed Won", "Closed")]
     card = rows(sf_full, "select won_amount, quota, attainment from rep_scorecard where rep_id = '005A0000001' and period = '2026-Q1'")
@@ -207,7 +210,7 @@ def test_hubspot_export_builds_with_one_spelling_of_each_stage(hubspot, kind):
     assert stages == {"Closed Won", "Closed Lost", "Contract Sent", "Appointment Scheduled", "Decision Maker Bought-In"}
     assert {r[0] for r in con.execute("select stage from raw_stages").fetchall()} == HUBSPOT_STAGES
     assert con.execute("select count(*) from quarantine").fetchall() == [(0,)]
-    fc = dict(con.execute("select opportunity_id, forecast_category from raw_opportunities").fetchall())
+    fc = dict(con.execute("select opportunity_id, forecast_category from stg_opportunities").fetchall())
     assert fc == {"9001": "Closed", "9002": "Omitted", "9003": "Commit", "9004": "Pipeline", "9005": "Best Case", "9006": "Closed"}
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import ConfigError, DataError
+from pipelines.forecast import check_categories
 from pipelines.extract.files import _display, _files_for, _first_line, _read_file
 from pipelines.extract.mapping import _Fallback, _fallback_note, _resolve_mapping, _typed_select
 from pipelines.extract.parsers import _money, define_macros
@@ -85,6 +86,7 @@ def extract(cfg: Config, con: duckdb.DuckDBPyConnection) -> ExtractResult:
         report.present = True
         _type_and_quarantine(cfg, con, table, report, selects, range(first_src, n + 1), reports["reps"].present)
         _report_table(con, table, report, pending)
+    check_categories(cfg, con)
     return ExtractResult(reports)
 
 

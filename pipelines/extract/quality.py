@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipelines import forecast
 from pipelines.errors import QualityGateError
 from pipelines.schema import Table
 from pipelines.settings import Config
@@ -68,6 +69,8 @@ def _problems(table: Table, cfg: Config, reps_loaded: bool) -> list[tuple[str, s
         )
     if table.name == "quotas":
         rules.append(("period_end", "period_end < period_start", "'period_end before period_start'", "rejected"))
+    if table.name == "forecast_calls":
+        rules += forecast.call_rules(cfg, f"x_{table.name}")
     owner = table.owner_column
     if reps_loaded and owner and table.name != "reps":
         rules.append(

@@ -172,6 +172,7 @@ subjects as (
         rollup.avg_cycle_days,
         rollup.cycle_deals,
         forecasts.forecast_accuracy,
+        forecasts.accuracy_note as forecast_accuracy_note,
         activities_extract.has_activities,
     from grouped
     cross join activities_extract
@@ -252,8 +253,10 @@ wide as (
         forecast_accuracy as forecast_actual,
         t_forecast as forecast_target,
         divide(forecast_accuracy, t_forecast) as forecast_ratio,
-        case when forecast_accuracy is null then 'no forecast to compare with (no history or nothing won)' end
-            as forecast_note,
+        case
+            when forecast_accuracy is null
+                then coalesce(forecast_accuracy_note, 'no closed quarter with a forecast to compare with')
+        end as forecast_note,
         avg_cycle_days as cycle_actual,
         t_cycle as cycle_target,
         case when cycle_deals >= getvariable('min_won_deals') then divide(t_cycle, avg_cycle_days) end as cycle_ratio,

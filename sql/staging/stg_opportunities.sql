@@ -21,7 +21,7 @@ final as (
         amount,
         created_date,
         close_date,
-        forecast_category,
+        forecast_category(forecast_category) as forecast_category,
         next_step,
         last_activity_date,
     from source

@@ -7,7 +7,7 @@ columns:
   stage: Stage after the change.
   amount: Amount after the change.
   close_date: Close date after the change.
-  forecast_category: Forecast category after the change.
+  forecast_category: Forecast category after the change (mapped as in stg_opportunities).
 */
 with
 
@@ -23,7 +23,7 @@ final as (
         stage,
         amount,
         close_date,
-        forecast_category,
+        forecast_category(forecast_category) as forecast_category,
     from source
 )
 

@@ -7,7 +7,7 @@ columns:
   stage: Stage on that day.
   amount: Amount on that day.
   close_date: Close date on that day.
-  forecast_category: Forecast category on that day.
+  forecast_category: Forecast category on that day (mapped as in stg_opportunities).
 */
 with
 
@@ -23,7 +23,7 @@ final as (
         stage,
         amount,
         close_date,
-        forecast_category,
+        forecast_category(forecast_category) as forecast_category,
     from source
 )
 

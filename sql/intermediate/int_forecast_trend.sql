@@ -1,0 +1,109 @@
+/*
+grain: one row per rep, per team and for the organisation per trend day of the current quarter (trend_level,
+  rep_id, team, snapshot_day): each roll-up column at the end of the day before the quarter began, of each
+  Sunday in it and of as_of (int_forecast_snapshots), for the trend line. Days before the deal history starts
+  have no rows (no data). team_forecast_trend and org_forecast_trend read it.
+dictionary: [period, reps]
+columns:
+  trend_level: rep, team or org.
+  rep_id: The rep (null on team and org rows).
+  team: The team (the rep's team today on rep rows); null on the org row.
+  snapshot_day: The day whose end the roll-up is taken at.
+  closed: Won deals with a close date in the quarter, by that day.
+  commit: Open deals in Commit closing in the quarter that day; null without forecast categories.
+  best_case: Open deals in Best Case closing in the quarter that day; null without forecast categories.
+  pipeline: Open deals in Pipeline closing in the quarter that day; null without forecast categories.
+  omitted: Open deals in Omitted closing in the quarter that day; null without forecast categories.
+  uncategorized: Open deals with no forecast category closing in the quarter that day.
+*/
+with
+
+snapshots as (
+    select * from int_forecast_snapshots
+    where is_trend_day
+),
+
+days as (
+    select * from int_forecast_days
+    where is_trend_day
+),
+
+reps as (
+    select * from int_rep_quarters
+    where is_current
+),
+
+coverage as (
+    select * from int_data_coverage
+),
+
+per_rep as (
+    select
+        reps.rep_id,
+        reps.team,
+        reps.period,
+        days.snapshot_day,
+        coalesce(sum(snapshots.amount) filter (where snapshots.forecast_column = 'closed'), 0) as closed,
+        coalesce(sum(snapshots.amount) filter (where snapshots.forecast_column = 'commit'), 0) as commit,
+        coalesce(sum(snapshots.amount) filter (where snapshots.forecast_column = 'best_case'), 0) as best_case,
+        coalesce(sum(snapshots.amount) filter (where snapshots.forecast_column = 'pipeline'), 0) as pipeline,
+        coalesce(sum(snapshots.amount) filter (where snapshots.forecast_column = 'omitted'), 0) as omitted,
+        coalesce(sum(snapshots.amount) filter (where snapshots.forecast_column = 'uncategorized'), 0)
+            as uncategorized,
+    from reps
+    inner join days on reps.period = days.period
+    left join snapshots
+        on
+            reps.rep_id = snapshots.rep_id
+            and days.period = snapshots.period
+            and days.snapshot_day = snapshots.snapshot_day
+    group by all
+),
+
+sums as (
+    select
+        case
+            when grouping(team) = 1 then 'org'
+            when grouping(rep_id) = 1 then 'team'
+            else 'rep'
+        end as trend_level,
+        rep_id,
+        team,
+        period,
+        snapshot_day,
+        count(*) as reps,
+        sum(closed) as closed,
+        sum(commit) as commit,
+        sum(best_case) as best_case,
+        sum(pipeline) as pipeline,
+        sum(omitted) as omitted,
+        sum(uncategorized) as uncategorized,
+    from per_rep
+    group by grouping sets (
+        (rep_id, team, period, snapshot_day), (team, period, snapshot_day),
+        (period, snapshot_day)
+    )
+),
+
+final as (
+    select
+        sums.trend_level,
+        sums.rep_id,
+        sums.team,
+        sums.period,
+        sums.snapshot_day,
+        sums.reps,
+        sums.closed,
+        case when coverage.has_forecast_category then sums.commit end as commit,
+        case when coverage.has_forecast_category then sums.best_case end as best_case,
+        case when coverage.has_forecast_category then sums.pipeline end as pipeline,
+        case when coverage.has_forecast_category then sums.omitted end as omitted,
+        case
+            when coverage.has_forecast_category then sums.uncategorized
+            else sums.uncategorized + sums.commit + sums.best_case + sums.pipeline + sums.omitted
+        end as uncategorized,
+    from sums
+    cross join coverage
+)
+
+select * from final
