@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.audiences import Audience, person_columns, row_filter
 from pipelines.catalog import Model
 from pipelines.settings import Config
 from pipelines.sqltext import lit, q
@@ -46,18 +47,27 @@ def formula_safe(column: str, type_name: str) -> str:
     return f"case when regexp_matches({q(column)}, {lit(FORMULA_START)}) then '''' || {q(column)} else {q(column)} end as {q(column)}"
 
 
-def export_csvs(con: duckdb.DuckDBPyConnection, cfg: Config, marts: list[Model], data_dir: Path) -> None:
-    """Every mart as a CSV download, plus marts.json (grain and columns) for `pipelines diff`."""
+def export_csvs(con: duckdb.DuckDBPyConnection, cfg: Config, marts: list[Model], data_dir: Path,
+                audience: Audience | None = None, people: set[str] | None = None) -> None:
+    """Every mart as a CSV download, plus marts.json (grain and columns) for `pipelines diff`.
+
+    For an audience, only the rows its scope may see (pipelines.audiences), and the columns its privacy allows.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     manifest = {}
     for mart in marts:
-        hidden = hidden_columns(cfg, mart)
+        hidden = hidden_columns(cfg, mart, audience.privacy if audience else None)
         rel = con.sql(f"select * from {mart.name}")
         types = dict(zip(rel.columns, (str(t) for t in rel.types)))
         cols = [c for c in rel.columns if c not in hidden]
+        where, blank = "true", {}
+        if audience is not None:
+            where = row_filter(rel.columns, audience, people or set())
+            blank = person_columns(rel.columns, audience, people or set())
+        select = [f"{blank[c]} as {q(c)}" if c in blank else formula_safe(c, types[c]) for c in cols]
         order = ", ".join(mart.unique) if mart.unique else "all"
         con.execute(
-            f"copy (select {', '.join(formula_safe(c, types[c]) for c in cols)} from {mart.name} order by {order}) "
+            f"copy (select {', '.join(select)} from {mart.name} where {where} order by {order}) "
             f"to {lit(str(data_dir / (mart.name + '.csv')))} (header, delimiter ',')"
         )
         manifest[mart.name] = {"unique": mart.unique, "columns": cols, "grain": mart.grain}

@@ -52,6 +52,7 @@ TEAM_MARTS = {
     "pareto": "select * from team_pareto order by team, period",
     "leaderboard": "select * from team_leaderboard order by team, contest_rank, name, rep_id",
     "monday": "select * from team_monday order by team",
+    "data_quality": "select * from team_data_quality order by team, table_name, rows desc, reason, action",
     "hygiene": "select * from team_hygiene order by team",
 }
 ORG_MARTS = {

@@ -74,8 +74,13 @@ def crm_link(template: str | None, key: str):
 METRIC_FORMATS = {"pipeline_coverage": "times", "avg_cycle_days": "days", "activities_per_week": "num"}
 
 
-def cell_helpers(fmt: Fmt, names: dict[str, str], labels: dict[str, str], selling_threshold: float) -> dict:
-    """Row -> cell functions the templates' tables use: who owns a row, where it links, mixed-metric values."""
+def cell_helpers(fmt: Fmt, names: dict[str, str], labels: dict[str, str], selling_threshold: float,
+                 teams: set[str]) -> dict:
+    """Row -> cell functions the templates' tables use: who owns a row, where it links, mixed-metric values.
+
+    `names` and `teams` are the people and teams of this site (an audience's scope): a link to anyone or any
+    team outside it is never made, and nobody outside it is ever named.
+    """
     def value(metric: str, v):
         return getattr(fmt, METRIC_FORMATS.get(metric, "pct"))(v)
 
@@ -95,10 +100,10 @@ def cell_helpers(fmt: Fmt, names: dict[str, str], labels: dict[str, str], sellin
         return Markup(escape(text)) if text is not None else finalize(None)
 
     return dict(
-        rep_path=lambda r: f"reps/{rep_slug(r['rep_id'])}/",
-        team_path=lambda r: f"teams/{team_slug(r['team'])}/" if r.get("team") else None,
-        owner_name=lambda r: names.get(r["rep_id"], r["rep_id"]),
-        alert_who=lambda a: names.get(a["rep_id"], a["rep_id"]) if a.get("rep_id") else "the team",
+        rep_path=lambda r: f"reps/{rep_slug(r['rep_id'])}/" if r.get("rep_id") in names else None,
+        team_path=lambda r: f"teams/{team_slug(r['team'])}/" if r.get("team") in teams else None,
+        owner_name=lambda r: names.get(r["rep_id"], "(not on this site)"),
+        alert_who=lambda a: names.get(a["rep_id"], "(not on this site)") if a.get("rep_id") else "the team",
         alert_link=lambda a: f"reps/{rep_slug(a['rep_id'])}/" if a.get("rep_id") else None,
         coverage_cell=coverage_cell,
         alert_metric=lambda a: Markup(escape(labels.get(a["metric"], a["metric"].replace("_", " ")))),

@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 import jinja2
 
-from pipelines import charts, page_contexts, workers
+from pipelines import audiences, charts, page_contexts, workers
+from pipelines.audiences import Audience
 from pipelines.catalog import Catalog
 from pipelines.exports import export_csvs
 from pipelines.formatting import Fmt, period_label
@@ -71,7 +72,9 @@ def _home(job: _Job, teams: list[dict], team_rows: list[dict]) -> None:
         org_now=period_row(org["scorecard"], cal.current), team_rows=team_rows, teams=teams,
         org_attainment=page_contexts.attainment_values(org["scorecard"], cal),
         flow=flow, flow_values=charts.waterfall_values(flow or {}),
-        pareto=period_row(org["pareto"], cal.previous),
+        pareto=period_row(org["pareto"], cal.previous) if job.common["audience"].is_all else None,
+        team_paretos=[] if job.common["audience"].is_all else
+        [dict(r, team=t) for t, d in sorted(job.bundle.by_team.items()) for r in d["pareto"] if r["period"] == cal.previous],
         buckets=[r for r in org["buckets"] if r["period"] == cal.previous],
         ramp_values=[{"series": s, "month": c["month_since_hire"], "attainment": c[k]}
                      for s, k in (("Org median", "median_attainment"), ("Org mean", "mean_attainment"))
@@ -117,8 +120,10 @@ def _rep_pages(job: _Job, result: PagesResult) -> None:
         for person in share:
             c = rep_context(job.bundle, person["rep_id"], job.cal)
             base = job.docs / "reps" / rep_slug(person["rep_id"])
-            for path, tpl, root in ((base / "index.md", rep_tpl, "../../"),
-                                    (base / "coaching" / "index.md", coach_tpl, "../../../")):
+            kinds = [(base / "index.md", rep_tpl, "../../")]
+            if job.common["coaching"]:
+                kinds.append((base / "coaching" / "index.md", coach_tpl, "../../../"))
+            for path, tpl, root in kinds:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(render_page(tpl, root=root, **c, **job.common), encoding="utf-8")
         return timing.seconds - seconds, timing.calls - calls
@@ -130,7 +135,7 @@ def _rep_pages(job: _Job, result: PagesResult) -> None:
     result.chart_seconds = own_seconds + sum(seconds for seconds, _ in done) / result.workers
 
 
-def _common(cfg: Config, b: Bundle, cal: Calendar, catalog: Catalog, as_of: dt.date) -> dict:
+def _common(cfg: Config, b: Bundle, cal: Calendar, catalog: Catalog, as_of: dt.date, aud: Audience) -> dict:
     """What every page's template may use: settings, the calendar, labels, links and the cell helpers."""
     # Plan metrics named like no mart column: their label here (glossary links still go to a definition).
     labels = {"activities_per_week": "Activities a week"}
@@ -139,29 +144,39 @@ def _common(cfg: Config, b: Bundle, cal: Calendar, catalog: Catalog, as_of: dt.d
     common = dict(cfg=cfg, as_of=as_of, current=cal.current, previous=cal.previous,
                   quarter=next((q for q in cal.quarters if q["is_current"]), None),
                   sources={e["table_name"]: e["is_present"] for e in b.org["extracts"]},
-                  privacy=cfg.privacy, target=cfg.targets.for_role, names=names,
+                  privacy=aud.privacy, coaching=aud.coaching, audience=aud, target=cfg.targets.for_role,
+                  names=names,
                   period_labels={q["period"]: period_label(q, cfg.fiscal_year_start_month != 1) for q in cal.quarters},
                   metric_labels=labels,
                   deal_href=crm_link(cfg.crm.deal_url, "opportunity_id"),
                   account_href=crm_link(cfg.crm.account_url, "account_id"))
-    common.update(cell_helpers(Fmt(cfg.currency_symbol), names, labels, cfg.thresholds.manager_selling_share))
+    common.update(cell_helpers(Fmt(cfg.currency_symbol), names, labels, cfg.thresholds.manager_selling_share,
+                               set(b.by_team)))
+    common["team_pages"] = set(b.by_team)
     return common
 
 
-def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of: dt.date, docs_dir: Path) -> PagesResult:
-    """Write every page of the site as markdown into docs_dir, the CSV downloads and the chart specs."""
-    b = load_bundle(con)
+def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of: dt.date, docs_dir: Path,
+           audience: Audience | None = None, bundle: Bundle | None = None) -> PagesResult:
+    """Write every page of one site as markdown into docs_dir, its CSV downloads and the chart specs.
+
+    With audiences, the CLI calls this once per audience with the same `bundle` (fetched once): the pages and
+    the downloads hold only the audience's scope, with its privacy.
+    """
+    full = bundle or load_bundle(con)
+    aud = audience or Audience("", None, True, cfg.privacy)
+    b = audiences.scope_bundle(full, aud)
     cal = Calendar(b.org["quarters"], cfg.site.recent_quarters)
     timing = charts.Timing()
     job = _Job(cfg, environment(Fmt(cfg.currency_symbol), timing), docs_dir, b, cal,
-               _common(cfg, b, cal, catalog, as_of), timing)
+               _common(cfg, b, cal, catalog, as_of, aud), timing)
     teams = [dict(t, slug=team_slug(t["team"])) for t in team_list(b, cal)]
     team_rows = [dict(t["now"], team=t["team"]) for t in teams if t["now"]]
     _home(job, teams, team_rows)
     _indexes(job, team_rows, catalog)
     result = PagesResult(docs_dir, team_pages=_team_pages(job, teams))
     _rep_pages(job, result)
-    export_csvs(con, cfg, catalog.marts, docs_dir / "data")
+    export_csvs(con, cfg, catalog.marts, docs_dir / "data", aud, audiences.people_in(full, aud))
     (docs_dir / "assets").mkdir(parents=True, exist_ok=True)
     (docs_dir / "assets" / "chart-specs.js").write_text(charts.specs_script(cfg.currency_symbol), encoding="utf-8")
     return result

@@ -215,9 +215,48 @@ class Grades(Strict):
 
 
 class Privacy(Strict):
-    publish_emails: bool = Field(False, description="Show reps' email addresses on the site.")
-    hide_amounts: bool = Field(False, description="Hide deal amounts on rep pages (totals still feed the metrics).")
-    hide_quotas: bool = Field(False, description="Hide quota figures on rep pages.")
+    publish_emails: bool = Field(False, description="Show people's email addresses on the site (pages, downloads, "
+                                 "the quarantine list).")
+    hide_amounts: bool = Field(False, description="Take every per-rep and per-deal amount off the pages and out of the "
+                               "downloads (team and org totals stay; deal counts stay).")
+    hide_quotas: bool = Field(False, description="Take per-rep quotas, gaps to quota and attainment off the pages and "
+                              "out of the downloads.")
+
+
+class PrivacyOverride(Strict):
+    """An audience's privacy: each switch given here replaces the site-wide one for that audience."""
+
+    publish_emails: bool | None = Field(None, description="As privacy.publish_emails, for this audience.")
+    hide_amounts: bool | None = Field(None, description="As privacy.hide_amounts, for this audience.")
+    hide_quotas: bool | None = Field(None, description="As privacy.hide_quotas, for this audience.")
+
+
+class Scope(Strict):
+    teams: list[str] = Field(description="Team names exactly as on the site; the audience sees these teams, their "
+                             "managers and reps, and org-level totals.")
+
+
+AUDIENCE_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+
+class Audience(Strict):
+    name: str | None = Field(None, pattern=AUDIENCE_NAME, description="The audience's folder: the site is built into "
+                             "<out>/<name>/ (lower-case letters, digits, - and _).")
+    scope: Literal["all"] | Scope = Field("all", description="all, or {teams: [...]}.")
+    per_team: bool = Field(False, description="One audience per team, named after the team, with this entry's other "
+                           "settings (no name or scope then).")
+    coaching: bool | None = Field(None, description="Publish coaching pages; default true for scope all, false otherwise.")
+    privacy: PrivacyOverride = Field(default_factory=PrivacyOverride, description="Privacy for this audience.")
+    groups: list[str] = Field(default_factory=list, description="Identity groups meant to see this audience's site "
+                              "(written to access.json and the generated nginx config).")
+
+    @model_validator(mode="after")
+    def _named(self) -> "Audience":
+        if self.per_team and (self.name or self.scope != "all"):
+            raise ValueError("an audience with per_team: true takes no name or scope (each team gets its own)")
+        if not self.per_team and not self.name:
+            raise ValueError("an audience needs a name (its folder under the site)")
+        return self
 
 
 class Crm(Strict):
@@ -316,6 +355,22 @@ class Config(Strict):
     forecast: Forecast = Field(default_factory=Forecast, description="Forecast categories, calls and accuracy.")
     site: Site = Field(default_factory=Site, description="Site presentation.")
     crm: Crm = Field(default_factory=Crm, description="Links from the site into the CRM.")
+    audiences: list[Audience] = Field(
+        default_factory=list,
+        description="One complete site per audience, each holding only what its scope may see, in <out>/<name>/; "
+        "empty: one site for everyone.",
+    )
+
+    @field_validator("audiences")
+    @classmethod
+    def _one_path_each(cls, v: list[Audience]) -> list[Audience]:
+        names = [a.name for a in v if a.name]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"two audiences have the path {', '.join(dupes)}; give each its own name")
+        if sum(a.per_team for a in v) > 1:
+            raise ValueError("per_team: true may be given once")
+        return v
     warehouse: str = Field("warehouse", description="Folder of dated Parquet snapshots (history), relative to config.yml.")
     build: Build = Field(default_factory=Build, description="How the build uses the machine: workers, page reuse, memory, caches.")
 
@@ -390,16 +445,26 @@ def _merge_forecast(preset: dict, own: Any) -> Any:
     return {**{k: v for k, v in preset.items() if k != "categories"}, **own}
 
 
+def _key_path(loc: tuple) -> str:
+    """A config key as the user wrote it: pydantic's union branches (`Scope`, `literal['all']`) left out."""
+    return ".".join(str(p) for p in loc if not (isinstance(p, str) and (p[:1].isupper() or "[" in p)))
+
+
 def _format_error(err: ValidationError) -> str:
-    parts = []
-    for e in err.errors()[:3]:
-        loc = ".".join(str(p) for p in e["loc"] if not isinstance(p, int) or True)
-        if e["type"] == "extra_forbidden":
-            parts.append(f"unknown key `{loc}`")
-        else:
-            parts.append(f"`{loc}`: {e['msg']}" if loc else e["msg"])
-    more = len(err.errors()) - 3
-    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+    """At most three problems, each naming its key; where one key failed every branch of a union (scope: all or
+    {teams}), an unknown key is what the user got wrong, so it is the one reported."""
+    errors = err.errors()
+    unknown = {_key_path(e["loc"][:-1]) for e in errors if e["type"] == "extra_forbidden"}
+    kept, seen = [], set()
+    for e in sorted(errors, key=lambda e: e["type"] != "extra_forbidden"):
+        loc = _key_path(e["loc"])
+        if e["type"] != "extra_forbidden" and any(loc == u or loc.startswith(u + ".") for u in unknown):
+            continue
+        if (loc, e["type"]) not in seen:
+            seen.add((loc, e["type"]))
+            kept.append(f"unknown key `{loc}`" if e["type"] == "extra_forbidden" else (f"`{loc}`: {e['msg']}" if loc else e["msg"]))
+    more = len(kept) - 3
+    return "; ".join(kept[:3]) + (f" (and {more} more)" if more > 0 else "")
 
 
 def parse_config(raw: dict[str, Any] | None, file: Path) -> Config:
