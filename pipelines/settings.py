@@ -45,6 +45,12 @@ class Source(Strict):
         None, description="strptime format for every date column of this file (e.g. %d/%m/%Y); detected when empty."
     )
     optional: bool = Field(False, description="Skip quietly when no file matches (presets use it for tables a CRM may not export).")
+    encoding: Literal["auto", "utf-8", "utf-16", "utf-16-le", "utf-16-be", "windows-1252", "latin-1"] = Field(
+        "auto",
+        description="Text encoding of the CSV files. auto detects UTF-8 (with or without byte order mark), UTF-16 "
+        "and Windows-1252, and the build notes which it used when it is not UTF-8; set it when a file is in "
+        "another of these (latin-1 is ISO-8859-1, which differs from Windows-1252 on € ’ “ ” – —).",
+    )
 
 
 class Stage(Strict):

@@ -132,7 +132,7 @@ def _read_one_file(
 ) -> tuple[str, list[_Pending]]:
     """Read one file as view `src` and count it in the report; (its typed select, its constant fallbacks)."""
     try:
-        cols, malformed, notes = _read_file(con, path, source, src, display)
+        cols, malformed, notes = _read_file(con, path, source, src, display, key)
         mapping, fallbacks = _resolve_mapping(con, table, source, src, cols, display, key)
         rows = con.execute(f"select count(*) from {src}_in").fetchall()[0][0]
     except duckdb.Error as e:
