@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.errors import ConfigError, DataError
+from pipelines.errors import ConfigError, DataError, UnusableFileError
 from pipelines.extract.files import _display, _files_for, _first_line, _read_file
 from pipelines.extract.mapping import _Fallback, _fallback_note, _resolve_mapping, _typed_select
 from pipelines.extract.parsers import _money, define_macros
@@ -120,23 +120,48 @@ def _read_table(
                 continue
             seen.add(path.resolve())
             n += 1
-            select, fallbacks = _read_one_file(con, table, source, path, f"src_{n}", display, key, report)
+            try:
+                select, fallbacks = _read_one_file(con, table, source, path, f"src_{n}", display, key, report)
+            except UnusableFileError as e:
+                if not source.optional:
+                    raise
+                _drop_source(con, n)
+                report.notes.append(f"{display}: skipped ({table.name} is optional, so what depends on it shows "
+                                    f"no data): {e.message}")
+                continue
+            if select is None:
+                _drop_source(con, n)
+                report.notes.append(f"{display}: skipped ({table.name} is optional, so what depends on it shows "
+                                    "no data): it has a header and no rows")
+                continue
             selects.append(select)
             pending += fallbacks
     return selects, pending, n
 
 
+def _drop_source(con: duckdb.DuckDBPyConnection, k: int) -> None:
+    """Drop the scratch views and tables of source view src_<k>."""
+    con.execute(f"drop view if exists src_{k}")
+    for suffix in ("_in", "_adj", "_holes"):
+        con.execute(f"drop table if exists src_{k}{suffix}")
+
+
 def _read_one_file(
     con: duckdb.DuckDBPyConnection, table: Table, source: Source, path: Path, src: str, display: str, key: str,
     report: TableReport,
-) -> tuple[str, list[_Pending]]:
-    """Read one file as view `src` and count it in the report; (its typed select, its constant fallbacks)."""
+) -> tuple[str | None, list[_Pending]]:
+    """Read one file as view `src` and count it in the report; (its typed select, its constant fallbacks).
+
+    The select is None for an optional source's file that holds no record at all (a bare header).
+    """
     try:
         cols, malformed, notes = _read_file(con, path, source, src, display, key)
         mapping, fallbacks = _resolve_mapping(con, table, source, src, cols, display, key)
         rows = con.execute(f"select count(*) from {src}_in").fetchall()[0][0]
     except duckdb.Error as e:
         raise DataError(f"cannot read the file: {_first_line(e)}", display) from e
+    if source.optional and rows == 0 and not malformed:
+        return None, []
     owner_fb = any(fb.column == table.owner_column for fb in fallbacks)
     select = _typed_select(table, mapping, src, display, source, owner_fb)
     fallback_cols = {fb.column for fb in fallbacks}
@@ -169,9 +194,7 @@ def _type_and_quarantine(
     finally:
         con.execute(f"drop table if exists {x}")
         for k in sources:
-            con.execute(f"drop view if exists src_{k}")
-            for suffix in ("_in", "_adj", "_holes"):
-                con.execute(f"drop table if exists src_{k}{suffix}")
+            _drop_source(con, k)
 
 
 def _report_table(con: duckdb.DuckDBPyConnection, table: Table, report: TableReport, pending: list[_Pending]) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.errors import ConfigError, DataError
+from pipelines.errors import ConfigError, DataError, UnusableFileError
 from pipelines.extract import encoding
 from pipelines.settings import Config, Source
 from pipelines.sqltext import lit
@@ -109,7 +109,7 @@ def _header(path: Path, source: Source, display: str, key: str) -> tuple[list[st
     except csv.Error as e:
         raise DataError(f"cannot read the header row: {e}", display) from e
     if not row or not any(c.strip() for c in row):
-        raise DataError("file has no header row (the first line is empty)", display)
+        raise UnusableFileError("file has no header row (the first line is empty)", display)
     names, notes = _column_names(row, display)
     return names, delim, notes
 
@@ -121,7 +121,7 @@ def _check_header_bytes(head: bytes, display: str, key: str) -> None:
     has turned every other one into UTF-8 already.
     """
     if not head.strip():
-        raise DataError("file is empty (no header row)", display)
+        raise UnusableFileError("file is empty (no header row)", display)
     hint = f"re-export it as UTF-8 (in Excel: Save As > CSV UTF-8), or set `{key}.encoding` (or remove it to detect)"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataError(f"file is UTF-16 encoded, not UTF-8; {hint}", display)
