@@ -105,12 +105,16 @@ def _typed(col: Column, raw: str, source: Source) -> str:
 
 
 def _raw_value(col: Column, expr: str | None) -> str:
+    """The trimmed text of a value, NULL when empty; for ids also when it is a placeholder for "none"."""
     if not expr:
         return "null::varchar"
     text = f"trim(cast({expr} as varchar))"
     if col.type == "text":
         ctrl = lit(CONTROL_CHARS)
         text = f"(case when regexp_matches({text}, {ctrl}) then regexp_replace({text}, {ctrl}, '', 'g') else {text} end)"
+    if col.type == "id":
+        # Salesforce exports a lookup that points nowhere as 000000000000000AAA; other CRMs write 0.
+        return f"(case when ltrim({text}, '0') <> '' and {text} <> '000000000000000AAA' then {text} end)"
     return f"nullif({text}, '')"
 
 
