@@ -116,12 +116,12 @@ def _chain(cfg, con, out, warehouse, snapshot_date, report_dir, timer, sql_dir) 
 
     warehouse = warehouse or cfg.base_dir / cfg.warehouse
     with timer.stage("load"):
-        extracted = extract_stage.extract(cfg, con)
+        day = snapshot_date or cfg.as_of or dt.date.today()
+        extracted = extract_stage.extract(cfg, con, warehouse, day)
         report = (report_dir or out.parent / f".{out.name}-report") / "quarantine.csv"
         report.parent.mkdir(parents=True, exist_ok=True)
         con.execute(f"copy (select * from quarantine order by \"table\", file, \"row\") to '{report}' (header)")
         extract_stage.check_quality_gate(extracted, cfg, report)
-        day = snapshot_date or cfg.as_of or dt.date.today()
         # Snapshots are stored only after the site is built: a failed build adds no history.
         loaded = load_stage.load(con, extracted, warehouse, day, cfg=cfg, store=False)
     with timer.stage("models"):
@@ -230,12 +230,13 @@ def load(config: Path, warehouse: Path | None, snapshot_date) -> None:
 
     cfg = prepare(config)
     con = duckdb.connect()
-    extracted = extract_stage.extract(cfg, con)
+    day = snapshot_date.date() if snapshot_date else (cfg.as_of or dt.date.today())
+    warehouse = warehouse or cfg.base_dir / cfg.warehouse
+    extracted = extract_stage.extract(cfg, con, warehouse, day)
     for note in extracted.notes:
         click.secho(f"  note: {note}", fg="yellow", err=True)
     extract_stage.check_quality_gate(extracted, cfg)
-    day = snapshot_date.date() if snapshot_date else (cfg.as_of or dt.date.today())
-    result = load_stage.load(con, extracted, warehouse or cfg.base_dir / cfg.warehouse, day, cfg=cfg)
+    result = load_stage.load(con, extracted, warehouse, day, cfg=cfg)
     for change in result.changes:
         _say(f"  {change.describe()}")
     click.secho(f"snapshot {day.isoformat()} stored in {result.warehouse}", fg="green")

@@ -68,9 +68,14 @@ TABLES: dict[str, Table] = {
                 Column("account", "text", "Account (customer) name."),
                 Column("name", "text", "Deal name."),
                 Column("stage", "text", "Current stage; must be one of config `stages`.", True, True),
-                Column("amount", "money", "Deal value. Empty is allowed and counted as a hygiene problem.", True),
-                Column("created_date", "date", "Date the deal was created.", True, True),
-                Column("close_date", "date", "Expected (open) or actual (closed) close date.", True, True),
+                Column("amount", "money", "Deal value. Empty is allowed: a hygiene problem on an open deal, and a "
+                       "won deal without one is counted beside the won amount, not in it.", True),
+                Column("created_date", "date", "Date the deal was created. Empty is allowed and flagged: cycle time "
+                       "and age are then unknown for the deal.", True),
+                Column("close_date", "date", "Expected (open) or actual (closed) close date. Empty is allowed on an "
+                       "open deal (undated pipeline, a hygiene problem); a closed deal without one takes the date of "
+                       "its last stage change from the history, and is rejected only when nothing says when it "
+                       "closed.", True),
                 Column("forecast_category", "text", "Pipeline, Best Case, Commit, Closed or Omitted."),
                 Column("next_step", "text", "The rep's next step; empty is a hygiene problem."),
                 Column("last_activity_date", "date", "Last logged activity on the deal."),

@@ -5,11 +5,13 @@ Each test names its fixture (tests/fixtures/<name>) and works its expected value
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 from pipelines.extract import extract
 from pipelines.settings import load_config
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, models_on, rows
 
 
 def extracted(name: str):
@@ -27,3 +29,78 @@ def test_placeholder_ids_read_as_empty():
     assert con.execute("select opportunity_id, owner_id, account from extract_opportunities order by 1").fetchall() == [
         ("o1", "r1", "000000000000000AAA"), ("o4", "r00", "Delta")
     ]
+
+
+def test_deals_load_whatever_dates_they_lack():
+    """undated: every row is loaded, flagged or rejected with its reason (rows are file rows; the header is row 1).
+
+    d2 (row 3) and d4 (row 5) are open without a close date; d3 (row 4) and d4 without a created date; d5 (row 6)
+    is won without a close date, and its history says it moved to Closed Won on 2026-03-03; d6 (row 7) is lost
+    without a close date and has no history: the only row rejected; d7 (row 8) is won without an amount.
+    """
+    con, result = extracted("undated")
+    file = "deals.csv"
+    assert con.execute('select file, "row", "column", reason, action from quarantine order by "row", "column"').fetchall() == [
+        (file, 3, "close_date", "no close date (shown as undated pipeline, outside every quarter)", "flagged"),
+        (file, 4, "created_date", "no created date (cycle time and age of the deal are unknown)", "flagged"),
+        (file, 5, "close_date", "no close date (shown as undated pipeline, outside every quarter)", "flagged"),
+        (file, 5, "created_date", "no created date (cycle time and age of the deal are unknown)", "flagged"),
+        (file, 6, "close_date", "closed deal without a close date: dated 2026-03-03, its last stage change (history)",
+         "flagged"),
+        (file, 7, "close_date", "closed deal without a close date, and no history says when it closed", "rejected"),
+        (file, 8, "amount", "won deal without an amount (counted beside the won amount, not in it or in the average "
+         "deal size)", "flagged"),
+    ]
+    report = result.tables["opportunities"]
+    assert (report.read, report.loaded, report.rejected, report.flagged) == (7, 6, 1, 5)
+    assert con.execute("select close_date from extract_opportunities where opportunity_id = 'd5'").fetchall() == [
+        (dt.date(2026, 3, 3),)
+    ]
+
+
+def test_undated_pipeline_is_shown_beside_the_quarter_not_in_it(tmp_path):
+    """undated: r1's 2026-Q1 won amount is d1 1000 + d5 2000 (dated from its history) = 3000 from 2 deals.
+
+    In the current quarter (2026-Q2) r1's open pipeline is d3's 700 (closing 2026-05-30); d2 (500) and d4 (no
+    amount) have no close date: undated_pipeline 500 from 2 undated deals. Hygiene: 3 open deals, 2 without a
+    close date, 1 (d4) without an amount; d4 has no activity and no created date, so its age is unknown and it is
+    not called untouched.
+    """
+    con = models_on(FIXTURES / "undated" / "config.yml", tmp_path)
+    card = rows(con, """select period, won_amount, deals_won, open_pipeline, undated_pipeline, undated_deals
+                        from rep_scorecard where rep_id = 'r1' and period in ('2026-Q1', '2026-Q2') order by period""")
+    assert card == [
+        {"period": "2026-Q1", "won_amount": 3000.0, "deals_won": 2, "open_pipeline": None, "undated_pipeline": None,
+         "undated_deals": None},
+        {"period": "2026-Q2", "won_amount": 0.0, "deals_won": 0, "open_pipeline": 700.0, "undated_pipeline": 500.0,
+         "undated_deals": 2},
+    ]
+    hygiene = rows(con, "select open_deals, no_close_date, no_amount, untouched from rep_hygiene where rep_id = 'r1'")
+    assert hygiene == [{"open_deals": 3, "no_close_date": 2, "no_amount": 1, "untouched": None}]
+    d4 = rows(con, "select days_since_activity, is_untouched, has_no_close_date, problems from rep_hygiene_deals "
+                   "where opportunity_id = 'd4'")
+    assert d4 == [{"days_since_activity": None, "is_untouched": False, "has_no_close_date": True, "problems": 2}]
+
+
+def test_a_closed_deal_without_a_close_date_is_dated_from_the_stored_snapshots(tmp_path):
+    """undated, loaded twice: on 2026-05-14 d6 is still open (Proposal); on 2026-05-15 it is Closed Lost with no
+    close date and no history. The snapshots say it changed stage between the two loads: dated 2026-05-15."""
+    import shutil
+
+    from pipelines.load import load
+
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "undated", folder)
+    deals = folder / "deals.csv"
+    final = deals.read_text(encoding="utf-8")
+    deals.write_text(final.replace("d6,r1,Closed Lost,300,2026-01-05,", "d6,r1,Proposal,300,2026-01-05,"), encoding="utf-8")
+    cfg = load_config(folder / "config.yml")
+    con = duckdb.connect()
+    load(con, extract(cfg, con, tmp_path / "wh", dt.date(2026, 5, 14)), tmp_path / "wh", dt.date(2026, 5, 14), cfg=cfg)
+    deals.write_text(final, encoding="utf-8")
+    con = duckdb.connect()
+    result = extract(cfg, con, tmp_path / "wh", dt.date(2026, 5, 15))
+    assert con.execute("""select reason, action from quarantine where "row" = 7""").fetchall() == [
+        ("closed deal without a close date: dated 2026-05-15, its last stage change (stored snapshots)", "flagged")
+    ]
+    assert result.tables["opportunities"].rejected == 0

@@ -13,6 +13,7 @@ and holds the quality gate.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import duckdb
 from pipelines.errors import ConfigError, DataError, UnusableFileError
 from pipelines.extract.files import _display, _files_for, _first_line, _read_file
 from pipelines.extract.mapping import _Fallback, _fallback_note, _resolve_mapping, _typed_select
+from pipelines.extract import resolve
 from pipelines.extract.parsers import _money, define_macros
 from pipelines.extract.quality import (
     _create_quarantine,
@@ -29,6 +31,7 @@ from pipelines.extract.quality import (
     _rejected,
     check_quality_gate,
 )
+from pipelines.extract.stages import configured_stages
 from pipelines.schema import DUCKDB_TYPES, TABLES, Table
 from pipelines.settings import Config, Source
 from pipelines.sqltext import q
@@ -70,21 +73,30 @@ class ExtractResult:
         return [n for r in self.tables.values() for n in r.notes]
 
 
-def extract(cfg: Config, con: duckdb.DuckDBPyConnection) -> ExtractResult:
-    """Read every configured extract into typed `extract_<table>` tables plus `quarantine` and `extract_notes`."""
+def extract(
+    cfg: Config, con: duckdb.DuckDBPyConnection, warehouse: Path | None = None, load_day: dt.date | None = None
+) -> ExtractResult:
+    """Read every configured extract into typed `extract_<table>` tables plus `quarantine` and `extract_notes`.
+
+    `warehouse` and `load_day` let a closed deal without a close date be dated from the stored snapshots
+    (`resolve.date_closed_deals`); without them only the opportunity_history extract can date it.
+    """
     _start(cfg, con)
     reports: dict[str, TableReport] = {}
+    pending: dict[str, list[_Pending]] = {}
     n = 0  # source views are numbered across tables: src_1, src_2, ...
     for table in TABLES.values():  # reps first, so owner checks can use it
         report = reports[table.name] = TableReport(table.name)
         first_src = n + 1
-        selects, pending, n = _read_table(cfg, con, table, report, n)
+        selects, pending[table.name], n = _read_table(cfg, con, table, report, n)
         if not selects:
             _empty_table(con, table)
             continue
         report.present = True
         _type_and_quarantine(cfg, con, table, report, selects, range(first_src, n + 1), reports["reps"].present)
-        _report_table(con, table, report, pending)
+    resolve.date_closed_deals(con, warehouse, load_day)
+    for table in TABLES.values():
+        _report_table(con, table, reports[table.name], pending[table.name])
     return ExtractResult(reports)
 
 
@@ -94,6 +106,7 @@ def _start(cfg: Config, con: duckdb.DuckDBPyConnection) -> None:
     define_macros(con)
     _create_quarantine(con)
     con.execute('create or replace table extract_notes ("table" varchar, note varchar)')
+    configured_stages(con, cfg)
     if not cfg.source_list("opportunities"):
         raise ConfigError("`sources.opportunities` is required (the deals extract)", cfg.config_file)
     if not cfg.stages:
@@ -199,6 +212,10 @@ def _type_and_quarantine(
 
 def _report_table(con: duckdb.DuckDBPyConnection, table: Table, report: TableReport, pending: list[_Pending]) -> None:
     """Count what was loaded, rejected and flagged, and record the table's notes in `extract_notes`."""
+    for note in report.notes:
+        con.execute("insert into extract_notes values (?, ?)", [table.name, note])
+    if not report.present:
+        return
     report.loaded = con.execute(f"select count(*) from extract_{table.name}").fetchall()[0][0]
     report.rejected = report.read - report.loaded
     report.flagged = con.execute(
@@ -213,8 +230,7 @@ def _report_table(con: duckdb.DuckDBPyConnection, table: Table, report: TableRep
         ).fetchall()
     )
     for fb, display, rows, key in pending:
-        report.notes.append(_fallback_note(table, fb, display, rows, key))
-    for note in report.notes:
+        report.notes.append(note := _fallback_note(table, fb, display, rows, key))
         con.execute("insert into extract_notes values (?, ?)", [table.name, note])
 
 

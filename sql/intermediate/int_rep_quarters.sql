@@ -3,7 +3,8 @@ grain: one row per rep per fiscal quarter, from the rep's first deal, quota or h
   (rep_id, period): the amounts and counts a scorecard is made of, before any ratio. int_scorecard_rollup sums
   them per rep, team and org and computes every ratio once.
 dictionary: [rep_id, team, period, period_start, period_end, is_current, is_closed, quota, won_amount, deals_won,
-  deals_lost, cycle_deals, open_pipeline, weighted_pipeline, pipeline_measured_on, projected_amount]
+  deals_lost, cycle_deals, open_pipeline, weighted_pipeline, pipeline_measured_on, projected_amount,
+  undated_pipeline, undated_deals]
 columns:
   lost_amount: Sum of amount over lost deals whose close date is in the quarter.
   cycle_days_sum: Sum of close_date − created_date over the won deals with valid dates.
@@ -28,6 +29,16 @@ quotas as (
 
 at_start as (
     select * from int_pipeline_at_quarter_start
+),
+
+undated as (
+    select
+        owner_id as rep_id,
+        coalesce(sum(amount), 0) as undated_pipeline,
+        count(*) as undated_deals,
+    from int_opportunities
+    where is_open and close_date is null
+    group by owner_id
 ),
 
 rep_bounds as (
@@ -95,10 +106,13 @@ final as (
             when spine.is_current then won_amount + weighted_pipeline
             when spine.is_closed then won_amount
         end as projected_amount,
+        case when spine.is_current then cast(coalesce(undated.undated_pipeline, 0) as double) end as undated_pipeline,
+        case when spine.is_current then coalesce(undated.undated_deals, 0) end as undated_deals,
     from spine
     left join deals on spine.rep_id = deals.rep_id and spine.period = deals.period
     left join quotas on spine.rep_id = quotas.rep_id and spine.period = quotas.period
     left join at_start on spine.rep_id = at_start.rep_id and spine.period = at_start.period
+    left join undated on spine.rep_id = undated.rep_id
 )
 
 select * from final

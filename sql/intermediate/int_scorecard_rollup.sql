@@ -6,7 +6,7 @@ grain: one row per rep, one per team and one for the whole organisation per fisc
 dictionary: [rep_id, period, period_start, period_end, is_current, is_closed, reps, quota, won_amount, attainment,
   gap_to_quota, deals_won, deals_lost, win_rate, win_rate_value, avg_deal_size, avg_cycle_days, cycle_deals,
   open_pipeline, weighted_pipeline, pipeline_measured_on, pipeline_coverage, projected_amount,
-  projected_attainment]
+  projected_attainment, undated_pipeline, undated_deals]
 columns:
   rollup_level: rep, team or org.
   team: The team (the rep's team today on rep rows); null on org rows.
@@ -45,6 +45,8 @@ sums as (
         sum(weighted_pipeline) as weighted_pipeline,
         any_value(pipeline_measured_on) as pipeline_measured_on,
         sum(projected_amount) as projected_amount,
+        sum(undated_pipeline) as undated_pipeline,
+        sum(undated_deals) as undated_deals,
     from quarters
     group by grouping sets ((rep_id, team, period), (team, period), (period))
 ),
@@ -78,6 +80,8 @@ final as (
         coverage(open_pipeline, quota, won_amount, is_current) as pipeline_coverage,
         projected_amount,
         divide(projected_amount, quota) as projected_attainment,
+        undated_pipeline,
+        undated_deals,
     from sums
 )
 
