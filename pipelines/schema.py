@@ -79,6 +79,13 @@ TABLES: dict[str, Table] = {
                 Column("forecast_category", "text", "Pipeline, Best Case, Commit, Closed or Omitted."),
                 Column("next_step", "text", "The rep's next step; empty is a hygiene problem."),
                 Column("last_activity_date", "date", "Last logged activity on the deal."),
+                Column("is_closed", "bool", "Whether the deal's stage is a closed one (Salesforce IsClosed). With "
+                       "is_won it says what each stage is when config lists no `stages`."),
+                Column("is_won", "bool", "Whether the deal's stage is a won one (Salesforce IsWon)."),
+                Column("stage_sort_order", "number", "Position of the deal's stage in the sales process "
+                       "(Salesforce StageSortOrder); orders the stages when config lists none."),
+                Column("probability", "number", "The deal's win probability, 0-1 or a percentage (Salesforce "
+                       "Probability); a stage's most common value is its probability when config lists no stages."),
             ),
             key=("opportunity_id",),
             required=True,
@@ -95,6 +102,8 @@ TABLES: dict[str, Table] = {
                 Column("amount", "money", "Amount after the change."),
                 Column("close_date", "date", "Close date after the change."),
                 Column("forecast_category", "text", "Forecast category after the change."),
+                Column("probability", "number", "Win probability after the change (0-1 or a percentage); says what "
+                       "a stage that only the history has is, when config lists no stages."),
             ),
         ),
         Table(

@@ -195,7 +195,12 @@ class Config(Strict):
     sources: dict[str, Union[Source, list[Source]]] = Field(
         default_factory=dict, description="Canonical table -> the extract(s) it is read from. Empty: the demo org."
     )
-    stages: list[Stage] = Field(default_factory=list, description="Ordered stages with their kind.")
+    stages: list[Stage] = Field(
+        default_factory=list,
+        description="Ordered stages with their kind. Empty: the stages the export describes (Salesforce's IsClosed, "
+        "IsWon, StageSortOrder and Probability on every deal, mapped as is_closed, is_won, stage_sort_order and "
+        "probability), else the preset's standard stages.",
+    )
     demo: Demo = Field(default_factory=Demo, description="The generated demo org used when no sources are configured.")
     targets: Targets = Field(default_factory=Targets, description="Plan values each rep is measured against.")
     thresholds: Thresholds = Field(default_factory=Thresholds, description="Alert and hygiene thresholds.")
@@ -246,22 +251,43 @@ class Config(Strict):
         return not self.sources
 
 
-def _merge_preset(raw: dict[str, Any], file: Path) -> dict[str, Any]:
-    """A preset supplies sources and stages; anything the user wrote wins."""
-    name = raw.get("preset")
-    if not name:
-        return raw
+def _read_preset(name: str, file: Path) -> dict[str, Any]:
     preset_file = PRESETS_DIR / f"{name}.yml"
     if not preset_file.exists():
         raise ConfigError(f"preset '{name}' is not known; use salesforce or hubspot", file)
-    preset = yaml.safe_load(preset_file.read_text(encoding="utf-8")) or {}
+    return yaml.safe_load(preset_file.read_text(encoding="utf-8")) or {}
+
+
+def _merge_preset(raw: dict[str, Any], file: Path) -> dict[str, Any]:
+    """A preset supplies sources and stages; anything the user wrote wins.
+
+    A source the user gives without a `path` adjusts the preset's (e.g. `opportunities: {encoding:
+    windows-1252}`) instead of replacing it, so one setting does not mean copying the whole mapping.
+    """
+    name = raw.get("preset")
+    if not name:
+        return raw
+    preset = _read_preset(name, file)
     merged = dict(raw)
     sources = dict(preset.get("sources", {}))
-    sources.update(raw.get("sources") or {})
+    for table, mine in (raw.get("sources") or {}).items():
+        theirs = sources.get(table)
+        if isinstance(mine, dict) and "path" not in mine and isinstance(theirs, dict):
+            sources[table] = {**theirs, **mine}
+        else:
+            sources[table] = mine
     merged["sources"] = sources
     if not raw.get("stages") and preset.get("stages"):
         merged["stages"] = preset["stages"]
     return merged
+
+
+def preset_standard_stages(cfg: "Config") -> list[Stage]:
+    """The preset's fallback stages, for an export that does not describe its own (none without a preset)."""
+    if not cfg.preset:
+        return []
+    raw = _read_preset(cfg.preset, cfg.config_file).get("standard_stages") or []
+    return [Stage.model_validate(s) for s in raw]
 
 
 def _format_error(err: ValidationError) -> str:

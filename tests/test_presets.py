@@ -84,9 +84,14 @@ def test_salesforce_sample_loads_every_row_and_says_who_owns_the_deals(tmp_path,
     note = f"{sample / 'Opportunity.csv'}: no owner_id column found (looked for OwnerId, Owner.Id, Owner ID); " \
            f"all {len(deals)} deals were assigned to '(unassigned)'. Map `sources.opportunities.columns.owner_id` " \
            "to a column of the file to use real values."
-    assert opp.notes == [note]
-    assert result.notes == [note]
-    assert con.execute("select * from extract_notes").fetchall() == [("opportunities", note)]
+    stages = (f"{sample / 'Opportunity.csv'}: config lists no `stages`, so they are read from the export (IsClosed, "
+              "IsWon, StageSortOrder, Probability): Prospecting (open 10%), Qualification (open 10%), Needs Analysis "
+              "(open 20%), Value Proposition (open 50%), Id. Decision Makers (open 60%), Perception Analysis (open 70%), "
+              "Proposal/Price Quote (open 75%), Negotiation/Review (open 90%), Closed Won (won 100%), Closed Lost (lost "
+              "0%). List them under `stages:` in config.yml to change any.")
+    assert opp.notes == [stages, note]
+    assert result.notes == [stages, note]
+    assert con.execute("select * from extract_notes").fetchall() == [("opportunities", stages), ("opportunities", note)]
 
 
 def test_salesforce_sample_builds_through_the_cli(tmp_path, sample):
@@ -151,7 +156,7 @@ def test_salesforce_preset_maps_every_object(sf_full):
 
 def test_salesforce_preset_notes_the_event_type_fallback(tmp_path):
     result = extract(load_config(FIXTURES / "salesforce_full" / "config.yml"), duckdb.connect())
-    assert result.notes == [
+    assert [n for n in result.notes if "stage" not in n] == [
         "Event.csv: no type column found (looked for coalesce(nullif(trim(Type), ''), 'meeting')); all 2 rows were "
         "given type = 'meeting'. Map `sources.activities[1].columns.type` to a column of the file to use real values."
     ]
@@ -163,7 +168,7 @@ def test_salesforce_preset_notes_the_event_type_fallback(tmp_path):
 def test_owner_column_wins_over_the_fallback(tmp_path):
     """With OwnerId present there is no '(unassigned)' and no note about owners."""
     result = extract(load_config(FIXTURES / "salesforce_full" / "config.yml"), con := duckdb.connect())
-    assert not result.tables["opportunities"].notes
+    assert not [n for n in result.tables["opportunities"].notes if "owner" in n]
     assert con.execute("select count(*) from extract_opportunities where owner_id = '(unassigned)'").fetchall() == [(0,)]
 
 

@@ -6,8 +6,12 @@ hand in its docstring, from the rows of that fixture.
 
 from __future__ import annotations
 
-import duckdb
+import shutil
 
+import duckdb
+from click.testing import CliRunner
+
+from pipelines.cli import main
 from pipelines.extract import extract
 from pipelines.settings import load_config
 from tests.conftest import FIXTURES, models_on
@@ -22,7 +26,7 @@ def test_optional_objects_the_org_does_not_use_are_skipped_with_a_note(tmp_path)
     cfg = load_config(FIXTURES / "sfdc_optional" / "config.yml")
     result = extract(cfg, duckdb.connect())
     assert {t for t, r in result.tables.items() if r.present} == {"opportunities"}
-    assert result.notes == [
+    assert [n for n in result.notes if "skipped" in n] == [
         "Task.csv: skipped (activities is optional, so what depends on it shows no data): it has a header and no rows",
         "Event.csv: skipped (activities is optional, so what depends on it shows no data): file is empty (no header row)",
         "ForecastingQuota.csv: skipped (quotas is optional, so what depends on it shows no data): table quotas needs "
@@ -31,3 +35,52 @@ def test_optional_objects_the_org_does_not_use_are_skipped_with_a_note(tmp_path)
     ]
     con = models_on(FIXTURES / "sfdc_optional" / "config.yml", tmp_path)
     assert con.execute("select won_amount, deals_won from rep_scorecard where period = '2026-Q1'").fetchall() == [(1000.0, 1)]
+
+
+def test_stages_are_read_from_the_export():
+    """sfdc_export has custom stage names and config lists none: each Opportunity row says what its stage is.
+
+    Descubrimiento (StageSortOrder 1, 10%), Propuesta (2, 40%), Negociación (3: deals at 60, 70 and 60, so 60%),
+    Ganada (IsWon 1), Perdida (IsClosed 1, IsWon 0). Calificación is only in OpportunityHistory (006A08 on
+    2026-04-20 at 20%): open, placed after the 10% stage and before the 40% one. Names keep their accents.
+    """
+    con = duckdb.connect()
+    result = extract(load_config(FIXTURES / "sfdc_export" / "config.yml"), con)
+    assert con.execute("select stage, kind, probability from extract_stages order by stage_order").fetchall() == [
+        ("Descubrimiento", "open", 0.1), ("Calificación", "open", 0.2), ("Propuesta", "open", 0.4),
+        ("Negociación", "open", 0.6), ("Ganada", "won", 1.0), ("Perdida", "lost", 0.0),
+    ]
+    assert "Opportunity.csv: config lists no `stages`, so they are read from the export (IsClosed, IsWon, " \
+           "StageSortOrder, Probability): Descubrimiento (open 10%), Propuesta (open 40%), Negociación (open 60%), " \
+           "Ganada (won 100%), Perdida (lost 0%). List them under `stages:` in config.yml to change any." in result.notes
+    assert "OpportunityHistory.csv: stage(s) that no deal is in today, read from their probability in the history " \
+           "(100%: won, 0%: lost, else open): Calificación (open). List your stages under `stages:` to say otherwise." \
+           in result.notes
+    assert result.tables["opportunity_history"].rejected == 0
+
+
+def test_a_stage_nothing_describes_is_one_error_naming_row_and_column(tmp_path):
+    """sfdc_export plus a deal (row 19) in stage 'Verbal' with IsClosed and IsWon empty: no row says what it is."""
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "sfdc_export", folder)
+    with open(folder / "Opportunity.csv", "ab") as fh:
+        fh.write('"006A99","0","001C1","Sigma","Verbal","","100","","2026-05-01 00:00:00","","","","","","","USD",'
+                 '"005U01","2026-04-01 00:00:00","",""\r\n'.encode("cp1252"))
+    result = CliRunner().invoke(main, ["build", "--config", str(folder / "config.yml"), "--out", str(tmp_path / "site"),
+                                       "--warehouse", str(tmp_path / "wh")])
+    assert result.exit_code == 1
+    assert [line for line in result.output.splitlines() if line.strip()] == [
+        "data error: Opportunity.csv: row 19, column StageName: stage 'Verbal' is neither listed in config "
+        "`stages` nor described by the export (IsClosed and IsWon are empty on every deal in it); list your stages in "
+        "order under `stages:` in config.yml, each with kind open, won or lost"
+    ]
+
+
+def test_an_export_that_does_not_describe_its_stages_falls_back_to_the_standard_ones():
+    """sfdc_optional's Opportunity.csv has no IsClosed/IsWon: Salesforce's standard stages, with a note."""
+    con = duckdb.connect()
+    result = extract(load_config(FIXTURES / "sfdc_optional" / "config.yml"), con)
+    stages = [r[0] for r in con.execute("select stage from extract_stages order by stage_order").fetchall()]
+    assert stages[0] == "Prospecting" and stages[-2:] == ["Closed Won", "Closed Lost"] and len(stages) == 10
+    assert "Opportunity.csv: config lists no `stages` and the export does not say what each stage is (no is_closed " \
+           "and is_won columns), so the preset's standard stages are used" in result.notes

@@ -31,9 +31,9 @@ from pipelines.extract.quality import (
     _rejected,
     check_quality_gate,
 )
-from pipelines.extract.stages import configured_stages
+from pipelines.extract.stages import configured_stages, describe_from_deals, describe_from_history, describe_note
 from pipelines.schema import DUCKDB_TYPES, TABLES, Table
-from pipelines.settings import Config, Source
+from pipelines.settings import Config, Source, preset_standard_stages
 from pipelines.sqltext import q
 
 # Imported from here by other modules and tests: `_money` and `define_macros` are tested directly.
@@ -57,6 +57,12 @@ class TableReport:
     notes: list[str] = field(default_factory=list)
     reasons: dict[str, int] = field(default_factory=dict)  # rejected rows by reason, most common first
     mapped: set[str] = field(default_factory=set)  # canonical columns some file gives a value for
+    mappings: dict[str, dict[str, str | None]] = field(default_factory=dict)  # file -> canonical column -> SQL
+
+    def source_column(self, file: str, column: str) -> str:
+        """How a canonical column is read from one file, for error messages: the file's column name, else the SQL."""
+        expr = self.mappings.get(file, {}).get(column) or column
+        return expr[1:-1].replace('""', '"') if expr.startswith('"') and expr.endswith('"') else expr
 
 
 @dataclass
@@ -93,7 +99,7 @@ def extract(
             _empty_table(con, table)
             continue
         report.present = True
-        _type_and_quarantine(cfg, con, table, report, selects, range(first_src, n + 1), reports["reps"].present)
+        _type_and_quarantine(cfg, con, table, reports, selects, range(first_src, n + 1))
     resolve.date_closed_deals(con, warehouse, load_day)
     for table in TABLES.values():
         _report_table(con, table, reports[table.name], pending[table.name])
@@ -109,12 +115,6 @@ def _start(cfg: Config, con: duckdb.DuckDBPyConnection) -> None:
     configured_stages(con, cfg)
     if not cfg.source_list("opportunities"):
         raise ConfigError("`sources.opportunities` is required (the deals extract)", cfg.config_file)
-    if not cfg.stages:
-        raise ConfigError(
-            "`stages` is empty: list your CRM's stages in order, each with kind open, won or lost "
-            "(or use `preset: salesforce` / `preset: hubspot`)",
-            cfg.config_file,
-        )
 
 
 def _read_table(
@@ -179,6 +179,7 @@ def _read_one_file(
     select = _typed_select(table, mapping, src, display, source, owner_fb)
     fallback_cols = {fb.column for fb in fallbacks}
     report.mapped |= {c for c, expr in mapping.items() if expr is not None and c not in fallback_cols}
+    report.mappings[display] = mapping
     report.files.append(display)
     report.notes.extend(notes)
     report.read += rows + len(malformed)
@@ -187,15 +188,20 @@ def _read_one_file(
 
 
 def _type_and_quarantine(
-    cfg: Config, con: duckdb.DuckDBPyConnection, table: Table, report: TableReport, selects: list[str],
-    sources: range, reps_loaded: bool,
+    cfg: Config, con: duckdb.DuckDBPyConnection, table: Table, reports: dict[str, TableReport], selects: list[str],
+    sources: range,
 ) -> None:
     """Type the table's files together, quarantine what breaks a rule, keep the rest as `extract_<table>`."""
     x = f"x_{table.name}"
     cols = ", ".join(q(c.name) for c in table.columns)
+    report = reports[table.name]
     try:
         con.execute(f"create or replace temp table {x} as {' union all by name '.join(selects)}")
-        _quarantine_rows(con, table, x, cfg, reps_loaded)
+        if not cfg.stages and table.name == "opportunities":
+            _settle_stages(cfg, con, x, report)
+        elif not cfg.stages and table.name == "opportunity_history" and _described(reports):
+            _describe_history_stages(con, x, report)
+        _quarantine_rows(con, table, x, cfg, reports["reps"].present)
         con.execute(
             f"""create or replace table extract_{table.name} as
             select {cols}, {x}._file, {x}._row from {x}
@@ -208,6 +214,56 @@ def _type_and_quarantine(
         con.execute(f"drop table if exists {x}")
         for k in sources:
             _drop_source(con, k)
+
+
+def _described(reports: dict[str, TableReport]) -> bool:
+    """Whether the deals extract says what each stage is (so config need not list the stages)."""
+    return {"is_closed", "is_won"} <= reports["opportunities"].mapped
+
+
+def _settle_stages(cfg: Config, con: duckdb.DuckDBPyConnection, x: str, report: TableReport) -> None:
+    """Config lists no stages: read them from the deals (IsClosed, IsWon, ...), else take the preset's standard ones.
+
+    A deal whose stage no row describes cannot be checked or counted, so it stops the build with one line.
+    """
+    files = ", ".join(report.files)
+    standard = preset_standard_stages(cfg)
+    if {"is_closed", "is_won"} <= report.mapped and describe_from_deals(con, x, [s.name for s in standard]):
+        row = con.execute(
+            f"select _file, _row, stage from {x} where stage is not null "
+            "and stage not in (select s.stage from extract_stages as s) order by _file, _row limit 1"
+        ).fetchone()
+        if row:
+            closed, won = (report.source_column(row[0], c) for c in ("is_closed", "is_won"))
+            raise DataError(
+                f"row {row[1]}, column {report.source_column(row[0], 'stage')}: stage '{row[2]}' is neither listed in "
+                f"config `stages` nor described by the export ({closed} and {won} are empty on every deal in it); list "
+                "your stages in order under `stages:` in config.yml, each with kind open, won or lost", row[0],
+            )
+        report.notes.append(describe_note(con, files))
+        return
+    if not standard:
+        raise ConfigError(
+            "`stages` is empty: list your CRM's stages in order, each with kind open, won or lost (or map "
+            "is_closed and is_won, or use `preset: salesforce` / `preset: hubspot`)",
+            cfg.config_file,
+        )
+    con.executemany("insert into extract_stages values (?, ?, ?, ?)",
+                    [[s.name, s.kind, s.probability, i + 1] for i, s in enumerate(standard)])
+    report.notes.append(f"{files}: config lists no `stages` and the export does not say what each stage is (no "
+                        f"is_closed and is_won columns), so the preset's standard stages are used")
+
+
+def _describe_history_stages(con: duckdb.DuckDBPyConnection, x: str, report: TableReport) -> None:
+    """The stages only the history names, described from its probability, with a note naming them."""
+    added = describe_from_history(con, x)
+    if added:
+        kinds = dict(con.execute("select stage, kind from extract_stages").fetchall())
+        listed = ", ".join(f"{s} ({kinds[s]})" for s in added)
+        report.notes.append(
+            f"{', '.join(report.files)}: stage(s) that no deal is in today, read from their probability in the "
+            f"history (100%: won, 0%: lost, else open): {listed}. List your stages under `stages:` to say otherwise."
+        )
 
 
 def _report_table(con: duckdb.DuckDBPyConnection, table: Table, report: TableReport, pending: list[_Pending]) -> None:
