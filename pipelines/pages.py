@@ -19,7 +19,7 @@ from markupsafe import Markup
 from pipelines import blocks, charts, workers
 from pipelines.catalog import Catalog
 from pipelines.exports import export_csvs
-from pipelines.formatting import Fmt, finalize, plain_title
+from pipelines.formatting import Fmt, currency_symbol, finalize, plain_title
 from pipelines.page_data import Bundle, Calendar, load_bundle, period_row, rep_context, team_list
 from pipelines.schema import TABLES
 from pipelines.settings import Config, iter_settings
@@ -61,6 +61,7 @@ def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.E
     )
     env.filters.update(fmt.filters(), page_title=lambda v: Markup(plain_title(v)), rep_slug=rep_slug,
                        team_slug=team_slug, block=_block)
+    env.globals["currency_code"] = fmt.code
     env.globals["chart"] = lambda kind, values, title, desc: _block(timing.figure(kind, values, title, desc))
     return env
 
@@ -190,7 +191,9 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
                   privacy=cfg.privacy, target=cfg.targets.for_role,
                   names={p["rep_id"]: p["name"] for p in b.directory})
     timing = charts.Timing()
-    job = _Job(cfg, environment(Fmt(cfg.currency_symbol), timing), docs_dir, b, cal, common, timing)
+    code = next((r["currency"] for r in b.org["scorecard"] if r.get("currency")), None)
+    fmt = Fmt(currency_symbol(code, cfg.currency_symbol, "currency_symbol" in cfg.model_fields_set), code)
+    job = _Job(cfg, environment(fmt, timing), docs_dir, b, cal, common, timing)
     teams = [dict(t, slug=team_slug(t["team"])) for t in team_list(b, cal)]
     team_rows = [dict(t["now"], team=t["team"]) for t in teams if t["now"]]
     _home(job, teams, team_rows)

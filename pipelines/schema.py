@@ -86,6 +86,9 @@ TABLES: dict[str, Table] = {
                        "(Salesforce StageSortOrder); orders the stages when config lists none."),
                 Column("probability", "number", "The deal's win probability, 0-1 or a percentage (Salesforce "
                        "Probability); a stage's most common value is its probability when config lists no stages."),
+                Column("currency", "text", "ISO code of the currency the deal's amounts are in (Salesforce "
+                       "CurrencyIsoCode); amounts are converted into the corporate currency (see currency_rates). "
+                       "Empty: the corporate currency."),
             ),
             key=("opportunity_id",),
             required=True,
@@ -128,6 +131,8 @@ TABLES: dict[str, Table] = {
                 Column("period_start", "date", "First day of the quota period.", True, True),
                 Column("period_end", "date", "Last day of the quota period.", True, True),
                 Column("amount", "money", "Quota amount for the period.", True, True),
+                Column("currency", "text", "ISO code of the quota's currency (converted at the rate in force on "
+                       "period_start); empty: the corporate currency."),
             ),
             key=("rep_id", "period_start"),
             owner_column="rep_id",
@@ -143,6 +148,21 @@ TABLES: dict[str, Table] = {
             ),
             key=("rep_id", "metric"),
             owner_column="rep_id",
+        ),
+        Table(
+            "currency_rates",
+            "Conversion rates into the corporate currency, for exports whose deals carry a currency "
+            "(Salesforce CurrencyType.csv and DatedConversionRate.csv). Optional: config `currency.rates` "
+            "gives fixed rates instead, and a single-currency export needs neither.",
+            (
+                Column("currency", "text", "ISO code of the currency (e.g. EUR).", True, True),
+                Column("rate", "number", "Units of this currency per one unit of the corporate currency: "
+                       "corporate amount = amount ÷ rate.", True, True),
+                Column("start_date", "date", "First day the rate is in force; empty: from the start."),
+                Column("end_date", "date", "Day the next rate takes over (the rate holds until the day before); "
+                       "empty: open-ended. A rate without either date applies where no dated one does."),
+                Column("is_corporate", "bool", "Marks the corporate currency (Salesforce IsCorporate)."),
+            ),
         ),
     ]
 }

@@ -59,6 +59,30 @@ class Stage(Strict):
     probability: float | None = Field(None, ge=0, le=1, description="Win probability 0-1, used for the weighted pipeline.")
 
 
+class Currency(Strict):
+    """How amounts in several currencies become one: for any export, not only Salesforce's."""
+
+    code: str | None = Field(
+        None,
+        description="ISO code of the corporate currency every amount is converted into (e.g. EUR). Empty: the "
+        "currency the rates table marks as corporate, else the one currency the deals are in.",
+    )
+    rates: dict[str, float] = Field(
+        default_factory=dict,
+        description="Fixed conversion rates, ISO code -> units of that currency per one unit of the corporate "
+        "currency (corporate amount = amount ÷ rate), e.g. {USD: 1.08, GBP: 0.86}; used beside or instead of a "
+        "currency_rates extract. Map the deals' currency column as `sources.opportunities.columns.currency`.",
+    )
+
+    @field_validator("rates")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = sorted(code for code, rate in v.items() if not rate > 0)
+        if bad:
+            raise ValueError(f"rates must be above 0 (not for {', '.join(bad)})")
+        return v
+
+
 class Demo(Strict):
     reps: int = Field(60, ge=4, le=20000, description="Number of reps in the generated demo org.")
     seed: int = Field(42, description="Random seed; the same seed gives byte-identical extracts.")
@@ -191,7 +215,12 @@ class Config(Strict):
     as_of: dt.date | None = Field(None, description="The reporting date; default the latest date in the data.")
     fiscal_year_start_month: int = Field(1, ge=1, le=12, description="First month of the fiscal year (1 = January).")
     fiscal_year_named_by: Literal["end", "start"] = Field("end", description="Name a fiscal year by the calendar year it ends (or starts) in.")
-    currency_symbol: str = Field("$", description="Shown before amounts.")
+    currency_symbol: str = Field(
+        "$", description="Shown before amounts. When not set and the corporate currency is known (currency.code or "
+        "the rates table), the symbol follows its ISO code (€ for EUR, £ for GBP, the code itself for others)."
+    )
+    currency: Currency = Field(default_factory=Currency, description="Deals in several currencies: the corporate "
+                               "currency and fixed conversion rates.")
     sources: dict[str, Union[Source, list[Source]]] = Field(
         default_factory=dict, description="Canonical table -> the extract(s) it is read from. Empty: the demo org."
     )

@@ -6,9 +6,13 @@ Each test names its fixture (tests/fixtures/<name>) and works its expected value
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import duckdb
+import pytest
+from click.testing import CliRunner
 
+from pipelines.cli import main
 from pipelines.extract import extract
 from pipelines.settings import load_config
 from tests.conftest import FIXTURES, models_on, rows
@@ -85,8 +89,6 @@ def test_undated_pipeline_is_shown_beside_the_quarter_not_in_it(tmp_path):
 def test_a_closed_deal_without_a_close_date_is_dated_from_the_stored_snapshots(tmp_path):
     """undated, loaded twice: on 2026-05-14 d6 is still open (Proposal); on 2026-05-15 it is Closed Lost with no
     close date and no history. The snapshots say it changed stage between the two loads: dated 2026-05-15."""
-    import shutil
-
     from pipelines.load import load
 
     folder = tmp_path / "export"
@@ -104,3 +106,74 @@ def test_a_closed_deal_without_a_close_date_is_dated_from_the_stored_snapshots(t
         ("closed deal without a close date: dated 2026-05-15, its last stage change (stored snapshots)", "flagged")
     ]
     assert result.tables["opportunities"].rejected == 0
+
+
+# --- several currencies --------------------------------------------------------------------------------------
+
+
+SCORE = "select won_amount, deals_won, deals_lost, win_rate, avg_deal_size, currency from rep_scorecard " \
+        "where rep_id = 'r1' and period = '2026-Q1'"
+
+
+def test_fixed_rates_convert_every_deal_into_the_corporate_currency(tmp_path):
+    """currency_generic, corporate EUR, fixed rates USD 1.1 and GBP 0.85 (units per euro):
+    c1 1100 USD ÷ 1.1 = 1000, c2 850 GBP ÷ 0.85 = 1000, c3 500 EUR, c4 700 with no currency (EUR): won 3200
+    from 4 deals; c5 (2200 USD = 2000) is lost. Win rate 4 ÷ 5 = 0.8, average deal 3200 ÷ 4 = 800."""
+    con = models_on(FIXTURES / "currency_generic" / "config.yml", tmp_path)
+    assert rows(con, SCORE) == [{"won_amount": pytest.approx(3200.0), "deals_won": 4, "deals_lost": 1, "win_rate": 0.8,
+                                 "avg_deal_size": pytest.approx(800.0), "currency": "EUR"}]
+    deal = rows(con, "select deal_currency, deal_amount, conversion_rate, amount from int_opportunities "
+                     "where opportunity_id = 'c1'")
+    assert deal == [{"deal_currency": "USD", "deal_amount": 1100, "conversion_rate": 1.1, "amount": pytest.approx(1000.0)}]
+
+
+def test_a_rates_table_converts_at_the_rate_in_force_on_the_close_date(tmp_path):
+    """currency_generic with config_rates_table.yml: USD is 1.25 until 2026-02-12 and 1.1 from then on, so c1 (closed
+    2026-02-10) is 1100 ÷ 1.25 = 880 and c5 (2026-03-05) 2200 ÷ 1.1 = 2000; GBP has one undated rate, 0.85. Won:
+    880 + 1000 + 500 + 700 = 3080, average 770."""
+    con = models_on(FIXTURES / "currency_generic" / "config_rates_table.yml", tmp_path)
+    assert rows(con, SCORE) == [{"won_amount": pytest.approx(3080.0), "deals_won": 4, "deals_lost": 1, "win_rate": 0.8,
+                                 "avg_deal_size": pytest.approx(770.0), "currency": "EUR"}]
+
+
+def build_line(tmp_path, config) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(main, ["build", "--config", str(config), "--out", str(tmp_path / "site"),
+                                       "--warehouse", str(tmp_path / "wh")])
+    return result.exit_code, [line for line in result.output.splitlines() if line.strip()]
+
+
+def test_a_currency_without_a_rate_is_one_error_naming_file_row_and_column(tmp_path):
+    """currency_generic plus a deal in CHF (row 7), for which no rate is given."""
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "currency_generic", folder)
+    with open(folder / "deals.csv", "a", encoding="utf-8") as fh:
+        fh.write("c6,r1,Won,900,CHF,2026-01-05,2026-03-10\n")
+    code, lines = build_line(tmp_path, folder / "config.yml")
+    assert (code, lines) == (1, [
+        "data error: deals.csv: row 7, column Currency: no conversion rate for currency 'CHF' (the corporate currency "
+        "is EUR); add it to the currency rates extract, or set `currency.rates.CHF` in config.yml (units of CHF per one "
+        "EUR)"
+    ])
+
+
+def test_several_currencies_without_a_corporate_one_is_an_error(tmp_path):
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "currency_generic", folder)
+    config = folder / "config.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("currency:\n  code: EUR\n  rates: {USD: 1.1, GBP: 0.85}\n", ""),
+                      encoding="utf-8")
+    code, lines = build_line(tmp_path, config)
+    assert (code, lines) == (1, [
+        f"config error: {config}: the deals are in several currencies (EUR, GBP, USD) and no corporate currency is "
+        "known; set `currency.code` (the currency to report in) and `currency.rates` in config.yml, or give a "
+        "currency_rates extract"
+    ])
+
+
+def test_pages_show_the_corporate_currency(tmp_path):
+    """currency_generic reports in EUR and sets no currency_symbol: amounts are shown with €, and the page says so."""
+    code, lines = build_line(tmp_path, FIXTURES / "currency_generic" / "config.yml")
+    assert code == 0, lines
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "amounts in <strong>EUR</strong>" in home
+    assert "€3.2k" in (tmp_path / "site" / "reps" / "r1" / "index.html").read_text(encoding="utf-8")

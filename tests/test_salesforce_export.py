@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 
 import duckdb
+import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import main
@@ -84,3 +85,32 @@ def test_an_export_that_does_not_describe_its_stages_falls_back_to_the_standard_
     assert stages[0] == "Prospecting" and stages[-2:] == ["Closed Won", "Closed Lost"] and len(stages) == 10
     assert "Opportunity.csv: config lists no `stages` and the export does not say what each stage is (no is_closed " \
            "and is_won columns), so the preset's standard stages are used" in result.notes
+
+
+def test_amounts_are_converted_at_the_dated_rate_in_force_on_the_close_date(tmp_path):
+    """sfdc_export (README.md has the table): USD is corporate; EUR has dated rates 0.80 until 2026-01-01, 0.90 until
+    2026-04-01, 0.95 after; GBP only its CurrencyType rate 0.80.
+
+    006A01 9000 EUR closed 2026-02-20: 0.90, 10000. 006A16 4500 EUR closed 2025-12-31: 0.80, 5625. 006A07 7600 EUR
+    closed 2026-04-15: 0.95, 8000. 006A03 8000 GBP: 10000. 006A05 19000 EUR, open, closing 2026-06-30: 20000.
+    """
+    con = models_on(FIXTURES / "sfdc_export" / "config.yml", tmp_path)
+    got = dict(con.execute("select opportunity_id, amount from stg_opportunities where deal_currency <> 'USD'").fetchall())
+    assert got == pytest.approx({"006A01": 10000.0, "006A03": 10000.0, "006A05": 20000.0, "006A07": 8000.0,
+                                 "006A08": 3750.0, "006A15": 10000.0, "006A16": 5625.0})
+    # Ana's 2026-Q1: 006A01 10000 + 006A02 5000 (006A04 has no amount); the history of 006A07 is in USD too.
+    assert con.execute("select won_amount, currency from rep_scorecard where rep_id = '005U01' and period = '2026-Q1'"
+                       ).fetchall() == [(15000.0, "USD")]
+    assert con.execute("select amount from stg_opportunity_history where opportunity_id = '006A07'").fetchall() == [
+        (pytest.approx(8000.0),), (pytest.approx(8000.0),)
+    ]
+
+
+def test_a_source_without_a_path_adjusts_the_presets(tmp_path):
+    """`opportunities: {encoding: windows-1252}` keeps the preset's file and mapping and forces the encoding."""
+    config = tmp_path / "config.yml"
+    config.write_text(f"preset: salesforce\nextracts_dir: {FIXTURES / 'sfdc_export'}\n"
+                      "sources:\n  opportunities: {encoding: windows-1252}\n", encoding="utf-8")
+    cfg = load_config(config)
+    assert (cfg.sources["opportunities"].path, cfg.sources["opportunities"].encoding) == ("Opportunity.csv", "windows-1252")
+    assert cfg.sources["opportunities"].columns["opportunity_id"] == ["Id"]

@@ -101,6 +101,7 @@ def extract(
         report.present = True
         _type_and_quarantine(cfg, con, table, reports, selects, range(first_src, n + 1))
     resolve.date_closed_deals(con, warehouse, load_day)
+    resolve.settle_currencies(con, cfg, reports)
     for table in TABLES.values():
         _report_table(con, table, reports[table.name], pending[table.name])
     return ExtractResult(reports)

@@ -62,6 +62,8 @@ def _problems(table: Table, cfg: Config, reps_loaded: bool) -> list[tuple[str, s
         rules += _deal_rules(cfg)
     if table.name == "quotas":
         rules.append(("period_end", "period_end < period_start", "'period_end before period_start'", "rejected"))
+    if table.name == "currency_rates":
+        rules.append(("rate", "rate <= 0", "'conversion rate must be above 0'", "rejected"))
     owner = table.owner_column
     if reps_loaded and owner and table.name != "reps":
         rules.append(

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.errors import ConfigError, DataError
 from pipelines.extract.stages import kind_of
+from pipelines.settings import Config
 from pipelines.sqltext import lit
 
 _CLOSED = kind_of("o.stage", "'won', 'lost'")
@@ -90,3 +92,66 @@ def _snapshot_changes(warehouse: Path | None, load_day: dt.date | None) -> str:
               from ({stored} union all select u.opportunity_id, u.stage, {day} from undated_closed as u)
               where opportunity_id in (select u.opportunity_id from undated_closed as u))
         group by opportunity_id"""
+
+
+def settle_currencies(con: duckdb.DuckDBPyConnection, cfg: Config, reports: dict) -> None:
+    """Make `extract_currency_rates` hold a rate for every currency a deal or quota is in, the corporate one at 1.
+
+    Config `currency.rates` are added to the extract's rates. The corporate currency is config `currency.code`,
+    else the one the rates mark as corporate, else the only currency the deals are in. A currency without a
+    rate cannot be converted, and summing it as if it were the corporate one would invent money: that is one
+    error naming the first row that has it.
+    """
+    config_file = cfg.config_file.name
+    if cfg.currency.rates:
+        con.executemany(
+            "insert into extract_currency_rates (currency, rate, is_corporate, _file) values (?, ?, false, ?)",
+            [[code, rate, config_file] for code, rate in cfg.currency.rates.items()],
+        )
+    corporate = cfg.currency.code or _marked_corporate(con, reports)
+    used = _currencies_used(con)
+    if corporate is None:
+        codes = sorted({code for code, *_ in used})
+        if len(codes) > 1:
+            raise ConfigError(
+                f"the deals are in several currencies ({', '.join(codes)}) and no corporate currency is known; set "
+                "`currency.code` (the currency to report in) and `currency.rates` in config.yml, or give a "
+                "currency_rates extract", cfg.config_file,
+            )
+        corporate = codes[0] if codes else None
+    if corporate is None:
+        return
+    con.execute("update extract_currency_rates set is_corporate = (currency = ?)", [corporate])
+    if not con.execute("select count(*) from extract_currency_rates where currency = ?", [corporate]).fetchone()[0]:
+        con.execute("insert into extract_currency_rates (currency, rate, is_corporate) values (?, 1, true)", [corporate])
+    known = {r[0] for r in con.execute("select distinct currency from extract_currency_rates").fetchall()}
+    for code, table, file, row in used:
+        if code not in known:
+            column = reports[table].source_column(file, "currency")
+            raise DataError(
+                f"row {row}, column {column}: no conversion rate for currency '{code}' (the corporate currency is "
+                f"{corporate}); add it to the currency rates extract, or set `currency.rates.{code}` in config.yml "
+                f"(units of {code} per one {corporate})", file,
+            )
+
+
+def _marked_corporate(con: duckdb.DuckDBPyConnection, reports: dict) -> str | None:
+    """The currency the rates extract marks as corporate; two different ones are an error."""
+    marked = [r[0] for r in con.execute(
+        "select distinct currency from extract_currency_rates where is_corporate order by 1").fetchall()]
+    if len(marked) > 1:
+        raise DataError(f"{len(marked)} currencies are marked corporate ({', '.join(marked)}); set `currency.code` "
+                        "in config.yml to the one to report in", ", ".join(reports["currency_rates"].files))
+    return marked[0] if marked else None
+
+
+def _currencies_used(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, int]]:
+    """(currency, table, file, first row) for every currency a deal or a quota is in."""
+    return con.execute(
+        """select currency, t, _file, _row from (
+            select *, row_number() over (partition by currency order by t, _file, _row) as n
+            from (select currency, 'opportunities' as t, _file, _row from extract_opportunities
+                  union all select currency, 'quotas', _file, _row from extract_quotas)
+            where currency is not null)
+        where n = 1 order by currency"""
+    ).fetchall()

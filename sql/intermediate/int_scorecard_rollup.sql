@@ -6,7 +6,7 @@ grain: one row per rep, one per team and one for the whole organisation per fisc
 dictionary: [rep_id, period, period_start, period_end, is_current, is_closed, reps, quota, won_amount, attainment,
   gap_to_quota, deals_won, deals_lost, win_rate, win_rate_value, avg_deal_size, avg_cycle_days, cycle_deals,
   open_pipeline, weighted_pipeline, pipeline_measured_on, pipeline_coverage, projected_amount,
-  projected_attainment, undated_pipeline, undated_deals]
+  projected_attainment, undated_pipeline, undated_deals, currency]
 columns:
   rollup_level: rep, team or org.
   team: The team (the rep's team today on rep rows); null on org rows.
@@ -82,6 +82,10 @@ final as (
         divide(projected_amount, quota) as projected_attainment,
         undated_pipeline,
         undated_deals,
+        (
+            select max(r.currency) from stg_currency_rates as r
+            where r.is_corporate
+        ) as currency,
     from sums
 )
 
