@@ -55,6 +55,11 @@ TABLES: dict[str, Table] = {
                 Column("hire_date", "date", "Start date; drives ramp views for new hires."),
                 Column("email", "text", "Email; published only when privacy.publish_emails is true."),
                 Column("active", "bool", "Whether the rep still works here (default true)."),
+                Column("role_id", "id", "Id of the person's role in the CRM's role hierarchy (Salesforce UserRoleId): "
+                       "with the roles table it gives the team and manager when these are empty."),
+                Column("user_type", "text", "Kind of user (Salesforce UserType): people other than Standard ones "
+                       "(integration, automated-process, licence-manager users) are left out of the directory "
+                       "unless they own deals, activities or quota."),
             ),
             key=("rep_id",),
             owner_column="rep_id",
@@ -163,6 +168,19 @@ TABLES: dict[str, Table] = {
                        "empty: open-ended. A rate without either date applies where no dated one does."),
                 Column("is_corporate", "bool", "Marks the corporate currency (Salesforce IsCorporate)."),
             ),
+        ),
+        Table(
+            "roles",
+            "The CRM's role hierarchy (Salesforce UserRole.csv). Optional: where a person's manager_id is empty, "
+            "the manager is the parent role's forecast manager, else the one active person in the parent role; "
+            "where the team is empty, it is the role's name.",
+            (
+                Column("role_id", "id", "Role id (as in reps.role_id).", True, True),
+                Column("name", "text", "Role name."),
+                Column("parent_role_id", "id", "The role above it; empty at the top."),
+                Column("forecast_user_id", "id", "rep_id of the role's forecast manager (Salesforce ForecastUserId)."),
+            ),
+            key=("role_id",),
         ),
     ]
 }

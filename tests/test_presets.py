@@ -116,13 +116,14 @@ def sf_full(tmp_path_factory):
 
 def test_salesforce_preset_maps_every_object(sf_full):
     reps = rows(sf_full, "select rep_id, name, team, manager_id, role, hire_date, email, active from raw_reps order by rep_id")
+    # User.CreatedDate is when the user record was made, not a hire date: no hire dates without a hire-date field.
     assert reps == [
         {"rep_id": "005A0000001", "name": "Ann Ace", "team": "East Sales", "manager_id": "005A0000009", "role": "AE",
-         "hire_date": dt.date(2021, 3, 1), "email": "ann@sf.example", "active": True},
+         "hire_date": None, "email": "ann@sf.example", "active": True},
         {"rep_id": "005A0000002", "name": "Bob Builder", "team": "Field", "manager_id": "005A0000009", "role": "AE",
-         "hire_date": dt.date(2026, 1, 5), "email": "bob@sf.example", "active": False},
+         "hire_date": None, "email": "bob@sf.example", "active": False},
         {"rep_id": "005A0000009", "name": "Maria Manager", "team": "East Sales", "manager_id": None, "role": "VP Sales",
-         "hire_date": dt.date(2020, 1, 1), "email": "maria@sf.example", "active": True},
+         "hire_date": None, "email": "maria@sf.example", "active": True},
     ]
     # ForecastCategory API values (Forecast, BestCase) read as the labels the models use.
     fc = dict(sf_full.execute("select opportunity_id, forecast_category from raw_opportunities").fetchall())

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from pipelines.cli import main
 from pipelines.extract import extract
 from pipelines.settings import load_config
-from tests.conftest import FIXTURES, models_on
+from tests.conftest import FIXTURES, models_on, rows
 
 
 def test_optional_objects_the_org_does_not_use_are_skipped_with_a_note(tmp_path):
@@ -114,3 +114,38 @@ def test_a_source_without_a_path_adjusts_the_presets(tmp_path):
     cfg = load_config(config)
     assert (cfg.sources["opportunities"].path, cfg.sources["opportunities"].encoding) == ("Opportunity.csv", "windows-1252")
     assert cfg.sources["opportunities"].columns["opportunity_id"] == ["Id"]
+
+
+def test_managers_and_teams_come_from_the_role_hierarchy_when_manager_id_is_blank(tmp_path):
+    """sfdc_export (README.md, People): ManagerId is blank or 000000000000000AAA for most users.
+
+    Ana and Björn (AE EMEA) report to 005U03, the ForecastUserId of their parent role Sales Manager EMEA; Chloé
+    (Sales Manager EMEA) to 005U05, the one active user of VP Sales, which names no forecast manager; Dev keeps
+    his ManagerId and his Department as team; Eve is the top. Frank's parent role Sales Manager NA has a
+    placeholder ForecastUserId and two active users (Gus and Hana): no manager, flagged. Teams without a
+    Department are role names. No hire dates: CreatedDate is not one.
+    """
+    con = models_on(FIXTURES / "sfdc_export" / "config.yml", tmp_path)
+    people = {r["rep_id"]: (r["team"], r["manager_id"], r["hire_date"]) for r in rows(con, "select * from rep_directory")}
+    assert {k: v for k, v in people.items() if k <= "005U08"} == {
+        "005U01": ("AE EMEA", "005U03", None), "005U02": ("AE EMEA", "005U03", None),
+        "005U03": ("Sales Manager EMEA", "005U05", None), "005U04": ("Inside Sales", "005U05", None),
+        "005U05": ("VP Sales", None, None), "005U06": ("AE North America", None, None),
+        "005U07": ("Sales Manager NA", "005U05", None), "005U08": ("Sales Manager NA", "005U05", None),
+    }
+    assert rows(con, "select file, row_number, column_name, reason, action, rep_id from org_quarantine "
+                     "where table_name = 'reps'") == [
+        {"file": "User.csv", "row_number": 7, "column_name": "manager_id", "reason": "no manager: manager_id is empty, "
+         "and the parent role 'Sales Manager NA' has no forecast manager and 2 active people in it (fill in the manager "
+         "in the CRM)", "action": "flagged", "rep_id": "005U06"},
+    ]
+
+
+def test_system_users_who_own_nothing_are_left_out_of_the_directory(tmp_path):
+    """sfdc_export: 005U90 (CloudIntegrationUser) and 005U91 (AutomatedProcess) own nothing and are left out;
+    005U92 (LicenseManager) owns the lost deal 006A14 and stays, so its deal still counts (2025-Q3, 1 lost)."""
+    con = models_on(FIXTURES / "sfdc_export" / "config.yml", tmp_path)
+    ids = {r[0] for r in con.execute("select rep_id from rep_directory").fetchall()}
+    assert ids == {"005U01", "005U02", "005U03", "005U04", "005U05", "005U06", "005U07", "005U08", "005U92"}
+    assert con.execute("select deals_lost from rep_scorecard where rep_id = '005U92' and period = '2025-Q3'"
+                       ).fetchall() == [(1,)]

@@ -102,6 +102,7 @@ def extract(
         _type_and_quarantine(cfg, con, table, reports, selects, range(first_src, n + 1))
     resolve.date_closed_deals(con, warehouse, load_day)
     resolve.settle_currencies(con, cfg, reports)
+    resolve.settle_managers(con)
     for table in TABLES.values():
         _report_table(con, table, reports[table.name], pending[table.name])
     return ExtractResult(reports)

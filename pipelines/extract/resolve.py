@@ -155,3 +155,45 @@ def _currencies_used(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str
             where currency is not null)
         where n = 1 order by currency"""
     ).fetchall()
+
+
+def settle_managers(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill empty teams and managers from the role hierarchy (`roles`), and flag those it cannot name.
+
+    Team: the person's role name where the extract gives none. Manager, where manager_id is empty: the parent
+    role's forecast manager, else the one active person holding the parent role. A person whose role has a
+    parent but neither names one manager is flagged: the org chart is incomplete. The top of the hierarchy
+    has no manager, and that is not a problem.
+    """
+    if not con.execute("select count(*) from extract_roles").fetchone()[0]:
+        return
+    con.execute(
+        """create or replace temp table role_managers as
+        select r.rep_id, r._file, r._row, parent.name as parent_name,
+            coalesce(nullif(parent.forecast_user_id, r.rep_id), case when holders.n = 1 then holders.rep_id end)
+                as manager_id,
+            coalesce(holders.n, 0) as holders
+        from extract_reps as r
+        inner join extract_roles as own on r.role_id = own.role_id
+        inner join extract_roles as parent on own.parent_role_id = parent.role_id
+        left join (select role_id, count(*) as n, any_value(rep_id) as rep_id from extract_reps
+                   where coalesce(active, true) group by role_id) as holders on parent.role_id = holders.role_id
+        where r.manager_id is null"""
+    )
+    con.execute(
+        """update extract_reps as r set team = own.name from extract_roles as own
+        where r.team is null and r.role_id = own.role_id"""
+    )
+    con.execute(
+        """update extract_reps as r set manager_id = m.manager_id from role_managers as m
+        where r.rep_id = m.rep_id and m.manager_id is not null"""
+    )
+    con.execute(
+        """insert into quarantine
+        select 'reps', _file, _row, 'manager_id', null,
+            'no manager: manager_id is empty, and the parent role ' || coalesce('''' || parent_name || '''', '') ||
+            ' has no forecast manager and ' || holders || ' active people in it (fill in the manager in the CRM)',
+            'flagged', rep_id
+        from role_managers where manager_id is null"""
+    )
+    con.execute("drop table role_managers")
