@@ -177,3 +177,25 @@ def test_pages_show_the_corporate_currency(tmp_path):
     home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert "amounts in <strong>EUR</strong>" in home
     assert "€3.2k" in (tmp_path / "site" / "reps" / "r1" / "index.html").read_text(encoding="utf-8")
+
+
+# --- HubSpot -------------------------------------------------------------------------------------------------
+
+
+def test_hubspot_deal_owners_given_by_name_are_matched_to_the_owners_export(tmp_path):
+    """hubspot_names: "Deal owner" is Ann Ace (9001), ann ace (9002, other case), Bob Builder (9003, 9004) and
+    Cy Closer (9005), all in owners.csv as 111, 222 and 333; Dana Nobody (9006, row 7) is no one: flagged.
+    9003 and 9004 have no close date and 9004 no created date: they load, as undated pipeline (9003's 80000)."""
+    con, result = extracted("hubspot_names")
+    owners = dict(con.execute("select opportunity_id, owner_id from extract_opportunities").fetchall())
+    assert owners == {"9001": "111", "9002": "111", "9003": "222", "9004": "222", "9005": "333", "9006": "Dana Nobody"}
+    assert result.notes == ["hubspot-crm-exports-all-deals-2026-05-15.csv: 5 row(s) name their owner_id by display "
+                            "name or email; matched to owners.csv by name"]
+    assert con.execute("""select "row", reason from quarantine where "column" = 'owner_id'""").fetchall() == [
+        (7, "owner_id not in reps")
+    ]
+    assert result.tables["opportunities"].rejected == 0
+    con = models_on(FIXTURES / "hubspot_names" / "config.yml", tmp_path)
+    assert rows(con, "select undated_pipeline, undated_deals from rep_scorecard where rep_id = '222' and is_current") == [
+        {"undated_pipeline": 80000.0, "undated_deals": 2}
+    ]

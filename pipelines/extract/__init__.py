@@ -203,6 +203,8 @@ def _type_and_quarantine(
             _settle_stages(cfg, con, x, report)
         elif not cfg.stages and table.name == "opportunity_history" and _described(reports):
             _describe_history_stages(con, x, report)
+        if reports["reps"].present and table.owner_column and table.name != "reps":
+            _owners_by_name(con, x, table, report, reports["reps"])
         _quarantine_rows(con, table, x, cfg, reports["reps"].present)
         con.execute(
             f"""create or replace table extract_{table.name} as
@@ -216,6 +218,33 @@ def _type_and_quarantine(
         con.execute(f"drop table if exists {x}")
         for k in sources:
             _drop_source(con, k)
+
+
+def _owners_by_name(con: duckdb.DuckDBPyConnection, x: str, table: Table, report: TableReport,
+                    reps: TableReport) -> None:
+    """Owners given by display name or email (HubSpot's UI export names the deal owner) become their rep_id.
+
+    Only a value that is no rep_id and matches one person's name or email, without case, is replaced;
+    the file's own text stays in the quarantine report's raw values.
+    """
+    owner = q(table.owner_column)
+    con.execute(
+        """create or replace temp table rep_names as
+        select key, any_value(rep_id) as rep_id from (
+            select lower(trim(name)) as key, rep_id from extract_reps where name is not null
+            union select lower(trim(email)), rep_id from extract_reps where email is not null)
+        group by key having count(distinct rep_id) = 1"""
+    )
+    matched = con.execute(
+        f"""update {x} set {owner} = n.rep_id from rep_names as n
+        where {x}.{owner} not in (select r.rep_id from extract_reps as r) and lower({x}.{owner}) = n.key"""
+    ).fetchone()[0]
+    con.execute("drop table rep_names")
+    if matched:
+        report.notes.append(
+            f"{', '.join(report.files)}: {matched} row(s) name their {table.owner_column} by display name or email; "
+            f"matched to {', '.join(reps.files)} by name"
+        )
 
 
 def _described(reports: dict[str, TableReport]) -> bool:
