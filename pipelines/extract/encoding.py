@@ -159,7 +159,14 @@ def _undecodable(opener: Callable[[], BinaryIO], offset: int, choice: Choice, di
 def _column_at(header: str, line_before: str) -> str | None:
     """The header name of the field that the text `line_before` ends in (delimiter guessed from the header)."""
     delim = max((",", ";", "\t", "|"), key=header.count)
-    names = next(csv.reader(io.StringIO(header), delimiter=delim), [])
-    fields = next(csv.reader(io.StringIO(line_before + "x"), delimiter=delim), [""])
-    i = len(fields) - 1
-    return names[i].strip() if 0 <= i < len(names) else None
+    try:
+        names = next(csv.reader(io.StringIO(header, newline=""), delimiter=delim), [])
+    except csv.Error:
+        return None
+    field, quoted = 0, False
+    for ch in line_before:  # delimiters outside quotes end a field
+        if ch == '"':
+            quoted = not quoted
+        elif ch == delim and not quoted:
+            field += 1
+    return names[field].strip() if field < len(names) else None
