@@ -199,3 +199,37 @@ def test_hubspot_deal_owners_given_by_name_are_matched_to_the_owners_export(tmp_
     assert rows(con, "select undated_pipeline, undated_deals from rep_scorecard where rep_id = '222' and is_current") == [
         {"undated_pipeline": 80000.0, "undated_deals": 2}
     ]
+
+
+# --- no data is never zero -----------------------------------------------------------------------------------
+
+
+def test_won_deals_without_an_amount_are_counted_beside_the_won_amount(tmp_path):
+    """no_amounts, 2026-Q2. r1: w1 won 1000, w2 won without an amount, l1 and l2 lost with no value. Won amount 1000
+    from 2 won deals, 1 of them without an amount, so the average deal is 1000 ÷ 1 (not 500); win rate 2 ÷ 4; by
+    value no data (the lost deals carry none, it would read 100%). r4: w5 500 won, l4 1500 lost: 500 ÷ 2000 = 0.25.
+    The same definition of average deal size in rep_velocity: r3's 2026-Q1 (w3 800, w4 without amount) is 800."""
+    con = models_on(FIXTURES / "no_amounts" / "config.yml", tmp_path)
+    q2 = {r["rep_id"]: r for r in rows(con, "select * from rep_scorecard where period = '2026-Q2'")}
+    got = {k: q2["r1"][k] for k in ("won_amount", "deals_won", "won_deals_without_amount", "avg_deal_size", "win_rate",
+                                     "win_rate_value", "lost_deals_without_amount")}
+    assert got == {"won_amount": 1000.0, "deals_won": 2, "won_deals_without_amount": 1, "avg_deal_size": 1000.0,
+                   "win_rate": 0.5, "win_rate_value": None, "lost_deals_without_amount": 2}
+    assert q2["r4"]["win_rate_value"] == 0.25
+    q1 = rows(con, "select avg_deal_size, win_rate_value from rep_scorecard where rep_id = 'r3' and period = '2026-Q1'")
+    assert q1 == [{"avg_deal_size": 800.0, "win_rate_value": None}]
+    assert rows(con, "select avg_deal_size from rep_velocity where rep_id = 'r3'") == [{"avg_deal_size": 800.0}]
+
+
+def test_headlines_say_what_is_known(tmp_path):
+    """no_amounts built into a site: r2 has 3 open deals and none has an amount, which the pipeline section says
+    instead of "No open deals" (or a 0 pipeline); r1's CRM discipline names its won deal without an amount, and
+    r2's its open deal without a close date."""
+    code, lines = build_line(tmp_path, FIXTURES / "no_amounts" / "config.yml")
+    assert code == 0, lines
+    r2 = (tmp_path / "site" / "reps" / "r2" / "index.html").read_text(encoding="utf-8")
+    assert "3 open deals, none with an amount." in r2
+    assert "No open deals" not in r2
+    assert "1 without a close date" in r2
+    r1 = (tmp_path / "site" / "reps" / "r1" / "index.html").read_text(encoding="utf-8")
+    assert "1 won deal this quarter has no amount" in r1

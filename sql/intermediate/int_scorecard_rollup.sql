@@ -6,7 +6,8 @@ grain: one row per rep, one per team and one for the whole organisation per fisc
 dictionary: [rep_id, period, period_start, period_end, is_current, is_closed, reps, quota, won_amount, attainment,
   gap_to_quota, deals_won, deals_lost, win_rate, win_rate_value, avg_deal_size, avg_cycle_days, cycle_deals,
   open_pipeline, weighted_pipeline, pipeline_measured_on, pipeline_coverage, projected_amount,
-  projected_attainment, undated_pipeline, undated_deals, currency]
+  projected_attainment, undated_pipeline, undated_deals, currency, won_deals_without_amount,
+  lost_deals_without_amount]
 columns:
   rollup_level: rep, team or org.
   team: The team (the rep's team today on rep rows); null on org rows.
@@ -47,6 +48,8 @@ sums as (
         sum(projected_amount) as projected_amount,
         sum(undated_pipeline) as undated_pipeline,
         sum(undated_deals) as undated_deals,
+        sum(won_deals_without_amount) as won_deals_without_amount,
+        sum(lost_deals_without_amount) as lost_deals_without_amount,
     from quarters
     group by grouping sets ((rep_id, team, period), (team, period), (period))
 ),
@@ -70,8 +73,12 @@ final as (
         deals_won,
         deals_lost,
         win_rate(deals_won, deals_lost) as win_rate,
-        win_rate(won_amount, lost_amount) as win_rate_value,
-        divide(won_amount, deals_won) as avg_deal_size,
+        -- by value only when every closed deal carries one: a lost deal exported without its value would make it 100%
+        case
+            when won_deals_without_amount + lost_deals_without_amount = 0 then win_rate(won_amount, lost_amount)
+        end as win_rate_value,
+        -- won deals without an amount are not 0-amount deals: they are left out of the mean
+        divide(won_amount, deals_won - won_deals_without_amount) as avg_deal_size,
         divide(cycle_days_sum, cycle_deals) as avg_cycle_days,
         cycle_deals,
         open_pipeline,
@@ -86,6 +93,8 @@ final as (
             select max(r.currency) from stg_currency_rates as r
             where r.is_corporate
         ) as currency,
+        won_deals_without_amount,
+        lost_deals_without_amount,
     from sums
 )
 

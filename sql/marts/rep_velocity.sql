@@ -11,7 +11,8 @@ columns:
   deals_won: Won deals in the last four closed quarters.
   deals_lost: Lost deals in the last four closed quarters.
   win_rate: deals_won ÷ (deals_won + deals_lost) over those quarters.
-  avg_deal_size: Mean amount of those won deals.
+  avg_deal_size: Mean amount of those won deals that have one (avg_deal_size of rep_scorecard, over the four
+    quarters: won deals without an amount are left out, not counted as 0).
   avg_cycle_days: Mean close_date − created_date over those won deals.
   velocity_per_day: qualified_open_deals × avg_deal_size × win_rate ÷ avg_cycle_days; null when an input is
     missing or the cycle is 0.
@@ -53,7 +54,7 @@ closed as (
         owner_id as rep_id,
         count(*) filter (where is_won) as deals_won,
         count(*) filter (where is_lost) as deals_lost,
-        avg(cast(amount as double)) filter (where is_won) as avg_deal_size,
+        sum(amount) filter (where is_won) / nullif(count(amount) filter (where is_won), 0) as avg_deal_size,
         avg(cycle_days) as avg_cycle_days,
     from opportunities
     where
