@@ -233,3 +233,23 @@ def test_headlines_say_what_is_known(tmp_path):
     assert "1 without a close date" in r2
     r1 = (tmp_path / "site" / "reps" / "r1" / "index.html").read_text(encoding="utf-8")
     assert "1 won deal this quarter has no amount" in r1
+
+
+# --- as_of and quarters --------------------------------------------------------------------------------------
+
+
+def test_as_of_is_the_latest_recorded_day_and_closed_deals_count_in_their_quarter(tmp_path):
+    """future_close: as_of is 2026-04-10 (f3 created), so 2026-Q2 is current. f1 was won with a close date of
+    2026-12-20, two quarters later: it counts there (2026-Q4, won 1000), with no rows for r1 after it. r2 has left
+    and lost f2 in 2025-Q1: that quarter has a row too."""
+    con = models_on(FIXTURES / "future_close" / "config.yml", tmp_path)
+    assert con.execute("select getvariable('as_of')").fetchall() == [(dt.date(2026, 4, 10),)]
+    closed = rows(con, "select rep_id, period, won_amount, deals_won, deals_lost from rep_scorecard "
+                       "where deals_won + deals_lost > 0 order by rep_id, period")
+    assert closed == [
+        {"rep_id": "r1", "period": "2026-Q1", "won_amount": 300.0, "deals_won": 1, "deals_lost": 0},
+        {"rep_id": "r1", "period": "2026-Q4", "won_amount": 1000.0, "deals_won": 1, "deals_lost": 0},
+        {"rep_id": "r2", "period": "2025-Q1", "won_amount": 0.0, "deals_won": 0, "deals_lost": 1},
+    ]
+    assert con.execute("select max(period) from rep_scorecard where rep_id = 'r1'").fetchall() == [("2026-Q4",)]
+    assert con.execute("select max(period) from rep_scorecard where rep_id = 'r2'").fetchall() == [("2025-Q1",)]

@@ -1,6 +1,7 @@
 /*
-grain: one row per rep per fiscal quarter, from the rep's first deal, quota or hire date to the next quarter
-  (rep_id, period): the amounts and counts a scorecard is made of, before any ratio. int_scorecard_rollup sums
+grain: one row per rep per fiscal quarter, from the rep's first deal, quota or hire date to the next quarter,
+  plus any later quarter in which the rep has a closed deal (rep_id, period): the amounts and counts a scorecard
+  is made of, before any ratio. int_scorecard_rollup sums
   them per rep, team and org and computes every ratio once.
 dictionary: [rep_id, team, period, period_start, period_end, is_current, is_closed, quota, won_amount, deals_won,
   deals_lost, cycle_deals, open_pipeline, weighted_pipeline, pipeline_measured_on, projected_amount,
@@ -76,6 +77,13 @@ spine as (
         on
             quarters.period_end >= coalesce(rep_bounds.first_day, getvariable('as_of'))
             and (rep_bounds.last_day is null or rep_bounds.last_day >= quarters.period_start)
+            and (
+                quarters.period_start <= (
+                    select min(q.period_start) from quarters as q
+                    where q.is_future
+                )
+                or (rep_bounds.rep_id, quarters.period) in (select (d.rep_id, d.period) from deals as d)
+            )
 ),
 
 final as (
