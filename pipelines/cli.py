@@ -73,6 +73,7 @@ def with_demo(cfg: Config) -> Config:
     update = {"sources": demo.sources, "base_dir": demo.base_dir, "config_file": demo.config_file, "extracts_dir": None}
     update["stages"] = cfg.stages or demo.stages
     update["as_of"] = cfg.as_of or demo.as_of
+    update["org_name"] = cfg.org_name or demo.org_name
     if "fiscal_year_start_month" not in cfg.model_fields_set:
         update["fiscal_year_start_month"] = demo.fiscal_year_start_month
     return cfg.model_copy(update=update)

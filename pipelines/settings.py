@@ -209,7 +209,11 @@ class Build(Strict):
 
 
 class Config(Strict):
-    org_name: str = Field("Demo Org", description="Organisation name shown on the home page.")
+    org_name: str | None = Field(
+        None,
+        description="Organisation name shown on the home page. Empty: the site title, so your own extracts are "
+        "never titled as the demo org is.",
+    )
     preset: Literal["salesforce", "hubspot"] | None = Field(None, description="Map a standard CRM export without listing columns.")
     extracts_dir: str | None = Field(None, description="Folder holding the extracts; source paths are relative to it.")
     as_of: dt.date | None = Field(None, description="The reporting date; default the latest date in the data.")
@@ -278,6 +282,11 @@ class Config(Strict):
     @property
     def uses_demo(self) -> bool:
         return not self.sources
+
+    @property
+    def display_name(self) -> str:
+        """The home page's title: org_name, else the site title (the demo org's config names itself)."""
+        return self.org_name or self.site.title
 
 
 def _read_preset(name: str, file: Path) -> dict[str, Any]:

@@ -149,3 +149,13 @@ def test_system_users_who_own_nothing_are_left_out_of_the_directory(tmp_path):
     assert ids == {"005U01", "005U02", "005U03", "005U04", "005U05", "005U06", "005U07", "005U08", "005U92"}
     assert con.execute("select deals_lost from rep_scorecard where rep_id = '005U92' and period = '2025-Q3'"
                        ).fetchall() == [(1,)]
+
+
+def test_real_data_is_not_called_the_demo(tmp_path):
+    """sfdc_export sets no org_name: the home page is titled neutrally (the site title), never "Demo Org"."""
+    result = CliRunner().invoke(main, ["build", "--config", str(FIXTURES / "sfdc_export" / "config.yml"),
+                                       "--out", str(tmp_path / "site"), "--warehouse", str(tmp_path / "wh")])
+    assert result.exit_code == 0, result.output
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "<h1 id=\"sales-scorecards\">Sales Scorecards</h1>" in home
+    assert not [p for p in (tmp_path / "site").rglob("*.html") if "Demo Org" in p.read_text(encoding="utf-8")]
