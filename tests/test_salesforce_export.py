@@ -159,3 +159,12 @@ def test_real_data_is_not_called_the_demo(tmp_path):
     home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert "<h1 id=\"sales-scorecards\">Sales Scorecards</h1>" in home
     assert not [p for p in (tmp_path / "site").rglob("*.html") if "Demo Org" in p.read_text(encoding="utf-8")]
+
+
+def test_no_activity_alert_without_an_activities_extract(tmp_path):
+    """sfdc_export has no Task.csv or Event.csv: activity is no data, so no rep is alerted for 0 activities a week
+    (and the activity tables are empty rather than rows of 0)."""
+    con = models_on(FIXTURES / "sfdc_export" / "config.yml", tmp_path)
+    assert con.execute("select count(*) from rep_alerts where metric = 'activities_per_week'").fetchall() == [(0,)]
+    assert con.execute("select count(*) from team_alerts where metric = 'activities_per_week'").fetchall() == [(0,)]
+    assert con.execute("select count(*) from rep_activity_vs_plan").fetchall() == [(0,)]
