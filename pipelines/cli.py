@@ -247,11 +247,13 @@ def load(config: Path, warehouse: Path | None, snapshot_date) -> None:
 @click.option("--reps", type=int, default=60, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
-def demo_data(reps: int, seed: int, out: Path) -> None:
+@click.option("--flavor", type=click.Choice(["default", "salesforce", "hubspot"]), default="default", show_default=True,
+              help="Write the extracts as that CRM exports them (for its preset) instead of the canonical tables.")
+def demo_data(reps: int, seed: int, out: Path, flavor: str) -> None:
     """Write a realistic demo org's CRM extracts and a config.yml pointing at them."""
     from pipelines.demo import generate_demo
 
-    config_file = generate_demo(out, reps=reps, seed=seed)
+    config_file = generate_demo(out, reps=reps, seed=seed, flavor=flavor)
     click.secho(f"demo org written: build it with  python -m pipelines build --config {config_file}", fg="green")
 
 

@@ -4,6 +4,8 @@ The generator writes the same five CSV extracts a real CRM export would give us
 (reps, opportunities, opportunity_history, activities, quotas) plus a config.yml,
 so the whole pipeline can be exercised without customer data. It is stdlib-only
 and seeded, so the same (reps, seed, as_of) always gives byte-identical files.
+`pipelines.demo_flavors` writes the same simulated org the way Salesforce and HubSpot
+export it, for their presets.
 
 Every person gets their own ``random.Random`` seeded from the master stream, so a
 rep's data does not depend on how many draws other reps made; that keeps the
@@ -724,14 +726,21 @@ def _id_width(upper_bound: int) -> int:
     return max(6, len(str(upper_bound)))
 
 
-def generate_demo(out_dir: pathlib.Path, reps: int = 60, seed: int = 42, as_of: date = DEMO_AS_OF) -> pathlib.Path:
+def generate_demo(out_dir: pathlib.Path, reps: int = 60, seed: int = 42, as_of: date = DEMO_AS_OF,
+                  flavor: str = "default") -> pathlib.Path:
     """Write a demo org's CSV extracts and config.yml into out_dir; return the config path.
 
     ``reps`` counts the selling reps (AE / Senior AE); one manager per team and a VP
-    are added on top.
+    are added on top. ``flavor`` salesforce or hubspot writes the same org as that CRM
+    exports it (pipelines.demo_flavors); the default writes the canonical tables.
     """
     if reps < 1:
         raise ValueError("reps must be at least 1")
+    if flavor != "default":
+        from pipelines.demo_flavors import WRITERS
+
+        if flavor not in WRITERS:
+            raise ValueError(f"flavor must be default, {' or '.join(WRITERS)}")
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cal = _Calendar(as_of, DEMO_FISCAL_YEAR_START_MONTH)
@@ -739,7 +748,8 @@ def generate_demo(out_dir: pathlib.Path, reps: int = 60, seed: int = 42, as_of: 
     groups = _build_org(rng, reps, cal)
     people = [p for g in groups for p in g]
     # Id widths are fixed up front (streaming) from generous upper bounds.
-    writer = _Writer(out_dir, cal, _id_width(len(people) * 1000), _id_width(len(people) * len(cal.workdays) * 12))
+    widths = (_id_width(len(people) * 1000), _id_width(len(people) * len(cal.workdays) * 12))
+    writer = _Writer(out_dir, cal, *widths) if flavor == "default" else WRITERS[flavor](out_dir, cal, *widths, seed)
     try:
         writer.reps(people)
         for group in groups[1:]:
@@ -749,7 +759,8 @@ def generate_demo(out_dir: pathlib.Path, reps: int = 60, seed: int = 42, as_of: 
     finally:
         writer.close()
     config = out_dir / "config.yml"
-    config.write_text(_config_text(as_of), encoding="utf-8", newline="\n")
+    text = _config_text(as_of) if flavor == "default" else writer.config_text(as_of)
+    config.write_text(text, encoding="utf-8", newline="\n")
     return config
 
 
