@@ -46,7 +46,8 @@ def _problems(table: Table, cfg: Config, reps_loaded: bool) -> list[tuple[str, s
     for col in table.columns:
         raw, val = q(col.name + "__raw"), q(col.name)
         if col.not_null:
-            rules.append((col.name, f"{raw} is null", lit(f"missing {col.name}"), "rejected"))
+            # an id that is a placeholder for "none" is as missing as an empty one
+            rules.append((col.name, f"{val if col.type == 'id' else raw} is null", lit(f"missing {col.name}"), "rejected"))
         if col.type not in ("id", "text"):
             rules.append(
                 (col.name, f"{raw} is not null and {val} is null", lit(f"unparseable {col.type} in {col.name}"), "rejected")
@@ -99,7 +100,8 @@ def _rejected(table: Table) -> str:
 
 def _quarantine_rows(con, table: Table, x: str, cfg: Config, reps_loaded: bool) -> None:
     owner = table.owner_column
-    owner_sql = f"{q(owner + '__raw')}" if owner else "null"
+    # whose row it is: the typed owner (a placeholder id is no one; a name matched to a rep is that rep)
+    owner_sql = q(owner) if owner else "null"
     selects = []
     for column, cond, reason, action in _problems(table, cfg, reps_loaded):
         selects.append(
