@@ -6,6 +6,7 @@ hand in its docstring, from the rows of that fixture.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 
 import duckdb
@@ -168,3 +169,21 @@ def test_no_activity_alert_without_an_activities_extract(tmp_path):
     assert con.execute("select count(*) from rep_alerts where metric = 'activities_per_week'").fetchall() == [(0,)]
     assert con.execute("select count(*) from team_alerts where metric = 'activities_per_week'").fetchall() == [(0,)]
     assert con.execute("select count(*) from rep_activity_vs_plan").fetchall() == [(0,)]
+
+
+def test_a_task_without_a_due_date_is_dated_when_it_was_created(tmp_path):
+    """salesforce_full with Task 00TA2's ActivityDate blanked (real orgs have many tasks without a due date) and a
+    CreatedDate column: the task is dated 2026-05-09 from CreatedDate instead of being rejected."""
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "salesforce_full", folder)
+    task = folder / "Task.csv"
+    lines = task.read_text(encoding="utf-8").splitlines()
+    lines[0] += ",CreatedDate"
+    lines[1:] = [line + ",2026-05-09T08:00:00.000+0000" for line in lines[1:]]
+    task.write_text("\n".join(lines).replace(",2026-05-12,Completed", ",,Completed") + "\n", encoding="utf-8")
+    con = duckdb.connect()
+    result = extract(load_config(folder / "config.yml"), con)
+    assert con.execute("select activity_date from extract_activities where activity_id = '00TA2'").fetchall() == [
+        (dt.date(2026, 5, 9),)
+    ]
+    assert result.tables["activities"].rejected == 0
