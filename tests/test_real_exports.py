@@ -254,3 +254,23 @@ def test_as_of_is_the_latest_recorded_day_and_closed_deals_count_in_their_quarte
     ]
     assert con.execute("select max(period) from rep_scorecard where rep_id = 'r1'").fetchall() == [("2026-Q4",)]
     assert con.execute("select max(period) from rep_scorecard where rep_id = 'r2'").fetchall() == [("2025-Q1",)]
+
+
+def test_a_stage_spelled_with_other_case_or_spacing_is_the_configured_one(tmp_path):
+    """A hand-made export: o1 'closed won' and o2 'Closed  Won ' are config's Closed Won, with a note; o3 'Verbal'
+    is still an unknown stage (rejected, row 4)."""
+    (tmp_path / "deals.csv").write_text(
+        "opportunity_id,owner_id,stage,amount,created_date,close_date\n"
+        "o1,r1,closed won,100,2026-01-10,2026-02-20\no2,r1,Closed  Won ,100,2026-01-10,2026-02-20\n"
+        "o3,r1,Verbal,100,2026-01-10,2026-02-20\n", encoding="utf-8")
+    (tmp_path / "config.yml").write_text(
+        "as_of: 2026-05-15\nsources:\n  opportunities: {path: deals.csv}\nstages:\n  - {name: Closed Won, kind: won}\n"
+        "  - {name: Closed Lost, kind: lost}\nthresholds: {max_rejected_share: 0.5}\n", encoding="utf-8")
+    con = duckdb.connect()
+    result = extract(load_config(tmp_path / "config.yml"), con)
+    assert con.execute("select opportunity_id, stage from extract_opportunities order by 1").fetchall() == [
+        ("o1", "Closed Won"), ("o2", "Closed Won")
+    ]
+    assert result.notes == ["deals.csv: 2 row(s) write a stage with other case or spacing than config `stages`; "
+                            "read as the configured stage"]
+    assert con.execute('select "row", reason from quarantine').fetchall() == [(4, "unknown stage (add it to config stages)")]

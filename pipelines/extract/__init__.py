@@ -203,6 +203,8 @@ def _type_and_quarantine(
             _settle_stages(cfg, con, x, report)
         elif not cfg.stages and table.name == "opportunity_history" and _described(reports):
             _describe_history_stages(con, x, report)
+        if cfg.stages and "stage" in table.column_names:
+            _stages_by_spelling(con, x, report)
         if reports["reps"].present and table.owner_column and table.name != "reps":
             _owners_by_name(con, x, table, report, reports["reps"])
         _quarantine_rows(con, table, x, cfg, reports["reps"].present)
@@ -218,6 +220,22 @@ def _type_and_quarantine(
         con.execute(f"drop table if exists {x}")
         for k in sources:
             _drop_source(con, k)
+
+
+def _stages_by_spelling(con: duckdb.DuckDBPyConnection, x: str, report: TableReport) -> None:
+    """A stage written with other case or spacing than config's (`closed won`, `Closed  Won `) is config's stage.
+
+    Exports differ from the list a person typed into config.yml in exactly this way, and rejecting every such
+    deal as an unknown stage would stop the build; anything else is still an unknown stage.
+    """
+    key = "lower(regexp_replace(trim({}), '\\s+', ' ', 'g'))"
+    matched = con.execute(
+        f"""update {x} set stage = s.stage from extract_stages as s
+        where {x}.stage not in (select t.stage from extract_stages as t) and {key.format(x + '.stage')} = {key.format('s.stage')}"""
+    ).fetchone()[0]
+    if matched:
+        report.notes.append(f"{', '.join(report.files)}: {matched} row(s) write a stage with other case or spacing than "
+                            "config `stages`; read as the configured stage")
 
 
 def _owners_by_name(con: duckdb.DuckDBPyConnection, x: str, table: Table, report: TableReport,
