@@ -187,3 +187,30 @@ def test_a_task_without_a_due_date_is_dated_when_it_was_created(tmp_path):
         (dt.date(2026, 5, 9),)
     ]
     assert result.tables["activities"].rejected == 0
+
+
+def test_the_scorecard_of_the_export_cell_for_cell(tmp_path):
+    """sfdc_export, worked out from README.md's table (USD; as_of 2026-05-12, so 2026-Q2 is current).
+
+    Ana 2026-Q1: won 10000 + 5000 + 006A04 without an amount = 15000 from 3 won, 1 lost (win rate 0.75); average
+    deal 15000 ÷ 2 = 7500; cycles 46, 59 and 52 days. Björn 2026-Q2: 8000, cycle 2025-11-01 → 2026-04-15 = 165.
+    Dev 2025-Q4: 12000 won (cycle 75), 1 lost without a value (so no win rate by value); 2026-Q3 (after as_of):
+    10000, cycle 127. Chloé 2025-Q4: 5625, cycle 30. Frank (inactive) 2025-Q2: 6000, cycle 90; 2025-Q3: 1 lost.
+    005U92: 2025-Q3, 1 lost. Open deals: Ana 2 (one undated), Björn 2 (one undated), Dev 1.
+    """
+    con = models_on(FIXTURES / "sfdc_export" / "config.yml", tmp_path)
+    got = con.execute("""select rep_id, period, won_amount, deals_won, deals_lost, win_rate, avg_deal_size, avg_cycle_days,
+                                win_rate_value from rep_scorecard where deals_won + deals_lost > 0 order by 1, 2""").fetchall()
+    assert got == [
+        ("005U01", "2026-Q1", 15000.0, 3, 1, 0.75, 7500.0, pytest.approx((46 + 59 + 52) / 3), None),
+        ("005U02", "2026-Q2", pytest.approx(8000.0), 1, 0, 1.0, pytest.approx(8000.0), 165.0, pytest.approx(1.0)),
+        ("005U03", "2025-Q4", 5625.0, 1, 0, 1.0, 5625.0, 30.0, 1.0),
+        ("005U04", "2025-Q4", 12000.0, 1, 1, 0.5, 12000.0, 75.0, None),
+        ("005U04", "2026-Q3", pytest.approx(10000.0), 1, 0, 1.0, pytest.approx(10000.0), 127.0, pytest.approx(1.0)),
+        ("005U06", "2025-Q2", 6000.0, 1, 0, 1.0, 6000.0, 90.0, 1.0),
+        ("005U06", "2025-Q3", 0.0, 0, 1, 0.0, None, None, 0.0),
+        ("005U92", "2025-Q3", 0.0, 0, 1, 0.0, None, None, 0.0),
+    ]
+    open_deals = dict(con.execute("select rep_id, open_deals from rep_hygiene where open_deals > 0").fetchall())
+    assert open_deals == {"005U01": 2, "005U02": 2, "005U04": 1}
+    assert con.execute("select getvariable('as_of')").fetchall() == [(dt.date(2026, 5, 12),)]
