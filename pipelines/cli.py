@@ -74,6 +74,7 @@ def with_demo(cfg: Config) -> Config:
     update = {"sources": demo.sources, "base_dir": demo.base_dir, "config_file": demo.config_file, "extracts_dir": None}
     update["stages"] = cfg.stages or demo.stages
     update["as_of"] = cfg.as_of or demo.as_of
+    update["org_name"] = cfg.org_name or demo.org_name
     if "fiscal_year_start_month" not in cfg.model_fields_set:
         update["fiscal_year_start_month"] = demo.fiscal_year_start_month
     return cfg.model_copy(update=update)
@@ -117,12 +118,12 @@ def _chain(cfg, con, out, warehouse, snapshot_date, report_dir, timer, sql_dir) 
 
     warehouse = warehouse or cfg.base_dir / cfg.warehouse
     with timer.stage("load"):
-        extracted = extract_stage.extract(cfg, con)
+        day = snapshot_date or cfg.as_of or dt.date.today()
+        extracted = extract_stage.extract(cfg, con, warehouse, day)
         report = (report_dir or out.parent / f".{out.name}-report") / "quarantine.csv"
         report.parent.mkdir(parents=True, exist_ok=True)
         con.execute(f"copy (select * from quarantine order by \"table\", file, \"row\") to '{report}' (header)")
         extract_stage.check_quality_gate(extracted, cfg, report)
-        day = snapshot_date or cfg.as_of or dt.date.today()
         # Snapshots are stored only after the site is built: a failed build adds no history.
         loaded = load_stage.load(con, extracted, warehouse, day, cfg=cfg, store=False)
     with timer.stage("models"):
@@ -231,12 +232,13 @@ def load(config: Path, warehouse: Path | None, snapshot_date) -> None:
 
     cfg = prepare(config)
     con = duckdb.connect()
-    extracted = extract_stage.extract(cfg, con)
+    day = snapshot_date.date() if snapshot_date else (cfg.as_of or dt.date.today())
+    warehouse = warehouse or cfg.base_dir / cfg.warehouse
+    extracted = extract_stage.extract(cfg, con, warehouse, day)
     for note in extracted.notes:
         click.secho(f"  note: {note}", fg="yellow", err=True)
     extract_stage.check_quality_gate(extracted, cfg)
-    day = snapshot_date.date() if snapshot_date else (cfg.as_of or dt.date.today())
-    result = load_stage.load(con, extracted, warehouse or cfg.base_dir / cfg.warehouse, day, cfg=cfg)
+    result = load_stage.load(con, extracted, warehouse, day, cfg=cfg)
     for change in result.changes:
         _say(f"  {change.describe()}")
     click.secho(f"snapshot {day.isoformat()} stored in {result.warehouse}", fg="green")
@@ -247,11 +249,15 @@ def load(config: Path, warehouse: Path | None, snapshot_date) -> None:
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @click.option("--forecast-calls", is_flag=True, help="Also write forecast_calls.csv: reps' and managers' calls.")
-def demo_data(reps: int, seed: int, out: Path, forecast_calls: bool) -> None:
+@click.option("--flavor", type=click.Choice(["default", "salesforce", "hubspot"]), default="default", show_default=True,
+              help="Write the extracts as that CRM exports them (for its preset) instead of the canonical tables.")
+def demo_data(reps: int, seed: int, out: Path, forecast_calls: bool, flavor: str) -> None:
     """Write a realistic demo org's CRM extracts and a config.yml pointing at them."""
     from pipelines.demo import generate_demo
 
-    config_file = generate_demo(out, reps=reps, seed=seed, forecast_calls=forecast_calls)
+    if forecast_calls and flavor != "default":
+        raise click.UsageError("--forecast-calls writes the canonical forecast_calls extract: use it without --flavor")
+    config_file = generate_demo(out, reps=reps, seed=seed, forecast_calls=forecast_calls, flavor=flavor)
     click.secho(f"demo org written: build it with  python -m pipelines build --config {config_file}", fg="green")
 
 

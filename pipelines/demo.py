@@ -4,6 +4,8 @@ The generator writes the same five CSV extracts a real CRM export would give us
 (reps, opportunities, opportunity_history, activities, quotas) plus a config.yml,
 so the whole pipeline can be exercised without customer data. It is stdlib-only
 and seeded, so the same (reps, seed, as_of) always gives byte-identical files.
+`pipelines.demo_flavors` writes the same simulated org the way Salesforce and HubSpot
+export it, for their presets.
 
 Every person gets their own ``random.Random`` seeded from the master stream, so a
 rep's data does not depend on how many draws other reps made; that keeps the
@@ -727,15 +729,22 @@ def _id_width(upper_bound: int) -> int:
 
 
 def generate_demo(out_dir: pathlib.Path, reps: int = 60, seed: int = 42, as_of: date = DEMO_AS_OF,
-                  forecast_calls: bool = False) -> pathlib.Path:
+                  forecast_calls: bool = False, flavor: str = "default") -> pathlib.Path:
     """Write a demo org's CSV extracts and config.yml into out_dir; return the config path.
 
     ``reps`` counts the selling reps (AE / Senior AE); one manager per team and a VP
     are added on top. ``forecast_calls`` (opt-in) also writes forecast_calls.csv
-    (pipelines.demo_forecast); without it the files are exactly what they always were.
+    (pipelines.demo_forecast); ``flavor`` salesforce or hubspot writes the same org as that
+    CRM exports it (pipelines.demo_flavors). Without either, the files are exactly what
+    they always were.
     """
     if reps < 1:
         raise ValueError("reps must be at least 1")
+    if flavor != "default":
+        from pipelines.demo_flavors import WRITERS
+
+        if flavor not in WRITERS:
+            raise ValueError(f"flavor must be default, {' or '.join(WRITERS)}")
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cal = _Calendar(as_of, DEMO_FISCAL_YEAR_START_MONTH)
@@ -743,7 +752,8 @@ def generate_demo(out_dir: pathlib.Path, reps: int = 60, seed: int = 42, as_of: 
     groups = _build_org(rng, reps, cal)
     people = [p for g in groups for p in g]
     # Id widths are fixed up front (streaming) from generous upper bounds.
-    writer = _Writer(out_dir, cal, _id_width(len(people) * 1000), _id_width(len(people) * len(cal.workdays) * 12))
+    widths = (_id_width(len(people) * 1000), _id_width(len(people) * len(cal.workdays) * 12))
+    writer = _Writer(out_dir, cal, *widths) if flavor == "default" else WRITERS[flavor](out_dir, cal, *widths, seed)
     try:
         writer.reps(people)
         for group in groups[1:]:
@@ -759,7 +769,8 @@ def generate_demo(out_dir: pathlib.Path, reps: int = 60, seed: int = 42, as_of: 
         write_forecast_calls(out_dir, seed, as_of)
         extra = ("forecast_calls",)
     config = out_dir / "config.yml"
-    config.write_text(_config_text(as_of, extra), encoding="utf-8", newline="\n")
+    text = _config_text(as_of, extra) if flavor == "default" else writer.config_text(as_of)
+    config.write_text(text, encoding="utf-8", newline="\n")
     return config
 
 

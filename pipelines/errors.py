@@ -38,6 +38,14 @@ class DataError(ScorecardError):
     kind = "data error"
 
 
+class UnusableFileError(DataError):
+    """A file with nothing to read for its table: empty, or without the columns the table needs.
+
+    Fatal for a table the user configured; a preset's optional table (a CRM object the org does
+    not use, exported as a bare header) is skipped with a note instead.
+    """
+
+
 class ModelError(ScorecardError):
     """A SQL model failed to run, or the models reference each other in a cycle."""
 

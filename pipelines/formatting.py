@@ -18,6 +18,18 @@ from markupsafe import Markup
 _ESCAPES = {ord(c): f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-!|~:=$"}
 _ESCAPES.update({ord("\r"): " ", ord("\n"): " "})
 NO_DATA = Markup('<span class="no-data">no data</span>')
+# The symbol shown before amounts for a corporate currency; any other ISO code is shown as itself ("CHF 1.2k").
+CURRENCY_SYMBOLS = {
+    "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "KRW": "₩", "BRL": "R$", "CAD": "CA$",
+    "AUD": "A$", "NZD": "NZ$", "MXN": "MX$", "HKD": "HK$", "SGD": "S$", "ILS": "₪", "PLN": "zł ", "TRY": "₺",
+}
+
+
+def currency_symbol(code: str | None, configured: str, configured_explicitly: bool) -> str:
+    """`currency_symbol` when config sets it, else the corporate currency's symbol, else the default ($)."""
+    if configured_explicitly or not code:
+        return configured
+    return CURRENCY_SYMBOLS.get(code.upper(), f"{code} ")
 
 
 def md_escape(value) -> Markup:
@@ -49,6 +61,7 @@ class Fmt:
     """Number formatting with the org's currency; None is always 'no data'."""
 
     currency: str = "$"
+    code: str | None = None  # ISO code of the corporate currency, shown beside "Data as of" when known
 
     def money(self, v) -> str | None:
         if v is None:

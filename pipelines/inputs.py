@@ -6,7 +6,8 @@ where a table is made without reading the code, and `pipelines.catalog` can refu
 model that reads anything but a declared raw input.
 
 * extract writes `extract_<table>` (typed rows that passed every rule), `quarantine` (every
-  rejected or flagged row) and `extract_notes` (what the build should say about the files).
+  rejected or flagged row), `extract_notes` (what the build should say about the files) and
+  `extract_stages` (the stages, configured or described by the export).
 * load writes the `raw_*` inputs below, and nothing else: they are the models' only inputs.
 * models write one table per `.sql` model; pages read marts only.
 """
@@ -20,6 +21,8 @@ EXTRACT_OUTPUTS = {
     **{f"extract_{t}": f"Typed, accepted rows of the {t} extract, with _file and _row." for t in TABLES},
     "quarantine": "Every rejected or flagged input row: table, file, row, column, value, reason, action, owner_id.",
     "extract_notes": "One row per note on how the extracts were read (fallbacks, renamed columns).",
+    "extract_stages": "The stages every rule and model uses, in order (stage, kind, probability, stage_order): "
+    "config `stages`, or those the export describes.",
 }
 
 # Made by the load stage; the staging models read these and nothing else.
@@ -33,7 +36,8 @@ RAW_INPUTS = {
     "raw_columns": "Which canonical columns some file of each table gives values for (table_name, column_name).",
     "raw_sources": "Per canonical table: whether it was extracted, from how many files, and its rows read, "
     "loaded, rejected and flagged (table_name, present, files, rows_read, rows_loaded, rows_rejected, rows_flagged).",
-    "raw_stages": "The configured stages in order (stage, kind, probability, stage_order).",
+    "raw_stages": "The stages in order (stage, kind, probability, stage_order): config `stages`, or those the "
+    "export describes (extract_stages).",
     "raw_role_targets": "The config targets per role, '' for the default (metric, role, target).",
     "raw_quarantine": "Every rejected or flagged input row (table_name, file, row_number, column_name, value, "
     "reason, action, owner_id).",

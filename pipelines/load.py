@@ -241,14 +241,11 @@ def _extract_inputs(con, extracted: ExtractResult) -> None:
 
 
 def _config_inputs(con, cfg: Config) -> None:
-    """The stages and the per-role targets of config.yml, as tables the SQL can join."""
-    con.execute("create or replace table raw_stages (stage varchar, kind varchar, probability double, stage_order integer)")
-    stages = cfg.stages
-    if stages:
-        con.executemany(
-            "insert into raw_stages values (?, ?, ?, ?)",
-            [[s.name, s.kind, s.probability, i + 1] for i, s in enumerate(stages)],
-        )
+    """The stages (as the extract stage settled them: config's, or the export's own) and the per-role targets."""
+    con.execute(
+        "create or replace table raw_stages as select stage, kind, probability, stage_order from extract_stages "
+        "order by stage_order"
+    )
     con.execute("create or replace table raw_role_targets (metric varchar, role varchar, target double)")
     roles = [r[0] for r in con.execute("select distinct coalesce(role, '') from raw_reps order by 1").fetchall()]
     rows = [[metric, role, cfg.targets.for_role(metric, role or None)]

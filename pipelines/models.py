@@ -55,13 +55,21 @@ def data_tests(models: list[Model], sql_dir: Path = SQL_DIR) -> list[DataTest]:
 
 
 def default_as_of(con) -> dt.date:
-    """The latest date the data speaks of, never later than today."""
+    """The latest day on which something was recorded, never later than today.
+
+    Recorded: a deal created, a change in the deal history, an activity. Never an open deal's close date,
+    which is a forecast (often months ahead), nor a closed one's, which a CRM lets reps set ahead too;
+    a closed deal's close date is used only when the export records nothing else.
+    """
     row = con.execute(
-        """select greatest(
-            (select max(close_date) from raw_opportunities where close_date <= current_date),
-            (select max(created_date) from raw_opportunities),
-            (select max(activity_date) from raw_activities where activity_date <= current_date),
-            (select max(cast(changed_at as date)) from raw_opportunity_history))"""
+        """select coalesce(
+            greatest(
+                (select max(created_date) from raw_opportunities where created_date <= current_date),
+                (select max(activity_date) from raw_activities where activity_date <= current_date),
+                (select max(cast(changed_at as date)) from raw_opportunity_history
+                 where cast(changed_at as date) <= current_date)),
+            (select max(o.close_date) from raw_opportunities as o inner join raw_stages as s on o.stage = s.stage
+             where s.kind in ('won', 'lost') and o.close_date <= current_date))"""
     ).fetchone()[0]
     return row or dt.date.today()
 

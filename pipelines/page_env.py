@@ -155,6 +155,7 @@ def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.E
     )
     env.filters.update(fmt.filters(), page_title=lambda v: Markup(plain_title(v)), rep_slug=rep_slug,
                        team_slug=team_slug, block=_block)
+    env.globals["currency_code"] = fmt.code
     env.globals["chart"] = lambda kind, values, title, desc, empty=None: (
         _block(timing.figure(kind, values, title, desc)) if values or empty is None
         else Markup(f'<p class="no-data">{escape(title)}: no data because {escape(empty)}.</p>')

@@ -19,7 +19,7 @@ from pipelines import audiences, charts, page_contexts, workers
 from pipelines.audiences import Audience
 from pipelines.catalog import Catalog
 from pipelines.exports import export_csvs
-from pipelines.formatting import Fmt, period_label
+from pipelines.formatting import Fmt, currency_symbol, period_label
 from pipelines.page_contexts import rep_context, team_list
 from pipelines.page_data import Bundle, Calendar, load_bundle, period_row
 from pipelines.page_env import cell_helpers, crm_link, environment, render_page, root_of
@@ -135,7 +135,8 @@ def _rep_pages(job: _Job, result: PagesResult) -> None:
     result.chart_seconds = own_seconds + sum(seconds for seconds, _ in done) / result.workers
 
 
-def _common(cfg: Config, b: Bundle, cal: Calendar, catalog: Catalog, as_of: dt.date, aud: Audience) -> dict:
+def _common(cfg: Config, b: Bundle, cal: Calendar, catalog: Catalog, as_of: dt.date, aud: Audience,
+            fmt: Fmt) -> dict:
     """What every page's template may use: settings, the calendar, labels, links and the cell helpers."""
     # Plan metrics named like no mart column: their label here (glossary links still go to a definition).
     labels = {"activities_per_week": "Activities a week"}
@@ -150,7 +151,7 @@ def _common(cfg: Config, b: Bundle, cal: Calendar, catalog: Catalog, as_of: dt.d
                   metric_labels=labels,
                   deal_href=crm_link(cfg.crm.deal_url, "opportunity_id"),
                   account_href=crm_link(cfg.crm.account_url, "account_id"))
-    common.update(cell_helpers(Fmt(cfg.currency_symbol), names, labels, cfg.thresholds.manager_selling_share,
+    common.update(cell_helpers(fmt, names, labels, cfg.thresholds.manager_selling_share,
                                set(b.by_team)))
     common["team_pages"] = set(b.by_team)
     return common
@@ -168,8 +169,9 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
     b = audiences.scope_bundle(full, aud)
     cal = Calendar(b.org["quarters"], cfg.site.recent_quarters)
     timing = charts.Timing()
-    job = _Job(cfg, environment(Fmt(cfg.currency_symbol), timing), docs_dir, b, cal,
-               _common(cfg, b, cal, catalog, as_of, aud), timing)
+    code = next((r["currency"] for r in full.org["scorecard"] if r.get("currency")), None)
+    fmt = Fmt(currency_symbol(code, cfg.currency_symbol, "currency_symbol" in cfg.model_fields_set), code)
+    job = _Job(cfg, environment(fmt, timing), docs_dir, b, cal, _common(cfg, b, cal, catalog, as_of, aud, fmt), timing)
     teams = [dict(t, slug=team_slug(t["team"])) for t in team_list(b, cal)]
     team_rows = [dict(t["now"], team=t["team"]) for t in teams if t["now"]]
     _home(job, teams, team_rows)
@@ -178,5 +180,5 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
     _rep_pages(job, result)
     export_csvs(con, cfg, catalog.marts, docs_dir / "data", aud, audiences.people_in(full, aud))
     (docs_dir / "assets").mkdir(parents=True, exist_ok=True)
-    (docs_dir / "assets" / "chart-specs.js").write_text(charts.specs_script(cfg.currency_symbol), encoding="utf-8")
+    (docs_dir / "assets" / "chart-specs.js").write_text(charts.specs_script(fmt.currency), encoding="utf-8")
     return result

@@ -63,6 +63,11 @@ TABLES: dict[str, Table] = {
                 Column("hire_date", "date", "Start date; drives ramp views for new hires."),
                 Column("email", "text", "Email; published only when privacy.publish_emails is true."),
                 Column("active", "bool", "Whether the rep still works here (default true)."),
+                Column("role_id", "id", "Id of the person's role in the CRM's role hierarchy (Salesforce UserRoleId): "
+                       "with the roles table it gives the team and manager when these are empty."),
+                Column("user_type", "text", "Kind of user (Salesforce UserType): people other than Standard ones "
+                       "(integration, automated-process, licence-manager users) are left out of the directory "
+                       "unless they own deals, activities or quota."),
             ),
             key=("rep_id",),
             owner_column="rep_id",
@@ -76,12 +81,27 @@ TABLES: dict[str, Table] = {
                 Column("account", "text", "Account (customer) name."),
                 Column("name", "text", "Deal name."),
                 Column("stage", "text", "Current stage; must be one of config `stages`.", True, True),
-                Column("amount", "money", "Deal value. Empty is allowed and counted as a hygiene problem.", True),
-                Column("created_date", "date", "Date the deal was created.", True, True),
-                Column("close_date", "date", "Expected (open) or actual (closed) close date.", True, True),
+                Column("amount", "money", "Deal value. Empty is allowed: a hygiene problem on an open deal, and a "
+                       "won deal without one is counted beside the won amount, not in it.", True),
+                Column("created_date", "date", "Date the deal was created. Empty is allowed and flagged: cycle time "
+                       "and age are then unknown for the deal.", True),
+                Column("close_date", "date", "Expected (open) or actual (closed) close date. Empty is allowed on an "
+                       "open deal (undated pipeline, a hygiene problem); a closed deal without one takes the date of "
+                       "its last stage change from the history, and is rejected only when nothing says when it "
+                       "closed.", True),
                 Column("forecast_category", "text", "Pipeline, Best Case, Commit, Closed or Omitted."),
                 Column("next_step", "text", "The rep's next step; empty is a hygiene problem."),
                 Column("last_activity_date", "date", "Last logged activity on the deal."),
+                Column("is_closed", "bool", "Whether the deal's stage is a closed one (Salesforce IsClosed). With "
+                       "is_won it says what each stage is when config lists no `stages`."),
+                Column("is_won", "bool", "Whether the deal's stage is a won one (Salesforce IsWon)."),
+                Column("stage_sort_order", "number", "Position of the deal's stage in the sales process "
+                       "(Salesforce StageSortOrder); orders the stages when config lists none."),
+                Column("probability", "number", "The deal's win probability, 0-1 or a percentage (Salesforce "
+                       "Probability); a stage's most common value is its probability when config lists no stages."),
+                Column("currency", "text", "ISO code of the currency the deal's amounts are in (Salesforce "
+                       "CurrencyIsoCode); amounts are converted into the corporate currency (see currency_rates). "
+                       "Empty: the corporate currency."),
             ),
             key=("opportunity_id",),
             required=True,
@@ -98,6 +118,8 @@ TABLES: dict[str, Table] = {
                 Column("amount", "money", "Amount after the change."),
                 Column("close_date", "date", "Close date after the change."),
                 Column("forecast_category", "text", "Forecast category after the change."),
+                Column("probability", "number", "Win probability after the change (0-1 or a percentage); says what "
+                       "a stage that only the history has is, when config lists no stages."),
             ),
         ),
         Table(
@@ -122,6 +144,8 @@ TABLES: dict[str, Table] = {
                 Column("period_start", "date", "First day of the quota period.", True, True),
                 Column("period_end", "date", "Last day of the quota period.", True, True),
                 Column("amount", "money", "Quota amount for the period.", True, True),
+                Column("currency", "text", "ISO code of the quota's currency (converted at the rate in force on "
+                       "period_start); empty: the corporate currency."),
             ),
             key=("rep_id", "period_start"),
             owner_column="rep_id",
@@ -163,6 +187,34 @@ TABLES: dict[str, Table] = {
             owner_column="rep_id",
             events=True,
             load_day_column="submitted_at",
+        ),
+        Table(
+            "currency_rates",
+            "Conversion rates into the corporate currency, for exports whose deals carry a currency "
+            "(Salesforce CurrencyType.csv and DatedConversionRate.csv). Optional: config `currency.rates` "
+            "gives fixed rates instead, and a single-currency export needs neither.",
+            (
+                Column("currency", "text", "ISO code of the currency (e.g. EUR).", True, True),
+                Column("rate", "number", "Units of this currency per one unit of the corporate currency: "
+                       "corporate amount = amount ÷ rate.", True, True),
+                Column("start_date", "date", "First day the rate is in force; empty: from the start."),
+                Column("end_date", "date", "Day the next rate takes over (the rate holds until the day before); "
+                       "empty: open-ended. A rate without either date applies where no dated one does."),
+                Column("is_corporate", "bool", "Marks the corporate currency (Salesforce IsCorporate)."),
+            ),
+        ),
+        Table(
+            "roles",
+            "The CRM's role hierarchy (Salesforce UserRole.csv). Optional: where a person's manager_id is empty, "
+            "the manager is the parent role's forecast manager, else the one active person in the parent role; "
+            "where the team is empty, it is the role's name.",
+            (
+                Column("role_id", "id", "Role id (as in reps.role_id).", True, True),
+                Column("name", "text", "Role name."),
+                Column("parent_role_id", "id", "The role above it; empty at the top."),
+                Column("forecast_user_id", "id", "rep_id of the role's forecast manager (Salesforce ForecastUserId)."),
+            ),
+            key=("role_id",),
         ),
     ]
 }

@@ -45,12 +45,42 @@ class Source(Strict):
         None, description="strptime format for every date column of this file (e.g. %d/%m/%Y); detected when empty."
     )
     optional: bool = Field(False, description="Skip quietly when no file matches (presets use it for tables a CRM may not export).")
+    encoding: Literal["auto", "utf-8", "utf-16", "utf-16-le", "utf-16-be", "windows-1252", "latin-1"] = Field(
+        "auto",
+        description="Text encoding of the CSV files. auto detects UTF-8 (with or without byte order mark), UTF-16 "
+        "and Windows-1252, and the build notes which it used when it is not UTF-8; set it when a file is in "
+        "another of these (latin-1 is ISO-8859-1, which differs from Windows-1252 on € ’ “ ” – —).",
+    )
 
 
 class Stage(Strict):
     name: str = Field(description="Stage name exactly as the CRM writes it.")
     kind: Literal["open", "won", "lost"] = Field(description="open, won or lost.")
     probability: float | None = Field(None, ge=0, le=1, description="Win probability 0-1, used for the weighted pipeline.")
+
+
+class Currency(Strict):
+    """How amounts in several currencies become one: for any export, not only Salesforce's."""
+
+    code: str | None = Field(
+        None,
+        description="ISO code of the corporate currency every amount is converted into (e.g. EUR). Empty: the "
+        "currency the rates table marks as corporate, else the one currency the deals are in.",
+    )
+    rates: dict[str, float] = Field(
+        default_factory=dict,
+        description="Fixed conversion rates, ISO code -> units of that currency per one unit of the corporate "
+        "currency (corporate amount = amount ÷ rate), e.g. {USD: 1.08, GBP: 0.86}; used beside or instead of a "
+        "currency_rates extract. Map the deals' currency column as `sources.opportunities.columns.currency`.",
+    )
+
+    @field_validator("rates")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = sorted(code for code, rate in v.items() if not rate > 0)
+        if bad:
+            raise ValueError(f"rates must be above 0 (not for {', '.join(bad)})")
+        return v
 
 
 class Demo(Strict):
@@ -335,17 +365,31 @@ class Build(Strict):
 
 
 class Config(Strict):
-    org_name: str = Field("Demo Org", description="Organisation name shown on the home page.")
+    org_name: str | None = Field(
+        None,
+        description="Organisation name shown on the home page. Empty: the site title, so your own extracts are "
+        "never titled as the demo org is.",
+    )
     preset: Literal["salesforce", "hubspot"] | None = Field(None, description="Map a standard CRM export without listing columns.")
     extracts_dir: str | None = Field(None, description="Folder holding the extracts; source paths are relative to it.")
     as_of: dt.date | None = Field(None, description="The reporting date; default the latest date in the data.")
     fiscal_year_start_month: int = Field(1, ge=1, le=12, description="First month of the fiscal year (1 = January).")
     fiscal_year_named_by: Literal["end", "start"] = Field("end", description="Name a fiscal year by the calendar year it ends (or starts) in.")
-    currency_symbol: str = Field("$", description="Shown before amounts.")
+    currency_symbol: str = Field(
+        "$", description="Shown before amounts. When not set and the corporate currency is known (currency.code or "
+        "the rates table), the symbol follows its ISO code (€ for EUR, £ for GBP, the code itself for others)."
+    )
+    currency: Currency = Field(default_factory=Currency, description="Deals in several currencies: the corporate "
+                               "currency and fixed conversion rates.")
     sources: dict[str, Union[Source, list[Source]]] = Field(
         default_factory=dict, description="Canonical table -> the extract(s) it is read from. Empty: the demo org."
     )
-    stages: list[Stage] = Field(default_factory=list, description="Ordered stages with their kind.")
+    stages: list[Stage] = Field(
+        default_factory=list,
+        description="Ordered stages with their kind. Empty: the stages the export describes (Salesforce's IsClosed, "
+        "IsWon, StageSortOrder and Probability on every deal, mapped as is_closed, is_won, stage_sort_order and "
+        "probability), else the preset's standard stages.",
+    )
     demo: Demo = Field(default_factory=Demo, description="The generated demo org used when no sources are configured.")
     targets: Targets = Field(default_factory=Targets, description="Plan values each rep is measured against.")
     thresholds: Thresholds = Field(default_factory=Thresholds, description="Alert and hygiene thresholds.")
@@ -413,19 +457,37 @@ class Config(Strict):
     def uses_demo(self) -> bool:
         return not self.sources
 
+    @property
+    def display_name(self) -> str:
+        """The home page's title: org_name, else the site title (the demo org's config names itself)."""
+        return self.org_name or self.site.title
 
-def _merge_preset(raw: dict[str, Any], file: Path) -> dict[str, Any]:
-    """A preset supplies sources and stages; anything the user wrote wins."""
-    name = raw.get("preset")
-    if not name:
-        return raw
+
+def _read_preset(name: str, file: Path) -> dict[str, Any]:
     preset_file = PRESETS_DIR / f"{name}.yml"
     if not preset_file.exists():
         raise ConfigError(f"preset '{name}' is not known; use salesforce or hubspot", file)
-    preset = yaml.safe_load(preset_file.read_text(encoding="utf-8")) or {}
+    return yaml.safe_load(preset_file.read_text(encoding="utf-8")) or {}
+
+
+def _merge_preset(raw: dict[str, Any], file: Path) -> dict[str, Any]:
+    """A preset supplies sources and stages; anything the user wrote wins.
+
+    A source the user gives without a `path` adjusts the preset's (e.g. `opportunities: {encoding:
+    windows-1252}`) instead of replacing it, so one setting does not mean copying the whole mapping.
+    """
+    name = raw.get("preset")
+    if not name:
+        return raw
+    preset = _read_preset(name, file)
     merged = dict(raw)
     sources = dict(preset.get("sources", {}))
-    sources.update(raw.get("sources") or {})
+    for table, mine in (raw.get("sources") or {}).items():
+        theirs = sources.get(table)
+        if isinstance(mine, dict) and "path" not in mine and isinstance(theirs, dict):
+            sources[table] = {**theirs, **mine}
+        else:
+            sources[table] = mine
     merged["sources"] = sources
     if not raw.get("stages") and preset.get("stages"):
         merged["stages"] = preset["stages"]
@@ -448,6 +510,14 @@ def _merge_forecast(preset: dict, own: Any) -> Any:
 def _key_path(loc: tuple) -> str:
     """A config key as the user wrote it: pydantic's union branches (`Scope`, `literal['all']`) left out."""
     return ".".join(str(p) for p in loc if not (isinstance(p, str) and (p[:1].isupper() or "[" in p)))
+
+
+def preset_standard_stages(cfg: "Config") -> list[Stage]:
+    """The preset's fallback stages, for an export that does not describe its own (none without a preset)."""
+    if not cfg.preset:
+        return []
+    raw = _read_preset(cfg.preset, cfg.config_file).get("standard_stages") or []
+    return [Stage.model_validate(s) for s in raw]
 
 
 def _format_error(err: ValidationError) -> str:

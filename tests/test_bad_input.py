@@ -225,29 +225,45 @@ def test_missing_mapped_column_lists_the_candidates_tried(tmp_path):
     assert line.startswith(f"data error: {BAD / 'missing_column.csv'}: ")
 
 
-def test_latin1_file_is_an_error_that_says_utf8(tmp_path):
-    line = one_error_line(cli_build(tmp_path, raw_config("latin1.csv")))
-    assert line == (
-        f"data error: {BAD / 'latin1.csv'}: file is not UTF-8 encoded (first invalid byte on row 3); "
-        "re-export it as UTF-8 (in Excel: Save As > CSV UTF-8)"
-    )
+def test_latin1_file_is_read_as_windows_1252_and_says_so(tmp_path):
+    """Not valid UTF-8 (0xfc, ü, on row 3): read as Windows-1252, with a note; tests/test_encodings.py has the rest."""
+    con, result = run_extract(tmp_path, "latin1.csv")
+    assert con.execute("select _row, account from extract_opportunities where opportunity_id = 'o3'").fetchall() == [
+        (3, "Müller GmbH")
+    ]
+    assert result.tables["opportunities"].notes == [
+        f"{BAD / 'latin1.csv'}: read as Windows-1252: it is not UTF-8 (byte 0xfc on row 3 is not valid UTF-8); "
+        "set `sources.opportunities.encoding` if it is in another encoding"
+    ]
 
 
-def test_utf16_file_is_an_error_that_names_the_encoding(tmp_path):
-    line = one_error_line(cli_build(tmp_path, raw_config("utf16.csv")))
-    assert line == (
-        f"data error: {BAD / 'utf16.csv'}: file is UTF-16 encoded; export it as UTF-8 (in Excel: Save As > CSV UTF-8)"
-    )
+def test_utf16_file_is_read_and_says_so(tmp_path):
+    con, result = run_extract(tmp_path, "utf16.csv")
+    assert con.execute("select _row, opportunity_id from extract_opportunities order by _row").fetchall() == [
+        (2, "o1"), (3, "o2")
+    ]
+    assert result.tables["opportunities"].notes == [f"{BAD / 'utf16.csv'}: read as UTF-16 LE (its byte order mark says so)"]
 
 
-def test_non_utf8_header_is_an_error(tmp_path):
+def test_non_utf8_header_is_read_as_windows_1252(tmp_path):
     folder = tmp_path / "x"
     folder.mkdir()
     (folder / "deals.csv").write_bytes("opportunity_id,Eigentümer\no1,r1\n".encode("cp1252"))
-    line = one_error_line(cli_build(tmp_path, raw_config("deals.csv", folder)))
+    raw = raw_config("deals.csv", folder)
+    raw["sources"]["opportunities"]["columns"] = {"owner_id": "Eigentümer"}
+    line = one_error_line(cli_build(tmp_path, raw))
+    assert line.startswith("data error: x/deals.csv: table opportunities needs column(s) that this file does not have: "
+                           "stage (looked for stage); ")
+    assert "columns present: opportunity_id, Eigentümer." in line
+
+
+def test_utf16_forced_to_utf8_is_an_error_that_names_the_encoding(tmp_path):
+    raw = raw_config("utf16.csv")
+    raw["sources"]["opportunities"]["encoding"] = "utf-8"
+    line = one_error_line(cli_build(tmp_path, raw))
     assert line == (
-        "data error: x/deals.csv: file is not UTF-8 encoded (invalid byte 0xfc in the header, row 1); "
-        "re-export it as UTF-8 (in Excel: Save As > CSV UTF-8)"
+        f"data error: {BAD / 'utf16.csv'}: file is UTF-16 encoded, not UTF-8; re-export it as UTF-8 (in Excel: Save As "
+        "> CSV UTF-8), or set `sources.opportunities.encoding` (or remove it to detect)"
     )
 
 
@@ -454,7 +470,14 @@ def test_broken_json_is_an_error(tmp_path):
 
 def records_in(path: Path) -> int:
     """Data records as Python's csv module reads them (blank lines are not records)."""
-    text = path.read_text(encoding="utf-8-sig")
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252")
     first = text.split("\n", 1)[0]
     delim = max((",", ";", "\t", "|"), key=first.count)
     rows = [r for r in csv.reader(text.splitlines(keepends=True), delimiter=delim) if r]
@@ -463,7 +486,7 @@ def records_in(path: Path) -> int:
 
 ACCOUNTED = sorted(
     [p for p in BAD.glob("*.csv") if p.name not in
-     {"missing_column.csv", "latin1.csv", "utf16.csv", "mixed_line_endings.csv", "empty.csv", "reps.csv"}]
+     {"missing_column.csv", "mixed_line_endings.csv", "empty.csv", "reps.csv"}]
     + list(FORMATS.glob("*.*"))
 )
 

@@ -98,11 +98,12 @@ def test_unexpected_error_keeps_the_previous_site(tmp_path, built, monkeypatch):
 
 
 def test_broken_extract_keeps_the_previous_site(tmp_path, built):
-    (tmp_path / "org" / "reps.csv").write_bytes("rep_id,name\nr1,Jos\xe9\n".encode("latin-1"))
+    (tmp_path / "org" / "reps.csv").write_bytes(b"rep_id,name\nr1,Jos\x81\n")  # 0x81: neither UTF-8 nor Windows-1252
     line = failed_line(build(tmp_path))
     assert line == (
-        "data error: reps.csv: file is not UTF-8 encoded (first invalid byte on row 2); "
-        "re-export it as UTF-8 (in Excel: Save As > CSV UTF-8)"
+        "data error: reps.csv: unknown encoding: byte 0x81 on row 2, column name is neither UTF-8 nor Windows-1252; "
+        "re-export the file as UTF-8, or set `sources.reps.encoding` to the file's encoding (utf-8, utf-16, "
+        "windows-1252 or latin-1)"
     )
     assert hashes(tmp_path / "site") == built
 

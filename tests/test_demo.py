@@ -94,6 +94,26 @@ def test_same_inputs_give_identical_bytes(tmp_path, org):
         assert (tmp_path / "again" / name).read_bytes() == (org.out / name).read_bytes(), name
 
 
+# sha256 of `demo-data --reps 20 --seed 42` as the generator wrote it before the --flavor option existed: the
+# default output is a fixture of users' scripts and of the bench, so it must not change by a byte.
+DEFAULT_20_42 = {
+    "activities.csv": "0cf3b5d478da352d891e0bf943e3d16f454f37db82ea2f18d6fe36e0e926ffb1",
+    "config.yml": "d0736c0b5d73f5deae5d6e593dcf81aa244a3a7086014c13ed1171c13f8b2381",
+    "opportunities.csv": "1ba9e9f1316d02a64172c43c0dab5904ab48a3459e7639d1afc94da9b5af71f8",
+    "opportunity_history.csv": "a5f5fe03a5e9ee90c0f80e72b6566e1151713b23568335d1747a1b250dc64589",
+    "quotas.csv": "adf27ee64a10ec5ef6dfe57c4f3bcdf6183e079a3b6ae54bb4fe5000061cc93a",
+    "reps.csv": "7fe6874668dd806fcefef4f00c3ae2bf6d84292a807fd535ecaec8ec1bc57096",
+}
+
+
+def test_default_output_has_not_changed(tmp_path):
+    import hashlib
+
+    generate_demo(tmp_path, reps=20, seed=42)
+    got = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(tmp_path.iterdir())}
+    assert got == DEFAULT_20_42
+
+
 def test_other_seed_gives_other_org(tmp_path, org):
     generate_demo(tmp_path, reps=40, seed=7)
     assert (tmp_path / "opportunities.csv").read_bytes() != (org.out / "opportunities.csv").read_bytes()

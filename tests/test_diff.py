@@ -23,9 +23,10 @@ def test_changed_metric_is_named_with_before_and_after(tmp_path, tiny_site):
     model = sql / "intermediate" / "int_scorecard_rollup.sql"
     text = model.read_text()
     # Redefine average deal size as won amount over ALL closed deals (won + lost).
-    old = "divide(won_amount, deals_won) as avg_deal_size,"
+    old = "divide(won_amount, deals_won - won_deals_without_amount) as avg_deal_size,"
     assert old in text
-    model.write_text(text.replace(old, "divide(won_amount, deals_won + deals_lost) as avg_deal_size,"))
+    model.write_text(text.replace(old, "divide(won_amount, deals_won - won_deals_without_amount + deals_lost) as "
+                                       "avg_deal_size,"))
     base, head = tiny_site, _build(tmp_path, "head", sql)
     report = diff_sites(base, head)
     # Only r1 in 2026-Q1 has a lost deal: 150,000 / 2 = 75,000 before, 150,000 / 3 = 50,000 after.

@@ -84,9 +84,18 @@ def test_salesforce_sample_loads_every_row_and_says_who_owns_the_deals(tmp_path,
     note = f"{sample / 'Opportunity.csv'}: no owner_id column found (looked for OwnerId, Owner.Id, Owner ID); " \
            f"all {len(deals)} deals were assigned to '(unassigned)'. Map `sources.opportunities.columns.owner_id` " \
            "to a column of the file to use real values."
-    assert opp.notes == [note]
-    assert result.notes == [note]
-    assert con.execute("select * from extract_notes").fetchall() == [("opportunities", note)]
+    stages = (f"{sample / 'Opportunity.csv'}: config lists no `stages`, so they are read from the export (IsClosed, "
+              "IsWon, StageSortOrder, Probability): Prospecting (open 10%), Qualification (open 10%), Needs Analysis "
+              "(open 20%), Value Proposition (open 50%), Id. Decision Makers (open 60%), Perception Analysis (open 70%), "
+              "Proposal/Price Quote (open 75%), Negotiation/Review (open 90%), Closed Won (won 100%), Closed Lost (lost "
+              "0%). List them under `stages:` in config.yml to change any.")
+    assert opp.notes == [stages, note]
+    # The sample has no quotas: nobody is graded, and the build says once what to add.
+    no_quota = result.tables["quotas"].notes
+    assert len(no_quota) == 1 and no_quota[0].startswith("no quota for anyone")
+    assert result.notes == [stages, note, *no_quota]
+    assert sorted(con.execute("select * from extract_notes").fetchall()) == sorted(
+        [("quotas", no_quota[0]), ("opportunities", stages), ("opportunities", note)])
 
 
 def test_salesforce_sample_builds_through_the_cli(tmp_path, sample):
@@ -111,13 +120,14 @@ def sf_full(tmp_path_factory):
 
 def test_salesforce_preset_maps_every_object(sf_full):
     reps = rows(sf_full, "select rep_id, name, team, manager_id, role, hire_date, email, active from raw_reps order by rep_id")
+    # User.CreatedDate is when the user record was made, not a hire date: no hire dates without a hire-date field.
     assert reps == [
         {"rep_id": "005A0000001", "name": "Ann Ace", "team": "East Sales", "manager_id": "005A0000009", "role": "AE",
-         "hire_date": dt.date(2021, 3, 1), "email": "ann@sf.example", "active": True},
+         "hire_date": None, "email": "ann@sf.example", "active": True},
         {"rep_id": "005A0000002", "name": "Bob Builder", "team": "Field", "manager_id": "005A0000009", "role": "AE",
-         "hire_date": dt.date(2026, 1, 5), "email": "bob@sf.example", "active": False},
+         "hire_date": None, "email": "bob@sf.example", "active": False},
         {"rep_id": "005A0000009", "name": "Maria Manager", "team": "East Sales", "manager_id": None, "role": "VP Sales",
-         "hire_date": dt.date(2020, 1, 1), "email": "maria@sf.example", "active": True},
+         "hire_date": None, "email": "maria@sf.example", "active": True},
     ]
     # The API field ForecastCategory is read (not the renamable ForecastCategoryName), and its values (Forecast,
     # BestCase) become the categories the models use through the preset's forecast.categories.
@@ -154,7 +164,7 @@ def test_salesforce_preset_maps_every_object(sf_full):
 
 def test_salesforce_preset_notes_the_event_type_fallback(tmp_path):
     result = extract(load_config(FIXTURES / "salesforce_full" / "config.yml"), duckdb.connect())
-    assert result.notes == [
+    assert [n for n in result.notes if "stage" not in n] == [
         "Event.csv: no type column found (looked for coalesce(nullif(trim(Type), ''), 'meeting')); all 2 rows were "
         "given type = 'meeting'. Map `sources.activities[1].columns.type` to a column of the file to use real values."
     ]
@@ -166,7 +176,7 @@ def test_salesforce_preset_notes_the_event_type_fallback(tmp_path):
 def test_owner_column_wins_over_the_fallback(tmp_path):
     """With OwnerId present there is no '(unassigned)' and no note about owners."""
     result = extract(load_config(FIXTURES / "salesforce_full" / "config.yml"), con := duckdb.connect())
-    assert not result.tables["opportunities"].notes
+    assert not [n for n in result.tables["opportunities"].notes if "owner" in n]
     assert con.execute("select count(*) from extract_opportunities where owner_id = '(unassigned)'").fetchall() == [(0,)]
 
 

@@ -13,15 +13,17 @@ and holds the quality gate.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from pipelines.errors import ConfigError, DataError
+from pipelines.errors import ConfigError, DataError, UnusableFileError
 from pipelines.forecast import check_categories
 from pipelines.extract.files import _display, _files_for, _first_line, _read_file
 from pipelines.extract.mapping import _Fallback, _fallback_note, _resolve_mapping, _typed_select
+from pipelines.extract import resolve
 from pipelines.extract.parsers import _money, define_macros
 from pipelines.extract.quality import (
     _create_quarantine,
@@ -30,8 +32,9 @@ from pipelines.extract.quality import (
     _rejected,
     check_quality_gate,
 )
+from pipelines.extract.stages import configured_stages, describe_from_deals, describe_from_history, describe_note
 from pipelines.schema import DUCKDB_TYPES, TABLES, Table
-from pipelines.settings import Config, Source
+from pipelines.settings import Config, Source, preset_standard_stages
 from pipelines.sqltext import q
 
 # Imported from here by other modules and tests: `_money` and `define_macros` are tested directly.
@@ -55,6 +58,12 @@ class TableReport:
     notes: list[str] = field(default_factory=list)
     reasons: dict[str, int] = field(default_factory=dict)  # rejected rows by reason, most common first
     mapped: set[str] = field(default_factory=set)  # canonical columns some file gives a value for
+    mappings: dict[str, dict[str, str | None]] = field(default_factory=dict)  # file -> canonical column -> SQL
+
+    def source_column(self, file: str, column: str) -> str:
+        """How a canonical column is read from one file, for error messages: the file's column name, else the SQL."""
+        expr = self.mappings.get(file, {}).get(column) or column
+        return expr[1:-1].replace('""', '"') if expr.startswith('"') and expr.endswith('"') else expr
 
 
 @dataclass
@@ -71,23 +80,49 @@ class ExtractResult:
         return [n for r in self.tables.values() for n in r.notes]
 
 
-def extract(cfg: Config, con: duckdb.DuckDBPyConnection) -> ExtractResult:
-    """Read every configured extract into typed `extract_<table>` tables plus `quarantine` and `extract_notes`."""
+def extract(
+    cfg: Config, con: duckdb.DuckDBPyConnection, warehouse: Path | None = None, load_day: dt.date | None = None
+) -> ExtractResult:
+    """Read every configured extract into typed `extract_<table>` tables plus `quarantine` and `extract_notes`.
+
+    `warehouse` and `load_day` let a closed deal without a close date be dated from the stored snapshots
+    (`resolve.date_closed_deals`); without them only the opportunity_history extract can date it.
+    """
     _start(cfg, con)
     reports: dict[str, TableReport] = {}
+    pending: dict[str, list[_Pending]] = {}
     n = 0  # source views are numbered across tables: src_1, src_2, ...
     for table in TABLES.values():  # reps first, so owner checks can use it
         report = reports[table.name] = TableReport(table.name)
         first_src = n + 1
-        selects, pending, n = _read_table(cfg, con, table, report, n)
+        selects, pending[table.name], n = _read_table(cfg, con, table, report, n)
         if not selects:
             _empty_table(con, table)
             continue
         report.present = True
-        _type_and_quarantine(cfg, con, table, report, selects, range(first_src, n + 1), reports["reps"].present)
-        _report_table(con, table, report, pending)
+        _type_and_quarantine(cfg, con, table, reports, selects, range(first_src, n + 1))
+    resolve.date_closed_deals(con, warehouse, load_day)
+    resolve.settle_currencies(con, cfg, reports)
+    resolve.settle_managers(con)
     check_categories(cfg, con)
+    _note_no_quota(cfg, con, reports["quotas"])
+    for table in TABLES.values():
+        _report_table(con, table, reports[table.name], pending[table.name])
     return ExtractResult(reports)
+
+
+def _note_no_quota(cfg: Config, con: duckdb.DuckDBPyConnection, report: TableReport) -> None:
+    """Say why every grade reads "not graded" when nothing gives anyone a quota (HubSpot keeps goals elsewhere).
+
+    Grading people without a plan would grade the calendar; the page notes say "not graded" per person, and
+    this note says once, on the data-quality page and in the build log, what to add.
+    """
+    if cfg.targets.quota is not None or not cfg.grades.require_quota:
+        return
+    if con.execute("select count(*) from extract_quotas where amount > 0").fetchone()[0] == 0:
+        report.notes.append("no quota for anyone (no quotas extract with a quota above 0, no targets.quota), so "
+                            "nobody is graded or ranked and attainment shows no data: add sources.quotas or "
+                            "targets.quota, or set grades.require_quota: false to grade the other dimensions")
 
 
 def _start(cfg: Config, con: duckdb.DuckDBPyConnection) -> None:
@@ -96,14 +131,9 @@ def _start(cfg: Config, con: duckdb.DuckDBPyConnection) -> None:
     define_macros(con)
     _create_quarantine(con)
     con.execute('create or replace table extract_notes ("table" varchar, note varchar)')
+    configured_stages(con, cfg)
     if not cfg.source_list("opportunities"):
         raise ConfigError("`sources.opportunities` is required (the deals extract)", cfg.config_file)
-    if not cfg.stages:
-        raise ConfigError(
-            "`stages` is empty: list your CRM's stages in order, each with kind open, won or lost "
-            "(or use `preset: salesforce` / `preset: hubspot`)",
-            cfg.config_file,
-        )
 
 
 def _read_table(
@@ -122,27 +152,53 @@ def _read_table(
                 continue
             seen.add(path.resolve())
             n += 1
-            select, fallbacks = _read_one_file(con, table, source, path, f"src_{n}", display, key, report)
+            try:
+                select, fallbacks = _read_one_file(con, table, source, path, f"src_{n}", display, key, report)
+            except UnusableFileError as e:
+                if not source.optional:
+                    raise
+                _drop_source(con, n)
+                report.notes.append(f"{display}: skipped ({table.name} is optional, so what depends on it shows "
+                                    f"no data): {e.message}")
+                continue
+            if select is None:
+                _drop_source(con, n)
+                report.notes.append(f"{display}: skipped ({table.name} is optional, so what depends on it shows "
+                                    "no data): it has a header and no rows")
+                continue
             selects.append(select)
             pending += fallbacks
     return selects, pending, n
 
 
+def _drop_source(con: duckdb.DuckDBPyConnection, k: int) -> None:
+    """Drop the scratch views and tables of source view src_<k>."""
+    con.execute(f"drop view if exists src_{k}")
+    for suffix in ("_in", "_adj", "_holes"):
+        con.execute(f"drop table if exists src_{k}{suffix}")
+
+
 def _read_one_file(
     con: duckdb.DuckDBPyConnection, table: Table, source: Source, path: Path, src: str, display: str, key: str,
     report: TableReport,
-) -> tuple[str, list[_Pending]]:
-    """Read one file as view `src` and count it in the report; (its typed select, its constant fallbacks)."""
+) -> tuple[str | None, list[_Pending]]:
+    """Read one file as view `src` and count it in the report; (its typed select, its constant fallbacks).
+
+    The select is None for an optional source's file that holds no record at all (a bare header).
+    """
     try:
-        cols, malformed, notes = _read_file(con, path, source, src, display)
+        cols, malformed, notes = _read_file(con, path, source, src, display, key)
         mapping, fallbacks = _resolve_mapping(con, table, source, src, cols, display, key)
         rows = con.execute(f"select count(*) from {src}_in").fetchall()[0][0]
     except duckdb.Error as e:
         raise DataError(f"cannot read the file: {_first_line(e)}", display) from e
+    if source.optional and rows == 0 and not malformed:
+        return None, []
     owner_fb = any(fb.column == table.owner_column for fb in fallbacks)
     select = _typed_select(table, mapping, src, display, source, owner_fb)
     fallback_cols = {fb.column for fb in fallbacks}
     report.mapped |= {c for c, expr in mapping.items() if expr is not None and c not in fallback_cols}
+    report.mappings[display] = mapping
     report.files.append(display)
     report.notes.extend(notes)
     report.read += rows + len(malformed)
@@ -151,15 +207,24 @@ def _read_one_file(
 
 
 def _type_and_quarantine(
-    cfg: Config, con: duckdb.DuckDBPyConnection, table: Table, report: TableReport, selects: list[str],
-    sources: range, reps_loaded: bool,
+    cfg: Config, con: duckdb.DuckDBPyConnection, table: Table, reports: dict[str, TableReport], selects: list[str],
+    sources: range,
 ) -> None:
     """Type the table's files together, quarantine what breaks a rule, keep the rest as `extract_<table>`."""
     x = f"x_{table.name}"
     cols = ", ".join(q(c.name) for c in table.columns)
+    report = reports[table.name]
     try:
         con.execute(f"create or replace temp table {x} as {' union all by name '.join(selects)}")
-        _quarantine_rows(con, table, x, cfg, reps_loaded)
+        if not cfg.stages and table.name == "opportunities":
+            _settle_stages(cfg, con, x, report)
+        elif not cfg.stages and table.name == "opportunity_history" and _described(reports):
+            _describe_history_stages(con, x, report)
+        if cfg.stages and "stage" in table.column_names:
+            _stages_by_spelling(con, x, report)
+        if reports["reps"].present and table.owner_column and table.name != "reps":
+            _owners_by_name(con, x, table, report, reports["reps"])
+        _quarantine_rows(con, table, x, cfg, reports["reps"].present)
         con.execute(
             f"""create or replace table extract_{table.name} as
             select {cols}, {x}._file, {x}._row from {x}
@@ -171,13 +236,108 @@ def _type_and_quarantine(
     finally:
         con.execute(f"drop table if exists {x}")
         for k in sources:
-            con.execute(f"drop view if exists src_{k}")
-            for suffix in ("_in", "_adj", "_holes"):
-                con.execute(f"drop table if exists src_{k}{suffix}")
+            _drop_source(con, k)
+
+
+def _stages_by_spelling(con: duckdb.DuckDBPyConnection, x: str, report: TableReport) -> None:
+    """A stage written with other case or spacing than config's (`closed won`, `Closed  Won `) is config's stage.
+
+    Exports differ from the list a person typed into config.yml in exactly this way, and rejecting every such
+    deal as an unknown stage would stop the build; anything else is still an unknown stage.
+    """
+    key = "lower(regexp_replace(trim({}), '\\s+', ' ', 'g'))"
+    matched = con.execute(
+        f"""update {x} set stage = s.stage from extract_stages as s
+        where {x}.stage not in (select t.stage from extract_stages as t) and {key.format(x + '.stage')} = {key.format('s.stage')}"""
+    ).fetchone()[0]
+    if matched:
+        report.notes.append(f"{', '.join(report.files)}: {matched} row(s) write a stage with other case or spacing than "
+                            "config `stages`; read as the configured stage")
+
+
+def _owners_by_name(con: duckdb.DuckDBPyConnection, x: str, table: Table, report: TableReport,
+                    reps: TableReport) -> None:
+    """Owners given by display name or email (HubSpot's UI export names the deal owner) become their rep_id.
+
+    Only a value that is no rep_id and matches one person's name or email, without case, is replaced;
+    the file's own text stays in the quarantine report's raw values.
+    """
+    owner = q(table.owner_column)
+    con.execute(
+        """create or replace temp table rep_names as
+        select key, any_value(rep_id) as rep_id from (
+            select lower(trim(name)) as key, rep_id from extract_reps where name is not null
+            union select lower(trim(email)), rep_id from extract_reps where email is not null)
+        group by key having count(distinct rep_id) = 1"""
+    )
+    matched = con.execute(
+        f"""update {x} set {owner} = n.rep_id from rep_names as n
+        where {x}.{owner} not in (select r.rep_id from extract_reps as r) and lower({x}.{owner}) = n.key"""
+    ).fetchone()[0]
+    con.execute("drop table rep_names")
+    if matched:
+        report.notes.append(
+            f"{', '.join(report.files)}: {matched} row(s) name their {table.owner_column} by display name or email; "
+            f"matched to {', '.join(reps.files)} by name"
+        )
+
+
+def _described(reports: dict[str, TableReport]) -> bool:
+    """Whether the deals extract says what each stage is (so config need not list the stages)."""
+    return {"is_closed", "is_won"} <= reports["opportunities"].mapped
+
+
+def _settle_stages(cfg: Config, con: duckdb.DuckDBPyConnection, x: str, report: TableReport) -> None:
+    """Config lists no stages: read them from the deals (IsClosed, IsWon, ...), else take the preset's standard ones.
+
+    A deal whose stage no row describes cannot be checked or counted, so it stops the build with one line.
+    """
+    files = ", ".join(report.files)
+    standard = preset_standard_stages(cfg)
+    if {"is_closed", "is_won"} <= report.mapped and describe_from_deals(con, x, [s.name for s in standard]):
+        row = con.execute(
+            f"select _file, _row, stage from {x} where stage is not null "
+            "and stage not in (select s.stage from extract_stages as s) order by _file, _row limit 1"
+        ).fetchone()
+        if row:
+            closed, won = (report.source_column(row[0], c) for c in ("is_closed", "is_won"))
+            raise DataError(
+                f"row {row[1]}, column {report.source_column(row[0], 'stage')}: stage '{row[2]}' is neither listed in "
+                f"config `stages` nor described by the export ({closed} and {won} are empty on every deal in it); list "
+                "your stages in order under `stages:` in config.yml, each with kind open, won or lost", row[0],
+            )
+        report.notes.append(describe_note(con, files))
+        return
+    if not standard:
+        raise ConfigError(
+            "`stages` is empty: list your CRM's stages in order, each with kind open, won or lost (or map "
+            "is_closed and is_won, or use `preset: salesforce` / `preset: hubspot`)",
+            cfg.config_file,
+        )
+    con.executemany("insert into extract_stages values (?, ?, ?, ?)",
+                    [[s.name, s.kind, s.probability, i + 1] for i, s in enumerate(standard)])
+    report.notes.append(f"{files}: config lists no `stages` and the export does not say what each stage is (no "
+                        f"is_closed and is_won columns), so the preset's standard stages are used")
+
+
+def _describe_history_stages(con: duckdb.DuckDBPyConnection, x: str, report: TableReport) -> None:
+    """The stages only the history names, described from its probability, with a note naming them."""
+    added = describe_from_history(con, x)
+    if added:
+        kinds = dict(con.execute("select stage, kind from extract_stages").fetchall())
+        listed = ", ".join(f"{s} ({kinds[s]})" for s in added)
+        report.notes.append(
+            f"{', '.join(report.files)}: stage(s) that no deal is in today, read from their probability in the "
+            f"history (100%: won, 0%: lost, else open): {listed}. List your stages under `stages:` to say otherwise."
+        )
 
 
 def _report_table(con: duckdb.DuckDBPyConnection, table: Table, report: TableReport, pending: list[_Pending]) -> None:
     """Count what was loaded, rejected and flagged, and record the table's notes in `extract_notes`."""
+    for note in report.notes:
+        con.execute("insert into extract_notes values (?, ?)", [table.name, note])
+    if not report.present:
+        return
     report.loaded = con.execute(f"select count(*) from extract_{table.name}").fetchall()[0][0]
     report.rejected = report.read - report.loaded
     report.flagged = con.execute(
@@ -192,8 +352,7 @@ def _report_table(con: duckdb.DuckDBPyConnection, table: Table, report: TableRep
         ).fetchall()
     )
     for fb, display, rows, key in pending:
-        report.notes.append(_fallback_note(table, fb, display, rows, key))
-    for note in report.notes:
+        report.notes.append(note := _fallback_note(table, fb, display, rows, key))
         con.execute("insert into extract_notes values (?, ?)", [table.name, note])
 
 

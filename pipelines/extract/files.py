@@ -20,11 +20,13 @@ import glob
 import gzip
 import io
 import re
+import tempfile
 from pathlib import Path
 
 import duckdb
 
-from pipelines.errors import ConfigError, DataError
+from pipelines.errors import ConfigError, DataError, UnusableFileError
+from pipelines.extract import encoding
 from pipelines.settings import Config, Source
 from pipelines.sqltext import lit
 
@@ -91,10 +93,10 @@ def _head(path: Path, display: str, size: int = 1 << 20) -> bytes:
         raise DataError(f"cannot read the file: {e}", display) from e
 
 
-def _header(path: Path, source: Source, display: str) -> tuple[list[str], str, list[str]]:
-    """(column names, delimiter, notes) from the first record; encoding problems are named, never guessed."""
+def _header(path: Path, source: Source, display: str, key: str) -> tuple[list[str], str, list[str]]:
+    """(column names, delimiter, notes) from the first record of a file that should be UTF-8 by now."""
     head = _head(path, display)
-    _check_header_bytes(head, display)
+    _check_header_bytes(head, display, key)
     text = head.decode("utf-8-sig", errors="replace")
     first_text = text.split("\n", 1)[0]
     if source.delimiter:
@@ -107,30 +109,31 @@ def _header(path: Path, source: Source, display: str) -> tuple[list[str], str, l
     except csv.Error as e:
         raise DataError(f"cannot read the header row: {e}", display) from e
     if not row or not any(c.strip() for c in row):
-        raise DataError("file has no header row (the first line is empty)", display)
+        raise UnusableFileError("file has no header row (the first line is empty)", display)
     names, notes = _column_names(row, display)
     return names, delim, notes
 
 
-def _check_header_bytes(head: bytes, display: str) -> None:
-    """Raise a DataError naming the problem when the file is empty or its header is not UTF-8 text."""
+def _check_header_bytes(head: bytes, display: str, key: str) -> None:
+    """Raise a DataError naming the problem when the file is empty or its header is not UTF-8 text.
+
+    Only a file forced to UTF-8 (`encoding: utf-8`) can get here in another encoding: detection
+    has turned every other one into UTF-8 already.
+    """
     if not head.strip():
-        raise DataError("file is empty (no header row)", display)
+        raise UnusableFileError("file is empty (no header row)", display)
+    hint = f"re-export it as UTF-8 (in Excel: Save As > CSV UTF-8), or set `{key}.encoding` (or remove it to detect)"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError("file is UTF-16 encoded; export it as UTF-8 (in Excel: Save As > CSV UTF-8)", display)
+        raise DataError(f"file is UTF-16 encoded, not UTF-8; {hint}", display)
     first = head.split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf")
     if b"\x00" in first:
-        raise DataError(
-            "file is not UTF-8 text (the header contains NUL bytes: UTF-16 or a binary file?); "
-            "export it as UTF-8 CSV", display
-        )
+        raise DataError(f"file is not UTF-8 text (the header contains NUL bytes: UTF-16 or a binary file?); {hint}",
+                        display)
     try:
         first.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise DataError(
-            f"file is not UTF-8 encoded (invalid byte 0x{first[e.start]:02x} in the header, row 1); "
-            "re-export it as UTF-8 (in Excel: Save As > CSV UTF-8)", display
-        ) from e
+        raise DataError(f"file is not UTF-8 encoded (invalid byte 0x{first[e.start]:02x} in the header, row 1); {hint}",
+                        display) from e
 
 
 def _column_names(row: list[str], display: str) -> tuple[list[str], list[str]]:
@@ -234,9 +237,25 @@ def _malformed_reason(etype: str, emsg: str, csv_line: str, ncols: int) -> str:
     return reason
 
 
-def _read_csv(con, path: Path, source: Source, name: str, display: str) -> tuple[list[str], list[dict], list[str]]:
-    cols, delim, notes = _header(path, source, display)
-    _scan_csv(con, path, name, cols, delim, display)
+def _read_csv(
+    con, path: Path, source: Source, name: str, display: str, key: str
+) -> tuple[list[str], list[dict], list[str]]:
+    """Read a CSV in whatever encoding it is in: UTF-8 directly, anything else through a UTF-8 scratch copy."""
+    choice = encoding.choose(lambda: _open(path), source.encoding, display, key)
+    if not choice.needs_copy:
+        return _read_utf8_csv(con, path, source, name, display, key)
+    with tempfile.TemporaryDirectory(prefix=".scorecards-transcode-") as scratch:
+        copy = Path(scratch) / "utf8.csv"
+        encoding.transcode(lambda: _open(path), choice, copy, display, key)
+        cols, malformed, notes = _read_utf8_csv(con, copy, source, name, display, key)
+    return cols, malformed, [choice.note] + notes
+
+
+def _read_utf8_csv(
+    con, path: Path, source: Source, name: str, display: str, key: str
+) -> tuple[list[str], list[dict], list[str]]:
+    cols, delim, notes = _header(path, source, display, key)
+    _scan_csv(con, path, name, cols, delim, display, key)
     malformed = _csv_rejects(con, name, display, len(cols))
     holes = [m["row"] for m in malformed]
     if _has_blank_lines(path):
@@ -245,7 +264,7 @@ def _read_csv(con, path: Path, source: Source, name: str, display: str) -> tuple
     return cols, malformed, notes
 
 
-def _scan_csv(con, path: Path, name: str, cols: list[str], delim: str, display: str) -> None:
+def _scan_csv(con, path: Path, name: str, cols: list[str], delim: str, display: str, key: str) -> None:
     """Read the records into `<name>_in` as VARCHAR, setting rows it cannot split aside in `<name>_rej`."""
     p = lit(str(path))
     rej = f"{name}_rej"
@@ -272,7 +291,7 @@ def _scan_csv(con, path: Path, name: str, cols: list[str], delim: str, display: 
     if bad_encoding is not None:
         raise DataError(
             f"file is not UTF-8 encoded (first invalid byte on row {bad_encoding}); re-export it as UTF-8 "
-            "(in Excel: Save As > CSV UTF-8)", display
+            f"(in Excel: Save As > CSV UTF-8), or set `{key}.encoding` (or remove it to detect)", display
         )
 
 
@@ -336,9 +355,11 @@ def _read_other(con, path: Path, fmt: str, name: str, display: str) -> list[str]
     return cols
 
 
-def _read_file(con, path: Path, source: Source, name: str, display: str) -> tuple[list[str], list[dict], list[str]]:
+def _read_file(
+    con, path: Path, source: Source, name: str, display: str, key: str
+) -> tuple[list[str], list[dict], list[str]]:
     """Expose one file as view `name` (all source columns plus `__row__`); return (columns, malformed rows, notes)."""
     fmt = _sniff_format(path, source)
     if fmt == "csv":
-        return _read_csv(con, path, source, name, display)
+        return _read_csv(con, path, source, name, display, key)
     return _read_other(con, path, fmt, name, display), [], []

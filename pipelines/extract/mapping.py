@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipelines.errors import ConfigError, DataError
+from pipelines.errors import ConfigError, UnusableFileError
 from pipelines.extract.files import _first_line
 from pipelines.extract.parsers import _raw_value, _typed
 from pipelines.schema import DUCKDB_TYPES, Table
@@ -78,7 +78,7 @@ def _resolve_mapping(
     missing = [c.name for c in table.columns if c.required and mapping[c.name] is None]
     if missing:
         looked = "; ".join(f"{m} (looked for {', '.join(tried_for[m])})" for m in missing)
-        raise DataError(
+        raise UnusableFileError(
             f"table {table.name} needs column(s) that this file does not have: {looked}; "
             f"columns present: {', '.join(cols)}. Map them under `{key}.columns`",
             file,

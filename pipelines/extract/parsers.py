@@ -85,7 +85,12 @@ def _timestamp(raw: str, date_format: str | None) -> str:
 
 def _typed(col: Column, raw: str, source: Source) -> str:
     """SQL that turns the trimmed VARCHAR `raw` into the column's type (NULL when it cannot)."""
-    if col.type in ("id", "text"):
+    if col.type == "id":
+        # Salesforce exports a lookup that points nowhere as 000000000000000AAA; other CRMs write 0. Both are
+        # "none" (the raw value keeps the text, for the quarantine report). Only a value ending in 0 is trimmed.
+        return f"(case when {raw} = '000000000000000AAA' or (ends_with({raw}, '0') and ltrim({raw}, '0') = '') " \
+               f"then null else {raw} end)"
+    if col.type == "text":
         return raw
     if col.type in ("date", "timestamp"):
         ts = _timestamp(raw, source.date_format)
@@ -105,6 +110,7 @@ def _typed(col: Column, raw: str, source: Source) -> str:
 
 
 def _raw_value(col: Column, expr: str | None) -> str:
+    """The trimmed text of a value, NULL when empty."""
     if not expr:
         return "null::varchar"
     text = f"trim(cast({expr} as varchar))"

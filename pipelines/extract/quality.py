@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pipelines import forecast
 from pipelines.errors import QualityGateError
+from pipelines.extract.stages import kind_of
 from pipelines.schema import Table
 from pipelines.settings import Config
 from pipelines.sqltext import lit, q
@@ -46,31 +47,27 @@ def _problems(table: Table, cfg: Config, reps_loaded: bool) -> list[tuple[str, s
     for col in table.columns:
         raw, val = q(col.name + "__raw"), q(col.name)
         if col.not_null:
-            rules.append((col.name, f"{raw} is null", lit(f"missing {col.name}"), "rejected"))
+            # an id that is a placeholder for "none" is as missing as an empty one
+            rules.append((col.name, f"{val if col.type == 'id' else raw} is null", lit(f"missing {col.name}"), "rejected"))
         if col.type not in ("id", "text"):
             rules.append(
                 (col.name, f"{raw} is not null and {val} is null", lit(f"unparseable {col.type} in {col.name}"), "rejected")
             )
         if col.type == "money":
             rules.append((col.name, f"{val} < 0", lit(f"negative {col.name}"), "rejected"))
-    if "stage" in table.column_names and cfg.stages:
-        names = ", ".join(lit(s.name) for s in cfg.stages)
+    if "stage" in table.column_names:
         rules.append(
-            ("stage", f"stage is not null and stage not in ({names})", "'unknown stage (add it to config stages)'", "rejected")
+            ("stage", "stage is not null and stage not in (select s.stage from extract_stages as s)",
+             "'unknown stage (add it to config stages)'", "rejected")
         )
     if table.name == "opportunities":
-        rules.append(
-            (
-                "close_date",
-                "close_date < created_date",
-                "'close date before created date (cycle time ignores this deal)'",
-                cfg.quality.close_before_created,
-            )
-        )
+        rules += _deal_rules(cfg)
     if table.name == "quotas":
         rules.append(("period_end", "period_end < period_start", "'period_end before period_start'", "rejected"))
     if table.name == "forecast_calls":
         rules += forecast.call_rules(cfg, f"x_{table.name}")
+    if table.name == "currency_rates":
+        rules.append(("rate", "rate <= 0", "'conversion rate must be above 0'", "rejected"))
     owner = table.owner_column
     if reps_loaded and owner and table.name != "reps":
         rules.append(
@@ -80,13 +77,34 @@ def _problems(table: Table, cfg: Config, reps_loaded: bool) -> list[tuple[str, s
     return rules
 
 
+def _deal_rules(cfg: Config) -> list[tuple[str, str, str, str]]:
+    """The rules that need to know what a deal's stage means; missing dates and amounts are flagged, not rejected.
+
+    A closed deal without a close date is neither: `resolve.date_closed_deals` dates it from the history
+    once that is read, and rejects it only when nothing says when it closed.
+    """
+    is_open, is_won = kind_of("stage", "'open'"), kind_of("stage", "'won'")
+    return [
+        ("close_date", "close_date < created_date", "'close date before created date (cycle time ignores this deal)'",
+         cfg.quality.close_before_created),
+        ("close_date", f"close_date__raw is null and {is_open}",
+         "'no close date (shown as undated pipeline, outside every quarter)'", "flagged"),
+        ("created_date", "created_date__raw is null",
+         "'no created date (cycle time and age of the deal are unknown)'", "flagged"),
+        ("amount", f"amount__raw is null and {is_won}",
+         "'won deal without an amount (counted beside the won amount, not in it or in the average deal size)'",
+         "flagged"),
+    ]
+
+
 def _rejected(table: Table) -> str:
     return f"""(select file, "row" from quarantine where "table" = {lit(table.name)} and action = 'rejected')"""
 
 
 def _quarantine_rows(con, table: Table, x: str, cfg: Config, reps_loaded: bool) -> None:
     owner = table.owner_column
-    owner_sql = f"{q(owner + '__raw')}" if owner else "null"
+    # whose row it is: the typed owner (a placeholder id is no one; a name matched to a rep is that rep)
+    owner_sql = q(owner) if owner else "null"
     selects = []
     for column, cond, reason, action in _problems(table, cfg, reps_loaded):
         selects.append(

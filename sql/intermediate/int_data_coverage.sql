@@ -6,7 +6,8 @@ columns:
   has_activity_data: The opportunities extract maps last_activity_date, or an activities extract is given.
   has_forecast_category: The opportunities extract maps forecast_category.
   history_starts_on: First day the deal history covers: the earliest opportunity_history change, else the
-    first stored snapshot. Past-state metrics of quarters that start before it are null (no data).
+    first stored snapshot (today's extract, as of as_of, when there is none). Past-state metrics of quarters that
+    start before it are null (no data), and a deal already there that day was not created then.
 */
 with
 
@@ -26,9 +27,12 @@ final as (
         count(*) filter (
             where table_name = 'opportunities' and column_name = 'forecast_category'
         ) > 0 as has_forecast_category,
-        coalesce(
-            (select min(h.changed_date) from stg_opportunity_history as h),
-            (select min(s.snapshot_date) from stg_opportunity_snapshots as s)
+        least(
+            coalesce(
+                (select min(h.changed_date) from stg_opportunity_history as h),
+                (select min(s.snapshot_date) from stg_opportunity_snapshots as s)
+            ),
+            getvariable('as_of')
         ) as history_starts_on,
     from mapped
 )

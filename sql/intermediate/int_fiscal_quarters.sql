@@ -1,5 +1,7 @@
 /*
-grain: one row per fiscal quarter from the first deal date (created or closed) to the quarter after as_of (period).
+grain: one row per fiscal quarter from the first deal date (created or closed) to the quarter after as_of, or to the
+  quarter of the latest closed deal's close date when that is later (closed deals count in the quarter of their
+  close date as exported, even after as_of) (period).
 columns:
   period: Fiscal quarter label YYYY-Qn (fiscal year named per config).
   fiscal_year: Fiscal year number.
@@ -22,6 +24,14 @@ bounds as (
             getvariable('as_of')
         ) as first_day,
         getvariable('as_of') as as_of,
+        greatest(
+            getvariable('as_of'),
+            (
+                select max(o.close_date) from stg_opportunities as o
+                inner join stg_stages as s on o.stage = s.stage
+                where s.stage_kind in ('won', 'lost')
+            )
+        ) as last_closed,
         getvariable('fiscal_start_month') - 1 as shift_months,
 ),
 
@@ -31,7 +41,10 @@ starts as (
             unnest(
                 generate_series(
                     date_trunc('quarter', first_day - to_months(shift_months)),
-                    date_trunc('quarter', as_of - to_months(shift_months)) + interval 3 month,
+                    greatest(
+                        date_trunc('quarter', as_of - to_months(shift_months)) + interval 3 month,
+                        date_trunc('quarter', last_closed - to_months(shift_months))
+                    ),
                     interval 3 month
                 )
             ) as date

@@ -2,7 +2,7 @@
 grain: one row per deal open today (opportunity_id), with its owner's team and how long it has gone without
   activity: the deal lists (hygiene, stuck deals) all start here.
 dictionary: [opportunity_id, rep_id, team, opportunity_name, account, stage, stage_order, amount, created_date,
-  close_date, forecast_category, next_step, last_activity_date, days_since_activity]
+  close_date, forecast_category, next_step, last_activity_date, days_since_activity, deal_currency, deal_amount]
 */
 with
 
@@ -33,6 +33,8 @@ final as (
         datediff(
             'day', coalesce(opportunities.last_activity_date, opportunities.created_date), getvariable('as_of')
         ) as days_since_activity,
+        opportunities.deal_currency,
+        cast(opportunities.deal_amount as double) as deal_amount,
     from opportunities
     left join reps on opportunities.owner_id = reps.rep_id
 )

@@ -1,7 +1,8 @@
 /*
 grain: one row per deal (opportunity_id), with its stage kind and fiscal periods.
 dictionary: [opportunity_id, owner_id, account, opportunity_name, stage, stage_kind, stage_order, amount,
-  created_date, close_date, forecast_category, next_step, last_activity_date]
+  created_date, close_date, forecast_category, next_step, last_activity_date, deal_currency, deal_amount,
+  conversion_rate]
 columns:
   probability: Stage win probability (0 when not configured).
   weighted_amount: amount × probability.
@@ -61,6 +62,9 @@ final as (
             when stages.stage_kind = 'won' and opportunities.close_date >= opportunities.created_date
                 then datediff('day', opportunities.created_date, opportunities.close_date)
         end as cycle_days,
+        opportunities.deal_currency,
+        opportunities.deal_amount,
+        opportunities.conversion_rate,
     from opportunities
     inner join stages on opportunities.stage = stages.stage
     left join quarters as close_q

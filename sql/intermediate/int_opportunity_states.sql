@@ -15,6 +15,10 @@ columns:
   close_date: Close date in that state.
   forecast_category: Forecast category in that state.
   history_source: history, snapshot or current.
+  is_created: True for the state a deal was created in: its first state when that comes from opportunity_history,
+    or when its created_date is on or after the first day deals were seen without a history of their own. A deal
+    first seen when the history starts, created before, is not created then: it was already there, and every
+    model reading deal states treats its first state as opening, never as created.
 */
 with
 
@@ -90,30 +94,46 @@ changes_only as (
         or lag(forecast_category) over w is distinct from forecast_category
 ),
 
-final as (
+first_snapshot as (
+    -- the first day deals were seen without a history of their own: a stored snapshot, or today's extract
+    select least(min(s.snapshot_date), getvariable('as_of')) as first_day from stg_opportunity_snapshots as s
+),
+
+with_creation as (
     select
-        changes_only.opportunity_id,
-        case
-            when
-                row_number() over w = 1
-                and (
-                    changes_only.history_source = 'history'
-                    or opportunities.created_date >= (select min(s.snapshot_date) from stg_opportunity_snapshots as s)
-                )
-                then least(changes_only.valid_from, opportunities.created_date)
-            else changes_only.valid_from
-        end as valid_from,
-        coalesce(lead(changes_only.valid_from) over w, date '9999-12-31') as valid_to,
-        changes_only.stage,
-        stages.stage_kind,
-        changes_only.amount,
-        changes_only.close_date,
-        changes_only.forecast_category,
-        changes_only.history_source,
+        changes_only.*,
+        coalesce(
+            row_number() over w = 1
+            and (
+                changes_only.history_source = 'history'
+                or opportunities.created_date >= (select first_snapshot.first_day from first_snapshot)
+            ),
+            false
+        ) as is_created,
+        opportunities.created_date,
     from changes_only
     inner join opportunities on changes_only.opportunity_id = opportunities.opportunity_id
-    left join stg_stages as stages on changes_only.stage = stages.stage
     window w as (partition by changes_only.opportunity_id order by changes_only.valid_from)
+),
+
+final as (
+    select
+        with_creation.opportunity_id,
+        case
+            when with_creation.is_created then least(with_creation.valid_from, with_creation.created_date)
+            else with_creation.valid_from
+        end as valid_from,
+        coalesce(lead(with_creation.valid_from) over w, date '9999-12-31') as valid_to,
+        with_creation.stage,
+        stages.stage_kind,
+        with_creation.amount,
+        with_creation.close_date,
+        with_creation.forecast_category,
+        with_creation.history_source,
+        with_creation.is_created,
+    from with_creation
+    left join stg_stages as stages on with_creation.stage = stages.stage
+    window w as (partition by with_creation.opportunity_id order by with_creation.valid_from)
 )
 
 select * from final

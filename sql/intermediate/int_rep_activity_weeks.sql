@@ -3,6 +3,7 @@ grain: one row per rep per week over the last 13 full ISO weeks (rep_id, week_st
   the weekly plan. The last full week is the Monday-to-Sunday week ending on as_of when as_of is a Sunday,
   else the week before the one containing as_of (a part week would look behind plan). Reps: everyone active,
   plus anyone who logged activities in those weeks; weeks ending before the rep's hire_date are left out.
+  Without an activities extract there are no rows: activity is no data, never 0 activities against a plan.
 dictionary: [rep_id, team, week_start, week_end, calls, emails, meetings, other_activities, activities,
   target_per_week, target_source, ratio_to_target]
 tests:
@@ -61,7 +62,12 @@ active_reps as (
         reps.team,
         reps.hire_date,
     from reps
-    where reps.is_active or reps.rep_id in (select weekly.rep_id from weekly)
+    where
+        (reps.is_active or reps.rep_id in (select weekly.rep_id from weekly))
+        and (
+            select s.is_present from stg_sources as s
+            where s.table_name = 'activities'
+        )
 ),
 
 spine as (

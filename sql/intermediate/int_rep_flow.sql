@@ -3,10 +3,14 @@ grain: one row per rep per fiscal quarter up to the current one (rep_id, period)
   the quarter, built from int_opportunity_states (deal history).
   Scope: a deal is in a quarter's pipeline on a day when it is open and its close date falls in the quarter.
   Window: from the quarter's first day to its last day (to as_of for the current quarter). The opening is the
-  pipeline at the end of the day before the quarter starts (int_pipeline_at_quarter_start); every change of a
-  deal dated inside the window is attributed to exactly one bucket, so closing = opening + created +
-  pulled_in + other_in + amount_up − amount_down − won − lost − pushed_out − other_out holds exactly
-  (sql/tests/flow_adds_up.sql).
+  pipeline at the end of the day before the quarter starts (the rule of int_pipeline_at_quarter_start,
+  applied at the window's start); every change of a deal dated inside the window
+  is attributed to exactly one bucket, so closing = opening + created + pulled_in + other_in +
+  amount_up − amount_down − won − lost − pushed_out − other_out holds exactly (sql/tests/flow_adds_up.sql).
+  Before the history starts (int_data_coverage.history_starts_on) nothing is known: a quarter that ends before
+  it has every amount null (no data), and the quarter it starts in has its window start that day, with the deals
+  already there (first seen, not created then: int_opportunity_states.is_created) as its opening; a deal is
+  'created' only in the state it was created in.
   Amounts: a deal's amount in the state (empty counts 0). Deals are attributed to today's owner. Deals no
   longer in the current extract (deleted) are not in int_opportunity_states at all, so they are in no bucket
   and in no opening or closing.
@@ -39,14 +43,39 @@ scorecard as (
     select * from int_rep_quarters
 ),
 
+history_start as (
+    select history_starts_on as first_day from int_data_coverage
+),
+
 windows as (
     select
-        period,
-        period_start,
-        period_end,
-        least(period_end, getvariable('as_of')) as window_end,
+        quarters.period,
+        quarters.period_start,
+        quarters.period_end,
+        case
+            when quarters.period_end < history_start.first_day then quarters.period_start
+            else greatest(quarters.period_start, history_start.first_day)
+        end as window_start,
+        least(quarters.period_end, getvariable('as_of')) as window_end,
+        quarters.period_end < history_start.first_day as is_before_history,
     from quarters
-    where period_start <= getvariable('as_of')
+    cross join history_start
+    where quarters.period_start <= getvariable('as_of')
+),
+
+flow_states as (
+    -- a deal first seen the day the history starts, and not created then, was already there: it opens the
+    -- window that starts that day instead of entering it
+    select
+        states.* replace (
+            case
+                when not states.is_created and states.valid_from = history_start.first_day
+                    then states.valid_from - 1
+                else states.valid_from
+            end as valid_from
+        ),
+    from states
+    cross join history_start
 ),
 
 state_changes as (
@@ -54,13 +83,14 @@ state_changes as (
         opportunity_id,
         valid_from,
         row_number() over w = 1 as is_first_state,
+        is_created,
         lag(stage_kind) over w as previous_kind,
         lag(close_date) over w as previous_close_date,
         coalesce(lag(amount) over w, 0) as previous_amount,
         stage_kind,
         close_date,
         coalesce(amount, 0) as amount,
-    from states
+    from flow_states
     window w as (partition by opportunity_id order by valid_from)
 ),
 
@@ -70,6 +100,7 @@ scoped_changes as (
         windows.period,
         windows.period_end,
         state_changes.is_first_state,
+        state_changes.is_created,
         state_changes.previous_kind,
         state_changes.previous_close_date,
         state_changes.previous_amount,
@@ -95,7 +126,7 @@ scoped_changes as (
         ) as closes_in_period,
     from state_changes
     inner join windows
-        on state_changes.valid_from between windows.period_start and windows.window_end
+        on state_changes.valid_from between windows.window_start and windows.window_end
 ),
 
 bucketed as (
@@ -105,7 +136,8 @@ bucketed as (
         case
             when not was_in_scope and (is_in_scope or closes_in_period) then
                 case
-                    when is_first_state then 'created'
+                    when is_created then 'created'
+                    when is_first_state then 'other_in'  -- first seen after the history started
                     when previous_kind = 'open' and previous_close_date > period_end then 'pulled_in'
                     else 'other_in'
                 end
@@ -158,10 +190,16 @@ change_amounts as (
 
 opening_amounts as (
     select
-        opportunity_id,
-        period,
-        coalesce(amount, 0) as opening_pipeline,
-    from int_pipeline_at_quarter_start
+        states.opportunity_id,
+        windows.period,
+        coalesce(states.amount, 0) as opening_pipeline,
+    from windows
+    inner join flow_states as states
+        on
+            windows.window_start > states.valid_from
+            and windows.window_start <= states.valid_to
+            and states.close_date between windows.period_start and windows.period_end
+            and states.stage_kind = 'open'
 ),
 
 closing_amounts as (
@@ -170,7 +208,7 @@ closing_amounts as (
         windows.period,
         coalesce(states.amount, 0) as closing_pipeline,
     from windows
-    inner join states
+    inner join flow_states as states
         on
             windows.window_end >= states.valid_from
             and windows.window_end < states.valid_to
@@ -224,19 +262,25 @@ final as (
         spine.rep_id,
         reps.team,
         spine.period,
-        windows.period_start as window_start,
+        windows.window_start,
         windows.window_end,
-        cast(coalesce(rep_sums.opening_pipeline, 0) as double) as opening_pipeline,
-        cast(coalesce(rep_sums.created, 0) as double) as created,
-        cast(coalesce(rep_sums.pulled_in, 0) as double) as pulled_in,
-        cast(coalesce(rep_sums.other_in, 0) as double) as other_in,
-        cast(coalesce(rep_sums.amount_up, 0) as double) as amount_up,
-        cast(coalesce(rep_sums.amount_down, 0) as double) as amount_down,
-        cast(coalesce(rep_sums.won, 0) as double) as won,
-        cast(coalesce(rep_sums.lost, 0) as double) as lost,
-        cast(coalesce(rep_sums.pushed_out, 0) as double) as pushed_out,
-        cast(coalesce(rep_sums.other_out, 0) as double) as other_out,
-        cast(coalesce(rep_sums.closing_pipeline, 0) as double) as closing_pipeline,
+        -- before the history starts nothing is known: no data, not 0
+        case when not windows.is_before_history then cast(coalesce(rep_sums.opening_pipeline, 0) as double) end
+            as opening_pipeline,
+        case when not windows.is_before_history then cast(coalesce(rep_sums.created, 0) as double) end as created,
+        case when not windows.is_before_history then cast(coalesce(rep_sums.pulled_in, 0) as double) end as pulled_in,
+        case when not windows.is_before_history then cast(coalesce(rep_sums.other_in, 0) as double) end as other_in,
+        case when not windows.is_before_history then cast(coalesce(rep_sums.amount_up, 0) as double) end as amount_up,
+        case when not windows.is_before_history then cast(coalesce(rep_sums.amount_down, 0) as double) end
+            as amount_down,
+        case when not windows.is_before_history then cast(coalesce(rep_sums.won, 0) as double) end as won,
+        case when not windows.is_before_history then cast(coalesce(rep_sums.lost, 0) as double) end as lost,
+        case when not windows.is_before_history then cast(coalesce(rep_sums.pushed_out, 0) as double) end
+            as pushed_out,
+        case when not windows.is_before_history then cast(coalesce(rep_sums.other_out, 0) as double) end
+            as other_out,
+        case when not windows.is_before_history then cast(coalesce(rep_sums.closing_pipeline, 0) as double) end
+            as closing_pipeline,
     from spine
     inner join windows on spine.period = windows.period
     left join rep_sums on spine.rep_id = rep_sums.rep_id and spine.period = rep_sums.period

@@ -1,7 +1,7 @@
 /*
 grain: one row per person (rep_id): the hygiene of the deals they own that are open today (as_of).
 dictionary: [rep_id, team, open_deals, past_close_date, no_next_step, no_amount, untouched, deals_with_problems,
-  clean_deals, discipline_score]
+  clean_deals, discipline_score, no_close_date]
 tests:
   - discipline_score between 0 and 1
   - deals_with_problems <= open_deals
@@ -41,6 +41,7 @@ problem_counts as (
         count(*) filter (where has_no_next_step) as no_next_step,
         count(*) filter (where has_no_amount) as no_amount,
         count(*) filter (where is_untouched) as untouched,
+        count(*) filter (where has_no_close_date) as no_close_date,
         count(*) as deals_with_problems,
     from problem_deals
     group by rep_id
@@ -59,6 +60,7 @@ final as (
         coalesce(open_counts.open_deals, 0) - coalesce(problem_counts.deals_with_problems, 0) as clean_deals,
         (open_counts.open_deals - coalesce(problem_counts.deals_with_problems, 0))
         / nullif(open_counts.open_deals, 0) as discipline_score,
+        coalesce(problem_counts.no_close_date, 0) as no_close_date,
     from reps
     cross join coverage
     left join open_counts on reps.rep_id = open_counts.rep_id

@@ -1,9 +1,11 @@
 /*
-grain: one row per rep per fiscal quarter, from the rep's first deal, quota or hire date to the next quarter
-  (rep_id, period): the amounts and counts a scorecard is made of, before any ratio. int_scorecard_rollup sums
+grain: one row per rep per fiscal quarter, from the rep's first deal, quota or hire date to the next quarter,
+  plus any later quarter in which the rep has a closed deal (rep_id, period): the amounts and counts a scorecard
+  is made of, before any ratio. int_scorecard_rollup sums
   them per rep, team and org and computes every ratio once.
 dictionary: [rep_id, team, period, period_start, period_end, is_current, is_closed, quota, won_amount, deals_won,
-  deals_lost, cycle_deals, open_pipeline, weighted_pipeline, pipeline_measured_on, projected_amount]
+  deals_lost, cycle_deals, open_pipeline, weighted_pipeline, pipeline_measured_on, projected_amount,
+  undated_pipeline, undated_deals, won_deals_without_amount, lost_deals_without_amount]
 columns:
   lost_amount: Sum of amount over lost deals whose close date is in the quarter.
   cycle_days_sum: Sum of close_date − created_date over the won deals with valid dates.
@@ -68,6 +70,16 @@ overdue as (
     group by owner_id
 ),
 
+undated as (
+    select
+        owner_id as rep_id,
+        coalesce(sum(amount), 0) as undated_pipeline,
+        count(*) as undated_deals,
+    from int_opportunities
+    where is_open and close_date is null
+    group by owner_id
+),
+
 rep_bounds as (
     select
         reps.rep_id,
@@ -103,6 +115,13 @@ spine as (
         on
             quarters.period_end >= coalesce(rep_bounds.first_day, getvariable('as_of'))
             and (rep_bounds.last_day is null or rep_bounds.last_day >= quarters.period_start)
+            and (
+                quarters.period_start <= (
+                    select min(q.period_start) from quarters as q
+                    where q.is_future
+                )
+                or (rep_bounds.rep_id, quarters.period) in (select (d.rep_id, d.period) from deals as d)
+            )
 ),
 
 joined as (
@@ -138,6 +157,10 @@ joined as (
         case when spine.is_current then coalesce(overdue.overdue_deals, 0) end as overdue_deals,
         quota_to_close(quotas.quota, won_amount, spine.is_current) as quota_to_close,
         coverage_targets.coverage_target,
+        case when spine.is_current then cast(coalesce(undated.undated_pipeline, 0) as double) end as undated_pipeline,
+        case when spine.is_current then coalesce(undated.undated_deals, 0) end as undated_deals,
+        coalesce(deals.won_deals_without_amount, 0) as won_deals_without_amount,
+        coalesce(deals.lost_deals_without_amount, 0) as lost_deals_without_amount,
     from spine
     left join deals on spine.rep_id = deals.rep_id and spine.period = deals.period
     left join quotas on spine.rep_id = quotas.rep_id and spine.period = quotas.period
@@ -145,6 +168,7 @@ joined as (
     left join pace on spine.period = pace.period
     left join overdue on spine.rep_id = overdue.rep_id and spine.is_current
     left join coverage_targets on spine.rep_id = coverage_targets.rep_id
+    left join undated on spine.rep_id = undated.rep_id
 ),
 
 final as (

@@ -1,5 +1,6 @@
 /*
-grain: one row per person who owns deals, activities or quota, or manages someone (rep_id).
+grain: one row per person who owns deals, activities or quota, or manages someone (rep_id), and every other
+  person of the reps extract except system users (stg_reps.is_system_user), who own nothing a scorecard shows.
 columns:
   rep_id: CRM user id.
   name: Display name (rep_id when unknown).
@@ -45,10 +46,10 @@ people as (
     left join extract_reps on referenced.rep_id = extract_reps.rep_id
     union all by name
     select
-        *,
+        * exclude (is_system_user),
         true as in_reps_extract,
     from extract_reps
-    where extract_reps.rep_id not in (select referenced.rep_id from referenced)
+    where extract_reps.rep_id not in (select referenced.rep_id from referenced) and not extract_reps.is_system_user
 ),
 
 reports_team as (

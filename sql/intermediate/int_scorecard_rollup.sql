@@ -7,7 +7,8 @@ dictionary: [rep_id, period, period_start, period_end, is_current, is_closed, re
   gap_to_quota, deals_won, deals_lost, win_rate, win_rate_value, avg_deal_size, avg_cycle_days, cycle_deals,
   open_pipeline, weighted_pipeline, pipeline_measured_on, pipeline_coverage, projected_amount,
   projected_attainment, expected_share, pace_ratio, quota_met, overdue_pipeline, overdue_deals, pipeline_needed,
-  reps_under_coverage_target, next_quarter_coverage]
+  reps_under_coverage_target, next_quarter_coverage, undated_pipeline, undated_deals, currency,
+  won_deals_without_amount, lost_deals_without_amount]
 columns:
   rollup_level: rep, team or org.
   team: The team (the rep's team today on rep rows); null on org rows.
@@ -53,6 +54,10 @@ sums as (
         sum(quota_to_close) as quota_to_close,
         sum(pipeline_needed) as pipeline_needed,
         count(*) filter (where is_under_coverage_target) as reps_under_coverage_target,
+        sum(undated_pipeline) as undated_pipeline,
+        sum(undated_deals) as undated_deals,
+        sum(won_deals_without_amount) as won_deals_without_amount,
+        sum(lost_deals_without_amount) as lost_deals_without_amount,
     from quarters
     group by grouping sets ((rep_id, team, period), (team, period), (period))
 ),
@@ -76,8 +81,12 @@ final as (
         deals_won,
         deals_lost,
         win_rate(deals_won, deals_lost) as win_rate,
-        win_rate(won_amount, lost_amount) as win_rate_value,
-        divide(won_amount, deals_won) as avg_deal_size,
+        -- by value only when every closed deal carries one: a lost deal exported without its value would make it 100%
+        case
+            when won_deals_without_amount + lost_deals_without_amount = 0 then win_rate(won_amount, lost_amount)
+        end as win_rate_value,
+        -- won deals without an amount are not 0-amount deals: they are left out of the mean
+        divide(won_amount, deals_won - won_deals_without_amount) as avg_deal_size,
         divide(cycle_days_sum, cycle_deals) as avg_cycle_days,
         cycle_deals,
         open_pipeline,
@@ -96,6 +105,14 @@ final as (
         lead(divide(pipeline_for_gap, quota_to_close)) over (
             partition by rollup_level, rep_id, team order by period_start
         ) as next_quarter_coverage,
+        undated_pipeline,
+        undated_deals,
+        (
+            select max(r.currency) from stg_currency_rates as r
+            where r.is_corporate
+        ) as currency,
+        won_deals_without_amount,
+        lost_deals_without_amount,
     from sums
 )
 

@@ -9,9 +9,11 @@ columns:
   stage: Stage held during the stint.
   stage_kind: open, won or lost (null for a stage not in config).
   stage_order: Position of the stage in the configured order.
-  entered_on: Day the deal entered the stage (its created_date for the first stint).
+  entered_on: Day the deal entered the stage (its created_date for the first stint); null (unknown) for the stage
+    a deal was in when first seen without being created then (int_opportunity_states.is_created): when it got
+    there is before the history starts.
   left_on: Day the deal moved to another stage; null while it is still in the stage.
-  days_in_stage: left_on − entered_on, or as_of − entered_on for the current stint.
+  days_in_stage: left_on − entered_on, or as_of − entered_on for the current stint; null when entered_on is.
   is_current: True for the stage the deal is in today.
   reached_later_stage: For an open stage: whether the deal later reached an open stage further down the
     configured order or a won stage (stages can be skipped); null for closed stages.
@@ -32,6 +34,7 @@ stint_starts as (
         valid_from,
         stage,
         stage_kind,
+        row_number() over w = 1 and not is_created as is_first_seen,
     from states
     window w as (partition by opportunity_id order by valid_from)
     qualify lag(stage) over w is distinct from stage
@@ -43,7 +46,7 @@ with_progress as (
         stint_starts.stage,
         stint_starts.stage_kind,
         stages.stage_order,
-        stint_starts.valid_from as entered_on,
+        case when not stint_starts.is_first_seen then stint_starts.valid_from end as entered_on,
         row_number() over w as stint_number,
         lead(stint_starts.valid_from) over w as left_on,
         -- how far down the funnel the deal got after this stint: won beats every open stage

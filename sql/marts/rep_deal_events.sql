@@ -10,7 +10,8 @@ columns:
   opportunity_name: Deal name.
   account: Account name.
   event_date: Day of the change.
-  event: created, won, lost, pushed_out (close date moved to a later fiscal quarter while open),
+  event: created (only when the deal was created that day: int_opportunity_states.is_created; a deal first seen
+    when the history starts is not), won, lost, pushed_out (close date moved to a later fiscal quarter while open),
     pulled_in (close date moved to an earlier fiscal quarter while open), advanced (moved to a later open
     stage), went_back (moved to an earlier open stage), amount_up or amount_down (while open).
   stage: Stage after the change.
@@ -58,6 +59,7 @@ with_previous as (
         lag(states.amount) over w as previous_amount,
         lag(states.close_date) over w as previous_close_date,
         row_number() over w as state_number,
+        states.is_created,
     from states
     left join stages on states.stage = stages.stage
     window w as (partition by states.opportunity_id order by states.valid_from)
@@ -81,7 +83,7 @@ events as (
         *,
         'created' as event,
     from recent
-    where state_number = 1
+    where is_created
     union all
     select
         *,

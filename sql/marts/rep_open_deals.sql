@@ -3,7 +3,7 @@ grain: one row per deal open today (opportunity_id): every open deal with its ow
   what is wrong with it, the deals table a manager filters and sorts.
 unique: [opportunity_id]
 dictionary: [opportunity_id, rep_id, team, opportunity_name, account, stage, stage_order, amount, created_date,
-  close_date, forecast_category, next_step, last_activity_date, days_since_activity]
+  close_date, forecast_category, next_step, last_activity_date, days_since_activity, deal_currency, deal_amount]
 columns:
   days_to_close: close_date − as_of: negative when the close date has passed; null without a close date.
   is_closing_soon: The close date is within the next 30 days (as_of included).

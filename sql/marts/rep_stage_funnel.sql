@@ -12,12 +12,14 @@ columns:
   stage_kind: open, won or lost.
   stage_order: Position of the stage in the configured order.
   deals_entered: Deals that entered the stage in the quarter (a deal's first stage is entered on its
-    created_date; a deal entering the same stage twice in a quarter counts once).
+    created_date; a deal entering the same stage twice in a quarter counts once). Null (no data) for a quarter
+    that starts before the deal history does: entries before it are not known, and are not counted as none.
   deals_advanced: Of those, deals that later reached a later open stage or a won stage (stages can be
     skipped, so "reached stage i+1" means i+1 or beyond); open stages only.
   conversion_rate (ratio): deals_advanced ÷ deals_entered (stage-to-stage conversion); null for won and lost stages
     and when nothing entered.
-  stints_ended: Stays in the stage that ended (the deal moved to another stage) in the quarter.
+  stints_ended: Stays in the stage that ended (the deal moved to another stage) in the quarter; null for a quarter
+    that starts before the deal history does.
   median_days_in_stage (days): Median days of the stays that ended in the quarter; null when none ended.
 tests:
   - deals_advanced <= deals_entered
@@ -42,8 +44,12 @@ stages as (
 ),
 
 quarters as (
-    select * from int_fiscal_quarters
-    where period_start <= getvariable('as_of')
+    select
+        int_fiscal_quarters.*,
+        int_fiscal_quarters.period_start >= coverage.history_starts_on as is_known,
+    from int_fiscal_quarters
+    cross join int_data_coverage as coverage
+    where int_fiscal_quarters.period_start <= getvariable('as_of')
 ),
 
 owned_stints as (
@@ -122,13 +128,18 @@ final as (
         stages.stage,
         stages.stage_kind,
         stages.stage_order,
-        coalesce(entry_counts.deals_entered, 0) as deals_entered,
-        case when stages.stage_kind = 'open' then coalesce(entry_counts.deals_advanced, 0) end as deals_advanced,
-        case when stages.stage_kind = 'open' then entry_counts.deals_advanced / entry_counts.deals_entered end
-            as conversion_rate,
-        coalesce(exit_stats.stints_ended, 0) as stints_ended,
+        case when quarters.is_known then coalesce(entry_counts.deals_entered, 0) end as deals_entered,
+        case
+            when stages.stage_kind = 'open' and quarters.is_known then coalesce(entry_counts.deals_advanced, 0)
+        end as deals_advanced,
+        case
+            when stages.stage_kind = 'open' and quarters.is_known
+                then entry_counts.deals_advanced / entry_counts.deals_entered
+        end as conversion_rate,
+        case when quarters.is_known then coalesce(exit_stats.stints_ended, 0) end as stints_ended,
         cast(exit_stats.median_days_in_stage as double) as median_days_in_stage,
     from scopes
+    inner join quarters on scopes.period = quarters.period
     cross join stages
     left join entry_counts
         on

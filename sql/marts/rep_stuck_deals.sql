@@ -22,6 +22,8 @@ columns:
   has_no_recent_activity: days_since_activity is above thresholds.stuck_no_activity_days (never, when the
     extracts carry no activity dates at all).
   reason: time in stage, no activity, or time in stage and no activity.
+  deal_currency: The currency the deal is in (amount is in the corporate currency).
+  deal_amount: The deal's amount in its own currency.
 tests:
   - is_slow_in_stage or has_no_recent_activity
   - days_in_stage >= 0
@@ -91,14 +93,17 @@ flagged as (
 
 final as (
     select
-        *,
+        flagged.*,
         case
-            when is_slow_in_stage and has_no_recent_activity then 'time in stage and no activity'
-            when is_slow_in_stage then 'time in stage'
+            when flagged.is_slow_in_stage and flagged.has_no_recent_activity then 'time in stage and no activity'
+            when flagged.is_slow_in_stage then 'time in stage'
             else 'no activity'
         end as reason,
+        deals.deal_currency,
+        deals.deal_amount,
     from flagged
-    where is_slow_in_stage or has_no_recent_activity
+    inner join deals on flagged.opportunity_id = deals.opportunity_id
+    where flagged.is_slow_in_stage or flagged.has_no_recent_activity
 )
 
 select * from final

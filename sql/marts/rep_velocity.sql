@@ -12,7 +12,8 @@ columns:
   deals_won: Won deals in the last four closed quarters.
   deals_lost: Lost deals in the last four closed quarters.
   win_rate (ratio): deals_won ÷ (deals_won + deals_lost) over those quarters.
-  avg_deal_size (money): Mean amount of those won deals.
+  avg_deal_size (money): Mean amount of those won deals that have one (avg_deal_size of rep_scorecard, over the
+    four quarters: won deals without an amount are left out, not counted as 0).
   avg_cycle_days (days): Mean close_date − created_date over those won deals.
   velocity_per_quarter (money): velocity_per_day × 91.
 tests:
@@ -52,7 +53,7 @@ closed as (
         owner_id as rep_id,
         count(*) filter (where is_won) as deals_won,
         count(*) filter (where is_lost) as deals_lost,
-        avg(cast(amount as double)) filter (where is_won) as avg_deal_size,
+        sum(amount) filter (where is_won) / nullif(count(amount) filter (where is_won), 0) as avg_deal_size,
         avg(cycle_days) as avg_cycle_days,
     from opportunities
     where

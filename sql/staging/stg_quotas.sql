@@ -4,7 +4,7 @@ columns:
   rep_id: Whose quota.
   period_start: First day of the quota period.
   period_end: Last day of the quota period.
-  quota_amount: Quota for the whole period.
+  quota_amount: Quota for the whole period, in the corporate currency (at the rate in force on period_start).
 */
 with
 
@@ -17,7 +17,7 @@ final as (
         rep_id,
         period_start,
         period_end,
-        amount as quota_amount,
+        cast(amount as double) / corporate_rate(currency, period_start) as quota_amount,
     from source
 )
 

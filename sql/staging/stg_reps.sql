@@ -9,6 +9,8 @@ columns:
   hire_date: First day at the company.
   email: Lower-cased email address.
   is_active: False for reps who have left; true when not given.
+  is_system_user: True for CRM users that are not people who sell (a user_type other than Standard: integration,
+    automated-process, licence-manager users); false when the export has no user type.
 */
 with
 
@@ -26,6 +28,7 @@ final as (
         hire_date,
         lower(email) as email,
         coalesce(active, true) as is_active,
+        coalesce(lower(user_type) <> 'standard', false) as is_system_user,
     from source
 )
 

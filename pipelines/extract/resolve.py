@@ -1,0 +1,199 @@
+"""Fixes that need more than one table: run once every extract has been read and checked.
+
+A single file cannot always say what a row means. A closed deal without a close date closed on
+the day of its last stage change, which only the deal history (or the stored snapshots) knows.
+Each fix here is recorded like any other quality rule: the row is flagged with what was done, or
+rejected with why nothing could be.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from pipelines.errors import ConfigError, DataError
+from pipelines.extract.stages import kind_of
+from pipelines.settings import Config
+from pipelines.sqltext import lit
+
+_CLOSED = kind_of("o.stage", "'won', 'lost'")
+
+
+def date_closed_deals(con: duckdb.DuckDBPyConnection, warehouse: Path | None, load_day: dt.date | None) -> None:
+    """Give a closed deal without a close date the day of its last stage change; reject it when nothing says.
+
+    The history's last change counts when it is the change into the deal's stage today (its first row is the
+    deal's creation, so a deal created closed counts too). A stored snapshot counts only when an earlier one
+    shows the deal in another stage: the first snapshot of a deal says nothing about when it got there.
+    """
+    undated = f"select o.opportunity_id, o.stage from extract_opportunities as o where o.close_date is null and {_CLOSED}"
+    if not con.execute(f"select count(*) from ({undated})").fetchone()[0]:
+        return
+    con.execute(f"create or replace temp table undated_closed as {undated}")
+    con.execute(
+        f"""create or replace temp table closed_on as
+        select u.opportunity_id, coalesce(h.changed_on, s.changed_on) as changed_on,
+            case when h.changed_on is not null then 'history' else 'stored snapshots' end as source
+        from undated_closed as u
+        left join ({_history_changes()}) as h on u.opportunity_id = h.opportunity_id and u.stage = h.last_stage
+        left join ({_snapshot_changes(warehouse, load_day)}) as s
+            on u.opportunity_id = s.opportunity_id and u.stage = s.last_stage"""
+    )
+    con.execute(
+        """insert into quarantine
+        select 'opportunities', o._file, o._row, 'close_date', null,
+            case when c.changed_on is null
+                then 'closed deal without a close date, and no history says when it closed'
+                else 'closed deal without a close date: dated ' || c.changed_on || ', its last stage change ('
+                    || c.source || ')'
+            end,
+            case when c.changed_on is null then 'rejected' else 'flagged' end, o.owner_id
+        from extract_opportunities as o inner join closed_on as c on o.opportunity_id = c.opportunity_id"""
+    )
+    con.execute(
+        """update extract_opportunities as o set close_date = c.changed_on from closed_on as c
+        where o.opportunity_id = c.opportunity_id and c.changed_on is not null"""
+    )
+    con.execute(
+        """delete from extract_opportunities where opportunity_id in
+        (select c.opportunity_id from closed_on as c where c.changed_on is null)"""
+    )
+    con.execute("drop table undated_closed; drop table closed_on")
+
+
+def _history_changes() -> str:
+    """Per deal in undated_closed: its last recorded stage and the day it changed to it (opportunity_history)."""
+    return """select opportunity_id, arg_max(stage, changed_at) as last_stage,
+            cast(max(changed_at) filter (where previous is distinct from stage) as date) as changed_on
+        from (select h.opportunity_id, h.changed_at, h.stage,
+                     lag(h.stage) over (partition by h.opportunity_id order by h.changed_at) as previous
+              from extract_opportunity_history as h
+              where h.opportunity_id in (select u.opportunity_id from undated_closed as u))
+        group by opportunity_id"""
+
+
+def _snapshot_changes(warehouse: Path | None, load_day: dt.date | None) -> str:
+    """The same from the stored daily snapshots, today's extract as the load day's state."""
+    empty = "select null::varchar as opportunity_id, null::varchar as last_stage, null::date as changed_on where false"
+    files = warehouse / "opportunities" if warehouse else None
+    if files is None or load_day is None or not any(files.glob("snapshot_date=*/*.parquet")):
+        return empty
+    day = f"date {lit(load_day.isoformat())}"
+    stored = (
+        f"select opportunity_id, stage, cast(snapshot_date as date) as seen_on from read_parquet("
+        f"{lit(str(files / 'snapshot_date=*' / '*.parquet'))}, hive_partitioning = true, union_by_name = true) "
+        f"where cast(snapshot_date as date) < {day}"
+    )
+    return f"""select opportunity_id, arg_max(stage, seen_on) as last_stage,
+            max(seen_on) filter (where previous is not null and previous is distinct from stage) as changed_on
+        from (select opportunity_id, seen_on, stage, lag(stage) over (partition by opportunity_id order by seen_on) as previous
+              from ({stored} union all select u.opportunity_id, u.stage, {day} from undated_closed as u)
+              where opportunity_id in (select u.opportunity_id from undated_closed as u))
+        group by opportunity_id"""
+
+
+def settle_currencies(con: duckdb.DuckDBPyConnection, cfg: Config, reports: dict) -> None:
+    """Make `extract_currency_rates` hold a rate for every currency a deal or quota is in, the corporate one at 1.
+
+    Config `currency.rates` are added to the extract's rates. The corporate currency is config `currency.code`,
+    else the one the rates mark as corporate, else the only currency the deals are in. A currency without a
+    rate cannot be converted, and summing it as if it were the corporate one would invent money: that is one
+    error naming the first row that has it.
+    """
+    config_file = cfg.config_file.name
+    if cfg.currency.rates:
+        con.executemany(
+            "insert into extract_currency_rates (currency, rate, is_corporate, _file) values (?, ?, false, ?)",
+            [[code, rate, config_file] for code, rate in cfg.currency.rates.items()],
+        )
+    corporate = cfg.currency.code or _marked_corporate(con, reports)
+    used = _currencies_used(con)
+    if corporate is None:
+        codes = sorted({code for code, *_ in used})
+        if len(codes) > 1:
+            raise ConfigError(
+                f"the deals are in several currencies ({', '.join(codes)}) and no corporate currency is known; set "
+                "`currency.code` (the currency to report in) and `currency.rates` in config.yml, or give a "
+                "currency_rates extract", cfg.config_file,
+            )
+        corporate = codes[0] if codes else None
+    if corporate is None:
+        return
+    con.execute("update extract_currency_rates set is_corporate = (currency = ?)", [corporate])
+    if not con.execute("select count(*) from extract_currency_rates where currency = ?", [corporate]).fetchone()[0]:
+        con.execute("insert into extract_currency_rates (currency, rate, is_corporate) values (?, 1, true)", [corporate])
+    known = {r[0] for r in con.execute("select distinct currency from extract_currency_rates").fetchall()}
+    for code, table, file, row in used:
+        if code not in known:
+            column = reports[table].source_column(file, "currency")
+            raise DataError(
+                f"row {row}, column {column}: no conversion rate for currency '{code}' (the corporate currency is "
+                f"{corporate}); add it to the currency rates extract, or set `currency.rates.{code}` in config.yml "
+                f"(units of {code} per one {corporate})", file,
+            )
+
+
+def _marked_corporate(con: duckdb.DuckDBPyConnection, reports: dict) -> str | None:
+    """The currency the rates extract marks as corporate; two different ones are an error."""
+    marked = [r[0] for r in con.execute(
+        "select distinct currency from extract_currency_rates where is_corporate order by 1").fetchall()]
+    if len(marked) > 1:
+        raise DataError(f"{len(marked)} currencies are marked corporate ({', '.join(marked)}); set `currency.code` "
+                        "in config.yml to the one to report in", ", ".join(reports["currency_rates"].files))
+    return marked[0] if marked else None
+
+
+def _currencies_used(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, int]]:
+    """(currency, table, file, first row) for every currency a deal or a quota is in."""
+    return con.execute(
+        """select currency, t, _file, _row from (
+            select *, row_number() over (partition by currency order by t, _file, _row) as n
+            from (select currency, 'opportunities' as t, _file, _row from extract_opportunities
+                  union all select currency, 'quotas', _file, _row from extract_quotas)
+            where currency is not null)
+        where n = 1 order by currency"""
+    ).fetchall()
+
+
+def settle_managers(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill empty teams and managers from the role hierarchy (`roles`), and flag those it cannot name.
+
+    Team: the person's role name where the extract gives none. Manager, where manager_id is empty: the parent
+    role's forecast manager, else the one active person holding the parent role. A person whose role has a
+    parent but neither names one manager is flagged: the org chart is incomplete. The top of the hierarchy
+    has no manager, and that is not a problem.
+    """
+    if not con.execute("select count(*) from extract_roles").fetchone()[0]:
+        return
+    con.execute(
+        """create or replace temp table role_managers as
+        select r.rep_id, r._file, r._row, parent.name as parent_name,
+            coalesce(nullif(parent.forecast_user_id, r.rep_id), case when holders.n = 1 then holders.rep_id end)
+                as manager_id,
+            coalesce(holders.n, 0) as holders
+        from extract_reps as r
+        inner join extract_roles as own on r.role_id = own.role_id
+        inner join extract_roles as parent on own.parent_role_id = parent.role_id
+        left join (select role_id, count(*) as n, any_value(rep_id) as rep_id from extract_reps
+                   where coalesce(active, true) group by role_id) as holders on parent.role_id = holders.role_id
+        where r.manager_id is null"""
+    )
+    con.execute(
+        """update extract_reps as r set team = own.name from extract_roles as own
+        where r.team is null and r.role_id = own.role_id"""
+    )
+    con.execute(
+        """update extract_reps as r set manager_id = m.manager_id from role_managers as m
+        where r.rep_id = m.rep_id and m.manager_id is not null"""
+    )
+    con.execute(
+        """insert into quarantine
+        select 'reps', _file, _row, 'manager_id', null,
+            'no manager: manager_id is empty, and the parent role ' || coalesce('''' || parent_name || '''', '') ||
+            ' has no forecast manager and ' || holders || ' active people in it (fill in the manager in the CRM)',
+            'flagged', rep_id
+        from role_managers where manager_id is null"""
+    )
+    con.execute("drop table role_managers")

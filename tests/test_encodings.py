@@ -1,0 +1,111 @@
+"""CSV exports load in the encoding they come in: UTF-8 (with or without BOM), UTF-16 and Windows-1252.
+
+Every fixture in tests/fixtures/encodings holds the same three deals; row 3 (deal o2) carries
+`Müller GmbH`, `“Pilot” – phase 2 € — Peña’s` and the stage `Negociación`. Whatever the bytes, the
+loaded text must be exactly those characters, on the same row numbers, and the build must say which
+encoding it used when it was not UTF-8.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import duckdb
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from pipelines.cli import main
+from pipelines.errors import DataError
+from pipelines.extract import encoding, extract
+from pipelines.settings import parse_config
+from tests.conftest import FIXTURES
+
+ENC = FIXTURES / "encodings"
+STAGES = [
+    {"name": "Negociación", "kind": "open", "probability": 0.6},
+    {"name": "Closed Won", "kind": "won"},
+    {"name": "Closed Lost", "kind": "lost"},
+]
+O2 = ("Müller GmbH", "“Pilot” – phase 2 € — Peña’s", "Negociación")
+
+
+def raw(file: str, **source) -> dict:
+    return {"as_of": "2026-05-15", "extracts_dir": str(ENC), "stages": STAGES,
+            "sources": {"opportunities": {"path": file, **source}}}
+
+
+def run(tmp_path, file: str, **source):
+    cfg = parse_config(raw(file, **source), tmp_path / "config.yml")
+    con = duckdb.connect()
+    return con, extract(cfg, con)
+
+
+NOTES = {
+    "utf8_bom.csv": [],
+    "windows1252.csv": [f"{ENC / 'windows1252.csv'}: read as Windows-1252: it is not UTF-8 (byte 0xfc on row 3 is not "
+                        "valid UTF-8); set `sources.opportunities.encoding` if it is in another encoding"],
+    "utf16le_bom.csv": [f"{ENC / 'utf16le_bom.csv'}: read as UTF-16 LE (its byte order mark says so)"],
+    "utf16be_bom.csv": [f"{ENC / 'utf16be_bom.csv'}: read as UTF-16 BE (its byte order mark says so)"],
+    "utf16le_nobom.csv": [f"{ENC / 'utf16le_nobom.csv'}: read as UTF-16 LE (no byte order mark; NUL bytes say so)"],
+}
+
+
+@pytest.mark.parametrize("file", sorted(NOTES))
+def test_each_encoding_loads_the_same_text_on_the_same_rows(tmp_path, file):
+    con, result = run(tmp_path, file)
+    got = con.execute("select _row, opportunity_id, account, name, stage from extract_opportunities order by _row").fetchall()
+    assert got == [(2, "o1", "Acme", "Acme renewal", "Closed Won"), (3, "o2", *O2), (4, "o3", "Beta", "Beta new", "Closed Lost")]
+    assert result.tables["opportunities"].notes == NOTES[file]
+    assert con.execute("select count(*) from quarantine").fetchall() == [(0,)]
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7])
+def test_chunk_boundaries_never_split_a_character(tmp_path, monkeypatch, chunk):
+    """UTF-16 pairs and multi-byte UTF-8 cut across the stream's chunks still decode (and detect) exactly."""
+    monkeypatch.setattr(encoding, "CHUNK", chunk)
+    for file in ("windows1252.csv", "utf16be_bom.csv", "utf8_bom.csv"):
+        con, _ = run(tmp_path, file)
+        assert con.execute("select account, name, stage from extract_opportunities where opportunity_id = 'o2'").fetchall() == [O2]
+
+
+def test_an_undefined_byte_is_one_error_naming_row_and_column(tmp_path):
+    """0x81 is invalid UTF-8 and undefined in Windows-1252: the file's encoding is unknown (row 3, column name)."""
+    config = tmp_path / "config.yml"
+    config.write_text(yaml.safe_dump(raw("unknown.csv"), allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--config", str(config), "--out", str(tmp_path / "site"),
+                                       "--warehouse", str(tmp_path / "wh")])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == [
+        f"data error: {ENC / 'unknown.csv'}: unknown encoding: byte 0x81 on row 3, column name is neither UTF-8 nor "
+        "Windows-1252; re-export the file as UTF-8, or set `sources.opportunities.encoding` to the file's encoding "
+        "(utf-8, utf-16, windows-1252 or latin-1)"
+    ]
+
+
+def test_the_encoding_can_be_forced(tmp_path):
+    con, result = run(tmp_path, "latin1.csv", encoding="latin-1")
+    assert con.execute("select account, name from extract_opportunities where opportunity_id = 'o2'").fetchall() == [
+        ("Müller GmbH", "Peña")
+    ]
+    assert result.tables["opportunities"].notes == [f"{ENC / 'latin1.csv'}: read as Latin-1 (ISO-8859-1) (set by `sources.opportunities.encoding`)"]
+
+
+def test_forcing_utf8_on_another_encoding_says_what_to_set(tmp_path):
+    with pytest.raises(DataError, match=r"first invalid byte on row 3\); re-export it as UTF-8 .*, or set "
+                                        r"`sources.opportunities.encoding` \(or remove it to detect\)"):
+        run(tmp_path, "windows1252.csv", encoding="utf-8")
+
+
+def test_accented_stage_names_reach_the_csv_downloads(tmp_path):
+    """A Windows-1252 export builds, and the downloads carry `Negociación` exactly (UTF-8)."""
+    config = tmp_path / "config.yml"
+    config.write_text(yaml.safe_dump(raw("windows1252.csv"), allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--config", str(config), "--out", str(tmp_path / "site"),
+                                       "--warehouse", str(tmp_path / "wh")])
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "site" / "data" / "rep_pipeline_by_stage.csv", encoding="utf-8", newline="") as fh:
+        stages = [r["stage"] for r in csv.DictReader(fh)]
+    assert stages == ["Negociación"]
+    assert "read as Windows-1252" in result.output

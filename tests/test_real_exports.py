@@ -1,0 +1,276 @@
+"""Generic CRM exports as they come: the traps every CRM's export has, each with a small hand-made fixture.
+
+Each test names its fixture (tests/fixtures/<name>) and works its expected values out by hand in its docstring.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import main
+from pipelines.extract import extract
+from pipelines.settings import load_config
+from tests.conftest import FIXTURES, models_on, rows
+
+
+def extracted(name: str):
+    con = duckdb.connect()
+    return con, extract(load_config(FIXTURES / name / "config.yml"), con)
+
+
+def test_placeholder_ids_read_as_empty():
+    """placeholders: o2's owner is 000000000000000AAA and o3's is 0, so both have no owner and are rejected
+    ("missing owner_id", the report showing the value as written); r00 is a real id (it is not all zeros); an
+    account named like a placeholder is text."""
+    con, result = extracted("placeholders")
+    assert con.execute('select "row", value, reason from quarantine order by "row"').fetchall() == [
+        (3, "000000000000000AAA", "missing owner_id"), (4, "0", "missing owner_id")
+    ]
+    assert con.execute("select opportunity_id, owner_id, account from extract_opportunities order by 1").fetchall() == [
+        ("o1", "r1", "000000000000000AAA"), ("o4", "r00", "Delta")
+    ]
+
+
+def test_deals_load_whatever_dates_they_lack():
+    """undated: every row is loaded, flagged or rejected with its reason (rows are file rows; the header is row 1).
+
+    d2 (row 3) and d4 (row 5) are open without a close date; d3 (row 4) and d4 without a created date; d5 (row 6)
+    is won without a close date, and its history says it moved to Closed Won on 2026-03-03; d6 (row 7) is lost
+    without a close date and has no history: the only row rejected; d7 (row 8) is won without an amount.
+    """
+    con, result = extracted("undated")
+    file = "deals.csv"
+    assert con.execute('select file, "row", "column", reason, action from quarantine order by "row", "column"').fetchall() == [
+        (file, 3, "close_date", "no close date (shown as undated pipeline, outside every quarter)", "flagged"),
+        (file, 4, "created_date", "no created date (cycle time and age of the deal are unknown)", "flagged"),
+        (file, 5, "close_date", "no close date (shown as undated pipeline, outside every quarter)", "flagged"),
+        (file, 5, "created_date", "no created date (cycle time and age of the deal are unknown)", "flagged"),
+        (file, 6, "close_date", "closed deal without a close date: dated 2026-03-03, its last stage change (history)",
+         "flagged"),
+        (file, 7, "close_date", "closed deal without a close date, and no history says when it closed", "rejected"),
+        (file, 8, "amount", "won deal without an amount (counted beside the won amount, not in it or in the average "
+         "deal size)", "flagged"),
+    ]
+    report = result.tables["opportunities"]
+    assert (report.read, report.loaded, report.rejected, report.flagged) == (7, 6, 1, 5)
+    assert con.execute("select close_date from extract_opportunities where opportunity_id = 'd5'").fetchall() == [
+        (dt.date(2026, 3, 3),)
+    ]
+
+
+def test_undated_pipeline_is_shown_beside_the_quarter_not_in_it(tmp_path):
+    """undated: r1's 2026-Q1 won amount is d1 1000 + d5 2000 (dated from its history) = 3000 from 2 deals.
+
+    In the current quarter (2026-Q2) r1's open pipeline is d3's 700 (closing 2026-05-30); d2 (500) and d4 (no
+    amount) have no close date: undated_pipeline 500 from 2 undated deals. Hygiene: 3 open deals, 2 without a
+    close date, 1 (d4) without an amount; d4 has no activity and no created date, so its age is unknown and it is
+    not called untouched.
+    """
+    con = models_on(FIXTURES / "undated" / "config.yml", tmp_path)
+    card = rows(con, """select period, won_amount, deals_won, open_pipeline, undated_pipeline, undated_deals
+                        from rep_scorecard where rep_id = 'r1' and period in ('2026-Q1', '2026-Q2') order by period""")
+    assert card == [
+        {"period": "2026-Q1", "won_amount": 3000.0, "deals_won": 2, "open_pipeline": None, "undated_pipeline": None,
+         "undated_deals": None},
+        {"period": "2026-Q2", "won_amount": 0.0, "deals_won": 0, "open_pipeline": 700.0, "undated_pipeline": 500.0,
+         "undated_deals": 2},
+    ]
+    hygiene = rows(con, "select open_deals, no_close_date, no_amount, untouched from rep_hygiene where rep_id = 'r1'")
+    assert hygiene == [{"open_deals": 3, "no_close_date": 2, "no_amount": 1, "untouched": None}]
+    d4 = rows(con, "select days_since_activity, is_untouched, has_no_close_date, problems from rep_hygiene_deals "
+                   "where opportunity_id = 'd4'")
+    assert d4 == [{"days_since_activity": None, "is_untouched": False, "has_no_close_date": True, "problems": 2}]
+
+
+def test_a_closed_deal_without_a_close_date_is_dated_from_the_stored_snapshots(tmp_path):
+    """undated, loaded twice: on 2026-05-14 d6 is still open (Proposal); on 2026-05-15 it is Closed Lost with no
+    close date and no history. The snapshots say it changed stage between the two loads: dated 2026-05-15."""
+    from pipelines.load import load
+
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "undated", folder)
+    deals = folder / "deals.csv"
+    final = deals.read_text(encoding="utf-8")
+    deals.write_text(final.replace("d6,r1,Closed Lost,300,2026-01-05,", "d6,r1,Proposal,300,2026-01-05,"), encoding="utf-8")
+    cfg = load_config(folder / "config.yml")
+    con = duckdb.connect()
+    load(con, extract(cfg, con, tmp_path / "wh", dt.date(2026, 5, 14)), tmp_path / "wh", dt.date(2026, 5, 14), cfg=cfg)
+    deals.write_text(final, encoding="utf-8")
+    con = duckdb.connect()
+    result = extract(cfg, con, tmp_path / "wh", dt.date(2026, 5, 15))
+    assert con.execute("""select reason, action from quarantine where "row" = 7""").fetchall() == [
+        ("closed deal without a close date: dated 2026-05-15, its last stage change (stored snapshots)", "flagged")
+    ]
+    assert result.tables["opportunities"].rejected == 0
+
+
+# --- several currencies --------------------------------------------------------------------------------------
+
+
+SCORE = "select won_amount, deals_won, deals_lost, win_rate, avg_deal_size, currency from rep_scorecard " \
+        "where rep_id = 'r1' and period = '2026-Q1'"
+
+
+def test_fixed_rates_convert_every_deal_into_the_corporate_currency(tmp_path):
+    """currency_generic, corporate EUR, fixed rates USD 1.1 and GBP 0.85 (units per euro):
+    c1 1100 USD ÷ 1.1 = 1000, c2 850 GBP ÷ 0.85 = 1000, c3 500 EUR, c4 700 with no currency (EUR): won 3200
+    from 4 deals; c5 (2200 USD = 2000) is lost. Win rate 4 ÷ 5 = 0.8, average deal 3200 ÷ 4 = 800."""
+    con = models_on(FIXTURES / "currency_generic" / "config.yml", tmp_path)
+    assert rows(con, SCORE) == [{"won_amount": pytest.approx(3200.0), "deals_won": 4, "deals_lost": 1, "win_rate": 0.8,
+                                 "avg_deal_size": pytest.approx(800.0), "currency": "EUR"}]
+    deal = rows(con, "select deal_currency, deal_amount, conversion_rate, amount from int_opportunities "
+                     "where opportunity_id = 'c1'")
+    assert deal == [{"deal_currency": "USD", "deal_amount": 1100, "conversion_rate": 1.1, "amount": pytest.approx(1000.0)}]
+
+
+def test_a_rates_table_converts_at_the_rate_in_force_on_the_close_date(tmp_path):
+    """currency_generic with config_rates_table.yml: USD is 1.25 until 2026-02-12 and 1.1 from then on, so c1 (closed
+    2026-02-10) is 1100 ÷ 1.25 = 880 and c5 (2026-03-05) 2200 ÷ 1.1 = 2000; GBP has one undated rate, 0.85. Won:
+    880 + 1000 + 500 + 700 = 3080, average 770."""
+    con = models_on(FIXTURES / "currency_generic" / "config_rates_table.yml", tmp_path)
+    assert rows(con, SCORE) == [{"won_amount": pytest.approx(3080.0), "deals_won": 4, "deals_lost": 1, "win_rate": 0.8,
+                                 "avg_deal_size": pytest.approx(770.0), "currency": "EUR"}]
+
+
+def build_line(tmp_path, config) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(main, ["build", "--config", str(config), "--out", str(tmp_path / "site"),
+                                       "--warehouse", str(tmp_path / "wh")])
+    return result.exit_code, [line for line in result.output.splitlines() if line.strip()]
+
+
+def test_a_currency_without_a_rate_is_one_error_naming_file_row_and_column(tmp_path):
+    """currency_generic plus a deal in CHF (row 7), for which no rate is given."""
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "currency_generic", folder)
+    with open(folder / "deals.csv", "a", encoding="utf-8") as fh:
+        fh.write("c6,r1,Won,900,CHF,2026-01-05,2026-03-10\n")
+    code, lines = build_line(tmp_path, folder / "config.yml")
+    assert (code, lines) == (1, [
+        "data error: deals.csv: row 7, column Currency: no conversion rate for currency 'CHF' (the corporate currency "
+        "is EUR); add it to the currency rates extract, or set `currency.rates.CHF` in config.yml (units of CHF per one "
+        "EUR)"
+    ])
+
+
+def test_several_currencies_without_a_corporate_one_is_an_error(tmp_path):
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "currency_generic", folder)
+    config = folder / "config.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("currency:\n  code: EUR\n  rates: {USD: 1.1, GBP: 0.85}\n", ""),
+                      encoding="utf-8")
+    code, lines = build_line(tmp_path, config)
+    assert (code, lines) == (1, [
+        f"config error: {config}: the deals are in several currencies (EUR, GBP, USD) and no corporate currency is "
+        "known; set `currency.code` (the currency to report in) and `currency.rates` in config.yml, or give a "
+        "currency_rates extract"
+    ])
+
+
+def test_pages_show_the_corporate_currency(tmp_path):
+    """currency_generic reports in EUR and sets no currency_symbol: amounts are shown with €, and the page says so."""
+    code, lines = build_line(tmp_path, FIXTURES / "currency_generic" / "config.yml")
+    assert code == 0, lines
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "amounts in <strong>EUR</strong>" in home
+    assert "€3.2k" in (tmp_path / "site" / "reps" / "r1" / "index.html").read_text(encoding="utf-8")
+
+
+# --- HubSpot -------------------------------------------------------------------------------------------------
+
+
+def test_hubspot_deal_owners_given_by_name_are_matched_to_the_owners_export(tmp_path):
+    """hubspot_names: "Deal owner" is Ann Ace (9001), ann ace (9002, other case), Bob Builder (9003, 9004) and
+    Cy Closer (9005), all in owners.csv as 111, 222 and 333; Dana Nobody (9006, row 7) is no one: flagged.
+    9003 and 9004 have no close date and 9004 no created date: they load, as undated pipeline (9003's 80000)."""
+    con, result = extracted("hubspot_names")
+    owners = dict(con.execute("select opportunity_id, owner_id from extract_opportunities").fetchall())
+    assert owners == {"9001": "111", "9002": "111", "9003": "222", "9004": "222", "9005": "333", "9006": "Dana Nobody"}
+    assert result.tables["opportunities"].notes == ["hubspot-crm-exports-all-deals-2026-05-15.csv: 5 row(s) name their owner_id by display "
+                            "name or email; matched to owners.csv by name"]
+    assert con.execute("""select "row", reason from quarantine where "column" = 'owner_id'""").fetchall() == [
+        (7, "owner_id not in reps")
+    ]
+    assert result.tables["opportunities"].rejected == 0
+    con = models_on(FIXTURES / "hubspot_names" / "config.yml", tmp_path)
+    assert rows(con, "select undated_pipeline, undated_deals from rep_scorecard where rep_id = '222' and is_current") == [
+        {"undated_pipeline": 80000.0, "undated_deals": 2}
+    ]
+
+
+# --- no data is never zero -----------------------------------------------------------------------------------
+
+
+def test_won_deals_without_an_amount_are_counted_beside_the_won_amount(tmp_path):
+    """no_amounts, 2026-Q2. r1: w1 won 1000, w2 won without an amount, l1 and l2 lost with no value. Won amount 1000
+    from 2 won deals, 1 of them without an amount, so the average deal is 1000 ÷ 1 (not 500); win rate 2 ÷ 4; by
+    value no data (the lost deals carry none, it would read 100%). r4: w5 500 won, l4 1500 lost: 500 ÷ 2000 = 0.25.
+    The same definition of average deal size in rep_velocity: r3's 2026-Q1 (w3 800, w4 without amount) is 800."""
+    con = models_on(FIXTURES / "no_amounts" / "config.yml", tmp_path)
+    q2 = {r["rep_id"]: r for r in rows(con, "select * from rep_scorecard where period = '2026-Q2'")}
+    got = {k: q2["r1"][k] for k in ("won_amount", "deals_won", "won_deals_without_amount", "avg_deal_size", "win_rate",
+                                     "win_rate_value", "lost_deals_without_amount")}
+    assert got == {"won_amount": 1000.0, "deals_won": 2, "won_deals_without_amount": 1, "avg_deal_size": 1000.0,
+                   "win_rate": 0.5, "win_rate_value": None, "lost_deals_without_amount": 2}
+    assert q2["r4"]["win_rate_value"] == 0.25
+    q1 = rows(con, "select avg_deal_size, win_rate_value from rep_scorecard where rep_id = 'r3' and period = '2026-Q1'")
+    assert q1 == [{"avg_deal_size": 800.0, "win_rate_value": None}]
+    assert rows(con, "select avg_deal_size from rep_velocity where rep_id = 'r3'") == [{"avg_deal_size": 800.0}]
+
+
+def test_headlines_say_what_is_known(tmp_path):
+    """no_amounts built into a site: r2 has 3 open deals and none has an amount, which the pipeline section says
+    instead of "No open deals" (or a 0 pipeline); r1's CRM discipline names its won deal without an amount, and
+    r2's its open deal without a close date."""
+    code, lines = build_line(tmp_path, FIXTURES / "no_amounts" / "config.yml")
+    assert code == 0, lines
+    r2 = (tmp_path / "site" / "reps" / "r2" / "index.html").read_text(encoding="utf-8")
+    assert "3 open deals, none with an amount." in r2
+    assert "No open deals" not in r2
+    assert "1 without a close date" in r2
+    r1 = (tmp_path / "site" / "reps" / "r1" / "index.html").read_text(encoding="utf-8")
+    assert "1 won deal this quarter has no amount" in r1
+
+
+# --- as_of and quarters --------------------------------------------------------------------------------------
+
+
+def test_as_of_is_the_latest_recorded_day_and_closed_deals_count_in_their_quarter(tmp_path):
+    """future_close: as_of is 2026-04-10 (f3 created), so 2026-Q2 is current. f1 was won with a close date of
+    2026-12-20, two quarters later: it counts there (2026-Q4, won 1000), with no rows for r1 after it. r2 has left
+    and lost f2 in 2025-Q1: that quarter has a row too."""
+    con = models_on(FIXTURES / "future_close" / "config.yml", tmp_path)
+    assert con.execute("select getvariable('as_of')").fetchall() == [(dt.date(2026, 4, 10),)]
+    closed = rows(con, "select rep_id, period, won_amount, deals_won, deals_lost from rep_scorecard "
+                       "where deals_won + deals_lost > 0 order by rep_id, period")
+    assert closed == [
+        {"rep_id": "r1", "period": "2026-Q1", "won_amount": 300.0, "deals_won": 1, "deals_lost": 0},
+        {"rep_id": "r1", "period": "2026-Q4", "won_amount": 1000.0, "deals_won": 1, "deals_lost": 0},
+        {"rep_id": "r2", "period": "2025-Q1", "won_amount": 0.0, "deals_won": 0, "deals_lost": 1},
+    ]
+    assert con.execute("select max(period) from rep_scorecard where rep_id = 'r1'").fetchall() == [("2026-Q4",)]
+    assert con.execute("select max(period) from rep_scorecard where rep_id = 'r2'").fetchall() == [("2025-Q1",)]
+
+
+def test_a_stage_spelled_with_other_case_or_spacing_is_the_configured_one(tmp_path):
+    """A hand-made export: o1 'closed won' and o2 'Closed  Won ' are config's Closed Won, with a note; o3 'Verbal'
+    is still an unknown stage (rejected, row 4)."""
+    (tmp_path / "deals.csv").write_text(
+        "opportunity_id,owner_id,stage,amount,created_date,close_date\n"
+        "o1,r1,closed won,100,2026-01-10,2026-02-20\no2,r1,Closed  Won ,100,2026-01-10,2026-02-20\n"
+        "o3,r1,Verbal,100,2026-01-10,2026-02-20\n", encoding="utf-8")
+    (tmp_path / "config.yml").write_text(
+        "as_of: 2026-05-15\nsources:\n  opportunities: {path: deals.csv}\nstages:\n  - {name: Closed Won, kind: won}\n"
+        "  - {name: Closed Lost, kind: lost}\nthresholds: {max_rejected_share: 0.5}\n", encoding="utf-8")
+    con = duckdb.connect()
+    result = extract(load_config(tmp_path / "config.yml"), con)
+    assert con.execute("select opportunity_id, stage from extract_opportunities order by 1").fetchall() == [
+        ("o1", "Closed Won"), ("o2", "Closed Won")
+    ]
+    assert result.tables["opportunities"].notes == ["deals.csv: 2 row(s) write a stage with other case or spacing than config `stages`; "
+                            "read as the configured stage"]
+    assert con.execute('select "row", reason from quarantine').fetchall() == [(4, "unknown stage (add it to config stages)")]
