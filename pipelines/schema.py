@@ -90,6 +90,8 @@ TABLES: dict[str, Table] = {
                 Column("amount", "money", "Amount after the change."),
                 Column("close_date", "date", "Close date after the change."),
                 Column("forecast_category", "text", "Forecast category after the change."),
+                Column("history_id", "id", "The CRM's own id of the change (e.g. OpportunityHistory.Id). Optional: "
+                       "with it, stored history tells a corrected row from a new one by this id."),
             ),
         ),
         Table(

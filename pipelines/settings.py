@@ -84,6 +84,11 @@ class Thresholds(Strict):
     untouched_days: int = Field(30, gt=0, description="Hygiene: an open deal with no activity for this many days.")
     manager_selling_share: float = Field(0.3, ge=0, le=1, description="Flag a manager owning more than this share of the team's won amount.")
     max_rejected_share: float = Field(0.05, ge=0, le=1, description="Fail the build when more than this share of an extract's rows is rejected.")
+    max_row_drop: float = Field(
+        0.5, ge=0, le=1,
+        description="Fail the build (yesterday's site stays) when an extract has more than this share fewer rows "
+        "than the history holds for it: a broken or partial export. `--accept-row-drop` lets a genuine drop through.",
+    )
     new_hire_months: int = Field(9, gt=0, description="Reps hired this recently are shown in the ramp view.")
 
 
@@ -158,6 +163,11 @@ class Build(Strict):
         description="DuckDB's memory_limit (e.g. 1GB, 512MiB, 50%): above it DuckDB spills to a scratch folder "
         "beside the site instead of growing with the extracts.",
     )
+    lock_wait_seconds: float = Field(
+        60, ge=0,
+        description="How long a build or load waits for another one writing the same warehouse or site to finish "
+        "before it gives up with an error (0: give up at once).",
+    )
     cache_dir: str = Field(
         ".cache",
         description="Folder for the generated demo org, the Vega bundle and `make bench`'s orgs and builds; "
@@ -197,7 +207,11 @@ class Config(Strict):
     grades: Grades = Field(default_factory=Grades, description="Balanced-scorecard grade cut-offs.")
     privacy: Privacy = Field(default_factory=Privacy, description="What is published about each rep.")
     site: Site = Field(default_factory=Site, description="Site presentation.")
-    warehouse: str = Field("warehouse", description="Folder of dated Parquet snapshots (history), relative to config.yml.")
+    warehouse: str = Field(
+        "warehouse",
+        description="Folder of the history: versions of every extract as Hive-partitioned Parquet, with a manifest "
+        "per load day (README: History); relative to config.yml.",
+    )
     build: Build = Field(default_factory=Build, description="How the build uses the machine: workers, page reuse, memory, caches.")
 
     # Not from YAML: the config file itself, to resolve relative paths and name it in errors.

@@ -6,7 +6,7 @@ columns:
   has_activity_data: The opportunities extract maps last_activity_date, or an activities extract is given.
   has_forecast_category: The opportunities extract maps forecast_category.
   history_starts_on: First day the deal history covers: the earliest opportunity_history change, else the
-    first stored snapshot. Past-state metrics of quarters that start before it are null (no data).
+    first stored deal version. Past-state metrics of quarters that start before it are null (no data).
 */
 with
 
@@ -28,7 +28,7 @@ final as (
         ) > 0 as has_forecast_category,
         coalesce(
             (select min(h.changed_date) from stg_opportunity_history as h),
-            (select min(s.snapshot_date) from stg_opportunity_snapshots as s)
+            (select min(s.valid_from) from stg_opportunity_versions as s)
         ) as history_starts_on,
     from mapped
 )

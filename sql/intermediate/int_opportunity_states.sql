@@ -1,8 +1,8 @@
 /*
 grain: one row per deal per state it held (opportunity_id, valid_from); a state holds from
   valid_from up to, not including, valid_to.
-  Source: opportunity_history where the deal has any; otherwise the loader's dated snapshots;
-  the current extract always gives the latest state.
+  Source: opportunity_history where the deal has any; otherwise the versions the loader stores
+  (stg_opportunity_versions); the current extract always gives the latest state.
 columns:
   opportunity_id: The deal.
   valid_from: First day of the state. The first state starts on the deal's created_date when it comes from
@@ -38,15 +38,15 @@ from_history as (
 from_snapshots as (
     select
         opportunity_id,
-        snapshot_date as valid_from,
-        cast(snapshot_date as timestamp) as seen_at,
+        valid_from,
+        cast(valid_from as timestamp) as seen_at,
         stage,
         amount,
         close_date,
         forecast_category,
         'snapshot' as history_source,
-    from stg_opportunity_snapshots
-    where stg_opportunity_snapshots.opportunity_id not in (select from_history.opportunity_id from from_history)
+    from stg_opportunity_versions
+    where stg_opportunity_versions.opportunity_id not in (select from_history.opportunity_id from from_history)
 ),
 
 current_state as (
@@ -98,7 +98,7 @@ final as (
                 row_number() over w = 1
                 and (
                     changes_only.history_source = 'history'
-                    or opportunities.created_date >= (select min(s.snapshot_date) from stg_opportunity_snapshots as s)
+                    or opportunities.created_date >= (select min(s.valid_from) from stg_opportunity_versions as s)
                 )
                 then least(changes_only.valid_from, opportunities.created_date)
             else changes_only.valid_from

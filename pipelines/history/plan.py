@@ -1,0 +1,327 @@
+"""Planning a load: which version rows a day adds to each stored table, worked out before anything is written.
+
+For a load of day L, per stored table:
+
+* `before` is the table as of L - 1 (the latest row of every key, tombstones included);
+* the day's rows are the extract's rows whose key is new or whose values differ from `before`,
+  plus a tombstone for every live key of `before` that the extract no longer has;
+* if L already holds rows (a corrected extract of a stored day), the day's rows become a new
+  generation of L, and a key an earlier generation versioned but the correction does not gets
+  its `before` row again: the newest generation alone says what L looks like;
+* if later days are stored (`--rebuild` of an older day), the next load day N gets a new
+  generation that restores, for every key whose state the change would alter at N, the state N
+  had: history after L reads exactly as before.
+
+The plan lives in temporary DuckDB tables on the build's connection (`h_<table>_*`), so the
+models read the day's versions before they are stored, and storing is only writing them out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.history.layout import DELETED, GENERATION, ORDINAL, Store, StoredTable, stored_for
+from pipelines.schema import DUCKDB_TYPES, TABLES
+from pipelines.sqltext import lit, q
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+@dataclass
+class Write:
+    """One file to write: a generation of one stored table on one day, its rows in temp table `rows`."""
+
+    table: str
+    day: dt.date
+    generation: int
+    rows: str
+
+
+@dataclass
+class TableChange:
+    """What a load does to one canonical table, as the CLI reports it."""
+
+    table: str
+    status: str  # new | unchanged | changed | replaced
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+
+    def describe(self) -> str:
+        if self.status in ("changed", "replaced"):
+            return f"{self.table}: {self.status} ({self.added} added, {self.removed} removed, {self.changed} changed)"
+        return f"{self.table}: {self.status}"
+
+
+@dataclass
+class TablePlan:
+    spec: StoredTable
+    rows_now: int = 0  # rows in today's extract
+    rows_before: int = 0  # live rows stored as of the load day, before this load
+    first: bool = False  # nothing of this table was stored before
+    writes: list[Write] = field(default_factory=list)
+    added: int = 0
+    removed: int = 0
+
+
+@dataclass
+class Plan:
+    day: dt.date
+    store: Store
+    tables: dict[str, TablePlan] = field(default_factory=dict)
+    rebuild: bool = False
+    changes: list[TableChange] = field(default_factory=list)
+    staged: list | None = None  # (scratch file, path in the warehouse, manifest record) once written to scratch
+    scratch: Path | None = None
+
+    @property
+    def writes(self) -> list[Write]:
+        return [w for t in self.tables.values() for w in t.writes]
+
+
+# --- SQL pieces ------------------------------------------------------------------------------------
+
+
+def lit_date(day: dt.date) -> str:
+    return f"date {lit(day.isoformat())}"
+
+
+def column_type(spec: StoredTable, column: str) -> str:
+    if column in (ORDINAL, GENERATION):
+        return "integer"
+    if column == DELETED:
+        return "boolean"
+    return DUCKDB_TYPES[TABLES[spec.source].column(column).type]
+
+
+def keyed(spec: StoredTable) -> str:
+    """Select items adding the key as _k0, _k1, ... (joins compare them with IS NOT DISTINCT FROM)."""
+    return ", ".join(f"{k} as _k{i}" for i, k in enumerate(spec.key))
+
+
+def same_key(spec: StoredTable, a: str, b: str) -> str:
+    return " and ".join(f"{a}._k{i} is not distinct from {b}._k{i}" for i in range(len(spec.key)))
+
+
+def keys(spec: StoredTable, alias: str = "") -> str:
+    p = f"{alias}." if alias else ""
+    return ", ".join(f"{p}_k{i}" for i in range(len(spec.key)))
+
+
+def row(spec: StoredTable, alias: str) -> str:
+    """A whole stored row (values, tombstone flag, key columns) from `alias`."""
+    return ", ".join([f"{alias}.{q(c)}" for c in spec.stored_columns] + [f"{alias}.{DELETED}", keys(spec, alias)])
+
+
+def tombstone(spec: StoredTable, alias: str) -> str:
+    """A row saying 'this key is gone' from `alias`'s key columns (in a volatile table: 'no value')."""
+    items = [f"{alias}.{q(c)}" if c in spec.key_columns else f"cast(null as {column_type(spec, c)}) as {q(c)}"
+             for c in spec.stored_columns]
+    return ", ".join(items + [f"{str(spec.tombstones).lower()} as {DELETED}", keys(spec, alias)])
+
+
+def differ(spec: StoredTable, a: str, b: str) -> str:
+    """True where rows a and b differ in a stored value (volatile tables: in a value; a missing b is all null)."""
+    cols = spec.stored_columns if spec.tombstones else spec.value_columns
+    return "(" + " or ".join(f"{a}.{q(c)} is distinct from {b}.{q(c)}" for c in cols) + ")"
+
+
+def state(spec: StoredTable, table: str, upto: dt.date, live: bool) -> str:
+    """The latest row of each key in `table` on or before `upto`; `live` leaves out tombstones."""
+    latest = (f"select * from {table} where valid_from <= {lit_date(upto)} qualify row_number() over "
+              f"(partition by {keys(spec)} order by valid_from desc) = 1")
+    return f"(select * from ({latest}) where not {DELETED})" if live and spec.tombstones else f"({latest})"
+
+
+def files_select(con, store: Store, spec: StoredTable, entries) -> str:
+    """Every row of the given files with each stored column (null where an older file lacks it) and valid_from."""
+    cols = spec.stored_columns + [DELETED, GENERATION]
+    if not entries:
+        empty = ", ".join(f"cast(null as {column_type(spec, c)}) as {q(c)}" for c in cols)
+        return f"select {empty}, cast(null as date) as valid_from where false"
+    paths = "[" + ", ".join(lit(str(store.root / e.rel)) for e in entries) + "]"
+    src = f"read_parquet({paths}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)"
+    have = {r[0] for r in con.execute(f"describe select * from {src}").fetchall()}
+    parts = [q(c) if c in have else f"cast(null as {column_type(spec, c)}) as {q(c)}" for c in cols]
+    return f"select {', '.join(parts)}, cast(valid_from as date) as valid_from from {src}"
+
+
+def effective(spec: StoredTable, rows: str, generations: bool) -> str:
+    """The rows with their key; of several generations of a key's row on one day, the newest."""
+    out = f"select *, {keyed(spec)} from ({rows})"
+    if generations:
+        out += (f" qualify row_number() over (partition by {', '.join(spec.key)}, valid_from "
+                f"order by {GENERATION} desc) = 1")
+    return out
+
+
+def extract_rows(spec: StoredTable) -> str:
+    """Today's rows of the table as they are stored (repeats of a key numbered by _n)."""
+    cols = ", ".join(q(c) for c in spec.columns)
+    src = f"extract_{spec.source}"
+    if not spec.ordinal:
+        return f"select {cols} from {src}"
+    order = ", ".join(f"{q(c)} nulls first" for c in spec.columns)
+    n = f"row_number() over (partition by {', '.join(spec.key[:-1])} order by {order}) - 1"
+    return f"select {cols}, cast({n} as integer) as {ORDINAL} from {src}"
+
+
+def count(con, relation: str) -> int:
+    return con.execute(f"select count(*) from {relation}").fetchone()[0]
+
+
+# --- one stored table ------------------------------------------------------------------------------
+
+
+def plan_table(con, store: Store, spec: StoredTable, day: dt.date) -> TablePlan:
+    """The rows this load adds to one stored table, in temp tables h_<table>_*; see the module docstring."""
+    t = f"h_{spec.name}"
+    later = [d for d in store.load_days(spec.name) if d > day]
+    entries = store.verified(store.entries(spec.name, later[0] if later else day))
+    earlier = [e for e in entries if e.day < day]
+    plan = TablePlan(spec, first=not entries and not store.load_days(spec.name))
+    rows = effective(spec, files_select(con, store, spec, earlier), any(e.generation for e in earlier))
+    con.execute(f"create or replace temp table {t}_lt as {rows}")
+    con.execute(f"create or replace temp table {t}_before as {state(spec, t + '_lt', day - ONE_DAY, False)}")
+    if spec.name != "opportunities":  # the models read the deal versions (pipelines.load); nothing else
+        con.execute(f"drop table {t}_lt")
+    for name, on_day in (("at", day), ("later", later[0] if later else None)):
+        some = [e for e in entries if e.day == on_day]
+        rows = effective(spec, files_select(con, store, spec, some), any(e.generation for e in some))
+        con.execute(f"create or replace temp table {t}_{name} as {rows}")
+    con.execute(f"create or replace temp table {t}_cur as select *, false as {DELETED}, {keyed(spec)} "
+                f"from ({extract_rows(spec)})")
+    plan.rows_now = count(con, f"{t}_cur")
+    _day_rows(con, spec, t)
+    _report(con, spec, t, plan, day)
+    if _differs(con, spec, f"{t}_new", f"{t}_at"):
+        plan.writes.append(Write(spec.name, day, store.next_generation(spec.name, day), f"{t}_new"))
+        if later:
+            _reassert(con, store, spec, t, day, later[0], plan)
+    return plan
+
+
+def _day_rows(con, spec: StoredTable, t: str) -> None:
+    """h_<t>_v: new versions and tombstones (with _why); h_<t>_new: every row of the load day, by key."""
+    before = (f"(select *, true as _present from {t}_before"
+              f"{f' where not {DELETED}' if spec.tombstones else ''})")
+    why = "case when b._present is null then 'added' else 'changed' end" if spec.tombstones else "'changed'"
+    changed = "b._present is null or " if spec.tombstones else ""
+    parts = [f"select {row(spec, 'c')}, {why} as _why from {t}_cur c left join {before} b "
+             f"on {same_key(spec, 'c', 'b')} where {changed}{differ(spec, 'c', 'b')}"]
+    if spec.tombstones:
+        parts.append(f"select {tombstone(spec, 'b')}, 'removed' as _why from {before} b "
+                     f"anti join {t}_cur c on {same_key(spec, 'b', 'c')}")
+    con.execute(f"create or replace temp table {t}_v as {' union all '.join(parts)}")
+    # A key an earlier generation of the day versioned and this one does not: back to `before`.
+    gone = f"(select a.* from {t}_at a anti join {t}_v v on {same_key(spec, 'a', 'v')})"
+    back = f"select {row(spec, 'b')} from {gone} a join {before} b on {same_key(spec, 'a', 'b')}"
+    none = f"select {tombstone(spec, 'a')} from {gone} a anti join {before} b on {same_key(spec, 'a', 'b')}"
+    rows = " union all ".join([f"select * exclude (_why) from {t}_v", back, none])
+    con.execute(f"create or replace temp table {t}_new as select * from ({rows}) order by {key_order(spec)}")
+
+
+def key_order(spec: StoredTable) -> str:
+    return ", ".join(f"_k{i} nulls first" for i in range(len(spec.key)))
+
+
+def _report(con, spec: StoredTable, t: str, plan: TablePlan, day: dt.date) -> None:
+    """Rows stored for the day before this load, and the keys added, removed and changed against them.
+
+    A new day compares with the day before, which `_v` already did; a corrected day compares
+    with what its earlier generation stored.
+    """
+    if not count(con, f"{t}_at"):
+        plan.rows_before = count(con, f"{t}_before" + (f" where not {DELETED}" if spec.tombstones else ""))
+        con.execute(f"create or replace temp table {t}_added as select {keys(spec)} from {t}_v where _why = 'added'")
+        con.execute(f"create or replace temp table {t}_changed as select {keys(spec)} from {t}_v "
+                    "where _why = 'changed'")
+        plan.added, plan.removed = count(con, f"{t}_added"), count(con, f"{t}_v where _why = 'removed'")
+        return
+    both = f"(select * from {t}_before union all by name select * from {t}_at)"
+    old = state(spec, both, day, True)
+    con.execute(f"create or replace temp table {t}_old as {old}")
+    k = keys(spec)
+    if spec.tombstones:
+        con.execute(f"create or replace temp table {t}_added as select {k} from {t}_cur except select {k} from {t}_old")
+        plan.removed = count(con, f"(select {k} from {t}_old except select {k} from {t}_cur)")
+    else:
+        con.execute(f"create or replace temp table {t}_added as select {k} from {t}_cur where false")
+    plan.rows_before, plan.added = count(con, f"{t}_old"), count(con, f"{t}_added")
+    con.execute(f"create or replace temp table {t}_changed as select {keys(spec, 'c')} from {t}_cur c "
+                f"left join {t}_old o on {same_key(spec, 'c', 'o')} where "
+                f"{'o._k0 is not null and ' if spec.tombstones else ''}{differ(spec, 'c', 'o')}")
+    con.execute(f"drop table {t}_old")
+
+
+def _differs(con, spec: StoredTable, a: str, b: str) -> bool:
+    """Whether two sets of one day's rows differ (their generation aside)."""
+    cols = ", ".join([q(c) for c in spec.stored_columns] + [DELETED])
+    return count(con, f"((select {cols} from {a} except select {cols} from {b}) union all "
+                      f"(select {cols} from {b} except select {cols} from {a}))") > 0
+
+
+def _reassert(con, store: Store, spec: StoredTable, t: str, day: dt.date, nxt: dt.date, plan: TablePlan) -> None:
+    """After changing an older day: keep the next load day's state as it was, for every key the change touches.
+
+    The state at the load day, old (before + the day's stored rows) and new (before + the new
+    rows), is compared key by key; a touched key with no row of its own on the next load day
+    gets the state it had there, which is its old state at the load day.
+    """
+    cols = ", ".join([q(c) for c in spec.stored_columns] + [DELETED, keys(spec)])
+    old_rows = f"(select {cols}, valid_from from {t}_before union all by name select {cols}, valid_from from {t}_at)"
+    new_rows = (f"(select {cols}, valid_from from {t}_before union all by name "
+                f"select {cols}, {lit_date(day)} as valid_from from {t}_new)")
+    old_l, new_l = state(spec, old_rows, day, False), state(spec, new_rows, day, False)
+    touched = (f"(select {cols} from {old_l} except select {cols} from {new_l}) union all "
+               f"(select {cols} from {new_l} except select {cols} from {old_l})")
+    one = f"(select * from ({touched}) qualify row_number() over (partition by {keys(spec)} order by {DELETED}) = 1)"
+    todo = f"(select k.* from {one} k anti join {t}_later n on {same_key(spec, 'k', 'n')})"
+    con.execute(
+        f"create or replace temp table {t}_next as select * from ("
+        f"select {row(spec, 'o')} from {todo} k join {old_l} o on {same_key(spec, 'k', 'o')} union all "
+        f"select {tombstone(spec, 'k')} from {todo} k anti join {old_l} o on {same_key(spec, 'k', 'o')}) "
+        f"order by {key_order(spec)}"
+    )
+    if count(con, f"{t}_next"):
+        plan.writes.append(Write(spec.name, nxt, store.next_generation(spec.name, nxt), f"{t}_next"))
+
+
+# --- the whole load --------------------------------------------------------------------------------
+
+
+def plan_load(con, store: Store, day: dt.date, present: set[str], rebuild: bool = False) -> Plan:
+    """Plan every stored table whose canonical table was extracted today; only the rows to write stay in DuckDB."""
+    plan = Plan(day, store, rebuild=rebuild)
+    for table in TABLES:
+        if table not in present:
+            continue
+        specs = stored_for(table)
+        for spec in specs:
+            plan.tables[spec.name] = plan_table(con, store, spec, day)
+        plan.changes.append(_change(con, plan, table, [plan.tables[s.name] for s in specs]))
+        for spec in specs:
+            for part in SCRATCH_TABLES:
+                con.execute(f"drop table if exists h_{spec.name}_{part}")
+    return plan
+
+
+# Temp tables of planning, dropped once a table is planned: the big ones hold a whole extract.
+SCRATCH_TABLES = ("before", "at", "later", "cur", "v", "added", "changed")
+
+
+def _change(con, plan: Plan, table: str, parts: list[TablePlan]) -> TableChange:
+    """One line for a canonical table: a deal's versions and its volatile fields counted together."""
+    main = parts[0]
+    if main.first:
+        return TableChange(table, "new")
+    if not any(p.writes for p in parts):
+        return TableChange(table, "unchanged")
+    k = keys(main.spec)
+    union = " union ".join(f"select {k} from h_{p.spec.name}_changed" for p in parts)
+    # A volatile value of a deal added today is part of adding it, not a change.
+    changed = count(con, f"(select {k} from ({union}) except select {k} from h_{main.spec.name}_added)")
+    status = "replaced" if plan.day in plan.store.load_days(main.spec.name) else "changed"
+    return TableChange(table, status, main.added, main.removed, changed)

@@ -1,0 +1,39 @@
+"""Reading a stored table as it stood on a day, from the files the manifests list (checked first).
+
+The README's query does the same from the files alone, as an outside engine would; this one
+trusts only listed files whose sha256 matches, so `history migrate` and the tests compare
+exactly what a build would read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pipelines.history.layout import DELETED, STORED, Store, stored_for
+from pipelines.history.plan import effective, files_select
+from pipelines.schema import TABLES
+from pipelines.sqltext import q
+
+
+def latest(con, store: Store, name: str, day: dt.date) -> str:
+    """The newest row of each key of stored table `name` on or before `day` (tombstones included)."""
+    spec = STORED[name]
+    entries = store.verified(store.entries(name, day))
+    rows = effective(spec, files_select(con, store, spec, entries), any(e.generation for e in entries))
+    return (f"(select * from ({rows}) qualify row_number() over (partition by "
+            f"{', '.join(f'_k{i}' for i in range(len(spec.key)))} order by valid_from desc) = 1)")
+
+
+def as_of(con, store: Store, table: str, day: dt.date) -> str:
+    """SQL for canonical `table` as the extract of `day` gave it (its canonical columns, in schema order)."""
+    specs = stored_for(table)
+    main = latest(con, store, specs[0].name, day)
+    cols = TABLES[table].column_names
+    if len(specs) == 1:
+        return f"select {', '.join(q(c) for c in cols)} from {main} where not {DELETED}"
+    side = latest(con, store, specs[1].name, day)
+    own = set(specs[1].columns) - set(specs[1].key_columns)
+    items = [f"a.{q(c)}" if c in own else f"v.{q(c)}" for c in cols]
+    on = " and ".join(f"a.{q(k)} = v.{q(k)}" for k in specs[0].key_columns)
+    return f"select {', '.join(items)} from {main} v left join {side} a on {on} where not v.{DELETED}"
+
