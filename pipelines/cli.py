@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 import duckdb
 
-from pipelines.errors import DataTestError, ScorecardError
+from pipelines.errors import ConfigError, DataTestError, ScorecardError
 from pipelines.settings import Config, load_config
 from pipelines.sqltext import lit
 
@@ -78,13 +78,18 @@ def with_demo(cfg: Config) -> Config:
     update = {"sources": demo.sources, "base_dir": demo.base_dir, "config_file": demo.config_file, "extracts_dir": None}
     update["stages"] = cfg.stages or demo.stages
     update["as_of"] = cfg.as_of or demo.as_of
+    update["is_demo"] = True
     if "fiscal_year_start_month" not in cfg.model_fields_set:
         update["fiscal_year_start_month"] = demo.fiscal_year_start_month
     return cfg.model_copy(update=update)
 
 
-def prepare(config: Path) -> Config:
+def prepare(config: Path, no_demo: bool = False) -> Config:
+    """The validated config; without sources, the demo org's (refused with `no_demo`, as the publish workflow asks)."""
     cfg = load_config(config)
+    if cfg.uses_demo and no_demo:
+        raise ConfigError("configures no `sources:`, so this would build the generated demo org; --no-demo refuses "
+                          "to (configure your extracts, README: config.yml)", cfg.config_file)
     return with_demo(cfg) if cfg.uses_demo else cfg
 
 
@@ -249,6 +254,8 @@ REBUILD = click.option("--rebuild", is_flag=True,
 ACCEPT_ROW_DROP = click.option("--accept-row-drop", is_flag=True,
                                help="Store an extract that has far fewer rows than its previous version "
                                     "(thresholds.max_row_drop): the drop is genuine.")
+NO_DEMO = click.option("--no-demo", is_flag=True,
+                       help="Fail instead of using the generated demo org when config.yml configures no sources.")
 
 
 @main.command()
@@ -259,12 +266,13 @@ ACCEPT_ROW_DROP = click.option("--accept-row-drop", is_flag=True,
 @click.option("--timings", type=click.Path(path_type=Path), default=None, help="Write stage timings and counts as JSON.")
 @REBUILD
 @ACCEPT_ROW_DROP
+@NO_DEMO
 def build(config: Path, out: Path, warehouse: Path | None, snapshot_date, timings: Path | None, rebuild: bool,
-          accept_row_drop: bool) -> None:
+          accept_row_drop: bool, no_demo: bool) -> None:
     """Load the extracts, run models and data tests, render pages, store the day's history, swap the site in."""
     timer = Timer()
     with timer.stage("config"):
-        cfg = prepare(config)
+        cfg = prepare(config, no_demo)
     summary = run_build(cfg, out, warehouse, snapshot_date.date() if snapshot_date else None, timer=timer,
                         rebuild=rebuild, accept_row_drop=accept_row_drop)
     for t, r in summary["tables"].items():
@@ -287,13 +295,15 @@ def build(config: Path, out: Path, warehouse: Path | None, snapshot_date, timing
 @SNAPSHOT_DATE
 @REBUILD
 @ACCEPT_ROW_DROP
-def load(config: Path, warehouse: Path | None, snapshot_date, rebuild: bool, accept_row_drop: bool) -> None:
+@NO_DEMO
+def load(config: Path, warehouse: Path | None, snapshot_date, rebuild: bool, accept_row_drop: bool,
+         no_demo: bool) -> None:
     """Store today's extracts in the history (only what changed since the day before)."""
     from pipelines import extract as extract_stage
     from pipelines import history
     from pipelines import load as load_stage
 
-    cfg = prepare(config)
+    cfg = prepare(config, no_demo)
     warehouse = warehouse or cfg.base_dir / cfg.warehouse
     day = snapshot_date.date() if snapshot_date else (cfg.as_of or dt.date.today())
     with history.lock(warehouse, cfg.build.lock_wait_seconds, _say) as held:

@@ -190,7 +190,9 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
                   privacy=cfg.privacy, target=cfg.targets.for_role,
                   names={p["rep_id"]: p["name"] for p in b.directory})
     timing = charts.Timing()
-    job = _Job(cfg, environment(Fmt(cfg.currency_symbol), timing), docs_dir, b, cal, common, timing)
+    env = environment(Fmt(cfg.currency_symbol), timing)
+    env.globals["demo_data"] = cfg.is_demo  # every page says so: imported macros see globals, not the context
+    job = _Job(cfg, env, docs_dir, b, cal, common, timing)
     teams = [dict(t, slug=team_slug(t["team"])) for t in team_list(b, cal)]
     team_rows = [dict(t["now"], team=t["team"]) for t in teams if t["now"]]
     _home(job, teams, team_rows)

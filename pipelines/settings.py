@@ -217,6 +217,7 @@ class Config(Strict):
     # Not from YAML: the config file itself, to resolve relative paths and name it in errors.
     base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")
     config_file: Path = Field(default=Path("config.yml"), exclude=True, description="(internal)")
+    is_demo: bool = Field(default=False, exclude=True, description="(internal) the sources are the generated demo org")
 
     @field_validator("sources")
     @classmethod
@@ -264,8 +265,11 @@ def _merge_preset(raw: dict[str, Any], file: Path) -> dict[str, Any]:
         raise ConfigError(f"preset '{name}' is not known; use salesforce or hubspot", file)
     preset = yaml.safe_load(preset_file.read_text(encoding="utf-8")) or {}
     merged = dict(raw)
+    own = raw.get("sources") or {}
+    if not isinstance(own, dict):
+        return raw  # not a mapping: validation names the key
     sources = dict(preset.get("sources", {}))
-    sources.update(raw.get("sources") or {})
+    sources.update(own)
     merged["sources"] = sources
     if not raw.get("stages") and preset.get("stages"):
         merged["stages"] = preset["stages"]
@@ -285,36 +289,54 @@ def _format_error(err: ValidationError) -> str:
 
 
 def parse_config(raw: dict[str, Any] | None, file: Path) -> Config:
-    """Validate an already-parsed YAML mapping; errors name the key."""
-    raw = raw or {}
+    """Validate an already-parsed YAML mapping; errors name the key. An empty file is the demo org."""
+    if raw is None:
+        raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError("must be a YAML mapping of keys to values", file)
-    raw = _merge_preset(raw, file)
+        raise ConfigError(f"must be a YAML mapping of keys to values, not a {type(raw).__name__}", file)
+    internal = sorted(k for k in raw if k in INTERNAL_FIELDS)
+    if internal:
+        raise ConfigError(f"unknown key `{internal[0]}`", file)
     try:
+        raw = _merge_preset(raw, file)
         cfg = Config.model_validate(raw)
     except ValidationError as e:
         raise ConfigError(_format_error(e), file) from e
+    except RecursionError as e:
+        raise ConfigError("is nested too deeply to be a config file", file) from e
     cfg.base_dir = file.parent
     cfg.config_file = file
     return cfg
 
 
 def load_config(path: str | Path) -> Config:
-    """Read and validate config.yml."""
+    """Read and validate config.yml: any file that cannot be read or parsed is one error naming it."""
     file = Path(path)
     if not file.exists():
         raise ConfigError("config file not found", file, hint="pass --config FILE")
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = e.object[: e.start].count(b"\n") + 1
+        raise ConfigError(f"is not UTF-8 text (first invalid byte on line {line}); save it as UTF-8", file) from e
+    except OSError as e:
+        raise ConfigError(f"cannot be read ({e.strerror or type(e).__name__})", file) from e
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ConfigError(f"not valid YAML: {e}".replace("\n", " "), file) from e
+    except RecursionError as e:
+        raise ConfigError("is nested too deeply to be a config file", file) from e
     return parse_config(raw, file)
+
+
+INTERNAL_FIELDS = ("base_dir", "config_file", "is_demo")
 
 
 def iter_settings(model: type[BaseModel] = Config, prefix: str = ""):
     """Yield (dotted key, default, help) for every setting: the config reference page reads this."""
     for name, field in model.model_fields.items():
-        if name in ("base_dir", "config_file"):
+        if name in INTERNAL_FIELDS:
             continue
         key = f"{prefix}{name}"
         ann = field.annotation
