@@ -93,6 +93,16 @@ def prepare(config: Path, no_demo: bool = False) -> Config:
     return with_demo(cfg) if cfg.uses_demo else cfg
 
 
+def write_quarantine(con, report: Path) -> None:
+    """The quarantine report, every cell formula-safe (users open it in a spreadsheet), in a total order."""
+    from pipelines.exports import formula_safe
+
+    rel = con.sql("select * from quarantine")
+    cols = ", ".join(formula_safe(c, str(t)) for c, t in zip(rel.columns, rel.types))
+    order = '"table", file, "row", "column", reason, action, value, owner_id'
+    con.execute(f"copy (select {cols} from quarantine order by {order}) to {lit(str(report))} (header)")
+
+
 def tidy_warehouse(warehouse: Path, held) -> None:
     """Under the warehouse lock: remove the scratch and the unlisted files that killed writers left."""
     from pipelines import history
@@ -153,7 +163,7 @@ def _chain(cfg, con, out, warehouse, snapshot_date, report_dir, timer, sql_dir, 
         extracted = extract_stage.extract(cfg, con)
         report = (report_dir or out.parent / f".{out.name}-report") / "quarantine.csv"
         report.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(f"copy (select * from quarantine order by \"table\", file, \"row\") to {lit(str(report))} (header)")
+        write_quarantine(con, report)
         extract_stage.check_quality_gate(extracted, cfg, report)
         day = snapshot_date or cfg.as_of or dt.date.today()
         loaded = load_stage.load(con, extracted, warehouse, day, cfg=cfg, store=False, **options)
