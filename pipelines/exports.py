@@ -3,7 +3,8 @@
 Mart names, their CSV files and their columns are a public interface (users' own scripts
 read them), so every mart is exported, in its grain's order, with the columns privacy
 settings allow. CRM text that starts like a spreadsheet formula gets a leading ' so that
-opening a download never runs it.
+opening a download never runs it, and floating-point figures are written to 12 significant
+digits so that the same input gives the same bytes.
 """
 
 from __future__ import annotations
@@ -39,6 +40,19 @@ def formula_safe(column: str, type_name: str) -> str:
     return f"case when regexp_matches({q(column)}, {lit(FORMULA_START)}) then '''' || {q(column)} else {q(column)} end as {q(column)}"
 
 
+def csv_cell(column: str, type_name: str) -> str:
+    """A select item for a CSV download: formula-safe text, and floats to 12 significant digits.
+
+    DuckDB adds up floating-point values in whatever order its threads finish, so the last
+    digits of a sum or an average can differ between two builds of the same input; 12
+    significant digits are far more than any figure means, and the same in every build.
+    """
+    if type_name in ("DOUBLE", "FLOAT"):
+        c = q(column)
+        return f"case when isfinite({c}) then cast(printf('%.12g', {c}) as double) else {c} end as {c}"
+    return formula_safe(column, type_name)
+
+
 def export_csvs(con: duckdb.DuckDBPyConnection, cfg: Config, marts: list[Model], data_dir: Path) -> None:
     """Every mart as a CSV download, plus marts.json (grain and columns) for `pipelines diff`."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -50,7 +64,7 @@ def export_csvs(con: duckdb.DuckDBPyConnection, cfg: Config, marts: list[Model],
         cols = [c for c in rel.columns if c not in hidden]
         order = ", ".join(mart.unique) if mart.unique else "all"
         con.execute(
-            f"copy (select {', '.join(formula_safe(c, types[c]) for c in cols)} from {mart.name} order by {order}) "
+            f"copy (select {', '.join(csv_cell(c, types[c]) for c in cols)} from {mart.name} order by {order}) "
             f"to {lit(str(data_dir / (mart.name + '.csv')))} (header, delimiter ',')"
         )
         manifest[mart.name] = {"unique": mart.unique, "columns": cols, "grain": mart.grain}

@@ -75,7 +75,13 @@ last_per_day as (
     where all_states.opportunity_id in (select opportunities.opportunity_id from opportunities)
     qualify
         row_number()
-            over (partition by all_states.opportunity_id, all_states.valid_from order by all_states.seen_at desc)
+            over (
+                partition by all_states.opportunity_id, all_states.valid_from
+                -- two history rows of one deal at the same instant: the same one wins in every build
+                order by
+                    all_states.seen_at desc, all_states.stage asc, all_states.amount asc,
+                    all_states.close_date asc, all_states.forecast_category asc
+            )
         = 1
 ),
 
