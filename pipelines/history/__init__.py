@@ -27,6 +27,7 @@ under the warehouse lock, only after the site is built and before it is swapped 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from pipelines.atomic import DirLock
@@ -67,11 +68,19 @@ def refuse_rewrite(plan: Plan) -> None:
         )
 
 
+def writable(warehouse: Path) -> bool:
+    """Whether files can be made in the warehouse (or, before the first load, beside it)."""
+    folder = Path(warehouse)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
 def refuse_read_only(plan: Plan, read_only: bool) -> None:
     """Fail before the build when the day has to be stored and the warehouse cannot be written."""
     from pipelines.history.write import needs_manifest
 
-    if read_only and needs_manifest(plan):
+    if (read_only or not writable(plan.store.root)) and needs_manifest(plan):
         raise HistoryError(
             f"cannot be written (read-only), and the extracts of {plan.day} are not stored yet; "
             "nothing was stored and the site was not replaced", plan.store.root,

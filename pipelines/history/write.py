@@ -40,9 +40,9 @@ def needs_manifest(plan: Plan) -> bool:
     return plan.day == newest and any(plan.day not in plan.store.load_days(t) for t in plan.tables)
 
 
-def _cannot(e: OSError, rel: str) -> HistoryError:
+def _cannot(e: OSError, where) -> HistoryError:
     what = e.strerror or type(e).__name__
-    return HistoryError(f"cannot write the history ({what}); nothing was stored and the site was not replaced", rel)
+    return HistoryError(f"cannot write the history ({what}); nothing was stored and the site was not replaced", where)
 
 
 def _write_file(con, plan: Plan, w: Write, scratch: Path) -> tuple[Path, str, dict]:
@@ -70,12 +70,12 @@ def stage(con, plan: Plan) -> None:
     try:
         plan.scratch.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise _cannot(e, SCRATCH) from e
+        raise _cannot(e, plan.store.root) from e
     try:
         plan.staged = [_write_file(con, plan, w, plan.scratch) for w in plan.writes]
     except OSError as e:
         discard(plan)
-        raise _cannot(e, SCRATCH) from e
+        raise _cannot(e, plan.store.root) from e
     except BaseException:
         discard(plan)
         raise
