@@ -165,6 +165,15 @@ class Store:
         found = [f for f in self.files.values() if f.table == table and (upto is None or f.day <= upto)]
         return sorted(found, key=lambda f: (f.day, f.generation))
 
+    @staticmethod
+    def newest(entries: list[FileEntry]) -> list[FileEntry]:
+        """Of each day's generations of one table, the newest: it holds all of that day's rows."""
+        best: dict[dt.date, FileEntry] = {}
+        for e in entries:
+            if e.day not in best or e.generation > best[e.day].generation:
+                best[e.day] = e
+        return [best[d] for d in sorted(best)]
+
     def next_generation(self, table: str, day: dt.date) -> int:
         gens = [f.generation for f in self.files.values() if f.table == table and f.day == day]
         return max(gens, default=-1) + 1

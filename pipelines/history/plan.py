@@ -110,9 +110,10 @@ def keys(spec: StoredTable, alias: str = "") -> str:
     return ", ".join(f"{p}_k{i}" for i in range(len(spec.key)))
 
 
-def row(spec: StoredTable, alias: str) -> str:
-    """A whole stored row (values, tombstone flag, key columns) from `alias`."""
-    return ", ".join([f"{alias}.{q(c)}" for c in spec.stored_columns] + [f"{alias}.{DELETED}", keys(spec, alias)])
+def row(spec: StoredTable, alias: str, deleted: str | None = None) -> str:
+    """A whole stored row (values, tombstone flag, key columns) from `alias`; `deleted` overrides the flag."""
+    flag = f"{deleted} as {DELETED}" if deleted else f"{alias}.{DELETED}"
+    return ", ".join([f"{alias}.{q(c)}" for c in spec.stored_columns] + [flag, keys(spec, alias)])
 
 
 def tombstone(spec: StoredTable, alias: str) -> str:
@@ -148,13 +149,8 @@ def files_select(con, store: Store, spec: StoredTable, entries) -> str:
     return f"select {', '.join(parts)}, cast(valid_from as date) as valid_from from {src}"
 
 
-def effective(spec: StoredTable, rows: str, generations: bool) -> str:
-    """The rows with their key; of several generations of a key's row on one day, the newest."""
-    out = f"select *, {keyed(spec)} from ({rows})"
-    if generations:
-        out += (f" qualify row_number() over (partition by {', '.join(spec.key)}, valid_from "
-                f"order by {GENERATION} desc) = 1")
-    return out
+def with_keys(spec: StoredTable, rows: str) -> str:
+    return f"select *, {keyed(spec)} from ({rows})"
 
 
 def extract_rows(spec: StoredTable) -> str:
@@ -176,88 +172,118 @@ def count(con, relation: str) -> int:
 
 
 def plan_table(con, store: Store, spec: StoredTable, day: dt.date) -> TablePlan:
-    """The rows this load adds to one stored table, in temp tables h_<table>_*; see the module docstring."""
+    """The rows this load adds to one stored table, in temp tables h_<table>_*; see the module docstring.
+
+    Every generation file holds all of its day's rows, so of each day only the newest
+    generation is read; of the days before the load day, the first (the whole extract, by
+    far the most rows) is taken as it is for every key no later day versions.
+    """
     t = f"h_{spec.name}"
     later = [d for d in store.load_days(spec.name) if d > day]
-    entries = store.verified(store.entries(spec.name, later[0] if later else day))
-    earlier = [e for e in entries if e.day < day]
+    nxt = later[0] if later else None
+    entries = store.newest(store.verified(store.entries(spec.name, nxt or day)))
     plan = TablePlan(spec, first=not entries and not store.load_days(spec.name))
-    rows = effective(spec, files_select(con, store, spec, earlier), any(e.generation for e in earlier))
-    con.execute(f"create or replace temp table {t}_lt as {rows}")
-    con.execute(f"create or replace temp table {t}_before as {state(spec, t + '_lt', day - ONE_DAY, False)}")
-    if spec.name != "opportunities":  # the models read the deal versions (pipelines.load); nothing else
-        con.execute(f"drop table {t}_lt")
-    for name, on_day in (("at", day), ("later", later[0] if later else None)):
-        some = [e for e in entries if e.day == on_day]
-        rows = effective(spec, files_select(con, store, spec, some), any(e.generation for e in some))
-        con.execute(f"create or replace temp table {t}_{name} as {rows}")
+    _before(con, store, spec, t, [e for e in entries if e.day < day])
+    for name, on_day in (("at", day), ("later", nxt)):
+        rows = files_select(con, store, spec, [e for e in entries if e.day == on_day])
+        con.execute(f"create or replace temp table {t}_{name} as {with_keys(spec, rows)}")
     con.execute(f"create or replace temp table {t}_cur as select *, false as {DELETED}, {keyed(spec)} "
                 f"from ({extract_rows(spec)})")
     plan.rows_now = count(con, f"{t}_cur")
-    _day_rows(con, spec, t)
-    _report(con, spec, t, plan, day)
-    if _differs(con, spec, f"{t}_new", f"{t}_at"):
+    _day_rows(con, spec, t, plan)
+    if count(con, f"{t}_at"):
+        _report_correction(con, spec, t, plan)
+    if _differs(con, spec, f"{t}_new", f"{t}_at", empty=not count(con, f"{t}_at")):
         plan.writes.append(Write(spec.name, day, store.next_generation(spec.name, day), f"{t}_new"))
-        if later:
-            _reassert(con, store, spec, t, day, later[0], plan)
+        if nxt:
+            _reassert(con, store, spec, t, day, nxt, plan)
     return plan
 
 
-def _day_rows(con, spec: StoredTable, t: str) -> None:
-    """h_<t>_v: new versions and tombstones (with _why); h_<t>_new: every row of the load day, by key."""
-    before = (f"(select *, true as _present from {t}_before"
-              f"{f' where not {DELETED}' if spec.tombstones else ''})")
+def _before(con, store: Store, spec: StoredTable, t: str, entries) -> None:
+    """h_<t>_before: the latest row of every key before the load day (h_opportunities_lt: all deal versions)."""
+    days = sorted({e.day for e in entries})
+    base = [e for e in entries if days and e.day == days[0]]
+    rest = [e for e in entries if days and e.day != days[0]]
+    base_rows = with_keys(spec, files_select(con, store, spec, base))
+    con.execute(f"create or replace temp table {t}_rest as {with_keys(spec, files_select(con, store, spec, rest))}")
+    if spec.name == "opportunities":  # the models read every deal version (pipelines.load)
+        con.execute(f"create or replace temp table {t}_lt as {base_rows} union all by name select * from {t}_rest")
+        base_rows = f"select * from {t}_lt where valid_from = {lit_date(days[0]) if days else 'null'}"
+    if not rest:
+        con.execute(f"create or replace temp table {t}_before as {base_rows}")
+    else:
+        latest = state(spec, f"{t}_rest", days[-1], False)
+        con.execute(f"create or replace temp table {t}_before as select b.* from ({base_rows}) b "
+                    f"anti join {t}_rest r on {same_key(spec, 'b', 'r')} union all by name select * from {latest}")
+    con.execute(f"drop table {t}_rest")
+
+
+def _day_rows(con, spec: StoredTable, t: str, plan: TablePlan) -> None:
+    """h_<t>_v: new versions and tombstones, with why (added, changed, removed); h_<t>_new: every row of the day.
+
+    A row of the extract that `before` holds exactly as it is needs nothing: one EXCEPT over
+    the stored columns finds the others, and only they are looked up by key.
+    """
+    cols = ", ".join(q(c) for c in spec.stored_columns)
+    live = f" where not {DELETED}" if spec.tombstones else ""
+    before = f"(select *, true as _present from {t}_before{live})"
+    diff = with_keys(spec, f"select {cols} from {t}_cur except select {cols} from {t}_before{live}")
+    if not count(con, f"{t}_before"):  # the first load of the table: every row is new
+        diff = f"select * from {t}_cur"
     why = "case when b._present is null then 'added' else 'changed' end" if spec.tombstones else "'changed'"
-    changed = "b._present is null or " if spec.tombstones else ""
-    parts = [f"select {row(spec, 'c')}, {why} as _why from {t}_cur c left join {before} b "
-             f"on {same_key(spec, 'c', 'b')} where {changed}{differ(spec, 'c', 'b')}"]
-    if spec.tombstones:
-        parts.append(f"select {tombstone(spec, 'b')}, 'removed' as _why from {before} b "
-                     f"anti join {t}_cur c on {same_key(spec, 'b', 'c')}")
-    con.execute(f"create or replace temp table {t}_v as {' union all '.join(parts)}")
+    keep = "" if spec.tombstones else (  # a volatile value that was and stays empty is no change
+        " where b._present or " + " or ".join(f"d.{q(c)} is not null" for c in spec.value_columns))
+    con.execute(f"create or replace temp table {t}_v as select {row(spec, 'd', 'false')}, {why} as _why "
+                f"from ({diff}) d left join {before} b on {same_key(spec, 'd', 'b')}{keep}")
+    plan.added = count(con, f"{t}_v where _why = 'added'")
+    n_before = count(con, f"{t}_before{live}")
+    plan.rows_before = n_before
+    plan.removed = n_before - (plan.rows_now - plan.added) if spec.tombstones else 0
+    if plan.removed:
+        con.execute(f"insert into {t}_v select {tombstone(spec, 'b')}, 'removed' from {before} b "
+                    f"anti join {t}_cur c on {same_key(spec, 'b', 'c')}")
     # A key an earlier generation of the day versioned and this one does not: back to `before`.
     gone = f"(select a.* from {t}_at a anti join {t}_v v on {same_key(spec, 'a', 'v')})"
     back = f"select {row(spec, 'b')} from {gone} a join {before} b on {same_key(spec, 'a', 'b')}"
     none = f"select {tombstone(spec, 'a')} from {gone} a anti join {before} b on {same_key(spec, 'a', 'b')}"
     rows = " union all ".join([f"select * exclude (_why) from {t}_v", back, none])
     con.execute(f"create or replace temp table {t}_new as select * from ({rows}) order by {key_order(spec)}")
+    con.execute(f"create or replace temp table {t}_added as select {keys(spec)} from {t}_v where _why = 'added'")
+    con.execute(f"create or replace temp table {t}_changed as select {keys(spec)} from {t}_v where _why = 'changed'")
 
 
 def key_order(spec: StoredTable) -> str:
     return ", ".join(f"_k{i} nulls first" for i in range(len(spec.key)))
 
 
-def _report(con, spec: StoredTable, t: str, plan: TablePlan, day: dt.date) -> None:
-    """Rows stored for the day before this load, and the keys added, removed and changed against them.
+def _report_correction(con, spec: StoredTable, t: str, plan: TablePlan) -> None:
+    """A corrected day is reported against what its earlier generation stored, not against the day before.
 
-    A new day compares with the day before, which `_v` already did; a corrected day compares
-    with what its earlier generation stored.
+    Only keys the day's rows touch (old or new) can differ, so only they are compared.
     """
-    if not count(con, f"{t}_at"):
-        plan.rows_before = count(con, f"{t}_before" + (f" where not {DELETED}" if spec.tombstones else ""))
-        con.execute(f"create or replace temp table {t}_added as select {keys(spec)} from {t}_v where _why = 'added'")
-        con.execute(f"create or replace temp table {t}_changed as select {keys(spec)} from {t}_v "
-                    "where _why = 'changed'")
-        plan.added, plan.removed = count(con, f"{t}_added"), count(con, f"{t}_v where _why = 'removed'")
-        return
-    both = f"(select * from {t}_before union all by name select * from {t}_at)"
-    old = state(spec, both, day, True)
-    con.execute(f"create or replace temp table {t}_old as {old}")
-    k = keys(spec)
-    if spec.tombstones:
-        con.execute(f"create or replace temp table {t}_added as select {k} from {t}_cur except select {k} from {t}_old")
-        plan.removed = count(con, f"(select {k} from {t}_old except select {k} from {t}_cur)")
-    else:
-        con.execute(f"create or replace temp table {t}_added as select {k} from {t}_cur where false")
-    plan.rows_before, plan.added = count(con, f"{t}_old"), count(con, f"{t}_added")
-    con.execute(f"create or replace temp table {t}_changed as select {keys(spec, 'c')} from {t}_cur c "
-                f"left join {t}_old o on {same_key(spec, 'c', 'o')} where "
-                f"{'o._k0 is not null and ' if spec.tombstones else ''}{differ(spec, 'c', 'o')}")
-    con.execute(f"drop table {t}_old")
+    k, live = keys(spec), (f"not {DELETED}" if spec.tombstones else "true")
+    con.execute(f"create or replace temp table {t}_k as select {k} from {t}_new union select {k} from {t}_at")
+    old = (f"(select * from {t}_at union all by name select b.* from {t}_before b semi join {t}_k x "
+           f"on {same_key(spec, 'b', 'x')} anti join {t}_at a on {same_key(spec, 'b', 'a')})")
+    new = f"(select * from {t}_new)"
+    old_live, new_live = f"(select * from {old} where {live})", f"(select * from {new} where {live})"
+    con.execute(f"create or replace temp table {t}_added as select {k} from {new_live} except select {k} from {old_live}")
+    plan.added = count(con, f"{t}_added") if spec.tombstones else 0
+    plan.removed = count(con, f"(select {k} from {old_live} except select {k} from {new_live})") if spec.tombstones else 0
+    con.execute(f"create or replace temp table {t}_changed as select {keys(spec, 'n')} from {new_live} n "
+                f"join {old_live} o on {same_key(spec, 'n', 'o')} where {differ(spec, 'n', 'o')}"
+                + ("" if spec.tombstones else f" union select {k} from {t}_added"))
+    # The rows stored for the day: the day before's, with the keys of the earlier generation replaced.
+    replaced = f"(select b.* from {t}_before b semi join {t}_at a on {same_key(spec, 'b', 'a')})"
+    plan.rows_before += count(con, f"{t}_at where {live}") - count(con, f"{replaced} where {live}")
+    con.execute(f"drop table {t}_k")
 
 
-def _differs(con, spec: StoredTable, a: str, b: str) -> bool:
-    """Whether two sets of one day's rows differ (their generation aside)."""
+def _differs(con, spec: StoredTable, a: str, b: str, empty: bool = False) -> bool:
+    """Whether two sets of one day's rows differ (their generation aside); `empty`: b has no rows."""
+    if empty:
+        return count(con, a) > 0
     cols = ", ".join([q(c) for c in spec.stored_columns] + [DELETED])
     return count(con, f"((select {cols} from {a} except select {cols} from {b}) union all "
                       f"(select {cols} from {b} except select {cols} from {a}))") > 0
@@ -268,7 +294,8 @@ def _reassert(con, store: Store, spec: StoredTable, t: str, day: dt.date, nxt: d
 
     The state at the load day, old (before + the day's stored rows) and new (before + the new
     rows), is compared key by key; a touched key with no row of its own on the next load day
-    gets the state it had there, which is its old state at the load day.
+    gets the state it had there, which is its old state at the load day. The file written for
+    the next load day holds its earlier rows too: every generation is a whole day.
     """
     cols = ", ".join([q(c) for c in spec.stored_columns] + [DELETED, keys(spec)])
     old_rows = f"(select {cols}, valid_from from {t}_before union all by name select {cols}, valid_from from {t}_at)"
@@ -279,13 +306,12 @@ def _reassert(con, store: Store, spec: StoredTable, t: str, day: dt.date, nxt: d
                f"(select {cols} from {new_l} except select {cols} from {old_l})")
     one = f"(select * from ({touched}) qualify row_number() over (partition by {keys(spec)} order by {DELETED}) = 1)"
     todo = f"(select k.* from {one} k anti join {t}_later n on {same_key(spec, 'k', 'n')})"
-    con.execute(
-        f"create or replace temp table {t}_next as select * from ("
-        f"select {row(spec, 'o')} from {todo} k join {old_l} o on {same_key(spec, 'k', 'o')} union all "
-        f"select {tombstone(spec, 'k')} from {todo} k anti join {old_l} o on {same_key(spec, 'k', 'o')}) "
-        f"order by {key_order(spec)}"
-    )
+    added = (f"select {row(spec, 'o')} from {todo} k join {old_l} o on {same_key(spec, 'k', 'o')} union all "
+             f"select {tombstone(spec, 'k')} from {todo} k anti join {old_l} o on {same_key(spec, 'k', 'o')}")
+    con.execute(f"create or replace temp table {t}_next as select * from ({added}) order by {key_order(spec)}")
     if count(con, f"{t}_next"):
+        con.execute(f"insert into {t}_next select {cols} from {t}_later")
+        con.execute(f"create or replace temp table {t}_next as select * from {t}_next order by {key_order(spec)}")
         plan.writes.append(Write(spec.name, nxt, store.next_generation(spec.name, nxt), f"{t}_next"))
 
 
@@ -309,7 +335,7 @@ def plan_load(con, store: Store, day: dt.date, present: set[str], rebuild: bool 
 
 
 # Temp tables of planning, dropped once a table is planned: the big ones hold a whole extract.
-SCRATCH_TABLES = ("before", "at", "later", "cur", "v", "added", "changed")
+SCRATCH_TABLES = ("before", "at", "later", "cur", "v", "added", "changed", "rest")
 
 
 def _change(con, plan: Plan, table: str, parts: list[TablePlan]) -> TableChange:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pipelines.history.layout import DELETED, STORED, Store, stored_for
-from pipelines.history.plan import effective, files_select
+from pipelines.history.plan import files_select, keys, with_keys
 from pipelines.schema import TABLES
 from pipelines.sqltext import q
 
@@ -18,10 +18,8 @@ from pipelines.sqltext import q
 def latest(con, store: Store, name: str, day: dt.date) -> str:
     """The newest row of each key of stored table `name` on or before `day` (tombstones included)."""
     spec = STORED[name]
-    entries = store.verified(store.entries(name, day))
-    rows = effective(spec, files_select(con, store, spec, entries), any(e.generation for e in entries))
-    return (f"(select * from ({rows}) qualify row_number() over (partition by "
-            f"{', '.join(f'_k{i}' for i in range(len(spec.key)))} order by valid_from desc) = 1)")
+    rows = with_keys(spec, files_select(con, store, spec, store.newest(store.verified(store.entries(name, day)))))
+    return f"(select * from ({rows}) qualify row_number() over (partition by {keys(spec)} order by valid_from desc) = 1)"
 
 
 def as_of(con, store: Store, table: str, day: dt.date) -> str:
