@@ -24,6 +24,7 @@ import os
 import shutil
 import sys
 import time
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,8 +64,10 @@ class DirLock:
         return self
 
     def _acquire(self) -> None:
-        import fcntl
-
+        try:
+            import fcntl
+        except ImportError:  # not Unix: no advisory locks; one writer at a time is then up to the user
+            return
         deadline, told = time.monotonic() + self.wait, False
         while True:
             try:
@@ -176,7 +179,7 @@ def swap_folder(new: Path, out: Path, releases: Path) -> Path | None:
         fsync_dir(out.parent)
         return new  # now holds the previous site
     releases.mkdir(parents=True, exist_ok=True)
-    release = releases / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    release = releases / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     os.rename(new, release)
     link = out.parent / f".{out.name}-link-{os.getpid()}"
     if os.path.lexists(link):

@@ -378,6 +378,8 @@ def history_check(config: Path, warehouse: Path | None) -> None:
     from pipelines.history import repair
 
     root = _warehouse_of(config, warehouse)
+    if not root.is_dir():
+        raise HistoryError("is not a folder: there is no history here yet", root)
     problems = repair.check(root)
     for p in problems:
         _say(f"  {p.rel}: {p.what}{f' ({p.detail})' if p.detail else ''}")
