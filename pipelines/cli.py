@@ -206,7 +206,7 @@ def _summary(extracted, loaded, modelled, rendered, built, timer: Timer, report:
     return {
         "as_of": modelled.as_of.isoformat(),
         "tables": {t: vars(r) for t, r in extracted.tables.items()},
-        "notes": extracted.notes,
+        "notes": extracted.notes + loaded.notes,
         "snapshots": [c.describe() for c in loaded.changes],
         "tests": modelled.tests_run,
         "rep_pages": rendered.rep_pages,
@@ -325,6 +325,8 @@ def load(config: Path, warehouse: Path | None, snapshot_date, rebuild: bool, acc
         extract_stage.check_quality_gate(extracted, cfg)
         result = load_stage.load(con, extracted, warehouse, day, cfg=cfg, rebuild=rebuild,
                                  accept_row_drop=accept_row_drop, read_only=held.read_only)
+    for note in result.notes:
+        click.secho(f"  note: {note}", fg="yellow", err=True)
     for change in result.changes:
         _say(f"  {change.describe()}")
     click.secho(f"history of {day.isoformat()} stored in {result.warehouse}", fg="green")

@@ -35,6 +35,7 @@ class LoadResult:
     changes: list[TableChange] = field(default_factory=list)
     plan: Plan | None = None
     stored: bool = False
+    notes: list[str] = field(default_factory=list)  # what loading did besides storing (a repaired file)
 
 
 def load(
@@ -65,6 +66,8 @@ def load(
     _config_inputs(con, cfg)
     gates.check_required(extracted)
     stored = history.open_store(warehouse) if keep_history else Store(warehouse)
+    if keep_history and not read_only:
+        stored, result.notes = _repair_load_day(con, stored, snapshot_date, extracted.present)
     plan = history.plan_load(con, stored, snapshot_date, extracted.present, rebuild)
     result.plan, result.changes = plan, plan.changes
     gates.check_row_drop(plan, extracted, cfg.thresholds.max_row_drop, accept_row_drop)
@@ -80,6 +83,22 @@ def load(
     if keep_history and store:
         store_day(result)
     return result
+
+
+def _repair_load_day(con, stored: Store, day: dt.date, present: set[str]) -> tuple[Store, list[str]]:
+    """Loading a day again repairs its damaged files: the extracts at hand are that day's.
+
+    A file they reproduce byte for byte is put back; any other is dropped with a record, and the
+    day is stored again when the build stores it. Damage on other days stops the build (plan).
+    """
+    from pipelines.history import repair
+
+    wanted = {s.name for t in present for s in history.stored_for(t)}
+    if not any(e.day == day and e.table in wanted and e.rel not in stored.dropped and stored.damage(e)
+               for e in stored.files.values()) or not history.writable(stored.root):
+        return stored, []
+    lines, _ = repair.repair_day(con, stored.root, day, present)
+    return history.open_store(stored.root), [f"history: {line}" for line in lines]
 
 
 def store_day(loaded: LoadResult) -> list[TableChange]:

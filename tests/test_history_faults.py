@@ -229,25 +229,52 @@ def test_a_disk_full_while_storing_keeps_the_old_site(day1, reference, monkeypat
     finish(day1, reference)
 
 
-def test_a_truncated_history_file_is_one_line_and_repairs_by_reloading_the_day(tmp_path, reference):
-    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
-    assert cli(*build_args(tmp_path))[0] == 0
-    damaged = tmp_path / "wh" / "opportunities" / f"valid_from={DAY1}" / "part-0.parquet"
+def test_a_truncated_history_file_is_one_line_and_repairs_by_reloading_its_day(day1, reference):
+    damaged = day1 / "wh" / "opportunities" / f"valid_from={DAY1}" / "part-0.parquet"
     good = damaged.read_bytes()
     damaged.write_bytes(good[: len(good) // 2])
-    rel = damaged.relative_to(tmp_path / "wh").as_posix()
-    code, lines = cli(*build_args(tmp_path))
+    rel = damaged.relative_to(day1 / "wh").as_posix()
+    code, lines = cli(*build_args(day1))
     assert code == 1 and len(lines) == 1, lines
     assert lines[0].startswith(f"history error: {rel}: damaged") and "history repair" in lines[0]
-    assert tree(tmp_path / "site") == reference["site1"]
-    code, lines = cli("history", "check", "--warehouse", str(tmp_path / "wh"))
+    assert tree(day1 / "site") == reference["site1"]
+    code, lines = cli("history", "check", "--warehouse", str(day1 / "wh"))
     assert code == 1 and lines[0].startswith(f"  {rel}: damaged") and lines[-1].startswith("history error:")
-    code, lines = cli("history", "repair", "--config", str(tmp_path / "org" / "config.yml"),
-                      "--warehouse", str(tmp_path / "wh"), "--snapshot-date", DAY1)
+    shutil.copytree(FIXTURES / "tiny", day1 / "org1")  # that day's extracts
+    code, lines = cli("history", "repair", "--config", str(day1 / "org1" / "config.yml"),
+                      "--warehouse", str(day1 / "wh"), "--snapshot-date", DAY1)
     assert code == 0 and lines[0] == f"  restored {rel} from the extracts of {DAY1} (sha256 as recorded)", lines
     assert damaged.read_bytes() == good
-    assert cli("history", "check", "--warehouse", str(tmp_path / "wh"))[0] == 0
+    assert cli("history", "check", "--warehouse", str(day1 / "wh"))[0] == 0
+    finish(day1, reference)
+
+
+def test_loading_the_damaged_day_again_repairs_it(tmp_path, reference):
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
     assert cli(*build_args(tmp_path))[0] == 0
+    damaged = tmp_path / "wh" / "activities" / f"valid_from={DAY1}" / "part-0.parquet"
+    good = damaged.read_bytes()
+    damaged.write_bytes(good[:100])
+    code, lines = cli(*build_args(tmp_path))
+    assert code == 0, lines
+    assert f"  note: history: restored activities/valid_from={DAY1}/part-0.parquet from the extracts of {DAY1} " \
+           "(sha256 as recorded)" in lines
+    assert damaged.read_bytes() == good and tree(tmp_path / "site") == reference["site1"]
+
+
+def test_a_truncated_manifest_is_one_line_and_is_rewritten_by_repair(day1, reference):
+    manifest = day1 / "wh" / "_manifests" / f"{DAY1}.json"
+    manifest.write_bytes(manifest.read_bytes()[:40])
+    code, lines = cli(*build_args(day1))
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0].startswith(f"history error: _manifests/{DAY1}.json: cannot be read")
+    assert tree(day1 / "site") == reference["site1"]
+    code, lines = cli("history", "check", "--warehouse", str(day1 / "wh"))
+    assert code == 1 and lines[0].startswith(f"  _manifests/{DAY1}.json: unreadable manifest")
+    code, lines = cli("history", "repair", "--warehouse", str(day1 / "wh"))
+    assert code == 0 and lines[0].startswith(f"  rewrote _manifests/{DAY1}.json from 6 file(s) of {DAY1}"), lines
+    assert history_of(day1 / "wh", (DAY1,)) == reference["history1"]
+    finish(day1, reference)
 
 
 def test_a_damaged_file_that_cannot_be_reloaded_is_dropped_with_a_record(day1, reference):
@@ -320,3 +347,15 @@ def test_a_future_dated_snapshot_is_ignored_for_reading_and_blocks_a_differing_s
     assert code == 1 and len(lines) == 1 and "history goes on to 2026-12-31" in lines[0]
     assert tree(day1 / "site" / "data") == reference["data1"]
     assert history_of(day1 / "wh", (DAY1,)) == reference["history1"]
+
+
+def test_a_stray_future_dated_snapshot_folder_is_neither_read_nor_removed(day1, reference):
+    """A folder in the old layout's naming, copied into a warehouse of versions, is no file of the store."""
+    stray = day1 / "wh" / "opportunities" / "snapshot_date=2027-01-01" / "part-0.parquet"
+    stray.parent.mkdir(parents=True)
+    shutil.copyfile(day1 / "wh" / "opportunities" / f"valid_from={DAY1}" / "part-0.parquet", stray)
+    code, lines = cli(*build_args(day1))
+    assert code == 0, lines
+    assert tree(day1 / "site") == reference["site2"]
+    assert history_of(day1 / "wh") == reference["history2"]
+    assert stray.exists()

@@ -94,6 +94,12 @@ def parse_file(rel: str) -> tuple[str, dt.date, int] | None:
     return (m["table"], dt.date.fromisoformat(m["day"]), int(m["gen"])) if m else None
 
 
+def parse_manifest(name: str) -> tuple[dt.date, int] | None:
+    """(day, sequence) from a manifest's file name, e.g. 2026-11-18.1.json."""
+    m = _MANIFEST.match(name)
+    return (dt.date.fromisoformat(m["day"]), int(m["seq"] or 0)) if m else None
+
+
 def sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -258,7 +264,13 @@ def open_store(root: Path, strict: bool = True) -> Store:
 
 
 def _refuse_old_layout(root: Path) -> None:
-    """A warehouse of full daily copies (format 1) is migrated, never read as if it were versions."""
+    """A warehouse of full daily copies (format 1) is migrated, never read as if it were versions.
+
+    A folder named like an old snapshot in a warehouse that has manifests is a stray copy: it is
+    no file of the store, so it is neither read nor removed.
+    """
+    if any((root / MANIFESTS).glob("*.json")):
+        return
     for table in TABLES:
         if any((root / table).glob("snapshot_date=*")):
             raise HistoryError(

@@ -7,10 +7,11 @@ For a load of day L, per stored table:
   plus a tombstone for every live key of `before` that the extract no longer has;
 * if L already holds rows (a corrected extract of a stored day), the day's rows become a new
   generation of L, and a key an earlier generation versioned but the correction does not gets
-  its `before` row again: the newest generation alone says what L looks like;
+  its `before` row again: so the newest generation of a day always holds all of that day's rows,
+  and readers read only it;
 * if later days are stored (`--rebuild` of an older day), the next load day N gets a new
-  generation that restores, for every key whose state the change would alter at N, the state N
-  had: history after L reads exactly as before.
+  generation (N's earlier rows, plus, for every key whose state the change would alter at N, the
+  state N had): history after L reads exactly as before.
 
 The plan lives in temporary DuckDB tables on the build's connection (`h_<table>_*`), so the
 models read the day's versions before they are stored, and storing is only writing them out.

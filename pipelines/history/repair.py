@@ -30,6 +30,7 @@ from pipelines.history.layout import (
     Store,
     open_store,
     parse_file,
+    parse_manifest,
     sha256,
 )
 from pipelines.history.write import orphans, tidy
@@ -99,9 +100,7 @@ def rewrite_manifests(con, store: Store) -> list[str]:
     lines = []
     unlisted = orphans(store)
     for problem in store.unreadable:
-        name = Path(problem.rel).name
-        day = dt.date.fromisoformat(name[:10])
-        seq = int(name[11:].split(".")[0]) if name[10] == "." else 0
+        day, seq = parse_manifest(Path(problem.rel).name)
         files, tables = {}, {}
         for rel in unlisted:
             parsed = parse_file(rel)
@@ -142,22 +141,35 @@ def restore(con, store: Store, plan, entries) -> tuple[list[str], set[str]]:
     return lines, done
 
 
-def reload(con, root: Path, day: dt.date, present: set[str]) -> list[str]:
-    """Repair the damaged files of `day` from its extracts (the extract_* tables on `con`)."""
+def repair_day(con, root: Path, day: dt.date, present: set[str]) -> tuple[list[str], bool]:
+    """Put back the damaged files of `day` its extracts (extract_* on `con`) reproduce; drop the others.
+
+    Returns one line per action, and whether a file was dropped: then the day has to be stored
+    again from its extracts (`reload` does it at once, a build when it stores the day).
+    """
     from pipelines.history.plan import plan_load
-    from pipelines.history.write import commit, stage
 
     store = open_store(root, strict=False)
     hit = [e for e in damaged(store) if e.day == day]
     if not hit:
-        return []
+        return [], False
     for e in hit:  # plan the day as if the damaged files were gone
         store.dropped[e.rel] = {"record": "this repair"}
     lines, done = restore(con, store, plan_load(con, store, day, present, rebuild=True), hit)
     left = [e for e in hit if e.rel not in done]
     if left:
-        store = open_store(root, strict=False)
-        lines += drop(store, left, f"the extracts of {day} do not reproduce it; stored again from them")
+        lines += drop(open_store(root, strict=False), left, f"the extracts of {day} do not reproduce it; "
+                                                          "stored again from them")
+    return lines, bool(left)
+
+
+def reload(con, root: Path, day: dt.date, present: set[str]) -> list[str]:
+    """Repair the damaged files of `day` from its extracts (the extract_* tables on `con`), storing the day again."""
+    from pipelines.history.plan import plan_load
+    from pipelines.history.write import commit, stage
+
+    lines, again = repair_day(con, root, day, present)
+    if again:
         plan = plan_load(con, open_store(root, strict=False), day, present, rebuild=True)
         stage(con, plan)
         manifest = commit(plan)
@@ -176,4 +188,4 @@ def repair(con, root: Path, day: dt.date | None = None, present: set[str] = froz
     return lines
 
 
-__all__ = ["check", "damaged", "drop", "reload", "repair", "restore", "rewrite_manifests"]
+__all__ = ["check", "damaged", "drop", "reload", "repair", "repair_day", "restore", "rewrite_manifests"]
