@@ -24,14 +24,16 @@ def latest(con, store: Store, name: str, day: dt.date) -> str:
 
 def as_of(con, store: Store, table: str, day: dt.date) -> str:
     """SQL for canonical `table` as the extract of `day` gave it (its canonical columns, in schema order)."""
+    return compose(table, [latest(con, store, spec.name, day) for spec in stored_for(table)])
+
+
+def compose(table: str, latest_rows: list[str]) -> str:
+    """Canonical `table` from the latest rows of its stored tables (the versions, then their volatile fields)."""
     specs = stored_for(table)
-    main = latest(con, store, specs[0].name, day)
     cols = TABLES[table].column_names
     if len(specs) == 1:
-        return f"select {', '.join(q(c) for c in cols)} from {main} where not {DELETED}"
-    side = latest(con, store, specs[1].name, day)
+        return f"select {', '.join(q(c) for c in cols)} from {latest_rows[0]} where not {DELETED}"
     own = set(specs[1].columns) - set(specs[1].key_columns)
     items = [f"a.{q(c)}" if c in own else f"v.{q(c)}" for c in cols]
     on = " and ".join(f"a.{q(k)} = v.{q(k)}" for k in specs[0].key_columns)
-    return f"select {', '.join(items)} from {main} v left join {side} a on {on} where not v.{DELETED}"
-
+    return f"select {', '.join(items)} from {latest_rows[0]} v left join {latest_rows[1]} a on {on} where not v.{DELETED}"
