@@ -137,3 +137,18 @@ def test_migrate_needs_snapshots(tmp_path):
     migrate_from.mkdir()
     with pytest.raises(Exception, match="holds no daily snapshots"):
         migrate(migrate_from, tmp_path / "new")
+
+
+def test_the_migration_check_catches_a_day_that_does_not_read_back(migrated, tmp_path):
+    from pipelines.errors import HistoryError
+    from pipelines.history.migrate import old_snapshots, verify
+
+    old, new = migrated
+    changed = tmp_path / "old"
+    shutil.copytree(old, changed)
+    snapshot = changed / "activities" / "snapshot_date=2026-05-13" / "part-0.parquet"
+    con = duckdb.connect()
+    con.execute(f"copy (select * from read_parquet('{snapshot}', hive_partitioning = false) limit 3) to '{tmp_path / 'x.parquet'}' (format parquet)")
+    shutil.move(tmp_path / "x.parquet", snapshot)
+    with pytest.raises(HistoryError, match="activities of 2026-05-13 differs from its snapshot"):
+        verify(con, changed, new, old_snapshots(changed))
