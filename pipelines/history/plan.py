@@ -226,12 +226,13 @@ def _day_rows(con, spec: StoredTable, t: str, plan: TablePlan) -> None:
     A row of the extract that `before` holds exactly as it is needs nothing: one EXCEPT over
     the stored columns finds the others, and only they are looked up by key.
     """
+    if not count(con, f"{t}_before") and not count(con, f"{t}_at"):
+        _first_rows(con, spec, t, plan)
+        return
     cols = ", ".join(q(c) for c in spec.stored_columns)
     live = f" where not {DELETED}" if spec.tombstones else ""
     before = f"(select *, true as _present from {t}_before{live})"
     diff = with_keys(spec, f"select {cols} from {t}_cur except select {cols} from {t}_before{live}")
-    if not count(con, f"{t}_before"):  # the first load of the table: every row is new
-        diff = f"select * from {t}_cur"
     why = "case when b._present is null then 'added' else 'changed' end" if spec.tombstones else "'changed'"
     keep = "" if spec.tombstones else (  # a volatile value that was and stays empty is no change
         " where b._present or " + " or ".join(f"d.{q(c)} is not null" for c in spec.value_columns))
@@ -252,6 +253,17 @@ def _day_rows(con, spec: StoredTable, t: str, plan: TablePlan) -> None:
     con.execute(f"create or replace temp table {t}_new as select * from ({rows}) order by {key_order(spec)}")
     con.execute(f"create or replace temp table {t}_added as select {keys(spec)} from {t}_v where _why = 'added'")
     con.execute(f"create or replace temp table {t}_changed as select {keys(spec)} from {t}_v where _why = 'changed'")
+
+
+def _first_rows(con, spec: StoredTable, t: str, plan: TablePlan) -> None:
+    """Nothing stored before the day: every row of the extract is a new version (a volatile row only with a value)."""
+    keep = "" if spec.tombstones else " where " + " or ".join(f"c.{q(c)} is not null" for c in spec.value_columns)
+    con.execute(f"create or replace temp table {t}_new as select {row(spec, 'c')} from {t}_cur c{keep} "
+                f"order by {key_order(spec)}")
+    plan.added = plan.rows_now if spec.tombstones else 0
+    con.execute(f"create or replace temp table {t}_added as select {keys(spec)} from {t}_cur where false")
+    con.execute(f"create or replace temp table {t}_changed as select {keys(spec)} from {t}_new"
+                + ("" if not spec.tombstones else " where false"))
 
 
 def key_order(spec: StoredTable) -> str:
