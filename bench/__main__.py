@@ -16,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from bench import bound, builds, machine, orgs, report
+from bench import bound, builds, history, machine, orgs, report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SIZES = (50, 500, 1000, 5000)
@@ -82,6 +82,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cache", type=Path, default=None, help="where demo orgs and build folders are kept "
                    "(default: build.cache_dir/bench)")
     p.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
+    p.add_argument("--history", default=None, metavar="DAYS",
+                   help="history mode: daily loads up to the largest of DAYS (e.g. 30,250), a build after day 2 and "
+                        "after each of DAYS (default size: 1,000 reps)")
+    p.add_argument("--changes", type=int, default=30, help="history mode: deals that change each day")
     return p.parse_args(argv)
 
 
@@ -116,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
 
     started = dt.datetime.now(dt.timezone.utc)
     load_before = machine.load_average()
+    if a.history:
+        return history_main(a, cache, log, started, load_before)
     results = [bench_size(reps, a.seed, max(1, a.repeat), cache, not a.no_rebuild, log) for reps in sizes]
     path = write_results(a, sizes, results, started, load_before)
     print(report.table(results))
@@ -125,6 +131,33 @@ def main(argv: list[str] | None = None) -> int:
     cpus = machine.environment()["cpus"]
     if load_before and load_before[0] > 0.5 * cpus:
         print(f"note: load average was {load_before[0]:.1f} at the start: other work was running, timings are noisy")
+    print(f"figures written to {path}")
+    return 0 if all("error" not in r for r in results) else 1
+
+
+def history_main(a: argparse.Namespace, cache: Path, log, started: dt.datetime, load_before) -> int:
+    """The history mode: daily loads, warehouse growth, builds after day 2 and after each of --history days."""
+    days = sorted({int(d) for d in a.history.split(",") if d.strip()})
+    sizes = [int(s.replace("_", "")) for s in a.sizes.split(",")] if a.sizes != ",".join(map(str, DEFAULT_SIZES)) \
+        else [1000]
+    results = []
+    for reps in sizes:
+        try:
+            results.append(history.run(reps, a.seed, days, a.changes, cache, log))
+        except RuntimeError as e:
+            results.append({"reps": reps, "error": str(e)})
+    git = machine.checkout()
+    doc = {"started": started.isoformat(timespec="seconds"), "git": git, "environment": machine.environment(),
+           "load_average": {"before": load_before, "after": machine.load_average()}, "mode": "history",
+           "settings": {"sizes": sizes, "days": days, "changes": a.changes, "seed": a.seed},
+           "results": results, "verdicts": report.history_verdicts(results)}
+    a.results.mkdir(parents=True, exist_ok=True)
+    path = a.results / f"{started.strftime('%Y%m%dT%H%M%SZ')}-{git['sha']}{'-dirty' if git['dirty'] else ''}-history.json"
+    path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+    print(report.history_table(results))
+    print()
+    for v in doc["verdicts"]:
+        print(v)
     print(f"figures written to {path}")
     return 0 if all("error" not in r for r in results) else 1
 

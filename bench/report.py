@@ -12,6 +12,9 @@ TARGETS = {
     "peak_mb": {5000: 2048.0},
     "rebuild_share": 0.25,
 }
+# History mode (the issue's targets): a day's load adds at most this share of day 1's warehouse (and under
+# 1 MB at 5,000 reps); a build after 250 daily loads costs at most this multiple of the build after day 2.
+HISTORY_TARGETS = {"growth_share": 0.02, "growth_bytes": {5000: 2**20}, "build_ratio": 1.15, "peak_ratio": 1.10}
 
 
 def _f(v, fmt: str = "{:.2f}") -> str:
@@ -99,3 +102,68 @@ def verdicts(results: list[dict]) -> list[str]:
 
 def _met(ok: bool) -> str:
     return "MET   " if ok else "MISSED"
+
+
+def history_table(results: list[dict]) -> str:
+    """Warehouse size and growth per size, then each measured build against the build after day 2."""
+    from bench.history import growth
+
+    out = []
+    for r in results:
+        if "error" in r:
+            out.append(f"{r['reps']:,} reps: failed: {r['error']}")
+            continue
+        g = growth(r)
+        first, last = r["days"][0], r["days"][-1]
+        out.append(f"{r['reps']:,} reps, {r['changes_per_day']} deals changed and {r['new_deals_per_day']} created a "
+                   f"day: day 1 warehouse {first['bytes'] / 2**20:.2f} MB, after {last['day']} days "
+                   f"{last['bytes'] / 2**20:.2f} MB; a day adds {g['median_added'] / 1024:.1f} KB (median), "
+                   f"{g['max_added'] / 1024:.1f} KB (most) = {g['max_share']:.2%} of day 1; a load takes "
+                   f"{_median([d['seconds'] for d in r['days'][1:]]):.2f} s (median)")
+        rows = [["after day", "total s", "cpu s", "peak MB", "× day 2", "cpu × day 2", "peak × day 2",
+                 "control s", "× control"]]
+        base = r["builds"].get("2", {}).get("build", {})
+        for day, b in sorted(r["builds"].items(), key=lambda kv: int(kv[0])):
+            m, ctl = b["build"], b.get("control", {})
+            if "error" in m:
+                rows.append([day, f"failed: {m['error']}"])
+                continue
+            rows.append([day, _f(m["total"]), _f(m["cpu_seconds"], "{:.1f}"), _f(m["peak_mb"], "{:.0f}"),
+                         _ratio(m, base, "total"), _ratio(m, base, "cpu_seconds"), _ratio(m, base, "peak_mb"),
+                         _f(ctl.get("total")), _ratio(m, ctl, "total") if ctl else "–"])
+        out.append(_lines(rows))
+    return "\n\n".join(out)
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2] if values else 0.0
+
+
+def _ratio(m: dict, base: dict, key: str) -> str:
+    return _f(m[key] / base[key], "{:.2f}×") if base.get(key) else "–"
+
+
+def history_verdicts(results: list[dict]) -> list[str]:
+    """The history targets, each MET or MISSED with the measured figure."""
+    from bench.history import growth
+
+    t, out = HISTORY_TARGETS, []
+    for r in (r for r in results if "error" not in r):
+        g = growth(r)
+        out.append(f"{_met(g['max_share'] <= t['growth_share'])} {r['reps']:,} reps: the largest day adds "
+                   f"{g['max_added'] / 1024:.1f} KB = {g['max_share']:.2%} of day 1 (target ≤ {t['growth_share']:.0%})")
+        if r["reps"] in t["growth_bytes"]:
+            limit = t["growth_bytes"][r["reps"]]
+            out.append(f"{_met(g['max_added'] < limit)} {r['reps']:,} reps: the largest day adds "
+                       f"{g['max_added'] / 2**20:.2f} MB (target < {limit / 2**20:.0f} MB)")
+        base = r["builds"].get("2", {}).get("build", {})
+        for day, b in sorted(r["builds"].items(), key=lambda kv: int(kv[0])):
+            m = b["build"]
+            if day == "2" or "error" in m or "error" in base:
+                continue
+            ratio, peak = m["total"] / base["total"], m["peak_mb"] / base["peak_mb"]
+            out.append(f"{_met(ratio <= t['build_ratio'])} {r['reps']:,} reps: build after {day} loads "
+                       f"{m['total']:.1f} s = {ratio:.2f}× day 2 (target ≤ {t['build_ratio']}×)")
+            out.append(f"{_met(peak <= t['peak_ratio'])} {r['reps']:,} reps: peak memory after {day} loads "
+                       f"{m['peak_mb']:.0f} MB = {peak:.2f}× day 2 (target ≤ {t['peak_ratio']}×)")
+    return out

@@ -72,3 +72,22 @@ class BuildError(ScorecardError):
     """The site could not be rendered or built."""
 
     kind = "build error"
+
+
+class HistoryError(ScorecardError):
+    """The stored history cannot be read or written as asked: a damaged file, an older day that would
+    change, a warehouse that cannot be written. The file is named from the warehouse root."""
+
+    kind = "history error"
+
+
+class LockError(ScorecardError):
+    """Another build or load holds the lock on the same warehouse or site."""
+
+    kind = "busy"
+
+
+class ExtractGateError(ScorecardError):
+    """An extract is empty, or far smaller than its previous version: a broken export more often than a real change."""
+
+    kind = "suspicious extract"

@@ -3,7 +3,8 @@
 Mart names, their CSV files and their columns are a public interface (users' own scripts
 read them), so every mart is exported, in its grain's order, with the columns privacy
 settings allow. CRM text that starts like a spreadsheet formula gets a leading ' so that
-opening a download never runs it.
+opening a download never runs it, and floating-point figures are written to 12 significant
+digits so that the same input gives the same bytes.
 """
 
 from __future__ import annotations
@@ -47,6 +48,19 @@ def formula_safe(column: str, type_name: str) -> str:
     return f"case when regexp_matches({q(column)}, {lit(FORMULA_START)}) then '''' || {q(column)} else {q(column)} end as {q(column)}"
 
 
+def csv_cell(column: str, type_name: str) -> str:
+    """A select item for a CSV download: formula-safe text, and floats to 12 significant digits.
+
+    DuckDB adds up floating-point values in whatever order its threads finish, so the last
+    digits of a sum or an average can differ between two builds of the same input; 12
+    significant digits are far more than any figure means, and the same in every build.
+    """
+    if type_name in ("DOUBLE", "FLOAT"):
+        c = q(column)
+        return f"case when isfinite({c}) then cast(printf('%.12g', {c}) as double) else {c} end as {c}"
+    return formula_safe(column, type_name)
+
+
 def export_csvs(con: duckdb.DuckDBPyConnection, cfg: Config, marts: list[Model], data_dir: Path,
                 audience: Audience | None = None, people: set[str] | None = None) -> None:
     """Every mart as a CSV download, plus marts.json (grain and columns) for `pipelines diff`.
@@ -64,7 +78,7 @@ def export_csvs(con: duckdb.DuckDBPyConnection, cfg: Config, marts: list[Model],
         if audience is not None:
             where = row_filter(rel.columns, audience, people or set())
             blank = person_columns(rel.columns, audience, people or set())
-        select = [f"{blank[c]} as {q(c)}" if c in blank else formula_safe(c, types[c]) for c in cols]
+        select = [f"{blank[c]} as {q(c)}" if c in blank else csv_cell(c, types[c]) for c in cols]
         order = ", ".join(mart.unique) if mart.unique else "all"
         con.execute(
             f"copy (select {', '.join(select)} from {mart.name} where {where} order by {order}) "

@@ -8,7 +8,8 @@ model that reads anything but a declared raw input.
 * extract writes `extract_<table>` (typed rows that passed every rule), `quarantine` (every
   rejected or flagged row), `extract_notes` (what the build should say about the files) and
   `extract_stages` (the stages, configured or described by the export).
-* load writes the `raw_*` inputs below, and nothing else: they are the models' only inputs.
+* load writes the `raw_*` inputs below, and nothing else: they are the models' only inputs. It reads
+  from the history store only the deal versions (`raw_opportunity_versions`), never a copy per day.
 * models write one table per `.sql` model; pages read marts only.
 """
 
@@ -31,8 +32,9 @@ RAW_INPUTS = {
     "raw_forecast_calls": "Every forecast call up to the load day, once per (rep_id, period_start, submitted_at): "
     "today's extract and every stored day's (an event table, see Table.events), submitted_at the load day where "
     "the extract gave none.",
-    "raw_opportunity_snapshots": "Every stored daily snapshot of opportunities up to as_of, today's extract "
-    "as the snapshot of the load day (snapshot_date plus the canonical columns).",
+    "raw_opportunity_versions": "The deal versions of the history store (pipelines/history): every stored "
+    "version up to as_of, and the load day's own versions (today's extract against the day before), without "
+    "the volatile last_activity_date (valid_from, the canonical columns, is_removed for a deal that left).",
     "raw_columns": "Which canonical columns some file of each table gives values for (table_name, column_name).",
     "raw_sources": "Per canonical table: whether it was extracted, from how many files, and its rows read, "
     "loaded, rejected and flagged (table_name, present, files, rows_read, rows_loaded, rows_rejected, rows_flagged).",

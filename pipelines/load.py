@@ -1,131 +1,41 @@
-"""Stage 2: keep every extract as a dated Parquet snapshot, and hand the models their inputs.
+"""Stage 2: keep every extract's history, and hand the models their inputs.
 
 A CRM only knows today; trends, slippage and forecast accuracy need yesterday too. The
-snapshot store is plain Hive-partitioned Parquet (`<table>/snapshot_date=YYYY-MM-DD/part-0.parquet`)
-so Spark, Trino or another DuckDB can read it without this project.
+history is a change-based, append-only store of plain Hive-partitioned Parquet
+(`pipelines.history`), so Spark, Trino or another DuckDB can read it without this project.
+This stage plans the day's versions (reading, and checking, only the stored files it needs),
+applies the sanity gates, and makes the `raw_*` inputs; the day is stored by `store`, which a
+build calls only once its site is ready to be swapped in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import filecmp
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from pipelines import gates, history
 from pipelines.extract import ExtractResult
+from pipelines.history.layout import DELETED, VOLATILE, Store
+from pipelines.history.plan import Plan, TableChange, lit_date
 from pipelines.schema import TABLES
 from pipelines.settings import Config
 from pipelines.sqltext import lit, q
 
-
-@dataclass
-class SnapshotChange:
-    table: str
-    status: str  # new | unchanged | replaced
-    added: int = 0
-    removed: int = 0
-    changed: int = 0
-
-    def describe(self) -> str:
-        if self.status == "replaced":
-            return f"{self.table}: replaced ({self.added} added, {self.removed} removed, {self.changed} changed)"
-        return f"{self.table}: {self.status}"
+# Kept importable: the load's report line per table was called a snapshot change.
+SnapshotChange = TableChange
 
 
 @dataclass
 class LoadResult:
     snapshot_date: dt.date
     warehouse: Path
-    changes: list[SnapshotChange] = field(default_factory=list)
-
-
-def _partition(warehouse: Path, table: str, day: dt.date) -> Path:
-    return warehouse / table / f"snapshot_date={day.isoformat()}"
-
-
-def _read(path: Path) -> str:
-    """One snapshot file, without the partition column its folder name would add."""
-    return f"read_parquet({lit(str(path))}, hive_partitioning = false)"
-
-
-def _count(con, sql: str) -> int:
-    return con.execute(f"select count(*) from ({sql})").fetchall()[0][0]
-
-
-def _diff(con, table: str, old: Path, new: Path) -> SnapshotChange:
-    """Count rows added, removed and changed (by key) between two snapshot files of one day."""
-    key = TABLES[table].key
-    change = SnapshotChange(table, "replaced")
-    o, n = _read(old), _read(new)
-    if not key:
-        change.added = _count(con, f"select * from {n} except all select * from {o}")
-        change.removed = _count(con, f"select * from {o} except all select * from {n}")
-        return change
-    k = ", ".join(q(c) for c in key)
-    change.added = _count(con, f"select {k} from {n} except select {k} from {o}")
-    change.removed = _count(con, f"select {k} from {o} except select {k} from {n}")
-    change.changed = _count(
-        con, f"select distinct {k} from (select * from {n} except select * from {o}) where ({k}) in (select ({k}) from {o})"
-    )
-    return change
-
-
-def _same_rows(con, old: Path, new: Path) -> bool:
-    o, n = _read(old), _read(new)
-    only_old = f"select * from {o} except all select * from {n}"
-    only_new = f"select * from {n} except all select * from {o}"
-    return _count(con, f"({only_old}) union all ({only_new})") == 0
-
-
-def _write_snapshot(con, table: str, warehouse: Path, day: dt.date) -> SnapshotChange:
-    """Write today's rows to a scratch folder, then keep, add or swap in the day's partition.
-
-    Rows are sorted by the table's key (or, without one, by every column), so the same extract
-    always gives the same bytes. A partition whose rows are unchanged is left exactly as it was,
-    even if the new file's bytes happen to differ.
-    """
-    cols = ", ".join(q(c) for c in TABLES[table].column_names)
-    order = ", ".join(q(c) for c in (TABLES[table].key or TABLES[table].column_names))
-    part = _partition(warehouse, table, day)
-    part.parent.mkdir(parents=True, exist_ok=True)
-    tmp = part.parent / f".tmp-{day.isoformat()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    new = tmp / "part-0.parquet"
-    con.execute(
-        f"copy (select {cols} from extract_{table} order by {order}) to {lit(str(new))} "
-        "(format parquet, compression zstd)"
-    )
-    target = part / "part-0.parquet"
-    if target.exists():
-        if filecmp.cmp(target, new, shallow=False) or _same_rows(con, target, new):
-            shutil.rmtree(tmp)
-            return SnapshotChange(table, "unchanged")
-        change = _diff(con, table, target, new)
-        old = part.parent / f".old-{day.isoformat()}"
-        shutil.rmtree(old, ignore_errors=True)
-        part.rename(old)
-        tmp.rename(part)
-        shutil.rmtree(old)
-        return change
-    if part.exists():  # a partition folder without its file (an interrupted copy): replace it whole
-        shutil.rmtree(part)
-    tmp.rename(part)
-    return SnapshotChange(table, "new")
-
-
-def snapshot_glob(warehouse: Path, table: str) -> str:
-    return str(warehouse / table / "snapshot_date=*" / "*.parquet")
-
-
-def store_snapshots(
-    con: duckdb.DuckDBPyConnection, extracted: ExtractResult, warehouse: Path, snapshot_date: dt.date
-) -> list[SnapshotChange]:
-    """Write (or keep, or replace) the day's snapshot of every table that was extracted."""
-    return [_write_snapshot(con, t, warehouse, snapshot_date) for t in TABLES if t in extracted.present]
+    changes: list[TableChange] = field(default_factory=list)
+    plan: Plan | None = None
+    stored: bool = False
+    notes: list[str] = field(default_factory=list)  # what loading did besides storing (a repaired file)
 
 
 def load(
@@ -137,43 +47,99 @@ def load(
     cfg: Config,
     keep_history: bool = True,
     store: bool = True,
+    rebuild: bool = False,
+    accept_row_drop: bool = False,
+    read_only: bool = False,
 ) -> LoadResult:
-    """Store today's extracts as snapshots, then make the `raw_*` inputs of the models.
+    """Plan the day's history, check the extracts, make the `raw_*` inputs, and (with `store`) store the day.
 
-    With `store=False` nothing is written yet, so a build can call `store_snapshots` only
-    once its data tests passed; the models see the same rows either way. Every table the
-    models read is made here (pipelines/inputs.py lists them).
+    With `store=False` nothing is written yet, so a build can call `store()` only once its site
+    is built; the models see the same rows either way. `keep_history=False` reads and writes no
+    history (the day is all there is). The caller holds the warehouse lock (`history.lock`).
+    Every table the models read is made here (pipelines/inputs.py lists them).
     """
     result = LoadResult(snapshot_date, warehouse)
     _stamp_load_day(con, snapshot_date)
-    if keep_history and store:
-        result.changes = store_snapshots(con, extracted, warehouse, snapshot_date)
     for table in TABLES:
         cols = ", ".join(q(c) for c in TABLES[table].column_names)
         con.execute(f"create or replace view raw_{table} as select {cols} from extract_{table}")
-    _snapshots_input(con, warehouse, snapshot_date, keep_history)
-    _events_input(con, warehouse, snapshot_date, keep_history)
     _extract_inputs(con, extracted)
     _config_inputs(con, cfg)
+    gates.check_required(extracted)
+    stored = history.open_store(warehouse) if keep_history else Store(warehouse)
+    if keep_history and not read_only:
+        stored, result.notes = _repair_load_day(con, stored, snapshot_date, extracted.present)
+    plan = history.plan_load(con, stored, snapshot_date, extracted.present, rebuild)
+    result.plan, result.changes = plan, plan.changes
+    gates.check_row_drop(plan, extracted, cfg.thresholds.max_row_drop, accept_row_drop)
+    if keep_history:
+        history.refuse_rewrite(plan)
+        history.refuse_read_only(plan, read_only)
+    _versions_input(con, plan, _as_of(con, cfg))
+    _events_input(con, stored, snapshot_date, extracted.present, keep_history)
+    if keep_history:
+        history.stage(con, plan)
+    for name in plan.tables:
+        con.execute(f"drop table if exists h_{name}_new")
+        con.execute(f"drop table if exists h_{name}_next")
+    if keep_history and store:
+        store_day(result)
     return result
 
 
-def _snapshots_input(con, warehouse: Path, snapshot_date: dt.date, keep_history: bool) -> None:
-    """`raw_opportunity_snapshots`: every stored day of opportunities, today's extract as the load day's.
+def _repair_load_day(con, stored: Store, day: dt.date, present: set[str]) -> tuple[Store, list[str]]:
+    """Loading a day again repairs its damaged files: the extracts at hand are that day's.
 
-    The models fall back to it for history when no opportunity_history extract is given.
+    A file they reproduce byte for byte is put back; any other is dropped with a record, and the
+    day is stored again when the build stores it. Damage on other days stops the build (plan).
     """
-    cols = ", ".join(q(c) for c in TABLES["opportunities"].column_names)
-    day = f"cast({lit(snapshot_date.isoformat())} as date)"
-    snapshots = f"select {day} as snapshot_date, {cols} from extract_opportunities"
-    if keep_history and any((warehouse / "opportunities").glob("snapshot_date=*/*.parquet")):
-        snapshots = f"""select * from (
-            select cast(snapshot_date as date) as snapshot_date, {cols}
-            from read_parquet({lit(snapshot_glob(warehouse, 'opportunities'))}, hive_partitioning = true,
-                union_by_name = true))
-            where snapshot_date <> {day}
-            union all {snapshots}"""
-    con.execute(f"create or replace table raw_opportunity_snapshots as {snapshots}")
+    from pipelines.history import repair
+
+    wanted = {s.name for t in present for s in history.stored_for(t)}
+    if not any(e.day == day and e.table in wanted and e.rel not in stored.dropped and stored.damage(e)
+               for e in stored.files.values()) or not history.writable(stored.root):
+        return stored, []
+    lines, _ = repair.repair_day(con, stored.root, day, present)
+    return history.open_store(stored.root), [f"history: {line}" for line in lines]
+
+
+def store_day(loaded: LoadResult) -> list[TableChange]:
+    """Put the staged day into the warehouse (a no-op when it is stored already); the report lines."""
+    if loaded.plan is not None and loaded.plan.staged is not None and not loaded.stored:
+        history.commit(loaded.plan)
+        loaded.stored = True
+    return loaded.changes
+
+
+def discard(loaded: LoadResult | None) -> None:
+    """Forget a staged day that will not be stored (the build failed)."""
+    if loaded is not None and loaded.plan is not None and not loaded.stored:
+        history.discard(loaded.plan)
+
+
+def _as_of(con, cfg: Config) -> dt.date:
+    from pipelines.models import default_as_of
+
+    return cfg.as_of or default_as_of(con)
+
+
+def _versions_input(con, plan: Plan, as_of: dt.date) -> None:
+    """`raw_opportunity_versions`: the stored deal versions up to as_of, and the load day's own.
+
+    Stored history after as_of is left out, so a build of an earlier day sees what that day's
+    first build saw. The load day's versions are the ones this load stores (or stored).
+    """
+    volatile = set(VOLATILE["opportunities"])
+    cols = ", ".join(q(c) for c in TABLES["opportunities"].column_names if c not in volatile)
+    day = lit_date(plan.day)
+    con.execute(
+        f"""create or replace table raw_opportunity_versions as
+        select valid_from, {cols}, {DELETED} as is_removed from h_opportunities_lt
+        where valid_from < {day} and valid_from <= {lit_date(as_of)}
+        union all
+        select {day} as valid_from, {cols}, {DELETED} as is_removed from h_opportunities_new"""
+    )
+    con.execute("drop table if exists h_opportunities_lt")
 
 
 def _stamp_load_day(con, snapshot_date: dt.date) -> None:
@@ -189,32 +155,27 @@ def _stamp_load_day(con, snapshot_date: dt.date) -> None:
             con.execute(f"update extract_{name} set {col} = {day} where {col} is null")
 
 
-def _events_input(con, warehouse: Path, snapshot_date: dt.date, keep_history: bool) -> None:
-    """`raw_<table>` of an event table (`Table.events`): every stored day's rows and today's, once per key.
+def _events_input(con, stored: Store, day: dt.date, present: set[str], keep_history: bool) -> None:
+    """`raw_<table>` of an event table (`Table.events`): every call stored before the load day, and today's.
 
     An event does not stop having happened because today's extract no longer lists it (a CRM that
-    keeps only the current call), so the stored days are read too; a key stored on several days
-    keeps its latest row (a corrected amount).
+    keeps only the current call), so its stored table keeps every key it ever saw (no tombstones,
+    `pipelines.history.layout`); today's row of a key wins (a corrected amount). Only days before
+    the load day are read, so an earlier day rebuilt with --rebuild sees what it saw then.
     """
-    day = f"cast({lit(snapshot_date.isoformat())} as date)"
+    from pipelines.history.read import as_of
+
     for name, table in TABLES.items():
-        if not table.events:
+        if not table.events or not keep_history or not stored.load_days(name):
             continue
         cols = ", ".join(q(c) for c in table.column_names)
-        rows = f"select {day} as _day, {cols} from extract_{name}"
-        if keep_history and any((warehouse / name).glob("snapshot_date=*/*.parquet")):
-            rows = f"""select * from (
-                select cast(snapshot_date as date) as _day, {cols}
-                from read_parquet({lit(snapshot_glob(warehouse, name))}, hive_partitioning = true,
-                    union_by_name = true))
-                where _day <> {day}
-                union all {rows}"""
-        key = ", ".join(q(k) for k in table.key)
+        key = " and ".join(f"s.{q(k)} is not distinct from e.{q(k)}" for k in table.key)
+        today = f"select {cols} from extract_{name}" if name in present else None
+        past = f"select {cols} from ({as_of(con, stored, name, day - dt.timedelta(days=1))}) s"
+        if today:
+            past += f" anti join extract_{name} e on {key}"
         con.execute(f"drop view if exists raw_{name}")
-        con.execute(
-            f"""create or replace table raw_{name} as select {cols} from ({rows})
-            qualify row_number() over (partition by {key} order by _day desc) = 1"""
-        )
+        con.execute(f"create or replace table raw_{name} as {past}" + (f" union all {today}" if today else ""))
 
 
 def _extract_inputs(con, extracted: ExtractResult) -> None:

@@ -2,7 +2,9 @@
 
 Pages read marts only, never intermediate models or the extract's own tables: a figure on a
 page is a figure in a downloadable CSV, with a header that defines it and tests that check
-it. Nothing here computes a metric; it picks rows and shapes them for the templates.
+it. Nothing here computes a metric; it picks rows and shapes them for the templates. Every
+query orders by a unique key of its mart: rows that tie would come in a different order in
+another build, and the same input must give the same site.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import duckdb
 
 REP_MARTS = {
     "scorecard": "select * from rep_scorecard order by rep_id, period_start",
-    "pipeline": "select * from rep_pipeline_by_stage order by rep_id, stage_order",
+    "pipeline": "select * from rep_pipeline_by_stage order by rep_id, stage_order, stage",
     "activity": "select * from rep_activity_weekly order by rep_id, week_start, activity_type",
     "vs_plan": "select * from rep_activity_vs_plan order by rep_id, week_start",
-    "flow": "select * from rep_flow order by rep_id, window_start",
+    "flow": "select * from rep_flow order by rep_id, window_start, period",
     "stuck": "select * from rep_stuck_deals order by rep_id, days_in_stage desc, opportunity_id",
-    "hygiene": "select * from rep_hygiene",
+    "hygiene": "select * from rep_hygiene order by rep_id",
     "hygiene_deals": "select * from rep_hygiene_deals order by rep_id, problems desc, amount desc nulls last, opportunity_id",
     "alerts": "select * from rep_alerts order by rep_id, alert_rank",
     "grades": "select * from rep_balanced_scorecard order by rep_id, period",
@@ -29,17 +31,17 @@ REP_MARTS = {
     "forecast_rollup": "select * from rep_forecast_rollup order by rep_id",
     "forecast_movement": "select * from rep_forecast_movement order by rep_id, forecast_column",
     "forecast_calls": "select * from rep_forecast_calls order by rep_id, submitted_at desc, call_period_start",
-    "velocity": "select * from rep_velocity",
+    "velocity": "select * from rep_velocity order by rep_id",
     "targets": "select * from rep_targets order by rep_id, metric",
     "events": "select * from rep_deal_events order by rep_id, event_date desc, opportunity_id, event",
     "ramp": "select * from rep_ramp where is_complete order by rep_id, month_since_hire",
-    "quarantine": "select * from org_quarantine where rep_id is not null order by table_name, file, row_number, reason",
+    "quarantine": "select * from org_quarantine where rep_id is not null order by table_name, file, row_number, column_name, reason",
     "open_deals": "select * from rep_open_deals order by rep_id, close_date nulls last, amount desc nulls last, opportunity_id",
     "changes": "select * from rep_recent_changes order by rep_id, deals desc, event",
 }
 TEAM_MARTS = {
     "scorecard": "select * from team_scorecard order by team, period_start",
-    "flow": "select * from team_flow order by team, window_start",
+    "flow": "select * from team_flow order by team, window_start, period",
     "alerts": "select * from team_alerts order by team, alert_rank",
     "grades": "select * from team_balanced_scorecard order by team, period",
     "selling": "select * from team_manager_selling order by team, period",
@@ -58,17 +60,17 @@ TEAM_MARTS = {
 ORG_MARTS = {
     "quarters": "select * from org_quarters order by period_start",
     "scorecard": "select * from org_scorecard order by period_start",
-    "flow": "select * from org_flow order by window_start",
+    "flow": "select * from org_flow order by window_start, period",
     "pareto": "select * from org_pareto order by period",
-    "buckets": "select * from rep_attainment_distribution order by period, bucket_order",
+    "buckets": "select * from rep_attainment_distribution order by period, bucket_order, bucket",
     "ramp_curve": "select * from org_ramp_curve order by month_since_hire",
-    "funnel": "select * from rep_stage_funnel where is_org order by period, stage_order",
+    "funnel": "select * from rep_stage_funnel where is_org order by period, stage_order, stage, team",
     "forecast_rollup": "select * from org_forecast_rollup",
     "forecast_movement": "select * from org_forecast_movement order by forecast_column",
     "forecast_trend": "select * from org_forecast_trend order by snapshot_day",
     "extracts": "select * from org_extracts order by table_name",
     "quarantine_counts": "select * from org_data_quality order by table_name, rows desc, reason, action",
-    "quarantine_sample": "select * from org_quarantine order by table_name, file, row_number, reason limit 200",
+    "quarantine_sample": "select * from org_quarantine order by table_name, file, row_number, column_name, reason limit 200",
     "rep_quality": "select * from rep_data_quality order by rows_with_problems desc, name, rep_id",
     "notes": "select * from org_extract_notes order by table_name, note",
     "coverage": "select * from org_data_coverage",

@@ -120,6 +120,8 @@ TABLES: dict[str, Table] = {
                 Column("forecast_category", "text", "Forecast category after the change."),
                 Column("probability", "number", "Win probability after the change (0-1 or a percentage); says what "
                        "a stage that only the history has is, when config lists no stages."),
+                Column("history_id", "id", "The CRM's own id of the change (e.g. OpportunityHistory.Id). Optional: "
+                       "with it, stored history tells a corrected row from a new one by this id."),
             ),
         ),
         Table(

@@ -145,6 +145,11 @@ class Thresholds(Strict):
     untouched_days: int = Field(30, gt=0, description="Hygiene: an open deal with no activity for this many days.")
     manager_selling_share: float = Field(0.3, ge=0, le=1, description="Flag a manager owning more than this share of the team's won amount.")
     max_rejected_share: float = Field(0.05, ge=0, le=1, description="Fail the build when more than this share of an extract's rows is rejected.")
+    max_row_drop: float = Field(
+        0.5, ge=0, le=1,
+        description="Fail the build (yesterday's site stays) when an extract has more than this share fewer rows "
+        "than the history holds for it: a broken or partial export. `--accept-row-drop` lets a genuine drop through.",
+    )
     new_hire_months: int = Field(9, gt=0, description="Reps hired this recently are shown in the ramp view.")
     min_closed_deals: int = Field(
         5, ge=1, description="Win rate is graded and alerted only on at least this many deals closed in the quarter."
@@ -344,6 +349,11 @@ class Build(Strict):
         description="DuckDB's memory_limit (e.g. 1GB, 512MiB, 50%): above it DuckDB spills to a scratch folder "
         "beside the site instead of growing with the extracts.",
     )
+    lock_wait_seconds: float = Field(
+        60, ge=0,
+        description="How long a build or load waits for another one writing the same warehouse or site to finish "
+        "before it gives up with an error (0: give up at once).",
+    )
     cache_dir: str = Field(
         ".cache",
         description="Folder for the generated demo org, the Vega bundle and `make bench`'s orgs and builds; "
@@ -415,12 +425,17 @@ class Config(Strict):
         if sum(a.per_team for a in v) > 1:
             raise ValueError("per_team: true may be given once")
         return v
-    warehouse: str = Field("warehouse", description="Folder of dated Parquet snapshots (history), relative to config.yml.")
+    warehouse: str = Field(
+        "warehouse",
+        description="Folder of the history: versions of every extract as Hive-partitioned Parquet, with a manifest "
+        "per load day (README: History); relative to config.yml.",
+    )
     build: Build = Field(default_factory=Build, description="How the build uses the machine: workers, page reuse, memory, caches.")
 
     # Not from YAML: the config file itself, to resolve relative paths and name it in errors.
     base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")
     config_file: Path = Field(default=Path("config.yml"), exclude=True, description="(internal)")
+    is_demo: bool = Field(default=False, exclude=True, description="(internal) the sources are the generated demo org")
 
     @field_validator("sources")
     @classmethod
@@ -481,8 +496,11 @@ def _merge_preset(raw: dict[str, Any], file: Path) -> dict[str, Any]:
         return raw
     preset = _read_preset(name, file)
     merged = dict(raw)
+    own = raw.get("sources") or {}
+    if not isinstance(own, dict):
+        return raw  # not a mapping: validation names the key
     sources = dict(preset.get("sources", {}))
-    for table, mine in (raw.get("sources") or {}).items():
+    for table, mine in own.items():
         theirs = sources.get(table)
         if isinstance(mine, dict) and "path" not in mine and isinstance(theirs, dict):
             sources[table] = {**theirs, **mine}
@@ -538,36 +556,54 @@ def _format_error(err: ValidationError) -> str:
 
 
 def parse_config(raw: dict[str, Any] | None, file: Path) -> Config:
-    """Validate an already-parsed YAML mapping; errors name the key."""
-    raw = raw or {}
+    """Validate an already-parsed YAML mapping; errors name the key. An empty file is the demo org."""
+    if raw is None:
+        raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError("must be a YAML mapping of keys to values", file)
-    raw = _merge_preset(raw, file)
+        raise ConfigError(f"must be a YAML mapping of keys to values, not a {type(raw).__name__}", file)
+    internal = sorted(k for k in raw if k in INTERNAL_FIELDS)
+    if internal:
+        raise ConfigError(f"unknown key `{internal[0]}`", file)
     try:
+        raw = _merge_preset(raw, file)
         cfg = Config.model_validate(raw)
     except ValidationError as e:
         raise ConfigError(_format_error(e), file) from e
+    except RecursionError as e:
+        raise ConfigError("is nested too deeply to be a config file", file) from e
     cfg.base_dir = file.parent
     cfg.config_file = file
     return cfg
 
 
 def load_config(path: str | Path) -> Config:
-    """Read and validate config.yml."""
+    """Read and validate config.yml: any file that cannot be read or parsed is one error naming it."""
     file = Path(path)
     if not file.exists():
         raise ConfigError("config file not found", file, hint="pass --config FILE")
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = e.object[: e.start].count(b"\n") + 1
+        raise ConfigError(f"is not UTF-8 text (first invalid byte on line {line}); save it as UTF-8", file) from e
+    except OSError as e:
+        raise ConfigError(f"cannot be read ({e.strerror or type(e).__name__})", file) from e
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ConfigError(f"not valid YAML: {e}".replace("\n", " "), file) from e
+    except RecursionError as e:
+        raise ConfigError("is nested too deeply to be a config file", file) from e
     return parse_config(raw, file)
+
+
+INTERNAL_FIELDS = ("base_dir", "config_file", "is_demo")
 
 
 def iter_settings(model: type[BaseModel] = Config, prefix: str = ""):
     """Yield (dotted key, default, help) for every setting: the config reference page reads this."""
     for name, field in model.model_fields.items():
-        if name in ("base_dir", "config_file"):
+        if name in INTERNAL_FIELDS:
             continue
         key = f"{prefix}{name}"
         ann = field.annotation

@@ -1,7 +1,8 @@
 """Stage 5: build the static site with MkDocs Material, and swap it in only when it is whole.
 
-The build happens in a scratch folder beside the output; the previous site is replaced by
-a rename at the very end, so a failure at any stage leaves the last good site in place.
+The build happens in a scratch folder beside the output (`stage_site`); the build swaps it in
+at the very end, after storing the day's history, in one rename-exchange (`pipelines.atomic`),
+so a failure or a crash at any point leaves the last good site or the new one, never none.
 
 MkDocs has no incremental or parallel build, and at thousands of rep pages its cost is
 per-page Markdown conversion, search indexing and theme rendering. So the pages are driven
@@ -105,20 +106,63 @@ def _mkdocs_yml(title: str, docs_dir: Path, site_dir: Path, target: Path, site_u
     return target
 
 
-def swap_in(new: Path, out: Path) -> None:
-    """Replace `out` with `new` by renames, so readers never see a half-written site."""
-    old = out.parent / f".{out.name}-old-{os.getpid()}"
-    if out.exists():
-        out.rename(old)
-    new.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def cache_dir_for(out: Path) -> Path:
     return out.parent / f".{out.name}-cache"
 
 
-def build_site(
+def releases_dir_for(out: Path) -> Path:
+    """Where sites live when `out` has to be a symlink (a system that cannot exchange two folders)."""
+    return out.parent / f".{out.name}-releases"
+
+
+# Scratch a build makes beside its output (pipelines/cli.py and this module); a killed build leaves them.
+SCRATCH_PREFIXES = ("-build-", "-docs-", "-duckdb-", "-old-", "-link-")
+
+
+def tidy(out: Path) -> list[Path]:
+    """Remove what killed builds left beside `out`; the caller holds the site lock, so none of it is in use."""
+    from pipelines import atomic
+
+    out = out.parent.resolve() / out.name
+    atomic.recover_folder(out)
+    removed = atomic.sweep(out.parent, [f".{out.name}{p}" for p in SCRATCH_PREFIXES])
+    removed += atomic.sweep(cache_dir_for(out), [""], keep=[cache_dir_for(out) / "pages.json"])
+    releases = releases_dir_for(out)
+    if releases.is_dir():
+        current = [Path(os.path.realpath(out))] if out.is_symlink() else []
+        removed += atomic.sweep(releases, [""], keep=current)
+    return removed
+
+
+@dataclass
+class StagedSite:
+    """A finished site in scratch, not yet visible: `swap` puts it at `out`, `discard` forgets it."""
+
+    scratch: Path
+    site_dir: Path
+    out: Path
+    result: SiteResult
+    manifest: dict | None
+
+    def swap(self) -> SiteResult:
+        """Make the site live in one step (no moment without `out`), then record its pages for reuse."""
+        from pipelines import atomic
+
+        previous = atomic.swap_folder(self.site_dir, self.out, releases_dir_for(self.out))
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+        manifest_path = cache_dir_for(self.out) / "pages.json"
+        if self.manifest is not None:
+            _write_manifest(manifest_path, self.manifest, self.out)
+        else:
+            shutil.rmtree(manifest_path.parent, ignore_errors=True)
+        return self.result
+
+    def discard(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def stage_site(
     title: str,
     docs_dir: Path,
     out: Path,
@@ -127,24 +171,23 @@ def build_site(
     reuse: bool = True,
     site_url: str | None = None,
     cache_dir: Path | None = None,
-) -> SiteResult:
-    """Render docs_dir into a finished site at `out` (replaced whole, only on success).
+) -> StagedSite:
+    """Render docs_dir into a finished site in a scratch folder beside `out`; nothing at `out` changes yet.
 
     `jobs` caps the workers (default: every core), `reuse` takes unchanged pages over from
     the previous site at `out`, `cache_dir` holds the Vega bundle (default: `build.cache_dir`).
     """
     from mkdocs.config import load_config as mkdocs_config
 
-    out = out.resolve()
+    out = out.parent.resolve() / out.name  # `out` itself may be a symlink to flip: never resolve it
     out.parent.mkdir(parents=True, exist_ok=True)
     write_assets(docs_dir, cache_dir)
-    manifest_path = cache_dir_for(out) / "pages.json"
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
     site_dir = scratch / "site"
     try:
         yml = _mkdocs_yml(title, docs_dir.resolve(), site_dir, scratch / "mkdocs.yml", site_url)
         logging.getLogger("mkdocs").setLevel(logging.WARNING)
-        previous = _read_manifest(manifest_path) if reuse and out.is_dir() else None
+        previous = _read_manifest(cache_dir_for(out) / "pages.json") if reuse and out.is_dir() else None
         try:
             config = mkdocs_config(config_file=str(yml))
             fingerprint_yml = _render_yml(title, "DOCS_DIR", "SITE_DIR", site_url)
@@ -152,14 +195,19 @@ def build_site(
         except Exception as e:  # MkDocs raises many types; all mean "no site"
             raise BuildError(f"MkDocs could not build the site: {e}", yml) from e
         blocks.fill(site_dir)
-        swap_in(site_dir, out)
-        if manifest is not None:
-            _write_manifest(manifest_path, manifest, out)
-        else:
-            shutil.rmtree(manifest_path.parent, ignore_errors=True)
-    finally:
+    except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
-    return result
+        raise
+    return StagedSite(scratch, site_dir, out, result, manifest)
+
+
+def build_site(title: str, docs_dir: Path, out: Path, **options) -> SiteResult:
+    """Render docs_dir into a finished site at `out` (replaced whole, only on success); see `stage_site`."""
+    staged = stage_site(title, docs_dir, out, **options)
+    try:
+        return staged.swap()
+    finally:
+        staged.discard()
 
 
 # --- the manifest of the last build -------------------------------------------------------------

@@ -211,3 +211,20 @@ def test_failed_site_build_keeps_previous_site_and_cache(tmp_path, monkeypatch):
     assert _tree(out).keys() == before.keys()
     assert (site.cache_dir_for(out) / "pages.json").read_bytes() == manifest
     assert not list(tmp_path.glob(".site-build-*"))
+
+
+def test_history_mode_loads_day_after_day_and_measures_growth_and_builds(tmp_path, capsys):
+    """`make bench HISTORY=...`: daily loads with as_of moving, warehouse size after each, builds after day 2 and N."""
+    code = bench_main(["--history", "3", "--sizes", "4", "--changes", "1", "--cache", str(tmp_path / "cache"),
+                       "--results", str(tmp_path / "results")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    [result_file] = list((tmp_path / "results").glob("*-history.json"))
+    [r] = json.loads(result_file.read_text(encoding="utf-8"))["results"]
+    assert [d["day"] for d in r["days"]] == [1, 2, 3]
+    dates = [d["date"] for d in r["days"]]
+    assert dates == sorted(dates) and len(set(dates)) == 3
+    assert r["days"][0]["bytes"] < r["days"][1]["bytes"] < r["days"][2]["bytes"]
+    assert set(r["builds"]) == {"2", "3"} and "control" in r["builds"]["3"]
+    assert r["builds"]["3"]["build"]["peak_mb"] > 0
+    assert "× day 2" in out and "of day 1" in out

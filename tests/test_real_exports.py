@@ -87,9 +87,9 @@ def test_undated_pipeline_is_shown_beside_the_quarter_not_in_it(tmp_path):
     assert d4 == [{"days_since_activity": None, "is_untouched": False, "has_no_close_date": True, "problems": 2}]
 
 
-def test_a_closed_deal_without_a_close_date_is_dated_from_the_stored_snapshots(tmp_path):
+def test_a_closed_deal_without_a_close_date_is_dated_from_the_stored_history(tmp_path):
     """undated, loaded twice: on 2026-05-14 d6 is still open (Proposal); on 2026-05-15 it is Closed Lost with no
-    close date and no history. The snapshots say it changed stage between the two loads: dated 2026-05-15."""
+    close date and no history. The stored versions say it changed stage between the two loads: dated 2026-05-15."""
     from pipelines.load import load
 
     folder = tmp_path / "export"
@@ -104,7 +104,7 @@ def test_a_closed_deal_without_a_close_date_is_dated_from_the_stored_snapshots(t
     con = duckdb.connect()
     result = extract(cfg, con, tmp_path / "wh", dt.date(2026, 5, 15))
     assert con.execute("""select reason, action from quarantine where "row" = 7""").fetchall() == [
-        ("closed deal without a close date: dated 2026-05-15, its last stage change (stored snapshots)", "flagged")
+        ("closed deal without a close date: dated 2026-05-15, its last stage change (stored history)", "flagged")
     ]
     assert result.tables["opportunities"].rejected == 0
 

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 PUBLISH = WORKFLOWS / "publish.yml"
 PR = WORKFLOWS / "pr.yml"
-HISTORY_BRANCH = "scorecards-history"
+HISTORY_BRANCH = "scorecards-history-v2"
+OLD_HISTORY_BRANCH = "scorecards-history"  # full daily snapshots, before versions: read once to migrate
 
 # The most each job may ask for. Anything else (or more) is a finding.
 ALLOWED_PERMISSIONS = {
@@ -144,11 +145,13 @@ def test_deploy_job_publishes_to_pages_only_after_build(publish):
 def test_build_job_tests_and_uploads_the_site(publish):
     build = publish["jobs"]["build"]
     script = run_text(build)
-    assert "python -m pipelines load --config config.yml --warehouse warehouse/" in script
+    # One command loads, models, tests, renders and stores the day's history (after the site is
+    # built, before it is swapped in); a config without sources fails instead of publishing the demo.
     assert (
-        "python -m pipelines build --config config.yml --warehouse warehouse/ --out site/"
+        "python -m pipelines build --config config.yml --warehouse warehouse/ --out site/ --no-demo"
         in script
     )
+    assert "pipelines load" not in script  # it would store the day before the site is built
     uses = [step.get("uses", "") for step in steps(build)]
     assert any(u.startswith("actions/upload-pages-artifact@") for u in uses)
     assert any(u.startswith("actions/setup-python@") for u in uses)
@@ -182,13 +185,45 @@ def test_history_is_restored_from_cache_then_from_the_data_branch(publish):
         if s.get("uses", "").startswith("actions/checkout@")
         and s.get("with", {}).get("path") == "warehouse"
     )
-    load_at = next(i for i, s in enumerate(steps(build)) if "pipelines load" in s.get("run", ""))
-    assert cache_at < branch_at < load_at
+    build_at = next(i for i, s in enumerate(steps(build)) if "pipelines build" in s.get("run", ""))
+    assert cache_at < branch_at < build_at
     assert steps(build)[branch_at]["with"]["ref"] in (
         HISTORY_BRANCH,
         "${{ env.HISTORY_BRANCH }}",
     )
     assert publish["env"]["HISTORY_BRANCH"] == HISTORY_BRANCH
+    # The cache of the old layout (full daily snapshots) is never restored into the version store.
+    cache = steps(build)[cache_at]["with"]
+    assert cache["key"].startswith("scorecards-warehouse-v2-") and cache["restore-keys"] == "scorecards-warehouse-v2-"
+
+
+def test_the_old_history_branch_is_migrated_once_and_never_written(publish):
+    """Deployments that began with full daily snapshots: read the old branch into warehouse/ on the first
+    run without a v2 branch, with `pipelines history migrate`; nothing ever pushes to the old branch."""
+    assert publish["env"]["OLD_HISTORY_BRANCH"] == OLD_HISTORY_BRANCH != HISTORY_BRANCH
+    build = publish["jobs"]["build"]
+    old = [s for s in steps(build) if s.get("uses", "").startswith("actions/checkout@")
+           and s.get("with", {}).get("ref") == "${{ env.OLD_HISTORY_BRANCH }}"]
+    assert len(old) == 1 and old[0]["with"]["path"] == "warehouse-v1"
+    assert old[0]["with"]["persist-credentials"] is False
+    assert "steps.history.outputs.exists == 'false'" in old[0]["if"]
+    migrate = next(s for s in steps(build) if "history migrate" in s.get("run", ""))
+    assert "python -m pipelines history migrate --from warehouse-v1 --to warehouse" in migrate["run"]
+    assert migrate["if"] == old[0]["if"]
+    order = [i for i, s in enumerate(steps(build)) if s is old[0] or s is migrate or "pipelines build" in s.get("run", "")]
+    assert len(order) == 3 and order == sorted(order)
+    assert "OLD_HISTORY_BRANCH" not in str(publish["jobs"]["store-history"])  # the job that pushes never sees it
+    for job in publish["jobs"].values():
+        assert not [line for line in run_text(job).splitlines() if "push" in line and "OLD_HISTORY_BRANCH" in line]
+        for step in steps(job):
+            if step.get("uses", "").startswith("actions/checkout@") and step.get("with", {}).get("persist-credentials"):
+                assert step["with"].get("ref") != "${{ env.OLD_HISTORY_BRANCH }}"
+
+
+def test_only_history_files_are_collected_for_the_branch(publish):
+    collect = next(s for s in steps(publish["jobs"]["build"]) if s.get("id") == "collect")
+    assert "valid_from=" in collect["run"] and "_manifests" in collect["run"] and "_repairs" in collect["run"]
+    assert "snapshot_date=" not in collect["run"]
 
 
 def test_history_job_appends_to_the_data_branch_after_build(publish):

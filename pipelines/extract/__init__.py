@@ -85,7 +85,7 @@ def extract(
 ) -> ExtractResult:
     """Read every configured extract into typed `extract_<table>` tables plus `quarantine` and `extract_notes`.
 
-    `warehouse` and `load_day` let a closed deal without a close date be dated from the stored snapshots
+    `warehouse` and `load_day` let a closed deal without a close date be dated from the stored history
     (`resolve.date_closed_deals`); without them only the opportunity_history extract can date it.
     """
     _start(cfg, con)

@@ -18,6 +18,7 @@ from pipelines.extract.files import _first_line
 from pipelines.extract.parsers import _raw_value, _typed
 from pipelines.schema import DUCKDB_TYPES, Table
 from pipelines.settings import Source
+from pipelines.sqlguard import check_mapping
 from pipelines.sqltext import lit, q
 
 
@@ -101,6 +102,7 @@ def _resolve_column(
         elif spec is None:
             break  # the default is a column of the canonical name, never an expression
         else:
+            check_mapping(con, cand, f"{key}.columns.{column}", file)  # one scalar expression, nothing else
             why = _try_expr(con, f"({cand})", src)
             if why is None:
                 expr = f"({cand})"

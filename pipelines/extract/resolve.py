@@ -1,7 +1,7 @@
 """Fixes that need more than one table: run once every extract has been read and checked.
 
 A single file cannot always say what a row means. A closed deal without a close date closed on
-the day of its last stage change, which only the deal history (or the stored snapshots) knows.
+the day of its last stage change, which only the deal history (or the stored history) knows.
 Each fix here is recorded like any other quality rule: the row is flagged with what was done, or
 rejected with why nothing could be.
 """
@@ -25,8 +25,8 @@ def date_closed_deals(con: duckdb.DuckDBPyConnection, warehouse: Path | None, lo
     """Give a closed deal without a close date the day of its last stage change; reject it when nothing says.
 
     The history's last change counts when it is the change into the deal's stage today (its first row is the
-    deal's creation, so a deal created closed counts too). A stored snapshot counts only when an earlier one
-    shows the deal in another stage: the first snapshot of a deal says nothing about when it got there.
+    deal's creation, so a deal created closed counts too). A stored version counts only when an earlier one
+    shows the deal in another stage: the first stored version of a deal says nothing about when it got there.
     """
     undated = f"select o.opportunity_id, o.stage from extract_opportunities as o where o.close_date is null and {_CLOSED}"
     if not con.execute(f"select count(*) from ({undated})").fetchone()[0]:
@@ -35,10 +35,10 @@ def date_closed_deals(con: duckdb.DuckDBPyConnection, warehouse: Path | None, lo
     con.execute(
         f"""create or replace temp table closed_on as
         select u.opportunity_id, coalesce(h.changed_on, s.changed_on) as changed_on,
-            case when h.changed_on is not null then 'history' else 'stored snapshots' end as source
+            case when h.changed_on is not null then 'history' else 'stored history' end as source
         from undated_closed as u
         left join ({_history_changes()}) as h on u.opportunity_id = h.opportunity_id and u.stage = h.last_stage
-        left join ({_snapshot_changes(warehouse, load_day)}) as s
+        left join ({_stored_changes(con, warehouse, load_day)}) as s
             on u.opportunity_id = s.opportunity_id and u.stage = s.last_stage"""
     )
     con.execute(
@@ -74,18 +74,22 @@ def _history_changes() -> str:
         group by opportunity_id"""
 
 
-def _snapshot_changes(warehouse: Path | None, load_day: dt.date | None) -> str:
-    """The same from the stored daily snapshots, today's extract as the load day's state."""
+def _stored_changes(con: duckdb.DuckDBPyConnection, warehouse: Path | None, load_day: dt.date | None) -> str:
+    """The same from the deal versions in the history store (days before the load day), today's extract as the load
+    day's state."""
+    from pipelines.history.layout import DELETED, MANIFESTS, STORED, open_store
+    from pipelines.history.plan import files_select
+
     empty = "select null::varchar as opportunity_id, null::varchar as last_stage, null::date as changed_on where false"
-    files = warehouse / "opportunities" if warehouse else None
-    if files is None or load_day is None or not any(files.glob("snapshot_date=*/*.parquet")):
+    if warehouse is None or load_day is None or not (warehouse / MANIFESTS).is_dir():
         return empty
+    store = open_store(warehouse)
+    entries = store.newest(store.verified(store.entries("opportunities", load_day - dt.timedelta(days=1))))
+    if not entries:
+        return empty
+    versions = files_select(con, store, STORED["opportunities"], entries)
+    stored = f"select opportunity_id, stage, valid_from as seen_on from ({versions}) where not {DELETED}"
     day = f"date {lit(load_day.isoformat())}"
-    stored = (
-        f"select opportunity_id, stage, cast(snapshot_date as date) as seen_on from read_parquet("
-        f"{lit(str(files / 'snapshot_date=*' / '*.parquet'))}, hive_partitioning = true, union_by_name = true) "
-        f"where cast(snapshot_date as date) < {day}"
-    )
     return f"""select opportunity_id, arg_max(stage, seen_on) as last_stage,
             max(seen_on) filter (where previous is not null and previous is distinct from stage) as changed_on
         from (select opportunity_id, seen_on, stage, lag(stage) over (partition by opportunity_id order by seen_on) as previous

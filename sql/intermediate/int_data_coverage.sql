@@ -6,8 +6,8 @@ columns:
   has_activity_data: The opportunities extract maps last_activity_date, or an activities extract is given.
   has_forecast_category: The opportunities extract maps forecast_category.
   history_starts_on: First day the deal history covers: the earliest opportunity_history change, else the
-    first stored snapshot (today's extract, as of as_of, when there is none). Past-state metrics of quarters that
-    start before it are null (no data), and a deal already there that day was not created then.
+    first stored deal version (today's extract, as of as_of, when none is stored). Past-state metrics of quarters
+    that start before it are null (no data), and a deal already there that day was not created then.
 */
 with
 
@@ -30,7 +30,7 @@ final as (
         least(
             coalesce(
                 (select min(h.changed_date) from stg_opportunity_history as h),
-                (select min(s.snapshot_date) from stg_opportunity_snapshots as s)
+                (select min(s.valid_from) from stg_opportunity_versions as s)
             ),
             getvariable('as_of')
         ) as history_starts_on,

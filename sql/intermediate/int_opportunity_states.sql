@@ -1,8 +1,8 @@
 /*
 grain: one row per deal per state it held (opportunity_id, valid_from); a state holds from
   valid_from up to, not including, valid_to.
-  Source: opportunity_history where the deal has any; otherwise the loader's dated snapshots;
-  the current extract always gives the latest state.
+  Source: opportunity_history where the deal has any; otherwise the versions the loader stores
+  (stg_opportunity_versions); the current extract always gives the latest state.
 columns:
   opportunity_id: The deal.
   valid_from: First day of the state. The first state starts on the deal's created_date when it comes from
@@ -42,15 +42,15 @@ from_history as (
 from_snapshots as (
     select
         opportunity_id,
-        snapshot_date as valid_from,
-        cast(snapshot_date as timestamp) as seen_at,
+        valid_from,
+        cast(valid_from as timestamp) as seen_at,
         stage,
         amount,
         close_date,
         forecast_category,
         'snapshot' as history_source,
-    from stg_opportunity_snapshots
-    where stg_opportunity_snapshots.opportunity_id not in (select from_history.opportunity_id from from_history)
+    from stg_opportunity_versions
+    where stg_opportunity_versions.opportunity_id not in (select from_history.opportunity_id from from_history)
 ),
 
 current_state as (
@@ -79,7 +79,13 @@ last_per_day as (
     where all_states.opportunity_id in (select opportunities.opportunity_id from opportunities)
     qualify
         row_number()
-            over (partition by all_states.opportunity_id, all_states.valid_from order by all_states.seen_at desc)
+            over (
+                partition by all_states.opportunity_id, all_states.valid_from
+                -- two history rows of one deal at the same instant: the same one wins in every build
+                order by
+                    all_states.seen_at desc, all_states.stage asc, all_states.amount asc,
+                    all_states.close_date asc, all_states.forecast_category asc
+            )
         = 1
 ),
 
@@ -95,8 +101,8 @@ changes_only as (
 ),
 
 first_snapshot as (
-    -- the first day deals were seen without a history of their own: a stored snapshot, or today's extract
-    select least(min(s.snapshot_date), getvariable('as_of')) as first_day from stg_opportunity_snapshots as s
+    -- the first day deals were seen without a history of their own: a stored version, or today's extract
+    select least(min(s.valid_from), getvariable('as_of')) as first_day from stg_opportunity_versions as s
 ),
 
 with_creation as (
