@@ -3,16 +3,14 @@
 A static file cannot filter rows when it is read, so each audience gets a site of its own that holds only
 its scope: a team's audience holds its teams, their managers and reps, and org-level totals, and nothing
 that names anyone else (no page, name, id, deal or amount, in any file). The host then puts each
-audience's folder behind the company login (access.json lists who each folder is for).
+audience's folder behind the company login (`pipelines.access` writes who each folder is for).
 
 Everything here picks rows; no figure is computed. The models run once for every audience.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from pipelines.errors import ConfigError
 from pipelines.page_data import Bundle
@@ -135,11 +133,3 @@ def person_columns(columns: list[str], aud: Audience, people: set[str]) -> dict[
     if "submitted_by" in columns:
         blank["submitted_by"] = f"case when submitted_by in ({ids}) then submitted_by end"
     return blank
-
-
-def write_access(out: Path, audiences: list[Audience]) -> None:
-    """access.json, for the host's login gate: each audience's folder and the groups it is meant for."""
-    entries = [{"audience": a.name, "path": f"/{a.name}/", "scope": "all" if a.is_all else sorted(a.teams),
-                "groups": list(a.groups)} for a in audiences if a.name]
-    (out / "access.json").write_text(json.dumps({"audiences": entries}, indent=1, ensure_ascii=False) + "\n",
-                                     encoding="utf-8")

@@ -157,6 +157,7 @@ def run_build(
 
 def _chain(cfg, con, out, warehouse, snapshot_date, report_dir, timer, sql_dir, options) -> dict:
     """The stages in order, on one DuckDB connection: all in scratch, then the history stored, the site swapped last."""
+    from pipelines import audience_sites
     from pipelines import extract as extract_stage
     from pipelines import load as load_stage
     from pipelines import models as models_stage
@@ -172,7 +173,8 @@ def _chain(cfg, con, out, warehouse, snapshot_date, report_dir, timer, sql_dir, 
     try:
         with timer.stage("models"):
             modelled = models_stage.run(cfg, con, sql_dir or models_stage.SQL_DIR)
-        rendered, staged = _pages_and_site(cfg, con, out, modelled, timer)
+        sites = audience_sites.stage(cfg, con, modelled.catalog, modelled.as_of, out, timer)
+        staged = sites.staged
         try:
             with timer.stage("load"):
                 load_stage.store_day(loaded)  # history first: a site is never live without its day stored
@@ -182,28 +184,15 @@ def _chain(cfg, con, out, warehouse, snapshot_date, report_dir, timer, sql_dir, 
             staged.discard()
     finally:
         load_stage.discard(loaded)
-    return _summary(extracted, loaded, modelled, rendered, built, timer, report)
+    return _summary(extracted, loaded, modelled, sites, built, timer, report)
 
 
-def _pages_and_site(cfg, con, out, modelled, timer):
-    """Pages into a scratch docs folder, then the site into scratch beside `out`; (pages result, staged site)."""
-    from pipelines import pages as pages_stage
-    from pipelines import site as site_stage
+def _summary(extracted, loaded, modelled, sites, built, timer: Timer, report: Path) -> dict:
+    """What the build did, from each stage's own result: printed, and written by `build --timings` as JSON.
 
-    docs = Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-", dir=out.parent))
-    try:
-        with timer.stage("pages"):
-            rendered = pages_stage.render(cfg, con, modelled.catalog, modelled.as_of, docs)
-        with timer.stage("site"):
-            staged = site_stage.stage_site(cfg.site.title, docs, out, site_url=cfg.site.url, jobs=cfg.build.jobs,
-                                           reuse=cfg.build.page_cache, cache_dir=cfg.build.cache_path)
-    finally:
-        shutil.rmtree(docs, ignore_errors=True)
-    return rendered, staged
-
-
-def _summary(extracted, loaded, modelled, rendered, built, timer: Timer, report: Path) -> dict:
-    """What the build did, from each stage's own result: printed, and written by `build --timings` as JSON."""
+    With audiences, rep_pages and team_pages are those of the first audience, and `audiences` has each one's.
+    """
+    rendered = sites.pages[0]
     pages = {k: v for k, v in dataclasses.asdict(rendered).items() if k != "docs_dir"}
     return {
         "as_of": modelled.as_of.isoformat(),
@@ -218,6 +207,8 @@ def _summary(extracted, loaded, modelled, rendered, built, timer: Timer, report:
         "seconds": timer.stages,
         "cpu_seconds": timer.cpu,
         "quarantine_report": str(report),
+        "audiences": {name: {"rep_pages": r.rep_pages, "team_pages": r.team_pages}
+                      for name, r in zip(sites.names, sites.pages) if name},
     }
 
 
@@ -293,7 +284,13 @@ def build(config: Path, out: Path, warehouse: Path | None, snapshot_date, timing
     for note in summary["notes"]:
         click.secho(f"  note: {note}", fg="yellow", err=True)
     _say(f"  history: {'; '.join(summary['snapshots'])}")
-    _say(f"  {summary['tests']} data tests passed; {summary['rep_pages']} rep pages, {summary['team_pages']} team pages")
+    if summary["audiences"]:
+        _say(f"  {summary['tests']} data tests passed; audiences: " + ", ".join(
+            f"{name} ({a['rep_pages']} rep pages, {a['team_pages']} team pages)" for name, a in summary["audiences"].items()))
+        _say(f"  access: {out / 'access.json'} and {out / 'nginx-oauth2-proxy.conf'} say who each folder is for "
+             "(README: Hosting audiences)")
+    else:
+        _say(f"  {summary['tests']} data tests passed; {summary['rep_pages']} rep pages, {summary['team_pages']} team pages")
     _say("  seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in timer.stages.items()))
     if timings:
         timings.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")

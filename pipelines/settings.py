@@ -329,6 +329,11 @@ class Site(Strict):
     contest_period: Literal["quarter", "week"] = Field("quarter", description="Period the leaderboard covers.")
     contest_includes_managers: bool = Field(False, description="Rank managers on their team's leaderboard too.")
     contest_includes_departed: bool = Field(False, description="Rank people who have left on the leaderboard too.")
+    oauth2_proxy_url: str = Field(
+        "http://127.0.0.1:4180", pattern=r"^https?://[A-Za-z0-9.\[\]:_-]+(/[A-Za-z0-9._~/-]*)?$",
+        description="With audiences: the address of oauth2-proxy that the generated nginx config "
+        "(nginx-oauth2-proxy.conf) asks who may open each audience's folder.",
+    )
 
 
 class Build(Strict):

@@ -1,0 +1,108 @@
+"""Pages and site for every audience: one complete site each, from one extract, one load and one model run.
+
+Without `audiences:` this is the one site of the build, as it always was. With them, each audience's
+pages are rendered from the same bundle of mart rows (fetched once) into a site of its own in
+`<out>/<name>/`, with its own navigation, search index, downloads, sitemap and 404; the files the
+host needs to gate them (`pipelines.access`) go beside them. Files that come out the same in two
+audiences (the theme, the chart bundle, a rep page both may see) are hard-linked, not stored twice.
+All of it is staged in one scratch folder and swapped in as one, like a single site.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from pipelines import access, audiences
+from pipelines import pages as pages_stage
+from pipelines import site as site_stage
+from pipelines.page_data import load_bundle
+
+
+@dataclass
+class AudienceSites:
+    """The staged output and what each audience's pages stage wrote."""
+
+    staged: site_stage.StagedSite
+    pages: list[pages_stage.PagesResult]
+    names: list[str]
+
+
+def stage(cfg, con, catalog, as_of, out: Path, timer) -> AudienceSites:
+    """Render and stage every audience's site (or the one site); nothing at `out` changes until `swap`."""
+    bundle = load_bundle(con)
+    resolved = audiences.resolve(cfg, list(bundle.by_team))
+    if not resolved[0].name:  # no audiences: the site is `out` itself
+        rendered, staged = _one(cfg, con, catalog, as_of, out, timer, resolved[0], bundle, cfg.site.url,
+                                cfg.build.page_cache)
+        return AudienceSites(staged, [rendered], [""])
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
+    root = scratch / "site"
+    root.mkdir()
+    try:
+        done, results = [], []
+        for aud in resolved:
+            url = f"{cfg.site.url.rstrip('/')}/{aud.name}/" if cfg.site.url else None
+            rendered, staged = _one(cfg, con, catalog, as_of, scratch / aud.name, timer, aud, bundle, url, False)
+            try:
+                staged.site_dir.rename(root / aud.name)
+            finally:
+                staged.discard()
+            done.append(rendered)
+            results.append(staged.result)
+        access.write(root, resolved, cfg.site.title, cfg.site.oauth2_proxy_url)
+        link_identical(root, [a.name for a in resolved])
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return AudienceSites(site_stage.StagedSite(scratch, root, out, _sum(results), None), done,
+                         [a.name for a in resolved])
+
+
+def _one(cfg, con, catalog, as_of, out, timer, aud, bundle, site_url, reuse):
+    """One audience's pages into a scratch docs folder, then its site staged beside `out`."""
+    docs = Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-", dir=out.parent))
+    try:
+        with timer.stage("pages"):
+            rendered = pages_stage.render(cfg, con, catalog, as_of, docs, audience=aud, bundle=bundle)
+        with timer.stage("site"):
+            staged = site_stage.stage_site(cfg.site.title, docs, out, site_url=site_url, jobs=cfg.build.jobs,
+                                           reuse=reuse, cache_dir=cfg.build.cache_path)
+    finally:
+        shutil.rmtree(docs, ignore_errors=True)
+    return rendered, staged
+
+
+def _sum(results: list[site_stage.SiteResult]) -> site_stage.SiteResult:
+    """The site figures of all audiences together: pages and seconds added up, the most workers any used."""
+    first = results[0]
+    total = {f.name: getattr(first, f.name) for f in fields(first)}
+    for key in ("pages", "rendered", "reused", "seconds"):
+        values = [getattr(r, key) for r in results]
+        total[key] = None if None in values else sum(values)
+    total["workers"] = max(r.workers for r in results)
+    return site_stage.SiteResult(**total)
+
+
+def link_identical(root: Path, names: list[str]) -> int:
+    """Hard-link each file of a later audience that is byte for byte the file at the same path of the first
+    audience that has it; the number of files linked."""
+    linked = 0
+    seen: dict[str, Path] = {}
+    for name in names:
+        base = root / name
+        for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.is_symlink()):
+            rel = str(path.relative_to(base))
+            first = seen.setdefault(rel, path)
+            if first is path or first.stat().st_size != path.stat().st_size:
+                continue
+            if filecmp.cmp(first, path, shallow=False):
+                tmp = path.with_name(f".{path.name}.link")
+                os.link(first, tmp)
+                tmp.replace(path)
+                linked += 1
+    return linked
