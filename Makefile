@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: site test lint bench install browser clean
+.PHONY: site test lint bench install browser nginx clean
 
 # The venv is rebuilt whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -29,7 +29,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
-test: $(STAMP) node_modules/.package-lock.json browser
+# Debian's nginx, for the test that runs the generated audience gate (nginx -t, then real requests).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq nginx; fi; }
+
+test: $(STAMP) node_modules/.package-lock.json browser nginx
 	$(PY) -m pytest -n 2
 
 lint: $(STAMP) node_modules/.package-lock.json

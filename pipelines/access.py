@@ -58,16 +58,18 @@ def _auth_location(a: Audience, proxy_url: str) -> str:
     location ^~ /{a.name}/ {{
         auth_request /oauth2/auth/{a.name};
         error_page 401 = @oauth2_sign_in;
-        try_files $uri $uri/index.html $uri/ =404;
+        error_page 404 /{a.name}/404.html;
+        try_files $uri $uri/index.html =404;
     }}
 """
 
 
-def nginx_conf(audiences: list[Audience], proxy_url: str = "http://127.0.0.1:4180") -> str:
+def nginx_conf(audiences: list[Audience], proxy_url: str = "http://127.0.0.1:4180", *, listen: str = "8080",
+               root: str = "/srv/scorecards") -> str:
     """A server block for nginx in front of oauth2-proxy (run with --reverse-proxy): one gated location each.
 
-    `root` is left for the host to set (where the built output is copied); everything not under an
-    audience's folder, apart from the landing page, is not served.
+    `root` is for the host to change (where the built output is copied; the tests point it at a build);
+    everything not under an audience's folder, apart from the landing page, is not served.
     """
     proxy_url = proxy_url.rstrip("/")
     locations = "".join(_auth_location(a, proxy_url) for a in audiences)
@@ -75,8 +77,8 @@ def nginx_conf(audiences: list[Audience], proxy_url: str = "http://127.0.0.1:418
 # Include it in nginx's http block, set `root` to the folder the build wrote, and run oauth2-proxy at
 # {proxy_url} with --reverse-proxy (config `site.oauth2_proxy_url` changes the address).
 server {{
-    listen 8080;
-    root /srv/scorecards;
+    listen {listen};
+    root {root};
 
     location /oauth2/ {{
         proxy_pass {proxy_url};

@@ -142,6 +142,26 @@ def test_deploy_job_publishes_to_pages_only_after_build(publish):
     assert "always()" not in str(deploy.get("if", ""))
 
 
+def test_sales_data_reaches_public_pages_only_when_an_admin_says_so(publish):
+    """GitHub Pages is public (private only on Enterprise Cloud): the deploy job, and the Pages upload
+    it needs, run for the demo org or with vars.PAGES_PUBLIC_OK == 'true', and real data otherwise
+    goes into an ordinary artifact for a deploy behind the login."""
+    deploy_if = str(publish["jobs"]["deploy"]["if"])
+    assert "vars.PAGES_PUBLIC_OK == 'true'" in deploy_if
+    assert "needs.build.outputs.source == 'demo'" in deploy_if
+    assert "||" in deploy_if and "&&" not in deploy_if
+    build = publish["jobs"]["build"]
+    pages = next(s for s in steps(build) if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
+    assert str(pages["if"]) == "steps.extracts.outputs.source == 'demo' || vars.PAGES_PUBLIC_OK == 'true'"
+    kept = next(s for s in steps(build) if s.get("with", {}).get("name") == "scorecards-site")
+    assert kept["uses"].startswith("actions/upload-artifact@")
+    assert str(kept["if"]) == "steps.extracts.outputs.source != 'demo' && vars.PAGES_PUBLIC_OK != 'true'"
+    assert kept["with"]["path"] == "site/"
+    # publish.yml stays the only scheduled workflow.
+    scheduled = [p.name for p in PUBLISH.parent.glob("*.yml") if "schedule" in (load(p).get("on") or {})]
+    assert scheduled == [PUBLISH.name]
+
+
 def test_build_job_tests_and_uploads_the_site(publish):
     build = publish["jobs"]["build"]
     script = run_text(build)
