@@ -166,6 +166,16 @@ def test_private_audience_pages_show_no_per_rep_amount(audience_build):
     assert money.search((site / "index.html").read_text(encoding="utf-8"))
 
 
+def test_private_audience_pages_chart_no_rep_attainment(audience_build):
+    """hide_quotas: no rep's attainment in the chart data of rep and team pages (the org's stays)."""
+    site = audience_build["out"] / "private"
+    for page in [*(site / "reps").glob("*/index.html"), *(site / "teams").glob("*/index.html")]:
+        text = page.read_text(encoding="utf-8")
+        assert '"attainment":' not in text and '"kind":"ramp_curve"' not in text, page
+    leaders = (audience_build["out"] / "leaders" / "teams" / "northeast" / "index.html").read_text(encoding="utf-8")
+    assert '"kind":"attainment_by_rep"' in leaders
+
+
 def test_identical_files_are_stored_once(audience_build):
     out = audience_build["out"]
     bundle = next((out / "leaders" / "assets").rglob("vega*.js"))
