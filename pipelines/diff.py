@@ -100,8 +100,22 @@ def _diff_mart(con, base: Path, head: Path, name: str, mb: dict, mh: dict, limit
     return summary, details
 
 
+def whole_site(site: Path) -> Path:
+    """The site to compare: the build itself, or with audiences the first audience that sees everything
+    (access.json lists them), since only it holds every mart row."""
+    access = site / "access.json"
+    if (site / "data").exists() or not access.exists():
+        return site
+    entries = json.loads(access.read_text(encoding="utf-8")).get("audiences", [])
+    whole = next((e["audience"] for e in entries if e.get("scope") == "all"), None)
+    if whole is None:
+        raise ScorecardError("a build with audiences but none with scope: all; compare one audience's folder", site)
+    return site / whole
+
+
 def diff_sites(base: Path, head: Path, limit: int = 10) -> str:
     """A markdown summary of every difference between the marts of two builds."""
+    base, head = whole_site(base), whole_site(head)
     mb, mh = _manifest(base), _manifest(head)
     con = duckdb.connect()
     lines = ["## Metric changes", "", f"Base: `{base}` · head: `{head}`", ""]

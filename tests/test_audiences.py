@@ -338,3 +338,11 @@ def test_the_generated_nginx_config_lets_each_group_into_its_own_folder_only(ngi
         assert get(path, "sales-leaders")[0] == 404, path
     status, body = get("/team-a/no-such-page/", "team-northeast")
     assert status == 404 and "Page not found" in body  # the audience's own 404 page
+
+
+def test_diff_compares_the_audience_that_sees_everything(audience_build):
+    from pipelines.diff import diff_sites
+
+    out = audience_build["out"]
+    report = diff_sites(out, out)
+    assert f"Base: `{out / 'leaders'}`" in report and "No metric changed between the two builds." in report
