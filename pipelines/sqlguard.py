@@ -4,12 +4,15 @@
 columns (`a || ' / ' || coalesce(b, '?')`). Pasted into a select, text such as
 `x); copy (select * from extract_reps) to 'out.csv'; select (1` or `read_text('/etc/passwd')`
 would run statements or read files. So the expression is parsed by DuckDB's own parser, as the
-exact text the mapping code will run (`select (<expression>)`), and its parse tree is walked:
+exact text the mapping code will run (`select (<expression>` and a newline `)`: the newline ends a trailing
+`--` comment, so the closing parenthesis is never commented away), and its parse tree is walked:
 operators, comparisons, CASE, casts, column references, constants and scalar functions
 (macros included) pass; a second statement, a FROM, a subquery, a window or aggregate, a table
 function, or a function that reads the environment, the session or a random source is refused
-with one line naming the key. Text that does not parse passes through: it cannot run, and the
-mapping code already reports it (or, in a list of candidates, tries the next one).
+with one line naming the key. Text that does not parse alone is never run: `syntax_error` gives the
+mapping code DuckDB's reason, which it reports (or, in a list of candidates, it tries the next one). Running it
+with more SQL after it would let that SQL complete a fragment the guard never saw as a whole
+(`1); copy (…) to 'x'; with t as (select 1` becomes three statements once `) from <file>` follows).
 """
 
 from __future__ import annotations
@@ -46,13 +49,28 @@ def _functions(con: duckdb.DuckDBPyConnection) -> dict[str, bool]:
     return {n: ok and n not in REFUSED_FUNCTIONS for n, ok in kinds.items()} | dict.fromkeys(REFUSED_FUNCTIONS, False)
 
 
+def wrapped(expression: str) -> str:
+    """The expression as the mapping code runs it: in parentheses, a newline before the closing one."""
+    return f"({expression}\n)"
+
+
+def syntax_error(con: duckdb.DuckDBPyConnection, expression: str) -> str | None:
+    """DuckDB's one-line reason when `expression` does not parse on its own as `select <wrapped>`, else None."""
+    try:
+        con.extract_statements(f"select {wrapped(expression)}")
+    except duckdb.Error as e:
+        return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return None
+
+
 def refusal(con: duckdb.DuckDBPyConnection, expression: str) -> str | None:
-    """Why `expression` may not be a mapping, or None when it is harmless (or does not parse at all)."""
-    text = f"select ({expression})"
+    """Why `expression` may not be a mapping, or None when it is harmless (or does not parse at all: the mapping
+    code then runs nothing, see `syntax_error`)."""
+    text = f"select {wrapped(expression)}"
     try:
         statements = con.extract_statements(text)
     except duckdb.Error:
-        return None  # not SQL: nothing runs, and the mapping code says so
+        return None  # not SQL: the mapping code runs nothing and says so
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         return "a second statement"
     tree = json.loads(con.execute("select json_serialize_sql(?)", [text]).fetchone()[0])
