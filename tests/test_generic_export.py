@@ -208,3 +208,21 @@ def test_both_encodings_give_the_same_data(tmp_path):
 def test_a_date_format_still_reads_iso_dates(text, fmt, want):
     got = duckdb.connect().execute(f"select cast({_timestamp(lit(text), fmt)} as date)").fetchone()[0]
     assert (got.isoformat() if got else None) == want
+
+
+def test_without_an_activities_extract_the_other_alerts_remain_and_none_is_about_activity(tmp_path):
+    """The demo org (12 reps, with quotas, so reps are graded and alerted) built with `activities` dropped from its
+    config.yml: rep_alerts.csv still has alerts (attainment, coverage, ...), so the check is not vacuous, and none
+    of them, nor of team_alerts.csv, is about activity."""
+    from pipelines.demo import generate_demo
+
+    config = generate_demo(tmp_path / "org", reps=12, seed=7)
+    text = config.read_text(encoding="utf-8")
+    config.write_text("\n".join(x for x in text.splitlines() if "activities" not in x) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--config", str(config), "--out", str(tmp_path / "site"),
+                                       "--warehouse", str(tmp_path / "wh")])
+    assert result.exit_code == 0, result.output
+    alerts = read(tmp_path / "site" / "data" / "rep_alerts.csv")
+    assert len({a["metric"] for a in alerts}) >= 2
+    assert not [a for a in alerts if "activit" in a["metric"]]
+    assert not [a for a in read(tmp_path / "site" / "data" / "team_alerts.csv") if "activit" in a["metric"]]
