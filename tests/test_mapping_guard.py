@@ -40,6 +40,9 @@ HOSTILE = [
     ("account", "string_agg(account, ',')", "string_agg() (not a scalar function)"),
     ("account", "1) union all select (2", "a query"),
     ("account", "[account, name][1]", None),  # harmless: list indexing
+    ("next_step", "sleep_ms(100000)", "sleep_ms()"),  # a build that hangs
+    ("next_step", "write_log('x')", "write_log()"),
+    ("next_step", "__internal_json_copy_to_json(next_step)", "__internal_json_copy_to_json()"),
 ]
 
 
