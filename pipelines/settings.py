@@ -42,7 +42,8 @@ class Source(Strict):
     )
     delimiter: str | None = Field(None, description="CSV delimiter; detected among , ; tab and | when empty.")
     date_format: str | None = Field(
-        None, description="strptime format for every date column of this file (e.g. %d/%m/%Y); detected when empty."
+        None, description="strptime format for every date column of this file (e.g. %d/%m/%Y; ISO dates such as 2026-12-06 10:22:01 "
+        "still read); detected when empty."
     )
     optional: bool = Field(False, description="Skip quietly when no file matches (presets use it for tables a CRM may not export).")
     encoding: Literal["auto", "utf-8", "utf-16", "utf-16-le", "utf-16-be", "windows-1252", "latin-1"] = Field(

@@ -4,12 +4,15 @@
 columns (`a || ' / ' || coalesce(b, '?')`). Pasted into a select, text such as
 `x); copy (select * from extract_reps) to 'out.csv'; select (1` or `read_text('/etc/passwd')`
 would run statements or read files. So the expression is parsed by DuckDB's own parser, as the
-exact text the mapping code will run (`select (<expression>)`), and its parse tree is walked:
+exact text the mapping code will run (`select (<expression>` and a newline `)`: the newline ends a trailing
+`--` comment, so the closing parenthesis is never commented away), and its parse tree is walked:
 operators, comparisons, CASE, casts, column references, constants and scalar functions
 (macros included) pass; a second statement, a FROM, a subquery, a window or aggregate, a table
 function, or a function that reads the environment, the session or a random source is refused
-with one line naming the key. Text that does not parse passes through: it cannot run, and the
-mapping code already reports it (or, in a list of candidates, tries the next one).
+with one line naming the key. Text that does not parse alone is never run: `syntax_error` gives the
+mapping code DuckDB's reason, which it reports (or, in a list of candidates, it tries the next one). Running it
+with more SQL after it would let that SQL complete a fragment the guard never saw as a whole
+(`1); copy (…) to 'x'; with t as (select 1` becomes three statements once `) from <file>` follows).
 """
 
 from __future__ import annotations
@@ -32,7 +35,10 @@ REFUSED_FUNCTIONS = {
     "random", "uuid", "uuidv4", "uuidv7", "gen_random_uuid", "setseed", "version", "query", "query_table",
     "read_text", "read_blob", "read_csv", "read_csv_auto", "read_parquet", "read_json", "read_json_auto", "glob",
     "parquet_scan", "sniff_csv", "load", "install", "attach", "copy", "sql_auto_complete", "duckdb_settings",
+    # A build that hangs, and DuckDB's own log and internals: nothing a mapping needs.
+    "sleep_ms", "pg_sleep", "write_log",
 }
+INTERNAL_PREFIX = "__internal"
 _SCHEMAS = {"", "main", "pg_catalog", "system"}
 HOW = ("a mapping is one scalar expression over the file's columns: operators, CASE, casts and scalar "
        "functions; no statements, subqueries, table functions, or file, network or shell access")
@@ -43,16 +49,32 @@ def _functions(con: duckdb.DuckDBPyConnection) -> dict[str, bool]:
     kinds: dict[str, bool] = {}
     for name, kind in con.execute("select lower(function_name), function_type from duckdb_functions()").fetchall():
         kinds[name] = kinds.get(name, False) or kind in ("scalar", "macro")
-    return {n: ok and n not in REFUSED_FUNCTIONS for n, ok in kinds.items()} | dict.fromkeys(REFUSED_FUNCTIONS, False)
+    return {n: ok and n not in REFUSED_FUNCTIONS and not n.startswith(INTERNAL_PREFIX) for n, ok in kinds.items()} \
+        | dict.fromkeys(REFUSED_FUNCTIONS, False)
+
+
+def wrapped(expression: str) -> str:
+    """The expression as the mapping code runs it: in parentheses, a newline before the closing one."""
+    return f"({expression}\n)"
+
+
+def syntax_error(con: duckdb.DuckDBPyConnection, expression: str) -> str | None:
+    """DuckDB's one-line reason when `expression` does not parse on its own as `select <wrapped>`, else None."""
+    try:
+        con.extract_statements(f"select {wrapped(expression)}")
+    except duckdb.Error as e:
+        return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return None
 
 
 def refusal(con: duckdb.DuckDBPyConnection, expression: str) -> str | None:
-    """Why `expression` may not be a mapping, or None when it is harmless (or does not parse at all)."""
-    text = f"select ({expression})"
+    """Why `expression` may not be a mapping, or None when it is harmless (or does not parse at all: the mapping
+    code then runs nothing, see `syntax_error`)."""
+    text = f"select {wrapped(expression)}"
     try:
         statements = con.extract_statements(text)
     except duckdb.Error:
-        return None  # not SQL: nothing runs, and the mapping code says so
+        return None  # not SQL: the mapping code runs nothing and says so
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         return "a second statement"
     tree = json.loads(con.execute("select json_serialize_sql(?)", [text]).fetchone()[0])
@@ -95,7 +117,8 @@ def _function(node: dict, functions: dict[str, bool]) -> str | None:
         return f"the aggregate {name}()"
     if functions.get(name, True):
         return None  # a scalar function, or none at all (DuckDB then says the function does not exist)
-    return f"{name}()" + ("" if name in REFUSED_FUNCTIONS else " (not a scalar function)")
+    listed = name in REFUSED_FUNCTIONS or name.startswith(INTERNAL_PREFIX)
+    return f"{name}()" + ("" if listed else " (not a scalar function)")
 
 
 def check_mapping(con: duckdb.DuckDBPyConnection, expression: str, key: str, file: str) -> None:

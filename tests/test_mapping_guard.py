@@ -40,6 +40,9 @@ HOSTILE = [
     ("account", "string_agg(account, ',')", "string_agg() (not a scalar function)"),
     ("account", "1) union all select (2", "a query"),
     ("account", "[account, name][1]", None),  # harmless: list indexing
+    ("next_step", "sleep_ms(100000)", "sleep_ms()"),  # a build that hangs
+    ("next_step", "write_log('x')", "write_log()"),
+    ("next_step", "__internal_json_copy_to_json(next_step)", "__internal_json_copy_to_json()"),
 ]
 
 
@@ -85,3 +88,36 @@ def test_every_preset_and_fixture_mapping_is_legal():
                         assert refusal(con, candidate) is None, (path.name, candidate)
                         checked += 1
     assert checked > 20
+
+
+FRAGMENTS = [
+    # Not one expression alone, but SQL after it completes it: `with t as (select 1` + `) from <file> limit 0` is a
+    # query, so three statements would run, the COPY among them.
+    "1); copy (select * from read_text('/etc/hostname')) to 'OUT'; with t as (select 1",
+    # A trailing comment must not swallow the closing parenthesis the guard saw.
+    "1) --",
+    "next_step) -- ",
+]
+
+
+@pytest.mark.parametrize("expression", FRAGMENTS)
+def test_a_fragment_that_only_parses_with_more_sql_after_it_never_runs(tmp_path, expression):
+    """The guard judges `select (<expression>\\n)`; text that does not parse so is reported, never run."""
+    out = tmp_path / "OUT"
+    code, lines = build_with(tmp_path, "next_step", expression.replace("OUT", str(out)))
+    assert not out.exists()  # nothing ran
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0].startswith("config error: opportunities.csv: `sources.opportunities.columns.next_step`: ")
+    assert "is neither a column of this file nor a valid expression" in lines[0]
+
+
+def test_a_fragment_in_a_list_of_candidates_is_skipped_without_running(tmp_path):
+    out = tmp_path / "OUT"
+    code, lines = build_with(tmp_path, "next_step", [FRAGMENTS[0].replace("OUT", str(out)), "next_step"])
+    assert not out.exists()
+    assert code == 0, lines
+
+
+def test_a_comment_inside_an_expression_stays_legal(tmp_path):
+    code, lines = build_with(tmp_path, "next_step", "coalesce(next_step, '--') -- the rep's next step")
+    assert code == 0, lines

@@ -280,3 +280,60 @@ def test_user_sources_and_stages_replace_the_presets(tmp_path):
                        (6, "Decision Maker Bought-In", "unknown stage (add it to config stages)")]
     assert result.tables["opportunities"].loaded == 4
     assert con.execute("select name from extract_reps where rep_id = '111'").fetchall() == [("ann@hubspot.example",)]
+
+
+def test_salesforce_sample_scorecard_cell_for_cell(tmp_path, sample):
+    """The real sample through `preset: salesforce` alone, against a plain-Python reading of Opportunity.csv.
+
+    By hand: 36 deals, no OwnerId, so all are '(unassigned)'. Closed in 2024-Q1 (CloseDate 02/03/24): 12 won
+    (220000+235000+235000+30000+350000+440000+50000+75000+85000+90000+90000+915000 = 2,815,000, average 234,583.33)
+    and 6 lost, win rate 12/18. Closed in 2026-Q1: the 2 author-added lost deals (02/23/26, 03/31/26, later than
+    as_of 2026-03-07: they count in the quarter of their close date). Every won deal was created (02/23/26) after it
+    closed, so no won deal has a valid cycle: avg_cycle_days is empty, not negative (the 32 such rows are flagged).
+    16 rows are in open stages (IsClosed FALSE), dated or not: rep_hygiene.open_deals = 16. No Task/Event export:
+    no activity alert."""
+    config = preset_config(tmp_path, "salesforce", sample)
+    result = CliRunner().invoke(
+        main, ["build", "--config", str(config), "--out", str(tmp_path / "site"), "--warehouse", str(tmp_path / "wh")]
+    )
+    assert result.exit_code == 0, result.output
+    parse = lambda s: dt.datetime.strptime(s.split(" ")[0], "%m/%d/%y").date()  # noqa: E731
+    cells: dict = defaultdict(lambda: {"won": 0.0, "n_won": 0, "n_lost": 0, "cycles": []})
+    open_rows = 0
+    with open(sample / "Opportunity.csv", newline="", encoding="utf-8-sig") as fh:
+        for r in csv.DictReader(fh):
+            if r["IsClosed"] != "TRUE":
+                open_rows += 1
+                continue
+            close, created = parse(r["CloseDate"]), parse(r["CreatedDate"])
+            c = cells[quarter(close)]
+            if r["IsWon"] == "TRUE":
+                c["n_won"] += 1
+                c["won"] += float(r["Amount"])
+                if close >= created:
+                    c["cycles"].append((close - created).days)
+            else:
+                c["n_lost"] += 1
+    assert {k: (v["won"], v["n_won"], v["n_lost"]) for k, v in cells.items()} == {
+        "2024-Q1": (2815000.0, 12, 6), "2026-Q1": (0.0, 0, 2)}
+    data = tmp_path / "site" / "data"
+    with open(data / "rep_scorecard.csv", newline="", encoding="utf-8") as fh:
+        got = {r["period"]: r for r in csv.DictReader(fh)}
+    assert {r["rep_id"] for r in got.values()} == {"(unassigned)"}
+    for period, row in got.items():
+        c = cells.get(period, {"won": 0.0, "n_won": 0, "n_lost": 0, "cycles": []})
+        closed = c["n_won"] + c["n_lost"]
+        assert float(row["won_amount"]) == pytest.approx(c["won"]), period
+        assert (int(row["deals_won"]), int(row["deals_lost"])) == (c["n_won"], c["n_lost"]), period
+        assert (float(row["win_rate"]) if row["win_rate"] else None) == pytest.approx(
+            c["n_won"] / closed if closed else None), period
+        assert (float(row["avg_deal_size"]) if row["avg_deal_size"] else None) == pytest.approx(
+            c["won"] / c["n_won"] if c["n_won"] else None), period
+        assert (float(row["avg_cycle_days"]) if row["avg_cycle_days"] else None) == pytest.approx(
+            sum(c["cycles"]) / len(c["cycles"]) if c["cycles"] else None), period
+    assert float(got["2024-Q1"]["avg_deal_size"]) == pytest.approx(234583.333333)
+    with open(data / "rep_hygiene.csv", newline="", encoding="utf-8") as fh:
+        assert [(r["rep_id"], int(r["open_deals"])) for r in csv.DictReader(fh)] == [("(unassigned)", open_rows)]
+    assert open_rows == 16
+    with open(data / "rep_alerts.csv", newline="", encoding="utf-8") as fh:
+        assert not [r for r in csv.DictReader(fh) if "activit" in r["metric"]]

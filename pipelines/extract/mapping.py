@@ -18,7 +18,7 @@ from pipelines.extract.files import _first_line
 from pipelines.extract.parsers import _raw_value, _typed
 from pipelines.schema import DUCKDB_TYPES, Table
 from pipelines.settings import Source
-from pipelines.sqlguard import check_mapping
+from pipelines.sqlguard import check_mapping, syntax_error, wrapped
 from pipelines.sqltext import lit, q
 
 
@@ -103,9 +103,10 @@ def _resolve_column(
             break  # the default is a column of the canonical name, never an expression
         else:
             check_mapping(con, cand, f"{key}.columns.{column}", file)  # one scalar expression, nothing else
-            why = _try_expr(con, f"({cand})", src)
+            # Text that does not parse alone is never run: SQL after it could complete it into statements.
+            why = syntax_error(con, cand) or _try_expr(con, wrapped(cand), src)
             if why is None:
-                expr = f"({cand})"
+                expr = wrapped(cand)
                 is_const, value = _constant(con, expr)
                 if is_const and i > 0:
                     fallback = _Fallback(column, candidates[:i], value)

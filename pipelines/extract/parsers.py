@@ -75,10 +75,11 @@ def _timestamp(raw: str, date_format: str | None) -> str:
     iso = (
         f"case when substr({raw}, 5, 1) = '-' then "
         f"coalesce(try_cast({raw} as timestamp), try_cast(try_cast({raw} as timestamptz) as timestamp)) end"
-        if not date_format
-        else "null"
     )
-    ts = f"coalesce({iso}, try_strptime({raw}, {fmt_list}))"
+    # A configured format wins; ISO text (2026-12-06, 2026-12-06 10:22:01) still reads in a file whose other date
+    # columns are day-first, as CRMs export a created timestamp beside a close date in the user's locale.
+    strp = f"try_strptime({raw}, {fmt_list})"
+    ts = f"coalesce({strp}, {iso})" if date_format else f"coalesce({iso}, {strp})"
     lo, hi = DATE_RANGE
     return f"(case when {ts} >= timestamp {lit(lo)} and {ts} < timestamp {lit(hi)} then {ts} end)"
 
