@@ -34,10 +34,11 @@ class Col:
     pick: str | None = None  # offer a picker over this column's values ("teams", "roles")
     badge: Callable[[dict], str | None] | None = None  # a tag after the value (e.g. "left")
     hidden: bool = False  # privacy: shown as "hidden"
+    sort: Callable[[dict], object] | None = None  # the number an "html" cell sorts by (then right-aligned)
 
     @property
     def num(self) -> bool:
-        return self.fmt in NUMERIC
+        return self.fmt in NUMERIC or self.sort is not None
 
 
 def col(label: str, key, fmt: str = "text", **kw) -> Col:
@@ -85,7 +86,7 @@ class Tables:
         tag = c.badge(row) if c.badge else None
         if tag:
             text = Markup(f'{text} <span class="tag">{escape(tag)}</span>')
-        sort = "" if c.hidden else _sort_key(value)
+        sort = "" if c.hidden else _sort_key(c.sort(row) if c.sort else value)
         attrs = f' class="num" data-sort="{escape(sort)}"' if c.num else (' class="date"' if c.fmt == "date" else "")
         return f"<td{attrs}>{text}</td>"
 

@@ -241,6 +241,7 @@ def team_context(b: Bundle, t: dict, cal: Calendar) -> dict:
     closing = [o for r in reps.values() for o in r["open_deals"] if o["is_closing_soon"]]
     return dict(
         team=t, manager=b.people.get(selling.get("manager_id")), team_grades=grades(t["bsc"]),
+        team_grades_prev={g["key"]: g["grade"] for g in grades(period_row(d["grades"], cal.previous))},
         history=[r for r in d["scorecard"] if r["period"] in set(cal.recent)], members=members,
         bar=[{"name": m["name"], "attainment": m["attainment"]} for m in members if m.get("attainment") is not None],
         leaderboard=d["leaderboard"], flow=flow, flow_values=charts.waterfall_values(flow) if flow else [],

@@ -106,6 +106,8 @@ def cell_helpers(fmt: Fmt, names: dict[str, str], labels: dict[str, str], sellin
         alert_who=lambda a: names.get(a["rep_id"], "(not on this site)") if a.get("rep_id") else "the team",
         alert_link=lambda a: f"reps/{rep_slug(a['rep_id'])}/" if a.get("rep_id") else None,
         coverage_cell=coverage_cell,
+        # "quota met" sorts above every coverage, "no data" below
+        coverage_sort=lambda r: 1e9 if r.get("quota_met") else r.get("pipeline_coverage"),
         alert_metric=lambda a: Markup(escape(labels.get(a["metric"], a["metric"].replace("_", " ")))),
         alert_actual=lambda a: finalize(value(a["metric"], a["actual"])),
         alert_target=lambda a: finalize(value(a["metric"], a["target"])),

@@ -164,3 +164,33 @@ def test_no_none_nan_or_python_repr_reaches_a_page(demo_web):
         for m in re.finditer(r">[^<]*?\b(None|nan|NaN|Decimal\(|datetime\.)[^<]*<", text):
             found.append(f"{page.relative_to(demo_web.path)}: {m.group(0)[:80]}")
     assert found == []
+
+
+def test_the_coverage_column_sorts_as_numbers_with_quota_met_above_them(demo_web, browse):
+    """Coverage cells read "2.5×", "quota met" or "no data": they sort by the coverage, "quota met" above every
+    number and "no data" below, not as text ("10.1×" before "9.0×")."""
+    page = browse(viewport={"width": 1400, "height": 900}).page
+    page.goto(demo_web.at("reps/"))
+    table = page.locator("table.sortable").first
+    header = table.locator("thead th", has_text="Coverage")
+    column = header.evaluate("th => th.cellIndex")
+    header.click()
+    cells = table.evaluate(f"t => [...t.tBodies[0].rows].map(r => [r.cells[{column}].dataset.sort, r.cells[{column}].innerText])")
+    values = [float(v) if v else float("-inf") for v, _ in cells]
+    assert values == sorted(values, reverse=True) or values == sorted(values), cells
+    assert all(float(v) == 1e9 for v, text in cells if text == "quota met")
+    assert all(v == "" for v, text in cells if text == "no data")
+
+
+def test_the_monday_pack_fits_a_phone(demo_web, browse):
+    page = browse(viewport={"width": 390, "height": 844}).page
+    page.goto(demo_web.at(f"teams/{team_slug(_team(demo_web))}/monday/"))
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_the_team_scorecard_shows_last_quarters_grades(demo_web):
+    """The team page's grade table has a column for the quarter before; it used to be "–" on every row."""
+    text = (demo_web.path / "teams" / team_slug(_team(demo_web)) / "index.html").read_text(encoding="utf-8")
+    table = re.search(r'<table class="grades">.*?</table>', text, flags=re.S).group(0)
+    previous = [re.findall(r"<td>(.*?)</td>", row)[3] for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)[1:]]
+    assert any("grade-" in cell for cell in previous), previous
