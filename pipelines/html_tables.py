@@ -93,7 +93,10 @@ class Tables:
     def header(self, c: Col, root: str) -> str:
         label = escape(c.label)
         if c.glossary:
-            label = Markup(f'<a href="{root}glossary/#{escape(c.glossary)}">{label}</a>')
+            # The label itself sorts the column (a click on it must not leave the page); the glossary entry is
+            # one small link beside it.
+            label = Markup(f'{label} <a class="gloss" href="{root}glossary/#{escape(c.glossary)}" '
+                           f'title="{label}: what it means" aria-label="{label}: what it means">?</a>')
         attrs = ' class="num"' if c.num else ""
         if c.pick:
             attrs += f' data-filter-pick="{escape(c.pick)}"'

@@ -194,3 +194,19 @@ def test_the_team_scorecard_shows_last_quarters_grades(demo_web):
     table = re.search(r'<table class="grades">.*?</table>', text, flags=re.S).group(0)
     previous = [re.findall(r"<td>(.*?)</td>", row)[3] for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)[1:]]
     assert any("grade-" in cell for cell in previous), previous
+
+
+@pytest.mark.parametrize("label", ["Won this quarter", "Attainment", "Coverage"])
+def test_a_click_anywhere_on_a_metric_header_sorts_and_stays_on_the_page(demo_web, browse, label):
+    """Metric headers link to the glossary through a small "?" beside the label: a click on the label itself
+    (the middle of a narrow header) sorts the column instead of opening the glossary."""
+    page = browse(viewport={"width": 1400, "height": 900}).page
+    page.goto(demo_web.at("reps/"))
+    header = page.locator("table.sortable").first.locator("thead th", has_text=label)
+    assert header.locator("a.gloss").get_attribute("href").endswith("glossary/#" + {
+        "Won this quarter": "won_amount", "Attainment": "attainment", "Coverage": "pipeline_coverage"}[label])
+    url = page.url
+    box = header.locator("a.gloss").bounding_box()
+    page.mouse.click(box["x"] - 15, box["y"] + box["height"] / 2)  # on the label text, just left of the "?"
+    assert page.url == url
+    assert header.get_attribute("aria-sort") in ("ascending", "descending")
