@@ -123,6 +123,9 @@ def cell_helpers(fmt: Fmt, names: dict[str, str], labels: dict[str, str], sellin
         movement_label=lambda d: d["movement"].replace("_", " "),
         accuracy_cell=lambda f: finalize(fmt.pct(f["accuracy"])) if f["accuracy"] is not None or not f.get("accuracy_note")
         else Markup(f'<span class="no-data">{escape(f["accuracy_note"])}</span>'),
+        accuracy_sort=lambda f: f["accuracy"],
+        forecast_source_label=lambda f: {"crm": "CRM forecast", "call": "call"}.get(f.get("forecast_source"),
+                                                                                 f.get("forecast_source")),
         submitted_day=lambda c: c["submitted_at"].date() if c.get("submitted_at") else None,
         submitted_day_rollup=lambda r: r["call_submitted_at"].date() if r.get("call_submitted_at") else None,
         scored_cell=lambda c: "yes" if c.get("is_checkpoint_call") else "",

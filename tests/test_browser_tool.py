@@ -210,3 +210,16 @@ def test_a_click_anywhere_on_a_metric_header_sorts_and_stays_on_the_page(demo_we
     page.mouse.click(box["x"] - 15, box["y"] + box["height"] / 2)  # on the label text, just left of the "?"
     assert page.url == url
     assert header.get_attribute("aria-sort") in ("ascending", "descending")
+
+
+def test_no_rep_page_has_an_empty_section_or_blames_the_history_for_a_rep_without_deals(demo_web):
+    """A rep who has left (no deal or quota this quarter) got a bare "Conversion" heading and "the deal history
+    does not reach back to the start of the last full week" under a forecast that had just said there is nothing."""
+    people = {p["rep_id"]: p for p in _people(demo_web)}
+    assert any(p["is_active"] == "false" for p in people.values()), "the demo org has nobody who left"
+    for rep_id in people:
+        text = (demo_web.path / "reps" / rep_slug(rep_id) / "index.html").read_text(encoding="utf-8")
+        conversion = re.search(r'<h2 id="conversion">.*?</h2>(.*?)<h2 ', text, flags=re.S).group(1)
+        assert re.sub(r"<[^>]+>|\s", "", conversion), f"{rep_id}: empty Conversion section"
+        if "nobody here has a deal or a quota this quarter" in text:
+            assert "does not reach back to the start of the last full week" not in text, rep_id
