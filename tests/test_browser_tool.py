@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from browser_support import AXE, missing, wait_for_charts
+from browser_support import AXE, missing, visible_text, wait_for_charts
 from pipelines.pages import rep_slug, team_slug
 
 pytest_plugins = ["conftest_browser"]
@@ -223,3 +223,16 @@ def test_no_rep_page_has_an_empty_section_or_blames_the_history_for_a_rep_withou
         assert re.sub(r"<[^>]+>|\s", "", conversion), f"{rep_id}: empty Conversion section"
         if "nobody here has a deal or a quota this quarter" in text:
             assert "does not reach back to the start of the last full week" not in text, rep_id
+
+
+def test_every_glossary_link_lands_on_its_entry(demo_web):
+    """The glossary's entries had ids like "quota-quota" and headings reading "Quota {#quota}" (the attr_list
+    braces were escaped as text), so no metric label's link reached its entry."""
+    glossary = (demo_web.path / "glossary" / "index.html").read_text(encoding="utf-8")
+    ids = set(re.findall(r'\sid="([^"]+)"', glossary))
+    assert "{#" not in visible_text(glossary) and "&#95;" not in visible_text(glossary)
+    targets = set()
+    for page in demo_web.path.rglob("*.html"):
+        targets |= set(re.findall(r'href="[^"]*glossary/#([^"]+)"', page.read_text(encoding="utf-8")))
+    assert {"won_amount", "attainment", "pipeline_coverage"} <= targets
+    assert sorted(targets - ids) == []
