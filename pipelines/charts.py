@@ -44,7 +44,9 @@ def _attainment_by_quarter() -> alt.LayerChart:
         color=alt.Color("met:N", title=None, scale=alt.Scale(domain=["quota met", "below quota"],
                                                               range=["#2e7d32", "#5c6bc0"])),
         opacity=alt.Opacity("status:O", title=None, scale=alt.Scale(domain=["closed", "in progress"],
-                                                                   range=[1.0, 0.45])),
+                                                                   range=[1.0, 0.45]),
+                            # the bars' own colour: the default black swatch vanished on the dark theme
+                            legend=alt.Legend(symbolFillColor="#5c6bc0", symbolStrokeColor="#5c6bc0")),
         tooltip=[alt.Tooltip("period:O", title="Quarter"), alt.Tooltip("attainment:Q", title="Attainment", format=PCT),
                  alt.Tooltip("status:N", title="Quarter is")],
     ).transform_calculate(met="datum.attainment >= 1 ? 'quota met' : 'below quota'")
