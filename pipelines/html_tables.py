@@ -97,7 +97,8 @@ class Tables:
             # one small link beside it.
             label = Markup(f'{label} <a class="gloss" href="{root}glossary/#{escape(c.glossary)}" '
                            f'title="{label}: what it means" aria-label="{label}: what it means">?</a>')
-        attrs = ' class="num"' if c.num else ""
+        classes = " ".join(k for k, on in (("num", c.num), ("has-gloss", bool(c.glossary))) if on)
+        attrs = f' class="{classes}"' if classes else ""
         if c.pick:
             attrs += f' data-filter-pick="{escape(c.pick)}"'
         return f"<th{attrs}>{label}</th>"

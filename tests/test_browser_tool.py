@@ -236,3 +236,22 @@ def test_every_glossary_link_lands_on_its_entry(demo_web):
         targets |= set(re.findall(r'href="[^"]*glossary/#([^"]+)"', page.read_text(encoding="utf-8")))
     assert {"won_amount", "attainment", "pipeline_coverage"} <= targets
     assert sorted(targets - ids) == []
+
+
+@pytest.mark.parametrize("width", [1400, 1024, 390])
+def test_a_click_in_the_middle_of_any_header_sorts_and_never_opens_the_glossary(demo_web, browse, width):
+    """A narrow header such as "Won ?" had its "?" glossary link in its middle: a plain click there left the page.
+    The "?" sits in its own strip at the header's right edge."""
+    page = browse(viewport={"width": width, "height": 900}).page
+    for rel in ["teams/", f"teams/{team_slug(_team(demo_web))}/", _pages(demo_web)["rep"]]:
+        page.goto(demo_web.at(rel))
+        headers = page.locator("table.sortable thead th.has-gloss")
+        assert headers.count() > 0, rel
+        for i in range(headers.count()):
+            th = headers.nth(i)
+            if not th.is_visible():
+                continue
+            th.scroll_into_view_if_needed()
+            th.click()
+            assert page.url == demo_web.at(rel), f"{rel}: a click on {th.inner_text()!r} left the page"
+            assert th.get_attribute("aria-sort") in ("ascending", "descending"), (rel, th.inner_text())
