@@ -94,9 +94,9 @@ class Tables:
         label = escape(c.label)
         if c.glossary:
             # The label itself sorts the column (a click on it must not leave the page); the glossary entry is
-            # one small link beside it.
-            label = Markup(f'{label} <a class="gloss" href="{root}glossary/#{escape(c.glossary)}" '
-                           f'title="{label}: what it means" aria-label="{label}: what it means">?</a>')
+            # one small link beside it, its "?" drawn by CSS so the header's text stays the label alone.
+            label = Markup(f'{label}<a class="gloss" href="{root}glossary/#{escape(c.glossary)}" '
+                           f'title="{label}: what it means" aria-label="{label}: what it means"></a>')  # "?" drawn by CSS
         classes = " ".join(k for k, on in (("num", c.num), ("has-gloss", bool(c.glossary))) if on)
         attrs = f' class="{classes}"' if classes else ""
         if c.pick:
