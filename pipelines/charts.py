@@ -44,7 +44,9 @@ def _attainment_by_quarter() -> alt.LayerChart:
         color=alt.Color("met:N", title=None, scale=alt.Scale(domain=["quota met", "below quota"],
                                                               range=["#2e7d32", "#5c6bc0"])),
         opacity=alt.Opacity("status:O", title=None, scale=alt.Scale(domain=["closed", "in progress"],
-                                                                   range=[1.0, 0.45])),
+                                                                   range=[1.0, 0.45]),
+                            # the bars' own colour: the default black swatch vanished on the dark theme
+                            legend=alt.Legend(symbolFillColor="#5c6bc0", symbolStrokeColor="#5c6bc0")),
         tooltip=[alt.Tooltip("period:O", title="Quarter"), alt.Tooltip("attainment:Q", title="Attainment", format=PCT),
                  alt.Tooltip("status:N", title="Quarter is")],
     ).transform_calculate(met="datum.attainment >= 1 ? 'quota met' : 'below quota'")
@@ -130,19 +132,20 @@ def _forecast_charts() -> dict[str, dict]:
     """The forecast roll-up: a small waterfall of one column's week, and every column's trend over the quarter."""
     waterfall = alt.Chart(DATA).mark_bar().encode(
         x=alt.X("step:N", sort=alt.EncodingSortField("order"), title=None, axis=alt.Axis(labelAngle=-40)),
-        y=alt.Y("start:Q", title="Amount"),
+        y=alt.Y("start:Q", title="Amount", axis=alt.Axis(format=MONEY_AXIS)),
         y2="end:Q",
         color=alt.Color(
             "kind:N", title=None, legend=None,
             scale=alt.Scale(domain=["total", "in", "out"], range=["#5c6bc0", "#2e7d32", "#c62828"]),
         ),
-        tooltip=["step:N", alt.Tooltip("change:Q", format=",.0f")],
+        tooltip=[alt.Tooltip("step:N", title="Step"), alt.Tooltip("change:Q", title="Change", format=MONEY)],
     )
     trend = alt.Chart(DATA).mark_line(point=True).encode(
         x=alt.X("day:T", title=None, timeUnit="yearmonthdate"),
-        y=alt.Y("value:Q", title="Amount"),
+        y=alt.Y("value:Q", title="Amount", axis=alt.Axis(format=MONEY_AXIS)),
         color=alt.Color("column:N", title=None, scale=alt.Scale(domain=list(FORECAST_LABELS.values()))),
-        tooltip=["day:T", "column:N", alt.Tooltip("value:Q", format=",.0f")],
+        tooltip=[alt.Tooltip("day:T", title="Day", format="%d %b %Y"), alt.Tooltip("column:N", title="Category"),
+                 alt.Tooltip("value:Q", title="Amount", format=MONEY)],
     )
     return {"forecast_waterfall": _finish(waterfall, "", "", height=160), "forecast_trend": _finish(trend, "", "")}
 

@@ -338,13 +338,16 @@ def load(config: Path, warehouse: Path | None, snapshot_date, rebuild: bool, acc
 @click.option("--forecast-calls", is_flag=True, help="Also write forecast_calls.csv: reps' and managers' calls.")
 @click.option("--flavor", type=click.Choice(["default", "salesforce", "hubspot"]), default="default", show_default=True,
               help="Write the extracts as that CRM exports them (for its preset) instead of the canonical tables.")
-def demo_data(reps: int, seed: int, out: Path, forecast_calls: bool, flavor: str) -> None:
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The org's reporting day: its data runs up to it (default 2026-11-18, day 18 of a quarter).")
+def demo_data(reps: int, seed: int, out: Path, forecast_calls: bool, flavor: str, as_of) -> None:
     """Write a realistic demo org's CRM extracts and a config.yml pointing at them."""
-    from pipelines.demo import generate_demo
+    from pipelines.demo import DEMO_AS_OF, generate_demo
 
     if forecast_calls and flavor != "default":
         raise click.UsageError("--forecast-calls writes the canonical forecast_calls extract: use it without --flavor")
-    config_file = generate_demo(out, reps=reps, seed=seed, forecast_calls=forecast_calls, flavor=flavor)
+    config_file = generate_demo(out, reps=reps, seed=seed, as_of=as_of.date() if as_of else DEMO_AS_OF,
+                                forecast_calls=forecast_calls, flavor=flavor)
     click.secho(f"demo org written: build it with  python -m pipelines build --config {config_file}", fg="green")
 
 

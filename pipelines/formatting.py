@@ -67,10 +67,12 @@ class Fmt:
         if v is None:
             return None
         v = float(v)
+        sign = "-" if round(v) < 0 else ""  # -$957.6k, not $-957.6k
+        v = abs(v)
         for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if abs(v) >= div:
-                return f"{self.currency}{v / div:,.1f}{suffix}"
-        return f"{self.currency}{v:,.0f}"
+            if v >= div:
+                return f"{sign}{self.currency}{v / div:,.1f}{suffix}"
+        return f"{sign}{self.currency}{v:,.0f}"
 
     @staticmethod
     def pct(v) -> str | None:

@@ -34,10 +34,11 @@ class Col:
     pick: str | None = None  # offer a picker over this column's values ("teams", "roles")
     badge: Callable[[dict], str | None] | None = None  # a tag after the value (e.g. "left")
     hidden: bool = False  # privacy: shown as "hidden"
+    sort: Callable[[dict], object] | None = None  # the number an "html" cell sorts by (then right-aligned)
 
     @property
     def num(self) -> bool:
-        return self.fmt in NUMERIC
+        return self.fmt in NUMERIC or self.sort is not None
 
 
 def col(label: str, key, fmt: str = "text", **kw) -> Col:
@@ -85,15 +86,19 @@ class Tables:
         tag = c.badge(row) if c.badge else None
         if tag:
             text = Markup(f'{text} <span class="tag">{escape(tag)}</span>')
-        sort = "" if c.hidden else _sort_key(value)
+        sort = "" if c.hidden else _sort_key(c.sort(row) if c.sort else value)
         attrs = f' class="num" data-sort="{escape(sort)}"' if c.num else (' class="date"' if c.fmt == "date" else "")
         return f"<td{attrs}>{text}</td>"
 
     def header(self, c: Col, root: str) -> str:
         label = escape(c.label)
         if c.glossary:
-            label = Markup(f'<a href="{root}glossary/#{escape(c.glossary)}">{label}</a>')
-        attrs = ' class="num"' if c.num else ""
+            # The label itself sorts the column (a click on it must not leave the page); the glossary entry is
+            # one small link beside it, its "?" drawn by CSS so the header's text stays the label alone.
+            label = Markup(f'{label}<a class="gloss" href="{root}glossary/#{escape(c.glossary)}" '
+                           f'title="{label}: what it means" aria-label="{label}: what it means"></a>')  # "?" drawn by CSS
+        classes = " ".join(k for k, on in (("num", c.num), ("has-gloss", bool(c.glossary))) if on)
+        attrs = f' class="{classes}"' if classes else ""
         if c.pick:
             attrs += f' data-filter-pick="{escape(c.pick)}"'
         return f"<th{attrs}>{label}</th>"

@@ -106,6 +106,8 @@ def cell_helpers(fmt: Fmt, names: dict[str, str], labels: dict[str, str], sellin
         alert_who=lambda a: names.get(a["rep_id"], "(not on this site)") if a.get("rep_id") else "the team",
         alert_link=lambda a: f"reps/{rep_slug(a['rep_id'])}/" if a.get("rep_id") else None,
         coverage_cell=coverage_cell,
+        # "quota met" sorts above every coverage, "no data" below
+        coverage_sort=lambda r: 1e9 if r.get("quota_met") else r.get("pipeline_coverage"),
         alert_metric=lambda a: Markup(escape(labels.get(a["metric"], a["metric"].replace("_", " ")))),
         alert_actual=lambda a: finalize(value(a["metric"], a["actual"])),
         alert_target=lambda a: finalize(value(a["metric"], a["target"])),
@@ -121,6 +123,9 @@ def cell_helpers(fmt: Fmt, names: dict[str, str], labels: dict[str, str], sellin
         movement_label=lambda d: d["movement"].replace("_", " "),
         accuracy_cell=lambda f: finalize(fmt.pct(f["accuracy"])) if f["accuracy"] is not None or not f.get("accuracy_note")
         else Markup(f'<span class="no-data">{escape(f["accuracy_note"])}</span>'),
+        accuracy_sort=lambda f: f["accuracy"],
+        forecast_source_label=lambda f: {"crm": "CRM forecast", "call": "call"}.get(f.get("forecast_source"),
+                                                                                 f.get("forecast_source")),
         submitted_day=lambda c: c["submitted_at"].date() if c.get("submitted_at") else None,
         submitted_day_rollup=lambda r: r["call_submitted_at"].date() if r.get("call_submitted_at") else None,
         scored_cell=lambda c: "yes" if c.get("is_checkpoint_call") else "",

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from browser_support import AXE, missing, wait_for_charts
+from browser_support import AXE, missing, visible_text, wait_for_charts
 from pipelines.pages import rep_slug, team_slug
 
 pytest_plugins = ["conftest_browser"]
@@ -164,3 +164,94 @@ def test_no_none_nan_or_python_repr_reaches_a_page(demo_web):
         for m in re.finditer(r">[^<]*?\b(None|nan|NaN|Decimal\(|datetime\.)[^<]*<", text):
             found.append(f"{page.relative_to(demo_web.path)}: {m.group(0)[:80]}")
     assert found == []
+
+
+def test_the_coverage_column_sorts_as_numbers_with_quota_met_above_them(demo_web, browse):
+    """Coverage cells read "2.5×", "quota met" or "no data": they sort by the coverage, "quota met" above every
+    number and "no data" below, not as text ("10.1×" before "9.0×")."""
+    page = browse(viewport={"width": 1400, "height": 900}).page
+    page.goto(demo_web.at("reps/"))
+    table = page.locator("table.sortable").first
+    header = table.locator("thead th", has_text="Coverage")
+    column = header.evaluate("th => th.cellIndex")
+    header.click()
+    cells = table.evaluate(f"t => [...t.tBodies[0].rows].map(r => [r.cells[{column}].dataset.sort, r.cells[{column}].innerText])")
+    values = [float(v) if v else float("-inf") for v, _ in cells]
+    assert values == sorted(values, reverse=True) or values == sorted(values), cells
+    assert all(float(v) == 1e9 for v, text in cells if text == "quota met")
+    assert all(v == "" for v, text in cells if text == "no data")
+
+
+def test_the_monday_pack_fits_a_phone(demo_web, browse):
+    page = browse(viewport={"width": 390, "height": 844}).page
+    page.goto(demo_web.at(f"teams/{team_slug(_team(demo_web))}/monday/"))
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_the_team_scorecard_shows_last_quarters_grades(demo_web):
+    """The team page's grade table has a column for the quarter before; it used to be "–" on every row."""
+    text = (demo_web.path / "teams" / team_slug(_team(demo_web)) / "index.html").read_text(encoding="utf-8")
+    table = re.search(r'<table class="grades">.*?</table>', text, flags=re.S).group(0)
+    previous = [re.findall(r"<td>(.*?)</td>", row)[3] for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)[1:]]
+    assert any("grade-" in cell for cell in previous), previous
+
+
+@pytest.mark.parametrize("label", ["Won this quarter", "Attainment", "Coverage"])
+def test_a_click_anywhere_on_a_metric_header_sorts_and_stays_on_the_page(demo_web, browse, label):
+    """Metric headers link to the glossary through a small "?" beside the label: a click on the label itself
+    (the middle of a narrow header) sorts the column instead of opening the glossary."""
+    page = browse(viewport={"width": 1400, "height": 900}).page
+    page.goto(demo_web.at("reps/"))
+    header = page.locator("table.sortable").first.locator("thead th", has_text=label)
+    assert header.locator("a.gloss").get_attribute("href").endswith("glossary/#" + {
+        "Won this quarter": "won_amount", "Attainment": "attainment", "Coverage": "pipeline_coverage"}[label])
+    url = page.url
+    box = header.locator("a.gloss").bounding_box()
+    page.mouse.click(box["x"] - 15, box["y"] + box["height"] / 2)  # on the label text, just left of the "?"
+    assert page.url == url
+    assert header.get_attribute("aria-sort") in ("ascending", "descending")
+
+
+def test_no_rep_page_has_an_empty_section_or_blames_the_history_for_a_rep_without_deals(demo_web):
+    """A rep who has left (no deal or quota this quarter) got a bare "Conversion" heading and "the deal history
+    does not reach back to the start of the last full week" under a forecast that had just said there is nothing."""
+    people = {p["rep_id"]: p for p in _people(demo_web)}
+    assert any(p["is_active"] == "false" for p in people.values()), "the demo org has nobody who left"
+    for rep_id in people:
+        text = (demo_web.path / "reps" / rep_slug(rep_id) / "index.html").read_text(encoding="utf-8")
+        conversion = re.search(r'<h2 id="conversion">.*?</h2>(.*?)<h2 ', text, flags=re.S).group(1)
+        assert re.sub(r"<[^>]+>|\s", "", conversion), f"{rep_id}: empty Conversion section"
+        if "nobody here has a deal or a quota this quarter" in text:
+            assert "does not reach back to the start of the last full week" not in text, rep_id
+
+
+def test_every_glossary_link_lands_on_its_entry(demo_web):
+    """The glossary's entries had ids like "quota-quota" and headings reading "Quota {#quota}" (the attr_list
+    braces were escaped as text), so no metric label's link reached its entry."""
+    glossary = (demo_web.path / "glossary" / "index.html").read_text(encoding="utf-8")
+    ids = set(re.findall(r'\sid="([^"]+)"', glossary))
+    assert "{#" not in visible_text(glossary) and "&#95;" not in visible_text(glossary)
+    targets = set()
+    for page in demo_web.path.rglob("*.html"):
+        targets |= set(re.findall(r'href="[^"]*glossary/#([^"]+)"', page.read_text(encoding="utf-8")))
+    assert {"won_amount", "attainment", "pipeline_coverage"} <= targets
+    assert sorted(targets - ids) == []
+
+
+@pytest.mark.parametrize("width", [1400, 1024, 390])
+def test_a_click_in_the_middle_of_any_header_sorts_and_never_opens_the_glossary(demo_web, browse, width):
+    """A narrow header such as "Won ?" had its "?" glossary link in its middle: a plain click there left the page.
+    The "?" sits in its own strip at the header's right edge."""
+    page = browse(viewport={"width": width, "height": 900}).page
+    for rel in ["teams/", f"teams/{team_slug(_team(demo_web))}/", _pages(demo_web)["rep"]]:
+        page.goto(demo_web.at(rel))
+        headers = page.locator("table.sortable thead th.has-gloss")
+        assert headers.count() > 0, rel
+        for i in range(headers.count()):
+            th = headers.nth(i)
+            if not th.is_visible():
+                continue
+            th.scroll_into_view_if_needed()
+            th.click()
+            assert page.url == demo_web.at(rel), f"{rel}: a click on {th.inner_text()!r} left the page"
+            assert th.get_attribute("aria-sort") in ("ascending", "descending"), (rel, th.inner_text())

@@ -452,3 +452,24 @@ def test_activity_volume_mix_and_linking(org):
     assert per_day[0] < 1.5  # some reps are well below plan
     call_share = [mix[rid]["call"] / counts[rid] for rid in workdays]
     assert max(call_share) - min(call_share) > 0.15
+
+
+def test_demo_data_as_of_moves_the_org_and_leaves_the_default_alone(tmp_path):
+    """`demo-data --as-of DAY` writes the org as of that day (config as_of, nothing recorded after it); without
+    it the files are the default org's byte for byte."""
+    import hashlib
+
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["demo-data", "--reps", "20", "--seed", "42", "--out", str(tmp_path / "d")]).exit_code == 0
+    got = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((tmp_path / "d").iterdir())}
+    assert got == DEFAULT_20_42
+    result = runner.invoke(main, ["demo-data", "--reps", "20", "--out", str(tmp_path / "e"), "--as-of", "2026-08-12"])
+    assert result.exit_code == 0, result.output
+    assert "as_of: 2026-08-12" in (tmp_path / "e" / "config.yml").read_text(encoding="utf-8")
+    with open(tmp_path / "e" / "opportunities.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert max(r["created_date"] for r in rows) == "2026-08-12"

@@ -27,6 +27,7 @@
     table.querySelectorAll("thead th:not([data-sort-method='none'])").forEach(function (th) {
       th.setAttribute("tabindex", "0");
       th.addEventListener("keydown", function (e) {
+        if (e.target !== th) { return; }  /* Enter on the header's glossary link follows the link */
         if (e.key === "Enter" || e.key === " ") { e.preventDefault(); th.click(); }
       });
     });
