@@ -153,6 +153,8 @@ def _common(cfg: Config, b: Bundle, cal: Calendar, catalog: Catalog, as_of: dt.d
                   account_href=crm_link(cfg.crm.account_url, "account_id"))
     common.update(cell_helpers(fmt, names, labels, cfg.thresholds.manager_selling_share,
                                set(b.by_team)))
+    # A table's quarter column reads "FY2027 Q3 · 1 Aug – 31 Oct" (which sorts in time order, year first).
+    common["period_cell"] = lambda r, _labels=common["period_labels"]: _labels.get(r.get("period"), r.get("period"))
     common["team_pages"] = set(b.by_team)
     return common
 
