@@ -98,7 +98,6 @@ per_rep as (
     select
         quarters.rep_id,
         quarters.team,
-        quarters.period,
         -- a rep with no open deal in a bucket has 0 in it
         coalesce(columns(deals.* exclude (deals.rep_id)), 0),
         own.amount as own_call,
@@ -120,70 +119,60 @@ sums as (
         rollup_level(grouping(rep_id), grouping(team)) as rollup_level,
         rep_id,
         team,
-        period,
-        sum(columns(['commit', 'best_case', 'pipeline', 'omitted', 'uncategorized', 'undated'])),
+        categorized_forecast(
+            (select coverage.has_forecast_category from coverage),
+            sum(commit), sum(best_case), sum(pipeline), sum(omitted), sum(uncategorized)
+        ) as forecast,
+        sum(undated) as undated,
         sum(own_call) as own_call,
-        sum(team_call) as team_call,
         max(own_submitted_at) as own_submitted_at,
+        sum(team_call) as team_call,
         min(team_submitted_at) as team_submitted_at,
         count(own_call) as reps_called,
         count(*) filter (where own_stale) + count(*) filter (where team_stale) as stale_calls,
     from per_rep
-    group by grouping sets ((rep_id, team, period), (team, period), (period))
+    -- one quarter: the rows of its rep, team and org are those of int_scorecard_rollup's current quarter
+    group by grouping sets ((rep_id, team), (team), ())
 ),
 
-categorized as (
+final as (
     select
+        scorecard.rollup_level,
+        scorecard.rep_id,
+        scorecard.team,
+        scorecard.period,
         scorecard.period_start,
         scorecard.period_end,
         scorecard.reps,
         scorecard.quota,
         scorecard.won_amount as closed,
+        sums.forecast.commit,
+        sums.forecast.best_case,
+        sums.forecast.pipeline,
+        sums.forecast.omitted,
+        sums.forecast.uncategorized,
+        sums.undated,
+        scorecard.won_amount + sums.forecast.commit as commit_cumulative,
+        scorecard.won_amount + sums.forecast.commit + sums.forecast.best_case as best_case_cumulative,
+        scorecard.won_amount + sums.forecast.commit + sums.forecast.best_case + sums.forecast.pipeline
+            as pipeline_cumulative,
         scorecard.attainment,
-        sums.*,
-        -- what final shows of commit, best_case, pipeline, omitted and uncategorized
-        categorized_forecast(
-            coverage.has_forecast_category, sums.commit, sums.best_case, sums.pipeline, sums.omitted, sums.uncategorized
-        ) as forecast,
+        divide(scorecard.won_amount + sums.forecast.commit, scorecard.quota) as commit_attainment,
+        -- the call of the row: the rep's own on a rep row, the team calls above
         case when sums.rollup_level = 'rep' then sums.own_call else sums.team_call end as call,
         case when sums.rollup_level = 'rep' then sums.own_submitted_at else sums.team_submitted_at end
             as call_submitted_at,
-    from sums
-    inner join scorecard
-        on
-            sums.rollup_level = scorecard.rollup_level
-            and sums.rep_id is not distinct from scorecard.rep_id
-            and sums.team is not distinct from scorecard.team
-            and sums.period = scorecard.period
-    cross join coverage
-),
-
-final as (
-    select
-        rollup_level,
-        rep_id,
-        team,
-        period,
-        period_start,
-        period_end,
-        reps,
-        quota,
-        closed,
-        forecast.*,
-        undated,
-        closed + forecast.commit as commit_cumulative,
-        closed + forecast.commit + forecast.best_case as best_case_cumulative,
-        closed + forecast.commit + forecast.best_case + forecast.pipeline as pipeline_cumulative,
-        attainment,
-        divide(closed + forecast.commit, quota) as commit_attainment,
-        call,
-        call_submitted_at,
         datediff('day', cast(call_submitted_at as date), getvariable('as_of')) as call_age_days,
         call_age_days > getvariable('forecast_stale_days') as is_call_stale,
-        own_call as reps_call_sum,
-        reps_called,
-        stale_calls,
-    from categorized
+        sums.own_call as reps_call_sum,
+        sums.reps_called,
+        sums.stale_calls,
+    from scorecard
+    inner join sums
+        on
+            scorecard.rollup_level = sums.rollup_level
+            and scorecard.rep_id is not distinct from sums.rep_id
+            and scorecard.team is not distinct from sums.team
 )
 
 select * from final
