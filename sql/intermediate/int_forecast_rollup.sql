@@ -137,18 +137,20 @@ sums as (
 
 final as (
     select
+        -- in the order the marts show them: the rep, the quarter, quota and the ladder first (the team mart puts
+        -- team first, the org mart drops rep_id and team)
         scorecard.rollup_level,
         scorecard.rep_id,
-        scorecard.team,
         scorecard.period,
-        scorecard.period_start,
-        scorecard.period_end,
-        scorecard.reps,
         scorecard.quota,
         scorecard.won_amount as closed,
         sums.forecast.commit,
         sums.forecast.best_case,
         sums.forecast.pipeline,
+        scorecard.team,
+        scorecard.period_start,
+        scorecard.period_end,
+        scorecard.reps,
         sums.forecast.omitted,
         sums.forecast.uncategorized,
         sums.undated,
