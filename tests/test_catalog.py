@@ -1,11 +1,15 @@
 """The model graph: references from DuckDB's parser, layers enforced, every loader error is one clear line."""
 
+import datetime as dt
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from pipelines import models
 from pipelines.catalog import load_catalog, table_refs
 from pipelines.errors import ModelError
+from pipelines.settings import Config
 
 
 def model(sql_dir: Path, layer: str, name: str, body: str, header: str = "grain: one row.\ncolumns:\n  x: An x.") -> Path:
@@ -42,12 +46,23 @@ def test_a_column_or_cte_named_like_a_mart_is_not_a_dependency(sql):
     assert order.index("int_a") < order.index("int_b")
 
 
+def test_a_model_with_a_cte_named_like_a_mart_builds(sql):
+    # were the CTE taken for the mart, an intermediate model reading a mart would be refused
+    model(sql, "intermediate", "int_b", "with rep_a as (select x || '!' as x from int_a) select x from rep_a")
+    con = duckdb.connect()
+    con.execute("create table raw_reps as select 'r1' as rep_id")
+    models.run(Config(as_of=dt.date(2026, 5, 15)), con, sql)
+    assert con.execute("select x from int_b").fetchall() == [("r1!",)]
+    assert con.execute("select x from rep_a").fetchall() == [("r1",)]
+
+
 def test_an_intermediate_model_reading_a_mart_fails_naming_it(sql):
     path = model(sql, "intermediate", "int_b", "select x from rep_a")
     with pytest.raises(ModelError) as e:
         load_catalog(sql)
     assert e.value.file == str(path)
     assert "intermediate model int_b reads rep_a, a marts model" in str(e.value)
+    assert "\n" not in str(e.value)  # one line: the file, then what is wrong
 
 
 def test_staging_reads_only_raw_inputs(sql):
