@@ -120,6 +120,61 @@ def test_a_model_without_a_header_or_with_bad_sql(sql):
         load_catalog(sql)
 
 
+def test_a_model_named_like_a_raw_input_or_with_two_statements(sql):
+    model(sql, "staging", "raw_reps", "select rep_id as x from raw_reps")
+    with pytest.raises(ModelError, match="raw_reps is the name of a raw input"):
+        load_catalog(sql)
+    (sql / "staging" / "raw_reps.sql").unlink()
+    model(sql, "marts", "rep_b", "select x from int_a; select 1 as x", "grain: one row.\ncolumns:\n  x: An x.")
+    with pytest.raises(ModelError, match="a model is exactly one select statement"):
+        load_catalog(sql)
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ("grain: one row.\ncolumns_from: int_missing", "`columns_from: int_missing` names no model"),
+        ("grain: one row.\ncolumns_from: stg_reps", "`columns_from: stg_reps` must name a model that rep_b reads"),
+    ],
+)
+def test_columns_from_must_name_a_model_read(sql, header, message):
+    path = model(sql, "marts", "rep_b", "select x from int_a", header)
+    with pytest.raises(ModelError, match=message.replace("(", r"\(")) as e:
+        load_catalog(sql)
+    assert e.value.file == str(path)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("x: [unclosed", "not valid YAML"),
+        ("x: {kind: money}", "column 'x' needs `help:` text"),
+        ("x: {kind: euros, help: An x.}", "column 'x': kind must be one of"),
+    ],
+)
+def test_column_dictionary_errors(sql, text, message):
+    (sql / "columns.yml").write_text(text + "\n", encoding="utf-8")
+    with pytest.raises(ModelError, match=message.replace("(", r"\(")) as e:
+        load_catalog(sql)
+    assert e.value.file == str(sql / "columns.yml")
+
+
+def test_macro_errors_name_the_file(sql):
+    macros = sql / "macros"
+    macros.mkdir()
+    (macros / "twice.sql").write_text("create or replace macro twice(x) as 2 * x;\n", encoding="utf-8")
+    with pytest.raises(ModelError, match="a macro file starts with a header giving `macro: name\\(args\\)`"):
+        load_catalog(sql)
+    (macros / "twice.sql").write_text(
+        "/*\nmacro: twice(x)\nhelp: 2 × x.\n*/\ncreate or replace macro twice(x) as 2 * ;\n", encoding="utf-8"
+    )
+    catalog = load_catalog(sql)
+    assert [(m.name, m.help) for m in catalog.macros] == [("twice", "2 × x.")]
+    with pytest.raises(ModelError, match="macro twice failed: Parser Error") as e:
+        models.prepare(duckdb.connect(), Config(), catalog, dt.date(2026, 5, 15))
+    assert e.value.file == str(macros / "twice.sql")
+
+
 def test_a_new_model_needs_no_registration(sql):
     model(sql, "marts", "rep_new", "select x from rep_a", "grain: one row.\nunique: [x]\ncolumns:\n  x: An x.")
     catalog = load_catalog(sql)
