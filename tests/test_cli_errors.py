@@ -39,14 +39,26 @@ def failed_line(result, code: int = 1) -> str:
     return lines[0]
 
 
-@pytest.fixture
-def built(tmp_path) -> dict[str, str]:
-    """The tiny org built once into tmp_path/site; returns the site's file hashes."""
-    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
-    result = build(tmp_path)
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The tiny org built once for the module: the folder (org, site, warehouse, and the cache, report and lock a
+    build leaves beside the site) and the site's file hashes."""
+    folder = tmp_path_factory.mktemp("built")
+    shutil.copytree(FIXTURES / "tiny", folder / "org")
+    result = build(folder)
     assert result.exit_code == 0, result.output
-    site = hashes(tmp_path / "site")
+    site = hashes(folder / "site")
     assert "index.html" in site
+    return folder, site
+
+
+@pytest.fixture
+def built(tmp_path, first_build) -> dict[str, str]:
+    """tmp_path as the tiny org's build left it (a copy of first_build's folder, so each test breaks its own);
+    returns the site's file hashes."""
+    folder, site = first_build
+    shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
+    assert hashes(tmp_path / "site") == site
     return site
 
 
