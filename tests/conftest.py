@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 # Re-exported: tests import these from here or from tests.helpers.
-from tests.helpers import FIXTURES, ROOT, models_on, one, rows, run_model  # noqa: F401
+from tests.helpers import FIXTURES, ROOT, models_on, one, rows, run_model, tuples  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +21,13 @@ def tiny(tmp_path_factory) -> duckdb.DuckDBPyConnection:
 def tiny_models(tiny) -> duckdb.DuckDBPyConnection:
     """The same built tiny org (kept as a name for tests that only read model outputs)."""
     return tiny
+
+
+@pytest.fixture(scope="session")
+def metrics(tmp_path_factory) -> duckdb.DuckDBPyConnection:
+    """The metrics org (tests/fixtures/metrics), every model built, for the hand-worked values of the
+    test_metrics_* modules; read it, never change it (test_metrics_flow, which edits a table, builds its own)."""
+    return models_on(FIXTURES / "metrics" / "config.yml", tmp_path_factory.mktemp("metrics"))
 
 
 @pytest.fixture(scope="session")

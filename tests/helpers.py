@@ -39,6 +39,11 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> list[dict]:
     return [dict(zip(cols, r)) for r in rel.fetchall()]
 
 
+def tuples(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    """The rows of a query as tuples, in column order."""
+    return [tuple(r.values()) for r in rows(con, sql)]
+
+
 def one(con: duckdb.DuckDBPyConnection, sql: str, *params) -> dict:
     found = rows(con, sql, list(params))
     assert len(found) == 1, found

@@ -1,11 +1,15 @@
 """The model graph: references from DuckDB's parser, layers enforced, every loader error is one clear line."""
 
+import datetime as dt
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from pipelines import models
 from pipelines.catalog import load_catalog, table_refs
 from pipelines.errors import ModelError
+from pipelines.settings import Config
 
 
 def model(sql_dir: Path, layer: str, name: str, body: str, header: str = "grain: one row.\ncolumns:\n  x: An x.") -> Path:
@@ -42,12 +46,23 @@ def test_a_column_or_cte_named_like_a_mart_is_not_a_dependency(sql):
     assert order.index("int_a") < order.index("int_b")
 
 
+def test_a_model_with_a_cte_named_like_a_mart_builds(sql):
+    # were the CTE taken for the mart, an intermediate model reading a mart would be refused
+    model(sql, "intermediate", "int_b", "with rep_a as (select x || '!' as x from int_a) select x from rep_a")
+    con = duckdb.connect()
+    con.execute("create table raw_reps as select 'r1' as rep_id")
+    models.run(Config(as_of=dt.date(2026, 5, 15)), con, sql)
+    assert con.execute("select x from int_b").fetchall() == [("r1!",)]
+    assert con.execute("select x from rep_a").fetchall() == [("r1",)]
+
+
 def test_an_intermediate_model_reading_a_mart_fails_naming_it(sql):
     path = model(sql, "intermediate", "int_b", "select x from rep_a")
     with pytest.raises(ModelError) as e:
         load_catalog(sql)
     assert e.value.file == str(path)
     assert "intermediate model int_b reads rep_a, a marts model" in str(e.value)
+    assert "\n" not in str(e.value)  # one line: the file, then what is wrong
 
 
 def test_staging_reads_only_raw_inputs(sql):
@@ -87,6 +102,8 @@ def test_two_models_with_one_name(sql):
         ("grain: one row.\ncolumns:\n   - x", "header line 4: expected '  column: description'"),
         ("columns:\n  x: An x.", "the header has no `grain:` line"),
         ("grain: one row.\ndictionary: [no_such_column]", "sql/columns.yml does not define"),
+        ("grain: one row.\ncolumns_from: int_missing", "`columns_from: int_missing` names no model"),
+        ("grain: one row.\ncolumns_from: stg_reps", "`columns_from: stg_reps` must name a model that rep_b reads"),
     ],
 )
 def test_header_errors_name_the_line(sql, header, message):
@@ -103,6 +120,44 @@ def test_a_model_without_a_header_or_with_bad_sql(sql):
     model(sql, "marts", "rep_b", "select from where")
     with pytest.raises(ModelError, match="cannot parse the SQL"):
         load_catalog(sql)
+
+
+def test_a_model_named_like_a_raw_input_or_with_two_statements(sql):
+    model(sql, "staging", "raw_reps", "select rep_id as x from raw_reps")
+    with pytest.raises(ModelError, match="raw_reps is the name of a raw input"):
+        load_catalog(sql)
+    (sql / "staging" / "raw_reps.sql").unlink()
+    model(sql, "marts", "rep_b", "select x from int_a; select 1 as x", "grain: one row.\ncolumns:\n  x: An x.")
+    with pytest.raises(ModelError, match="a model is exactly one select statement"):
+        load_catalog(sql)
+
+
+def test_column_dictionary_errors_name_the_file(sql):
+    for text, message in [
+        ("x: [unclosed", "not valid YAML"),
+        ("x: {kind: money}", "column 'x' needs `help:` text"),
+        ("x: {kind: euros, help: An x.}", "column 'x': kind must be one of"),
+    ]:
+        (sql / "columns.yml").write_text(text + "\n", encoding="utf-8")
+        with pytest.raises(ModelError, match=message) as e:
+            load_catalog(sql)
+        assert e.value.file == str(sql / "columns.yml")
+
+
+def test_macro_errors_name_the_file(sql):
+    macros = sql / "macros"
+    macros.mkdir()
+    (macros / "twice.sql").write_text("create or replace macro twice(x) as 2 * x;\n", encoding="utf-8")
+    with pytest.raises(ModelError, match="a macro file starts with a header giving `macro: name\\(args\\)`"):
+        load_catalog(sql)
+    (macros / "twice.sql").write_text(
+        "/*\nmacro: twice(x)\nhelp: 2 × x.\n*/\ncreate or replace macro twice(x) as 2 * ;\n", encoding="utf-8"
+    )
+    catalog = load_catalog(sql)
+    assert [(m.name, m.help) for m in catalog.macros] == [("twice", "2 × x.")]
+    with pytest.raises(ModelError, match="macro twice failed: Parser Error") as e:
+        models.prepare(duckdb.connect(), Config(), catalog, dt.date(2026, 5, 15))
+    assert e.value.file == str(macros / "twice.sql")
 
 
 def test_a_new_model_needs_no_registration(sql):

@@ -39,14 +39,26 @@ def failed_line(result, code: int = 1) -> str:
     return lines[0]
 
 
-@pytest.fixture
-def built(tmp_path) -> dict[str, str]:
-    """The tiny org built once into tmp_path/site; returns the site's file hashes."""
-    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
-    result = build(tmp_path)
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The tiny org built once for the module: the folder (org, site, warehouse, and the cache, report and lock a
+    build leaves beside the site) and the site's file hashes."""
+    folder = tmp_path_factory.mktemp("built")
+    shutil.copytree(FIXTURES / "tiny", folder / "org")
+    result = build(folder)
     assert result.exit_code == 0, result.output
-    site = hashes(tmp_path / "site")
+    site = hashes(folder / "site")
     assert "index.html" in site
+    return folder, site
+
+
+@pytest.fixture
+def built(tmp_path, first_build) -> dict[str, str]:
+    """tmp_path as the tiny org's build left it (a copy of first_build's folder, so each test breaks its own);
+    returns the site's file hashes."""
+    folder, site = first_build
+    shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
+    assert hashes(tmp_path / "site") == site
     return site
 
 
@@ -55,17 +67,24 @@ def leftovers(tmp_path: Path) -> list[str]:
     return sorted(p.name for p in tmp_path.iterdir() if p.name.startswith((".site-build-", ".site-docs-", ".site-old-")))
 
 
+def rebuild_fails(tmp_path: Path, built: dict[str, str], code: int = 1) -> str:
+    """Build again over the site `built` made: it fails with one line (returned), and the site is as it was,
+    with no scratch folder left beside it."""
+    line = failed_line(build(tmp_path), code)
+    assert hashes(tmp_path / "site") == built
+    assert leftovers(tmp_path) == []
+    return line
+
+
 def test_too_many_rejected_rows_keep_the_previous_site(tmp_path, built):
     deals = tmp_path / "org" / "opportunities.csv"
     deals.write_text(
         deals.read_text(encoding="utf-8") + "o9,r1,India,India deal,Verbal Yes,1000,2026-04-01,2026-05-01,,,\n",
         encoding="utf-8",
     )
-    line = failed_line(build(tmp_path))
+    line = rebuild_fails(tmp_path, built)
     assert line.startswith("too many rejected rows: opportunities.csv: 1 of 9 rows (11.1%) of opportunities were rejected")
     assert "(most common: unknown stage (add it to config stages): 1)" in line
-    assert hashes(tmp_path / "site") == built
-    assert leftovers(tmp_path) == []
 
 
 def test_failing_data_test_keeps_the_previous_site(tmp_path, built, monkeypatch):
@@ -77,11 +96,9 @@ def test_failing_data_test_keeps_the_previous_site(tmp_path, built, monkeypatch)
         ]
 
     monkeypatch.setattr(models, "data_tests", with_a_failing_test)
-    line = failed_line(build(tmp_path))
+    line = rebuild_fails(tmp_path, built)
     assert line.startswith("data test failed: ")
     assert "data test no rep is named Ann failed on 1 row(s)" in line
-    assert hashes(tmp_path / "site") == built
-    assert leftovers(tmp_path) == []
 
 
 def test_unexpected_error_keeps_the_previous_site(tmp_path, built, monkeypatch):
@@ -91,21 +108,18 @@ def test_unexpected_error_keeps_the_previous_site(tmp_path, built, monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(pages, "render", broken)
-    line = failed_line(build(tmp_path), code=2)
+    line = rebuild_fails(tmp_path, built, code=2)
     assert line == "internal error: RuntimeError: boom (run with --debug for the traceback)"
-    assert hashes(tmp_path / "site") == built
-    assert leftovers(tmp_path) == []
 
 
 def test_broken_extract_keeps_the_previous_site(tmp_path, built):
     (tmp_path / "org" / "reps.csv").write_bytes(b"rep_id,name\nr1,Jos\x81\n")  # 0x81: neither UTF-8 nor Windows-1252
-    line = failed_line(build(tmp_path))
+    line = rebuild_fails(tmp_path, built)
     assert line == (
         "data error: reps.csv: unknown encoding: byte 0x81 on row 2, column name is neither UTF-8 nor Windows-1252; "
         "re-export the file as UTF-8, or set `sources.reps.encoding` to the file's encoding (utf-8, utf-16, "
         "windows-1252 or latin-1)"
     )
-    assert hashes(tmp_path / "site") == built
 
 
 def test_config_error_names_the_key(tmp_path, built):
@@ -113,12 +127,11 @@ def test_config_error_names_the_key(tmp_path, built):
     raw = yaml.safe_load(config.read_text(encoding="utf-8"))
     raw["sources"]["opportunities"]["columns"] = {"owner_id": "Owner Name"}
     config.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    line = failed_line(build(tmp_path))
+    line = rebuild_fails(tmp_path, built)
     assert line.startswith("config error: opportunities.csv: `sources.opportunities.columns.owner_id`: 'Owner Name' is "
                            "neither a column of this file nor a valid expression")
     assert line.endswith("columns present: opportunity_id, owner_id, account, name, stage, amount, created_date, "
                          "close_date, forecast_category, next_step, last_activity_date")
-    assert hashes(tmp_path / "site") == built
 
 
 def test_debug_is_read_from_the_command_line_not_sys_argv(tmp_path):

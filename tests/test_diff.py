@@ -47,7 +47,7 @@ def test_added_and_removed_columns_and_marts(tmp_path, tiny_site):
         "    from int_opportunities\n    group by owner_id\n)\n\nselect * from final\n"
     )
     model = sql / "marts" / "rep_pipeline_by_stage.sql"
-    model.write_text(model.read_text().replace("        count(*) as open_deals,\n", "        count(*) as open_deals,\n        1 as marker,\n")
+    model.write_text(model.read_text().replace("    count(*) as open_deals,\n", "    count(*) as open_deals,\n    1 as marker,\n")
                      .replace("  open_deals: Deals open in the stage today.\n", "  open_deals: Deals open in the stage today.\n  marker: A test column.\n"))
     base, head = tiny_site, _build(tmp_path, "head", sql)
     report = diff_sites(base, head)

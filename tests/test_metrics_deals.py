@@ -7,12 +7,7 @@ Open deals today: r1 o4, o11, o13; r2 o5, o10; r3 o8, o9.
 
 import pytest
 
-from tests.conftest import FIXTURES, models_on, rows
-
-
-@pytest.fixture(scope="module")
-def metrics(tmp_path_factory):
-    return models_on(FIXTURES / "metrics" / "config.yml", tmp_path_factory.mktemp("metrics"))
+from tests.conftest import rows
 
 
 def test_rep_hygiene(metrics):

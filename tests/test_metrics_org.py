@@ -7,20 +7,11 @@ Won by quarter: 2026-Q1 r1 270,000, m1 60,000, r2 8,000; 2026-Q2 r3 60,000, r2 1
 
 import pytest
 
-from tests.conftest import FIXTURES, models_on, rows
-
-
-@pytest.fixture(scope="module")
-def metrics(tmp_path_factory):
-    return models_on(FIXTURES / "metrics" / "config.yml", tmp_path_factory.mktemp("metrics"))
-
-
-def table(con, sql):
-    return [tuple(r.values()) for r in rows(con, sql)]
+from tests.conftest import tuples
 
 
 def test_org_pareto(metrics):
-    got = table(metrics, "select period, reps, top_reps, won_amount, top_won_amount, top_share "
+    got = tuples(metrics, "select period, reps, top_reps, won_amount, top_won_amount, top_share "
                          "from org_pareto order by period")
     assert got == [
         ("2025-Q4", 3, 1, 0.0, 0.0, None),  # m1, r1, r3 have rows; nothing won
@@ -30,7 +21,7 @@ def test_org_pareto(metrics):
 
 
 def test_rep_attainment_distribution(metrics):
-    got = table(metrics, "select period, bucket, reps from rep_attainment_distribution "
+    got = tuples(metrics, "select period, bucket, reps from rep_attainment_distribution "
                          "where period >= '2026-Q1' order by period, bucket_order")
     assert got == [
         # Q1: r2 0.27, r4 0 -> 0-50%; r1 1.35 and m1 exactly 1.2 -> 120%+ (a band includes its lower bound)
@@ -40,12 +31,12 @@ def test_rep_attainment_distribution(metrics):
         ("2026-Q2", "0-50%", 3), ("2026-Q2", "50-80%", 1), ("2026-Q2", "80-100%", 0),
         ("2026-Q2", "100-120%", 0), ("2026-Q2", "120%+", 0),
     ]
-    assert table(metrics, "select sum(reps), sum(share_of_reps) from rep_attainment_distribution "
+    assert tuples(metrics, "select sum(reps), sum(share_of_reps) from rep_attainment_distribution "
                           "where period = '2025-Q4'") == [(0, None)]
 
 
 def test_team_manager_selling(metrics):
-    got = table(metrics, """select team, period, manager_id, manager_won_amount, team_won_amount, manager_share,
+    got = tuples(metrics, """select team, period, manager_id, manager_won_amount, team_won_amount, manager_share,
                                    is_flagged from team_manager_selling order by period, team""")
     assert got == [
         ("East", "2025-Q4", "m1", 0.0, 0.0, None, False),
@@ -59,7 +50,7 @@ def test_team_manager_selling(metrics):
 
 
 def test_rep_ramp(metrics):
-    got = table(metrics, """select month_since_hire, month_start::varchar, month_end::varchar, is_complete,
+    got = tuples(metrics, """select month_since_hire, month_start::varchar, month_end::varchar, is_complete,
                                    won_amount, monthly_quota, attainment
                             from rep_ramp where rep_id = 'r2' order by month_since_hire""")
     a = pytest.approx
@@ -73,13 +64,13 @@ def test_rep_ramp(metrics):
         (5, "2026-05-05", "2026-06-04", False, 12000.0, a(50000 / 3), a(0.72)),  # o14 won 05-12
     ]
     # long-tenured reps get rows only for months starting inside the data window (from 2025-10-01)
-    assert table(metrics, "select min(month_since_hire), max(month_since_hire), bool_or(is_hired_in_window) "
+    assert tuples(metrics, "select min(month_since_hire), max(month_since_hire), bool_or(is_hired_in_window) "
                           "from rep_ramp where rep_id = 'r1'") == [(56, 63, False)]
 
 
 def test_org_ramp_curve(metrics):
     # reps hired in the window: r2 (0, 0, 8,000 / 9,555.56 = 0.837, 0 complete) and r4 (hired 02-01: 0, 0, 1.0
     # with o17 on 04-20; month 4 from 05-01 is not complete)
-    got = table(metrics, "select month_since_hire, reps, median_attainment from org_ramp_curve order by 1")
+    got = tuples(metrics, "select month_since_hire, reps, median_attainment from org_ramp_curve order by 1")
     month3 = (8000 / (30000 * 86 / 90 / 3) + 1.0) / 2
     assert got == [(1, 2, 0.0), (2, 2, 0.0), (3, 2, pytest.approx(month3)), (4, 1, 0.0)]

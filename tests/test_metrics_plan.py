@@ -9,21 +9,12 @@ Targets: config win_rate {default 0.25, AE 0.4}, activities {default 15, Manager
 import pytest
 
 from pipelines.models import discover
-from tests.conftest import FIXTURES, models_on, rows
+from tests.conftest import rows, tuples
 
 MINE = ("rep_flow", "team_flow", "rep_stage_funnel", "rep_stuck_deals", "rep_hygiene", "rep_hygiene_deals",
         "rep_activity_vs_plan", "rep_forecast_accuracy", "team_forecast_accuracy", "rep_alerts", "team_alerts",
         "rep_balanced_scorecard", "rep_attainment_distribution", "org_pareto", "team_manager_selling",
         "rep_ramp", "org_ramp_curve", "rep_targets", "int_stage_stints")
-
-
-@pytest.fixture(scope="module")
-def metrics(tmp_path_factory):
-    return models_on(FIXTURES / "metrics" / "config.yml", tmp_path_factory.mktemp("metrics"))
-
-
-def table(con, sql):
-    return [tuple(r.values()) for r in rows(con, sql)]
 
 
 def test_every_column_documented(metrics):
@@ -38,7 +29,7 @@ def test_every_column_documented(metrics):
 
 
 def test_rep_targets(metrics):
-    got = table(metrics, "select rep_id, metric, target, source from rep_targets "
+    got = tuples(metrics, "select rep_id, metric, target, source from rep_targets "
                          "where metric in ('activities_per_week', 'win_rate') order by rep_id, metric")
     assert got == [
         ("m1", "activities_per_week", 5.0, "role"), ("m1", "win_rate", 0.25, "role"),
@@ -48,14 +39,14 @@ def test_rep_targets(metrics):
         ("r3", "activities_per_week", 15.0, "default"), ("r3", "win_rate", 0.25, "default"),
         ("r4", "activities_per_week", 15.0, "role"), ("r4", "win_rate", 0.4, "role"),
     ]
-    assert table(metrics, "select count(*) from rep_targets") == [(36,)]  # 6 people x 6 metrics
+    assert tuples(metrics, "select count(*) from rep_targets") == [(36,)]  # 6 people x 6 metrics
 
 
 def test_rep_activity_vs_plan(metrics):
     # Last full week: Mon 05-04..Sun 05-10 (as_of is a Friday); 13 weeks back to 02-09. 6 people x 13 weeks.
-    assert table(metrics, "select min(week_start)::varchar, max(week_start)::varchar, count(*) "
+    assert tuples(metrics, "select min(week_start)::varchar, max(week_start)::varchar, count(*) "
                           "from rep_activity_vs_plan") == [("2026-02-09", "2026-05-04", 78)]
-    got = table(metrics, """select rep_id, week_start::varchar, calls, emails, meetings, other_activities, activities,
+    got = tuples(metrics, """select rep_id, week_start::varchar, calls, emails, meetings, other_activities, activities,
                                    target_per_week, target_source, ratio_to_target
                             from rep_activity_vs_plan where activities > 0 order by rep_id, week_start""")
     assert got == [
@@ -69,7 +60,7 @@ def test_rep_activity_vs_plan(metrics):
 def test_rep_forecast_accuracy(metrics):
     """The forecast is the CRM's own at the end of day 28 (2026-01-28 for Q1; the fixture has no calls): won to
     date plus open Commit closing in the quarter. commit_at_start keeps the opening pipeline's Commit."""
-    got = table(metrics, """select rep_id, period, commit_at_start, best_case_at_start, won_amount, forecast,
+    got = tuples(metrics, """select rep_id, period, commit_at_start, best_case_at_start, won_amount, forecast,
                                    forecast_source, accuracy, bias, forecast_accuracy
                             from rep_forecast_accuracy order by period, rep_id""")
     a = pytest.approx
@@ -90,14 +81,14 @@ def test_rep_forecast_accuracy(metrics):
         ("r3", "2026-Q1", 0.0, 0.0, 0.0, 0.0, "crm", None, None, None),
         ("r4", "2026-Q1", 0.0, 0.0, 0.0, 0.0, "crm", None, None, None),
     ]
-    commit = table(metrics, """select rep_id, commit_at_checkpoint, commit_won, commit_slipped, commit_lost,
+    commit = tuples(metrics, """select rep_id, commit_at_checkpoint, commit_won, commit_slipped, commit_lost,
                                       commit_reliability from rep_forecast_accuracy
                                where period = '2026-Q1' order by rep_id""")
     # o7 and o18 were won in Q1; r2, r3 and r4 committed nothing, so their reliability is no data
     assert commit == [("m1", 60000.0, 60000.0, 0.0, 0.0, 1.0), ("r1", 120000.0, 120000.0, 0.0, 0.0, 1.0),
                       ("r2", 0.0, 0.0, 0.0, 0.0, None), ("r3", 0.0, 0.0, 0.0, 0.0, None),
                       ("r4", 0.0, 0.0, 0.0, 0.0, None)]
-    team = table(metrics, "select team, commit_at_start, forecast, won_amount, forecast_accuracy "
+    team = tuples(metrics, "select team, commit_at_start, forecast, won_amount, forecast_accuracy "
                           "from team_forecast_accuracy where period = '2026-Q1' order by team")
     # East: CRM forecast 60,000 + 120,000 + 0, won 270,000 + 60,000 + 8,000 = 338,000 -> 1 − 158,000 / 338,000
     assert team == [("East", 120000.0, 180000.0, 338000.0, a(180000 / 338000)), ("West", 0.0, 0.0, 0.0, None)]
@@ -113,7 +104,7 @@ def test_rep_alerts(metrics):
 
     Activities are per week over the quarter to date: 04-01..05-15 is 45 days = 45/7 weeks.
     """
-    got = table(metrics, """select rep_id, metric, actual, target, deviation, direction, is_worse, alert_rank
+    got = tuples(metrics, """select rep_id, metric, actual, target, deviation, direction, is_worse, alert_rank
                             from rep_alerts order by rep_id, alert_rank""")
     a = pytest.approx
     assert got == [
@@ -148,7 +139,7 @@ def test_rep_alerts(metrics):
 
 
 def test_team_alerts(metrics):
-    got = table(metrics, "select metric, actual, target, deviation, direction from team_alerts "
+    got = tuples(metrics, "select metric, actual, target, deviation, direction from team_alerts "
                          "where team = 'East' order by metric")
     a = pytest.approx
     assert got == [
@@ -164,7 +155,7 @@ def test_team_alerts(metrics):
         ("pipeline_coverage", a(125000 / 238000), 3.0, -0.8249, "below"),
     ]
     # West won (60,000 + 10,000) / 130,000 = 0.538: ahead of the 0.4945 pace, so no attainment alert.
-    assert table(metrics, "select count(*) from team_alerts where team = 'West' and metric = 'attainment'") == [(0,)]
+    assert tuples(metrics, "select count(*) from team_alerts where team = 'West' and metric = 'attainment'") == [(0,)]
 
 
 def test_rep_balanced_scorecard(metrics):
@@ -174,7 +165,7 @@ def test_rep_balanced_scorecard(metrics):
     new hires are prorated to their hire date: r2 (01-05) 30,000 × 86/90, r4 (02-01) 15,000 × 59/90.
     The fixture lowers the sample minimums to 2 closed and 1 won deal.
     """
-    got = table(metrics, """select rep_id, period, results_grade, pipeline_grade, conversion_grade, activity_grade,
+    got = tuples(metrics, """select rep_id, period, results_grade, pipeline_grade, conversion_grade, activity_grade,
                                    discipline_grade, forecast_grade, cycle_grade, graded_dimensions, overall_grade
                             from rep_balanced_scorecard order by period, rep_id""")
     assert got == [
@@ -202,11 +193,11 @@ def test_rep_balanced_scorecard(metrics):
         # 7 / 4 -> 2
         ("r4", "2026-Q2", 2, 1, None, 1, None, None, 3, 4, 2),
     ]
-    notes = dict(table(metrics, "select rep_id || ' ' || period, overall_note from rep_balanced_scorecard "
+    notes = dict(tuples(metrics, "select rep_id || ' ' || period, overall_note from rep_balanced_scorecard "
                                 "where overall_note is not null"))
     assert notes["r4 2026-Q1"] == "not enough data: 3 of 7 dimensions graded (grades.min_dimensions is 4)"
     assert notes["m2 2026-Q2"].startswith("not graded")
-    why = table(metrics, "select conversion_note, forecast_note from rep_balanced_scorecard "
+    why = tuples(metrics, "select conversion_note, forecast_note from rep_balanced_scorecard "
                          "where rep_id = 'r4' and period = '2026-Q2'")
     assert why == [("1 closed deal, fewer than the 2 a win rate needs (thresholds.min_closed_deals)",
                     "nothing forecast and nothing won")]  # no call; the CRM forecast on day 28 was 0

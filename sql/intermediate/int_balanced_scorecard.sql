@@ -52,42 +52,18 @@ measures as (
     select * from int_plan_measures
 ),
 
-grade_inputs as (
-    select
-        measure_level,
-        rep_id,
-        team,
-        period,
-        is_current,
-        dimension,
-        ratio,
-        grade,
-    from measures
-),
-
-note_inputs as (
-    select
-        measure_level,
-        rep_id,
-        team,
-        period,
-        dimension,
-        note,
-        money_at_risk as at_risk,
-    from measures
-),
-
+-- the pivots keep only the columns they group by: one column of each kind per dimension
 grades as (
-    pivot grade_inputs
+    pivot measures
     on dimension in ('results', 'pipeline', 'conversion', 'activity', 'discipline', 'forecast', 'cycle')
     using first(ratio) as ratio, first(grade) as grade
     group by measure_level, rep_id, team, period, is_current
 ),
 
 notes as (
-    pivot note_inputs
+    pivot measures
     on dimension in ('results', 'pipeline', 'conversion', 'activity', 'discipline', 'forecast', 'cycle')
-    using first(note) as note, first(at_risk) as at_risk
+    using first(note) as note, first(money_at_risk) as at_risk
     group by measure_level, rep_id, team, period
 ),
 

@@ -62,21 +62,17 @@ final as (
         coalesce(
             checkpoint_day <= getvariable('as_of')
             and submitted_on <= checkpoint_day
-            and row_number() over (
-                partition by rep_id, scope, call_period_start
-                order by submitted_on <= checkpoint_day desc, submitted_at desc
-            ) = 1,
+            and row_number() over (one_call order by submitted_on <= checkpoint_day desc, submitted_at desc) = 1,
             false
         ) as is_checkpoint_call,
         coalesce(
             submitted_on <= period_end
-            and row_number() over (
-                partition by rep_id, scope, call_period_start
-                order by submitted_on <= period_end desc, submitted_at desc
-            ) = 1,
+            and row_number() over (one_call order by submitted_on <= period_end desc, submitted_at desc) = 1,
             false
         ) as is_latest_call,
     from resolved
+    -- the versions of one call: a rep's (or manager's team) call for one quarter
+    window one_call as (partition by rep_id, scope, call_period_start)
 )
 
 select * from final

@@ -29,12 +29,7 @@ quarters as (
 ),
 
 week as (
-    select
-        cast(
-            date_trunc('week', getvariable('as_of'))
-            - case when isodow(getvariable('as_of')) = 7 then interval 0 day else interval 7 day end
-            as date
-        ) as week_start,
+    select last_full_week_start(getvariable('as_of')) as week_start
 ),
 
 candidates as (

@@ -90,11 +90,7 @@ per_rep as (
 
 final as (
     select
-        case
-            when grouping(team) = 1 then 'org'
-            when grouping(rep_id) = 1 then 'team'
-            else 'rep'
-        end as movement_level,
+        rollup_level(grouping(rep_id), grouping(team)) as movement_level,
         rep_id,
         team,
         period,

@@ -3,8 +3,9 @@ grain: one row per rep, one per team and one for the organisation in the current
   rep_id, team, period): the forecast roll-up against quota, from today's deals. Each category column holds
   only its own deals (best_case excludes Commit); the cumulative columns add them up as Salesforce's roll-ups do.
   Beside it, the calls as they stand today (int_quarter_calls, moment latest): a rep's own call; on a team row
-  the manager's team call beside the sum of the reps' own calls. rep_forecast_rollup, team_forecast_rollup and
-  org_forecast_rollup read it.
+  the manager's team call beside the sum of the reps' own calls. Quota, closed and attainment are
+  int_scorecard_rollup's for the quarter (the same rows, summed once). rep_forecast_rollup, team_forecast_rollup
+  and org_forecast_rollup read it.
 dictionary: [period, period_start, period_end, reps, quota, attainment]
 columns:
   rollup_level: rep, team or org.
@@ -34,6 +35,11 @@ columns:
   stale_calls: Calls counted in the row (own and team calls) older than forecast.stale_days.
 */
 with
+
+scorecard as (
+    select * from int_scorecard_rollup
+    where is_current
+),
 
 quarters as (
     select * from int_rep_quarters
@@ -70,12 +76,12 @@ open_deals as (
 deals as (
     select
         rep_id,
-        coalesce(sum(amount) filter (where bucket = 'commit'), 0) as commit,
-        coalesce(sum(amount) filter (where bucket = 'best_case'), 0) as best_case,
-        coalesce(sum(amount) filter (where bucket = 'pipeline'), 0) as pipeline,
-        coalesce(sum(amount) filter (where bucket = 'omitted'), 0) as omitted,
-        coalesce(sum(amount) filter (where bucket = 'uncategorized'), 0) as uncategorized,
-        coalesce(sum(amount) filter (where bucket = 'undated'), 0) as undated,
+        sum(amount) filter (where bucket = 'commit') as commit,
+        sum(amount) filter (where bucket = 'best_case') as best_case,
+        sum(amount) filter (where bucket = 'pipeline') as pipeline,
+        sum(amount) filter (where bucket = 'omitted') as omitted,
+        sum(amount) filter (where bucket = 'uncategorized') as uncategorized,
+        sum(amount) filter (where bucket = 'undated') as undated,
     from open_deals
     group by rep_id
 ),
@@ -92,17 +98,8 @@ per_rep as (
     select
         quarters.rep_id,
         quarters.team,
-        quarters.period,
-        quarters.period_start,
-        quarters.period_end,
-        quarters.quota,
-        quarters.won_amount as closed,
-        coalesce(deals.commit, 0) as commit,
-        coalesce(deals.best_case, 0) as best_case,
-        coalesce(deals.pipeline, 0) as pipeline,
-        coalesce(deals.omitted, 0) as omitted,
-        coalesce(deals.uncategorized, 0) as uncategorized,
-        coalesce(deals.undated, 0) as undated,
+        -- a rep with no open deal in a bucket has 0 in it
+        coalesce(columns(deals.* exclude (deals.rep_id)), 0),
         own.amount as own_call,
         own.submitted_at as own_submitted_at,
         own.is_stale as own_stale,
@@ -119,24 +116,13 @@ per_rep as (
 
 sums as (
     select
-        case
-            when grouping(team) = 1 then 'org'
-            when grouping(rep_id) = 1 then 'team'
-            else 'rep'
-        end as rollup_level,
+        rollup_level(grouping(rep_id), grouping(team)) as rollup_level,
         rep_id,
         team,
-        period,
-        any_value(period_start) as period_start,
-        any_value(period_end) as period_end,
-        count(*) as reps,
-        sum(quota) as quota,
-        sum(closed) as closed,
-        sum(commit) as commit,
-        sum(best_case) as best_case,
-        sum(pipeline) as pipeline,
-        sum(omitted) as omitted,
-        sum(uncategorized) as uncategorized,
+        categorized_forecast(
+            (select coverage.has_forecast_category from coverage),
+            sum(commit), sum(best_case), sum(pipeline), sum(omitted), sum(uncategorized)
+        ) as forecast,
         sum(undated) as undated,
         sum(own_call) as own_call,
         max(own_submitted_at) as own_submitted_at,
@@ -145,57 +131,50 @@ sums as (
         count(own_call) as reps_called,
         count(*) filter (where own_stale) + count(*) filter (where team_stale) as stale_calls,
     from per_rep
-    group by grouping sets ((rep_id, team, period), (team, period), (period))
-),
-
-categorized as (
-    select
-        sums.* exclude (commit, best_case, pipeline, omitted, uncategorized),
-        case when coverage.has_forecast_category then sums.commit end as commit,
-        case when coverage.has_forecast_category then sums.best_case end as best_case,
-        case when coverage.has_forecast_category then sums.pipeline end as pipeline,
-        case when coverage.has_forecast_category then sums.omitted end as omitted,
-        case
-            when coverage.has_forecast_category then sums.uncategorized
-            else sums.uncategorized + sums.commit + sums.best_case + sums.pipeline + sums.omitted
-        end as uncategorized,
-        case when sums.rollup_level = 'rep' then sums.own_call else sums.team_call end as call,
-        case when sums.rollup_level = 'rep' then sums.own_submitted_at else sums.team_submitted_at end
-            as call_submitted_at,
-    from sums
-    cross join coverage
+    -- one quarter: the rows of its rep, team and org are those of int_scorecard_rollup's current quarter
+    group by grouping sets ((rep_id, team), (team), ())
 ),
 
 final as (
     select
-        rollup_level,
-        rep_id,
-        team,
-        period,
-        period_start,
-        period_end,
-        reps,
-        quota,
-        closed,
-        commit,
-        best_case,
-        pipeline,
-        omitted,
-        uncategorized,
-        undated,
-        closed + commit as commit_cumulative,
-        closed + commit + best_case as best_case_cumulative,
-        closed + commit + best_case + pipeline as pipeline_cumulative,
-        divide(closed, quota) as attainment,
-        divide(closed + commit, quota) as commit_attainment,
-        call,
-        call_submitted_at,
+        -- in the order the marts show them: the rep, the quarter, quota and the ladder first (the team mart puts
+        -- team first, the org mart drops rep_id and team)
+        scorecard.rollup_level,
+        scorecard.rep_id,
+        scorecard.period,
+        scorecard.quota,
+        scorecard.won_amount as closed,
+        sums.forecast.commit,
+        sums.forecast.best_case,
+        sums.forecast.pipeline,
+        scorecard.team,
+        scorecard.period_start,
+        scorecard.period_end,
+        scorecard.reps,
+        sums.forecast.omitted,
+        sums.forecast.uncategorized,
+        sums.undated,
+        scorecard.won_amount + sums.forecast.commit as commit_cumulative,
+        scorecard.won_amount + sums.forecast.commit + sums.forecast.best_case as best_case_cumulative,
+        scorecard.won_amount + sums.forecast.commit + sums.forecast.best_case + sums.forecast.pipeline
+            as pipeline_cumulative,
+        scorecard.attainment,
+        divide(scorecard.won_amount + sums.forecast.commit, scorecard.quota) as commit_attainment,
+        -- the call of the row: the rep's own on a rep row, the team calls above
+        case when sums.rollup_level = 'rep' then sums.own_call else sums.team_call end as call,
+        case when sums.rollup_level = 'rep' then sums.own_submitted_at else sums.team_submitted_at end
+            as call_submitted_at,
         datediff('day', cast(call_submitted_at as date), getvariable('as_of')) as call_age_days,
         call_age_days > getvariable('forecast_stale_days') as is_call_stale,
-        own_call as reps_call_sum,
-        reps_called,
-        stale_calls,
-    from categorized
+        sums.own_call as reps_call_sum,
+        sums.reps_called,
+        sums.stale_calls,
+    from scorecard
+    inner join sums
+        on
+            scorecard.rollup_level = sums.rollup_level
+            and scorecard.rep_id is not distinct from sums.rep_id
+            and scorecard.team is not distinct from sums.team
 )
 
 select * from final

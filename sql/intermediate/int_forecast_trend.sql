@@ -62,22 +62,13 @@ per_rep as (
 
 sums as (
     select
-        case
-            when grouping(team) = 1 then 'org'
-            when grouping(rep_id) = 1 then 'team'
-            else 'rep'
-        end as trend_level,
+        rollup_level(grouping(rep_id), grouping(team)) as trend_level,
         rep_id,
         team,
         period,
         snapshot_day,
         count(*) as reps,
-        sum(closed) as closed,
-        sum(commit) as commit,
-        sum(best_case) as best_case,
-        sum(pipeline) as pipeline,
-        sum(omitted) as omitted,
-        sum(uncategorized) as uncategorized,
+        sum(columns(['closed', 'commit', 'best_case', 'pipeline', 'omitted', 'uncategorized'])),
     from per_rep
     group by grouping sets (
         (rep_id, team, period, snapshot_day), (team, period, snapshot_day),
@@ -85,25 +76,21 @@ sums as (
     )
 ),
 
-final as (
+categorized as (
     select
-        sums.trend_level,
-        sums.rep_id,
-        sums.team,
-        sums.period,
-        sums.snapshot_day,
-        sums.reps,
-        sums.closed,
-        case when coverage.has_forecast_category then sums.commit end as commit,
-        case when coverage.has_forecast_category then sums.best_case end as best_case,
-        case when coverage.has_forecast_category then sums.pipeline end as pipeline,
-        case when coverage.has_forecast_category then sums.omitted end as omitted,
-        case
-            when coverage.has_forecast_category then sums.uncategorized
-            else sums.uncategorized + sums.commit + sums.best_case + sums.pipeline + sums.omitted
-        end as uncategorized,
+        sums.*,
+        categorized_forecast(
+            coverage.has_forecast_category, sums.commit, sums.best_case, sums.pipeline, sums.omitted, sums.uncategorized
+        ) as forecast,
     from sums
     cross join coverage
+),
+
+final as (
+    select
+        * exclude (commit, best_case, pipeline, omitted, uncategorized, forecast),
+        forecast.*,
+    from categorized
 )
 
 select * from final

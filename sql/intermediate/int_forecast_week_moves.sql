@@ -25,18 +25,6 @@ columns:
 */
 with
 
-states as (
-    select * from int_opportunity_states
-),
-
-opportunities as (
-    select * from stg_opportunities
-),
-
-reps as (
-    select * from int_reps
-),
-
 days as (
     select * from int_forecast_days
     where is_week_opening or is_week_closing
@@ -75,7 +63,7 @@ ends as (
         states.stage_kind,
         states.close_date,
     from windows
-    inner join states
+    inner join int_opportunity_states as states
         on
             (windows.opening_day >= states.valid_from and windows.opening_day < states.valid_to)
             or (windows.closing_day >= states.valid_from and windows.closing_day < states.valid_to)
@@ -152,8 +140,8 @@ final as (
         rows.from_column,
         rows.to_column,
     from rows
-    inner join opportunities on rows.opportunity_id = opportunities.opportunity_id
-    left join reps on opportunities.owner_id = reps.rep_id
+    inner join stg_opportunities as opportunities on rows.opportunity_id = opportunities.opportunity_id
+    left join int_reps as reps on opportunities.owner_id = reps.rep_id
 )
 
 select * from final

@@ -11,6 +11,7 @@ columns:
   valid_to: Day the next state starts (9999-12-31 for the current one).
   stage: Stage in that state.
   stage_kind: open, won or lost.
+  stage_order: Position of the stage in the configured order (null for a stage not in config).
   amount: Amount in that state.
   close_date: Close date in that state.
   forecast_category: Forecast category in that state.
@@ -132,6 +133,7 @@ final as (
         coalesce(lead(with_creation.valid_from) over w, date '9999-12-31') as valid_to,
         with_creation.stage,
         stages.stage_kind,
+        stages.stage_order,
         with_creation.amount,
         with_creation.close_date,
         with_creation.forecast_category,

@@ -26,12 +26,7 @@ targets as (
 ),
 
 bounds as (
-    select
-        cast(
-            date_trunc('week', getvariable('as_of'))
-            - case when isodow(getvariable('as_of')) = 7 then interval 0 day else interval 7 day end
-            as date
-        ) as last_week_start,
+    select last_full_week_start(getvariable('as_of')) as last_week_start
 ),
 
 weeks as (

@@ -47,24 +47,33 @@ problem_counts as (
     group by rep_id
 ),
 
-final as (
+counts as (
     select
         reps.rep_id,
         reps.team,
+        -- a rep with no open deal, or none with a problem, has 0 of each
         coalesce(open_counts.open_deals, 0) as open_deals,
-        coalesce(problem_counts.past_close_date, 0) as past_close_date,
-        case when coverage.has_next_step then coalesce(problem_counts.no_next_step, 0) end as no_next_step,
-        coalesce(problem_counts.no_amount, 0) as no_amount,
-        case when coverage.has_activity_data then coalesce(problem_counts.untouched, 0) end as untouched,
-        coalesce(problem_counts.deals_with_problems, 0) as deals_with_problems,
-        coalesce(open_counts.open_deals, 0) - coalesce(problem_counts.deals_with_problems, 0) as clean_deals,
-        (open_counts.open_deals - coalesce(problem_counts.deals_with_problems, 0))
-        / nullif(open_counts.open_deals, 0) as discipline_score,
-        coalesce(problem_counts.no_close_date, 0) as no_close_date,
+        coalesce(columns(problem_counts.* exclude (problem_counts.rep_id)), 0),
     from reps
-    cross join coverage
     left join open_counts on reps.rep_id = open_counts.rep_id
     left join problem_counts on reps.rep_id = problem_counts.rep_id
+),
+
+final as (
+    select
+        counts.rep_id,
+        counts.team,
+        counts.open_deals,
+        counts.past_close_date,
+        case when coverage.has_next_step then counts.no_next_step end as no_next_step,
+        counts.no_amount,
+        case when coverage.has_activity_data then counts.untouched end as untouched,
+        counts.deals_with_problems,
+        counts.open_deals - counts.deals_with_problems as clean_deals,
+        divide(counts.open_deals - counts.deals_with_problems, counts.open_deals) as discipline_score,
+        counts.no_close_date,
+    from counts
+    cross join coverage
 )
 
 select * from final

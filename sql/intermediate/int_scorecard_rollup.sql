@@ -22,11 +22,7 @@ quarters as (
 
 sums as (
     select
-        case
-            when grouping(team) = 1 then 'org'
-            when grouping(rep_id) = 1 then 'team'
-            else 'rep'
-        end as rollup_level,
+        rollup_level(grouping(rep_id), grouping(team)) as rollup_level,
         rep_id,
         team,
         period,

@@ -1,8 +1,6 @@
 /*
 grain: one row per roll-up column for the organisation in the current fiscal quarter (period, forecast_column):
-  how each column changed over the last full week, explained by its deals: closing = opening + added + upgraded
-  + downgraded + amount_changed + won + lost + slipped + other (signed; see int_forecast_movement). No rows when
-  the deal history does not reach back to the week's opening.
+  the org row of int_forecast_movement, each column's change over the last full week explained by its deals.
 unique: [period, forecast_column]
 columns_from: int_forecast_movement
 tests:

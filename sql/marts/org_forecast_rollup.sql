@@ -6,13 +6,6 @@ columns_from: int_forecast_rollup
 tests:
   - commit_cumulative = closed + commit
 */
-select
-    period,
-    quota,
-    closed,
-    commit,
-    best_case,
-    pipeline,
-    * exclude (rollup_level, rep_id, team, period, quota, closed, commit, best_case, pipeline)
+select * exclude (rollup_level, rep_id, team)
 from int_forecast_rollup
 where rollup_level = 'org'

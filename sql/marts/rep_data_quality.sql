@@ -8,33 +8,12 @@ columns:
   rows_flagged: Their rows loaded with a problem worth fixing.
   rows_with_problems: Their rows with any problem (a row counts once).
 */
-with
-
-quarantine as (
-    select
-        *,
-        file || ':' || row_number as row_key,
-    from stg_quarantine
-    where owner_id is not null
-),
-
-reps as (
-    select * from int_reps
-),
-
-final as (
-    select
-        quarantine.owner_id as rep_id,
-        coalesce(any_value(reps.name), quarantine.owner_id) as name,
-        any_value(reps.team) as team,
-        count(distinct quarantine.row_key) filter (where quarantine.action = 'rejected')
-            as rows_rejected,
-        count(distinct quarantine.row_key) filter (where quarantine.action = 'flagged')
-            as rows_flagged,
-        count(distinct quarantine.row_key) as rows_with_problems,
-    from quarantine
-    left join reps on quarantine.owner_id = reps.rep_id
-    group by quarantine.owner_id
-)
-
-select * from final
+select
+    owner_id as rep_id,
+    any_value(owner_name) as name,
+    any_value(owner_team) as team,
+    count(distinct row_key) filter (where action = 'rejected') as rows_rejected,
+    count(distinct row_key) filter (where action = 'flagged') as rows_flagged,
+    count(distinct row_key) as rows_with_problems,
+from int_owned_quarantine
+group by owner_id

@@ -25,43 +25,22 @@ tests:
 */
 with
 
-states as (
-    select * from int_opportunity_states
-),
-
-opportunities as (
-    select * from int_opportunities
-),
-
-reps as (
-    select * from int_reps
-),
-
-stages as (
-    select * from stg_stages
-),
-
-quarters as (
-    select * from int_fiscal_quarters
-),
-
 with_previous as (
     select
         states.opportunity_id,
         states.valid_from as event_date,
         states.stage,
         states.stage_kind,
-        stages.stage_order,
+        states.stage_order,
         states.amount,
         states.close_date,
         lag(states.stage_kind) over w as previous_kind,
-        lag(stages.stage_order) over w as previous_order,
+        lag(states.stage_order) over w as previous_order,
         lag(states.amount) over w as previous_amount,
         lag(states.close_date) over w as previous_close_date,
         row_number() over w as state_number,
         states.is_created,
-    from states
-    left join stages on states.stage = stages.stage
+    from int_opportunity_states as states
     window w as (partition by states.opportunity_id order by states.valid_from)
 ),
 
@@ -71,9 +50,9 @@ recent as (
         close_q.period_start as close_quarter,
         previous_q.period_start as previous_close_quarter,
     from with_previous
-    left join quarters as close_q
+    left join int_fiscal_quarters as close_q
         on with_previous.close_date between close_q.period_start and close_q.period_end
-    left join quarters as previous_q
+    left join int_fiscal_quarters as previous_q
         on with_previous.previous_close_date between previous_q.period_start and previous_q.period_end
     where with_previous.event_date > getvariable('as_of') - interval 35 day
 ),
@@ -134,8 +113,8 @@ final as (
         case when events.event <> 'created' then events.previous_close_date end as previous_close_date,
         datediff('day', events.event_date, getvariable('as_of')) as days_ago,
     from events
-    inner join opportunities on events.opportunity_id = opportunities.opportunity_id
-    left join reps on opportunities.owner_id = reps.rep_id
+    inner join int_opportunities as opportunities on events.opportunity_id = opportunities.opportunity_id
+    left join int_reps as reps on opportunities.owner_id = reps.rep_id
     where events.event_date <= getvariable('as_of')
 )
 

@@ -1,8 +1,6 @@
 /*
-grain: one row per rep per roll-up column in the current fiscal quarter (rep_id, period, forecast_column):
-  how each column changed over the last full week, explained by its deals: closing = opening + added + upgraded
-  + downgraded + amount_changed + won + lost + slipped + other (signed; see int_forecast_movement). No rows when
-  the deal history does not reach back to the week's opening.
+grain: one row per rep per roll-up column in the current fiscal quarter (rep_id, period, forecast_column): the
+  rep rows of int_forecast_movement, each column's change over the last full week explained by its deals.
 unique: [rep_id, period, forecast_column]
 columns_from: int_forecast_movement
 tests:

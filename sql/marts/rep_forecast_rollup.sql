@@ -10,14 +10,6 @@ tests:
   - pipeline_cumulative = best_case_cumulative + pipeline
   - least(closed, commit, best_case, pipeline, omitted, uncategorized, undated) >= 0
 */
-select
-    rep_id,
-    period,
-    quota,
-    closed,
-    commit,
-    best_case,
-    pipeline,
-    * exclude (rollup_level, rep_id, period, quota, closed, commit, best_case, pipeline)
+select * exclude (rollup_level)
 from int_forecast_rollup
 where rollup_level = 'rep'

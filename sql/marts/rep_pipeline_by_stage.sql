@@ -9,23 +9,13 @@ columns:
   open_amount (money): Sum of their amount (missing amounts count 0).
   weighted_amount (money): Sum of amount × stage probability.
 */
-with
-
-opportunities as (
-    select * from int_opportunities
-),
-
-final as (
-    select
-        owner_id as rep_id,
-        stage,
-        any_value(stage_order) as stage_order,
-        count(*) as open_deals,
-        cast(coalesce(sum(amount), 0) as double) as open_amount,
-        coalesce(sum(weighted_amount), 0) as weighted_amount,
-    from opportunities
-    where is_open
-    group by owner_id, stage
-)
-
-select * from final
+select
+    owner_id as rep_id,
+    stage,
+    any_value(stage_order) as stage_order,
+    count(*) as open_deals,
+    cast(coalesce(sum(amount), 0) as double) as open_amount,
+    coalesce(sum(weighted_amount), 0) as weighted_amount,
+from int_opportunities
+where is_open
+group by owner_id, stage

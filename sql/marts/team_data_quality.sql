@@ -10,30 +10,13 @@ columns:
   action: rejected (left out of every metric) or flagged (loaded, worth fixing in the CRM).
   rows: The team's rows with the problem (a row counts once per problem).
 */
-with
-
-quarantine as (
-    select
-        *,
-        file || ':' || row_number as row_key,
-    from stg_quarantine
-    where owner_id is not null
-),
-
-reps as (
-    select * from int_reps
-),
-
-final as (
-    select
-        reps.team,
-        quarantine.table_name,
-        quarantine.reason,
-        quarantine.action,
-        count(distinct quarantine.row_key) as rows,
-    from quarantine
-    inner join reps on quarantine.owner_id = reps.rep_id
-    group by reps.team, quarantine.table_name, quarantine.reason, quarantine.action
-)
-
-select * from final
+select
+    owner_team as team,
+    table_name,
+    reason,
+    action,
+    count(distinct row_key) as rows,
+from int_owned_quarantine
+-- an owner the reps extract does not know has no team
+where owner_team is not null
+group by owner_team, table_name, reason, action

@@ -1,9 +1,7 @@
 /*
-grain: one row per team per roll-up column in the current fiscal quarter (team, period, forecast_column), the
-  team's reps summed:
-  how each column changed over the last full week, explained by its deals: closing = opening + added + upgraded
-  + downgraded + amount_changed + won + lost + slipped + other (signed; see int_forecast_movement). No rows when
-  the deal history does not reach back to the week's opening.
+grain: one row per team per roll-up column in the current fiscal quarter (team, period, forecast_column): the
+  team rows of int_forecast_movement (the team's reps summed), each column's change over the last full week
+  explained by its deals.
 unique: [team, period, forecast_column]
 columns_from: int_forecast_movement
 tests:

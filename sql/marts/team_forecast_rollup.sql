@@ -12,12 +12,6 @@ tests:
 */
 select
     team,
-    period,
-    quota,
-    closed,
-    commit,
-    best_case,
-    pipeline,
-    * exclude (rollup_level, rep_id, team, period, quota, closed, commit, best_case, pipeline)
+    * exclude (rollup_level, rep_id, team)
 from int_forecast_rollup
 where rollup_level = 'team'

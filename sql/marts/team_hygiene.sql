@@ -7,26 +7,16 @@ columns:
   team: Team name.
   reps_with_problems: Reps with at least one open deal with a problem.
 */
-with
-
-hygiene as (
-    select * from int_rep_hygiene
-),
-
-final as (
-    select
-        team,
-        sum(open_deals) as open_deals,
-        sum(past_close_date) as past_close_date,
-        sum(no_next_step) as no_next_step,
-        sum(no_amount) as no_amount,
-        sum(untouched) as untouched,
-        sum(deals_with_problems) as deals_with_problems,
-        sum(clean_deals) as clean_deals,
-        divide(sum(clean_deals), sum(open_deals)) as discipline_score,
-        count(*) filter (where deals_with_problems > 0) as reps_with_problems,
-    from hygiene
-    group by team
-)
-
-select * from final
+select
+    team,
+    sum(open_deals) as open_deals,
+    sum(past_close_date) as past_close_date,
+    sum(no_next_step) as no_next_step,
+    sum(no_amount) as no_amount,
+    sum(untouched) as untouched,
+    sum(deals_with_problems) as deals_with_problems,
+    sum(clean_deals) as clean_deals,
+    divide(sum(clean_deals), sum(open_deals)) as discipline_score,
+    count(*) filter (where deals_with_problems > 0) as reps_with_problems,
+from int_rep_hygiene
+group by team

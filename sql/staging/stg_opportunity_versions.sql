@@ -29,14 +29,6 @@ dated as (
     from source
 ),
 
-deal_rates as (
-    select
-        opportunity_id,
-        corporate_rate(currency, coalesce(close_date, getvariable('as_of'))) as conversion_rate,
-    from raw_opportunities
-    where currency is not null
-),
-
 final as (
     select
         dated.valid_from,
@@ -44,11 +36,10 @@ final as (
         dated.opportunity_id,
         dated.owner_id,
         dated.stage,
-        cast(dated.amount as double) / coalesce(deal_rates.conversion_rate, 1) as amount,
+        cast(dated.amount as double) / deal_rate(dated.opportunity_id) as amount,
         dated.close_date,
         forecast_category(dated.forecast_category) as forecast_category,
     from dated
-    left join deal_rates on dated.opportunity_id = deal_rates.opportunity_id
     where not dated.is_removed
 )
 

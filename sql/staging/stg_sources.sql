@@ -10,22 +10,12 @@ columns:
   rows_rejected: Rows left out of every metric, each listed in the quarantine.
   rows_flagged: Rows loaded with a problem worth fixing in the CRM.
 */
-with
-
-source as (
-    select * from raw_sources
-),
-
-final as (
-    select
-        table_name,
-        present as is_present,
-        files,
-        rows_read,
-        rows_loaded,
-        rows_rejected,
-        rows_flagged,
-    from source
-)
-
-select * from final
+select
+    table_name,
+    present as is_present,
+    files,
+    rows_read,
+    rows_loaded,
+    rows_rejected,
+    rows_flagged,
+from raw_sources
