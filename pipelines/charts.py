@@ -84,19 +84,23 @@ def _quarter_and_pipeline_charts() -> dict[str, dict]:
     }
 
 
+def _waterfall(y_title: str, kinds: list[str], tip_field: str, tip_title: str, label_angle: int,
+               legend: bool) -> alt.Chart:
+    """Bars from `start` to `end` per step, in `order`, coloured total / in / out (the `kinds`, in that order)."""
+    return alt.Chart(DATA).mark_bar().encode(
+        x=alt.X("step:N", sort=alt.EncodingSortField("order"), title=None, axis=alt.Axis(labelAngle=label_angle)),
+        y=alt.Y("start:Q", title=y_title, axis=alt.Axis(format=MONEY_AXIS)),
+        y2="end:Q",
+        color=alt.Color("kind:N", title=None, legend=alt.Undefined if legend else None,
+                        scale=alt.Scale(domain=kinds, range=["#5c6bc0", "#2e7d32", "#c62828"])),
+        tooltip=[alt.Tooltip("step:N", title="Step"), alt.Tooltip(f"{tip_field}:Q", title=tip_title, format=MONEY)],
+    )
+
+
 def _flow_and_trend_charts() -> dict[str, dict]:
     """The pipeline waterfall, attainment bands, the ramp curve and activity against plan."""
-    waterfall = alt.Chart(DATA).mark_bar().encode(
-        x=alt.X("step:N", sort=alt.EncodingSortField("order"), title=None, axis=alt.Axis(labelAngle=-30)),
-        y=alt.Y("start:Q", title="Pipeline amount", axis=alt.Axis(format=MONEY_AXIS)),
-        y2="end:Q",
-        color=alt.Color(
-            "kind:N", title=None,
-            scale=alt.Scale(domain=["total", "into pipeline", "out of pipeline"],
-                            range=["#5c6bc0", "#2e7d32", "#c62828"]),
-        ),
-        tooltip=[alt.Tooltip("step:N", title="Step"), alt.Tooltip("amount:Q", title="Amount", format=MONEY)],
-    )
+    waterfall = _waterfall("Pipeline amount", ["total", "into pipeline", "out of pipeline"], "amount", "Amount",
+                           label_angle=-30, legend=True)
     buckets = alt.Chart(DATA).mark_bar().encode(
         x=alt.X("bucket:N", sort=alt.EncodingSortField("bucket_order"), title="Attainment"),
         y=alt.Y("reps:Q", title="Reps"),
@@ -130,18 +134,10 @@ FORECAST_LABELS = {"closed": "Closed", "commit": "Commit", "best_case": "Best Ca
 
 def _forecast_charts() -> dict[str, dict]:
     """The forecast roll-up: a small waterfall of one column's week, and every column's trend over the quarter."""
-    waterfall = alt.Chart(DATA).mark_bar().encode(
-        x=alt.X("step:N", sort=alt.EncodingSortField("order"), title=None, axis=alt.Axis(labelAngle=-40)),
-        y=alt.Y("start:Q", title="Amount", axis=alt.Axis(format=MONEY_AXIS)),
-        y2="end:Q",
-        color=alt.Color(
-            "kind:N", title=None, legend=None,
-            scale=alt.Scale(domain=["total", "in", "out"], range=["#5c6bc0", "#2e7d32", "#c62828"]),
-        ),
-        tooltip=[alt.Tooltip("step:N", title="Step"), alt.Tooltip("change:Q", title="Change", format=MONEY)],
-    )
+    waterfall = _waterfall("Amount", ["total", "in", "out"], "change", "Change", label_angle=-40, legend=False)
     trend = alt.Chart(DATA).mark_line(point=True).encode(
-        x=alt.X("day:T", title=None, timeUnit="yearmonthdate"),
+        # The trend's points are Sundays (each week's end) and today: one tick a week, on the Sundays.
+        x=alt.X("day:T", title=None, timeUnit="yearmonthdate", axis=alt.Axis(tickCount="week", format="%d %b")),
         y=alt.Y("value:Q", title="Amount", axis=alt.Axis(format=MONEY_AXIS)),
         color=alt.Color("column:N", title=None, scale=alt.Scale(domain=list(FORECAST_LABELS.values()))),
         tooltip=[alt.Tooltip("day:T", title="Day", format="%d %b %Y"), alt.Tooltip("column:N", title="Category"),
