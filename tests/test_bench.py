@@ -22,7 +22,7 @@ import pytest
 
 from bench import memory, orgs
 from bench.__main__ import main as bench_main
-from pipelines import site
+from pipelines import blocks, site
 from pipelines.demo import generate_demo
 
 
@@ -146,14 +146,46 @@ def _docs(root: Path, n: int) -> Path:
     return docs
 
 
-def _plain_mkdocs(docs: Path, out: Path) -> None:
+def _plain_mkdocs(docs: Path, out: Path, title: str = "Bench <Org>", site_url: str | None = None) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
     site.write_assets(docs)
-    yml = site._mkdocs_yml("Bench <Org>", docs.resolve(), out, out.parent / "plain-mkdocs.yml")
+    yml = site._mkdocs_yml(title, docs.resolve(), out, out.parent / "plain-mkdocs.yml", site_url)
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
     build(load_config(config_file=str(yml)))
+    blocks.fill(out)  # what the pages stage's blocks become in any site (pipelines/blocks.py)
+
+
+@pytest.mark.parametrize("site_url", [None, "https://scorecards.example.com/sales/"])
+def test_demo_org_site_is_what_mkdocs_build_writes(tmp_path, monkeypatch, site_url):
+    """A whole demo-org build (rep, coaching, team and Monday pages filled into their kind's theme shell,
+    pipelines/shell.py) writes byte for byte the site `mkdocs build` writes from the same pages."""
+    from pipelines.cli import prepare, run_build
+
+    org = tmp_path / "org"
+    generate_demo(org, reps=14, seed=3)
+    if site_url:
+        with (org / "config.yml").open("a", encoding="utf-8") as f:
+            f.write(f"site:\n  url: {site_url}\n")
+    seen: dict = {}
+    stage_site = site.stage_site
+
+    def keep_docs(title, docs_dir, out, **options):
+        shutil.copytree(docs_dir, tmp_path / "docs")
+        seen.update(title=title, site_url=options.get("site_url"))
+        staged = stage_site(title, docs_dir, out, **options)
+        seen["result"] = staged.result
+        return staged
+
+    monkeypatch.setattr(site, "stage_site", keep_docs)
+    monkeypatch.setattr(site, "MIN_PAGES_PER_WORKER", 10)
+    run_build(prepare(org / "config.yml"), tmp_path / "site", tmp_path / "warehouse")
+    _plain_mkdocs(tmp_path / "docs", tmp_path / "plain", seen["title"], seen["site_url"])
+    assert seen["site_url"] == site_url
+    result = seen["result"]
+    assert result.workers == 2 and result.filled == result.pages - 6, result  # all but the six nav pages
+    assert _same_tree(tmp_path / "plain", tmp_path / "site") == []
 
 
 def test_parallel_incremental_site_is_what_mkdocs_build_writes(tmp_path, monkeypatch):
@@ -204,7 +236,7 @@ def test_failed_site_build_keeps_previous_site_and_cache(tmp_path, monkeypatch):
 
     import mkdocs.commands.build as mkb
 
-    monkeypatch.setattr(mkb, "_build_page", boom)
+    monkeypatch.setattr(mkb, "get_context", boom)
     (docs / "reps" / "r1" / "index.md").write_text("# changed\n", encoding="utf-8")
     with pytest.raises(site.BuildError):
         site.build_site("Org", docs, out, jobs=1)
