@@ -76,6 +76,24 @@ def test_bench_runs_end_to_end_and_writes_table_and_json(tmp_path, capsys):
     assert (org / "opportunities.csv").stat().st_mtime_ns == stamp
 
 
+def test_audiences_mode_builds_each_layout_and_compares_with_the_single_site(tmp_path, capsys):
+    """`make bench AUDIENCES=1`: the same org as one site, as leaders + team audiences and one per team."""
+    code = bench_main(["--audiences", "--sizes", "12", "--cache", str(tmp_path / "cache"),
+                       "--results", str(tmp_path / "results")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    [result_file] = list((tmp_path / "results").glob("*-audiences.json"))
+    [r] = json.loads(result_file.read_text(encoding="utf-8"))["results"]
+    lay = r["layouts"]
+    assert set(lay) == {"single", "leaders", "per_team"}
+    assert lay["single"]["audiences"] == {} and "leaders" in lay["leaders"]["audiences"]
+    assert len(lay["leaders"]["audiences"]) >= 3 and len(lay["per_team"]["audiences"]) >= 2
+    assert lay["leaders"]["html_pages"] > lay["single"]["html_pages"]
+    assert "× single" in out and "leaders + 10 team audiences" in out and "one audience per team" in out
+    config = (tmp_path / "cache" / "demo-12-42-aud-leaders" / "config.yml").read_text(encoding="utf-8")
+    assert "- {name: leaders, scope: all}" in config and "scope: {teams: [" in config
+
+
 def test_make_bench_passes_sizes_through():
     """`make bench SIZES=...` hands the sizes to `python -m bench --sizes` (checked with make -n: nothing runs)."""
     root = Path(__file__).resolve().parent.parent
@@ -88,6 +106,7 @@ def test_make_bench_passes_sizes_through():
 
     assert bench_line("SIZES=50,1000").endswith("-m bench --sizes 50,1000")
     assert bench_line().endswith("-m bench")
+    assert bench_line("AUDIENCES=1").endswith("-m bench --audiences")
 
 
 def test_peak_memory_is_summed_over_the_process_tree():
