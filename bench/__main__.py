@@ -127,8 +127,11 @@ def main(argv: list[str] | None = None) -> int:
         return history_main(a, cache, log, started, load_before)
     if a.audiences:
         return audiences_main(a, cache, log, started, load_before)
-    results = [bench_size(reps, a.seed, max(1, a.repeat), cache, not a.no_rebuild, log) for reps in sizes]
-    path = write_results(a, sizes, results, started, load_before)
+    results: list[dict] = []
+    for reps in sizes:  # the JSON is rewritten after each size: a long run stopped midway keeps what it measured
+        results.append(bench_size(reps, a.seed, max(1, a.repeat), cache, not a.no_rebuild, log))
+        path = write_results(a, sizes, results, started, load_before)
+        log(f"  {reps} reps: figures so far in {path}")
     print(report.table(results))
     print()
     for v in report.verdicts(results):
