@@ -86,6 +86,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="history mode: daily loads up to the largest of DAYS (e.g. 30,250), a build after day 2 and "
                         "after each of DAYS (default size: 1,000 reps)")
     p.add_argument("--changes", type=int, default=30, help="history mode: deals that change each day")
+    p.add_argument("--audiences", action="store_true",
+                   help="audiences mode: the single site against `audiences:` leaders + 10 teams (target ≤ "
+                        "1.6×) and one audience per team (reported), built alternately (default size: 5,000 reps)")
     return p.parse_args(argv)
 
 
@@ -122,8 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     load_before = machine.load_average()
     if a.history:
         return history_main(a, cache, log, started, load_before)
-    results = [bench_size(reps, a.seed, max(1, a.repeat), cache, not a.no_rebuild, log) for reps in sizes]
-    path = write_results(a, sizes, results, started, load_before)
+    if a.audiences:
+        return audiences_main(a, cache, log, started, load_before)
+    results: list[dict] = []
+    for reps in sizes:  # the JSON is rewritten after each size: a long run stopped midway keeps what it measured
+        results.append(bench_size(reps, a.seed, max(1, a.repeat), cache, not a.no_rebuild, log))
+        path = write_results(a, sizes, results, started, load_before)
+        log(f"  {reps} reps: figures so far in {path}")
     print(report.table(results))
     print()
     for v in report.verdicts(results):
@@ -131,6 +139,52 @@ def main(argv: list[str] | None = None) -> int:
     cpus = machine.environment()["cpus"]
     if load_before and load_before[0] > 0.5 * cpus:
         print(f"note: load average was {load_before[0]:.1f} at the start: other work was running, timings are noisy")
+    print(f"figures written to {path}")
+    return 0 if all("error" not in r for r in results) else 1
+
+
+AUDIENCE_LAYOUTS = ("single", "leaders", "per_team")
+
+
+def bench_audiences(reps: int, seed: int, repeat: int, cache: Path, log) -> dict:
+    """Full builds of one org as a single site and with each audience layout, taken in turn `repeat` times
+    (the machine's speed drifts); each layout's fastest run is reported."""
+    org = orgs.demo_org(reps, seed, cache)
+    configs = {"single": org / "config.yml"}
+    configs |= {layout: orgs.audience_org(org, layout) / "config.yml" for layout in AUDIENCE_LAYOUTS[1:]}
+    runs: dict[str, list[dict]] = {layout: [] for layout in AUDIENCE_LAYOUTS}
+    for r in range(repeat):
+        for layout, config in configs.items():
+            work = cache / f"work-{reps}-{seed}-{layout}"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            log(f"  {reps} reps, {layout}: full build {r + 1}/{repeat} ...")
+            got = builds.build(config, work / "site", work / "warehouse")
+            shutil.rmtree(work, ignore_errors=True)
+            if "error" in got:
+                return {"reps": reps, "error": f"{layout}: {got['error']}", "output": got.get("output", "")}
+            runs[layout].append(got)
+    best = {layout: min(rs, key=lambda m: m["total"]) for layout, rs in runs.items()}
+    return {"reps": reps, "seed": seed, "org": str(org), "layouts": best, "runs": runs}
+
+
+def audiences_main(a: argparse.Namespace, cache: Path, log, started: dt.datetime, load_before) -> int:
+    """The audiences mode: the single site against audience layouts of the same org."""
+    sizes = [int(s.replace("_", "")) for s in a.sizes.split(",")] if a.sizes != ",".join(map(str, DEFAULT_SIZES)) \
+        else [5000]
+    results = [bench_audiences(reps, a.seed, max(1, a.repeat), cache, log) for reps in sizes]
+    git = machine.checkout()
+    doc = {"started": started.isoformat(timespec="seconds"), "git": git, "environment": machine.environment(),
+           "load_average": {"before": load_before, "after": machine.load_average()}, "mode": "audiences",
+           "settings": {"sizes": sizes, "seed": a.seed, "repeat": a.repeat, "teams": orgs.AUDIENCE_TEAMS},
+           "results": results, "verdicts": report.audience_verdicts(results)}
+    a.results.mkdir(parents=True, exist_ok=True)
+    path = a.results / f"{started.strftime('%Y%m%dT%H%M%SZ')}-{git['sha']}{'-dirty' if git['dirty'] else ''}-audiences.json"
+    path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+    print(report.audience_table(results))
+    print()
+    for v in doc["verdicts"]:
+        print(v)
     print(f"figures written to {path}")
     return 0 if all("error" not in r for r in results) else 1
 

@@ -109,6 +109,7 @@ def figures(summary: dict, measured: Measured, out: Path) -> dict:
         "team_pages": summary.get("team_pages"),
         "pages_stage": pages,
         "site_build": summary.get("site", {}),
+        "audiences": summary.get("audiences", {}),  # with `audiences:`, each one's pages (all are measured)
         "cpu_seconds": measured.cpu_seconds,
         "peak_mb": measured.peak_mb,
         "memory": measured.memory,

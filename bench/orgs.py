@@ -131,3 +131,42 @@ def _append_activities(org: Path, tmp: Path, moved: dict[str, list[str]], col: d
             for kind in ("call", "email", "meeting"):
                 n += 1
                 fh.write(f"{prefix}{n:0{len(digits)}d},{owner},{day},{kind},{f[col['opportunity_id']]}\n")
+
+
+# Audience layouts the bench's audiences mode builds (`python -m bench --audiences`): config.yml's `audiences:`.
+AUDIENCE_TEAMS = 10
+
+
+def audience_org(org: Path, layout: str) -> Path:
+    """The same org with `audiences:` set: "leaders" (an all-scope audience plus one for each of the first
+    AUDIENCE_TEAMS teams) or "per_team" (one audience per team). Extracts are hard links."""
+    out = org.parent / f"{org.name}-aud-{layout}"
+    if (out / "config.yml").exists():
+        return out
+    tmp = Path(tempfile.mkdtemp(prefix=f".{org.name}-aud-", dir=org.parent))
+    try:
+        for f in org.iterdir():
+            if f.is_file() and f.name != "config.yml":
+                os.link(f, tmp / f.name)
+        config = (org / "config.yml").read_text(encoding="utf-8").rstrip("\n") + "\n"
+        (tmp / "config.yml").write_text(config + audiences_yaml(org, layout), encoding="utf-8")
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def audiences_yaml(org: Path, layout: str) -> str:
+    if layout == "per_team":
+        return "audiences:\n  - {per_team: true}\n"
+    with (org / "reps.csv").open(encoding="utf-8", newline="") as f:
+        teams = sorted({row["team"] for row in csv.DictReader(f) if row.get("team")})
+    lines = ["audiences:", "  - {name: leaders, scope: all}"]
+    for i, team in enumerate(teams[:AUDIENCE_TEAMS], 1):
+        lines.append(f"  - {{name: team-{i:02d}, scope: {{teams: [{_yaml_str(team)}]}}}}")
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 from bench.orgs import NEXT_DAY_REPS
 
 STAGES = ("load", "models", "charts", "pages", "site")
-# The issue's targets on a 2-core, 24 GiB machine; printed, never asserted.
+# The issue's targets on a 2-core, 24 GiB machine; printed, never asserted. (Rebuilds are reported, not
+# targeted: a next-day rebuild legitimately changes every rep page, so it costs about a full build.)
 TARGETS = {
-    "full_seconds": {1000: 15.0, 5000: 60.0},
-    "per_rep_growth": 0.20,  # seconds per rep, 500 -> 5,000 reps
-    "peak_mb": {5000: 2048.0},
-    "rebuild_share": 0.25,
+    "full_seconds": {50: 2.0, 1000: 7.0, 5000: 30.0, 20000: 150.0},
+    "doubling": 2.1,  # at most this time ratio per doubling of reps, between any two consecutive measured sizes
+    "peak_mb": {5000: 1024.0, 20000: 2048.0},
+    "audiences": 1.6,  # leaders + 10 team audiences against the single site, same org (audiences mode)
 }
 # History mode (the issue's targets): a day's load adds at most this share of day 1's warehouse (and under
 # 1 MB at 5,000 reps); a build after 250 daily loads costs at most this multiple of the build after day 2.
@@ -82,21 +85,45 @@ def verdicts(results: list[dict]) -> list[str]:
         if reps in ok:
             t = ok[reps]["full"]["total"]
             out.append(f"{_met(t <= limit)} full build of {reps:,} reps in {t:.1f} s (target ≤ {limit:.0f} s)")
-    if 500 in ok and 5000 in ok:
-        a, b = (ok[n]["full"]["total"] / n for n in (500, 5000))
-        g = b / a - 1
-        out.append(f"{_met(g <= TARGETS['per_rep_growth'])} seconds per rep 500 -> 5,000: "
-                   f"{1000 * a:.2f} -> {1000 * b:.2f} ms ({g:+.0%}, target ≤ +{TARGETS['per_rep_growth']:.0%})")
+    sizes = sorted(ok)
+    for n1, n2 in zip(sizes, sizes[1:]):
+        t1, t2 = ok[n1]["full"]["total"], ok[n2]["full"]["total"]
+        per = (t2 / t1) ** (1 / math.log2(n2 / n1))
+        out.append(f"{_met(per <= TARGETS['doubling'])} {n1:,} -> {n2:,} reps: {t1:.1f} -> {t2:.1f} s, "
+                   f"{per:.2f}× per doubling of reps (target ≤ {TARGETS['doubling']}×)")
     for reps, limit in TARGETS["peak_mb"].items():
         if reps in ok:
             p = ok[reps]["full"]["peak_mb"]
             out.append(f"{_met(p <= limit)} peak memory at {reps:,} reps {p:.0f} MB (target ≤ {limit:.0f} MB)")
-    for reps, r in sorted(ok.items()):
-        b = r.get("rebuild")
-        if b and "error" not in b:
-            share = b["total"] / r["full"]["total"]
-            out.append(f"{_met(share <= TARGETS['rebuild_share'])} one-day rebuild at {reps:,} reps "
-                       f"{b['total']:.1f} s = {share:.0%} of the full build (target ≤ {TARGETS['rebuild_share']:.0%})")
+    return out
+
+
+def audience_table(results: list[dict]) -> str:
+    """One row per size and layout: sites, pages, seconds per stage, total, × the single site, memory."""
+    rows = [["reps", "layout", "sites", "pages", *STAGES, "total", "× single", "peak MB", "cpu s"]]
+    for r in results:
+        if "error" in r:
+            rows.append([f"{r['reps']:,}", f"failed: {r['error']}"])
+            continue
+        single = r["layouts"]["single"]["total"]
+        for layout, m in r["layouts"].items():
+            sites = max(1, len(m.get("audiences") or {}))
+            rows.append([f"{r['reps']:,}", layout, str(sites), f"{m['html_pages']:,}",
+                         *[_f(m["stages"].get(s)) for s in STAGES], _f(m["total"]),
+                         _f(m["total"] / single, "{:.2f}×"), _f(m["peak_mb"], "{:.0f}"), _f(m["cpu_seconds"], "{:.1f}")])
+    return _lines(rows)
+
+
+def audience_verdicts(results: list[dict]) -> list[str]:
+    out = []
+    for r in (r for r in results if "error" not in r):
+        lay = r["layouts"]
+        single, leaders, per_team = (lay[k]["total"] for k in ("single", "leaders", "per_team"))
+        ratio = leaders / single
+        out.append(f"{_met(ratio <= TARGETS['audiences'])} {r['reps']:,} reps: leaders + 10 team audiences "
+                   f"{leaders:.1f} s = {ratio:.2f}× the single site's {single:.1f} s (target ≤ {TARGETS['audiences']}×)")
+        out.append(f"REPORT {r['reps']:,} reps: one audience per team {per_team:.1f} s = {per_team / single:.2f}× "
+                   f"the single site (not a target)")
     return out
 
 

@@ -32,6 +32,44 @@ def attach(markdown: str, blocks: list[str]) -> str:
     return f"{markdown.rstrip()}\n\n{MARK}{payload}-->\n"
 
 
+def fill_text(text: str, blocks: list[str] | None = None) -> str | None:
+    """A built page's HTML with its blocks in their places; None if it carries none.
+
+    `blocks` are the page's when they were taken from its markdown already (`take`).
+    """
+    start = text.find(MARK)
+    if start < 0:
+        return None
+    end = text.index("-->", start)
+    if blocks is None:
+        blocks = json.loads(base64.b64decode(text[start + len(MARK):end]))
+    return SLOT.sub(lambda m: blocks[int(m.group(1))], text[:start] + text[end + 3:])
+
+
+def take(markdown: str) -> tuple[str, list[str] | None]:
+    """The page's markdown with an empty blocks comment in place of the full one, and its blocks.
+
+    Markdown and the search indexer treat the two comments alike (one raw HTML token each), so
+    converting the short one costs nothing per block and `fill_text(html, blocks)` gives the same page.
+    """
+    start = markdown.find(MARK)
+    if start < 0:
+        return markdown, None
+    end = markdown.index("-->", start)
+    blocks = json.loads(base64.b64decode(markdown[start + len(MARK):end]))
+    return markdown[:start + len(MARK)] + markdown[end:], blocks
+
+
+def fill_file(page: Path) -> bool:
+    """Fill one built page in place, through a new file (it may be a hard link into the previous site)."""
+    body = fill_text(page.read_text(encoding="utf-8"))
+    if body is None:
+        return False
+    page.unlink()
+    page.write_text(body, encoding="utf-8")
+    return True
+
+
 def fill(site_dir: Path) -> int:
     """Put each built page's blocks into their places; returns how many pages were filled.
 
@@ -39,16 +77,4 @@ def fill(site_dir: Path) -> int:
     only pages that still carry the comment are rewritten, through a new file, so the
     previous site is never touched.
     """
-    filled = 0
-    for page in site_dir.rglob("*.html"):
-        text = page.read_text(encoding="utf-8")
-        start = text.find(MARK)
-        if start < 0:
-            continue
-        end = text.index("-->", start)
-        blocks = json.loads(base64.b64decode(text[start + len(MARK):end]))
-        body = SLOT.sub(lambda m: blocks[int(m.group(1))], text[:start] + text[end + 3:])
-        page.unlink()
-        page.write_text(body, encoding="utf-8")
-        filled += 1
-    return filled
+    return sum(fill_file(page) for page in site_dir.rglob("*.html"))

@@ -9,6 +9,9 @@ per-page Markdown conversion, search indexing and theme rendering. So the pages 
 through MkDocs' own build steps (the same functions `mkdocs build` calls, in the same order;
 pyproject.toml pins MkDocs to the minor version whose internals these are) with two additions:
 
+* pages outside the navigation (rep, coaching, team pages) are not rendered through the theme
+  each: one Markdown converter serves them all and their HTML is their kind's theme shell,
+  filled with the page's title, content and table of contents (`pipelines.shell`);
 * pages are rendered by forked worker processes (`pipelines.workers`), one per core; each
   sends back the search index entries of its pages, which are put together in the order
   `mkdocs build` would use, so the site is byte-for-byte the one `mkdocs build` writes;
@@ -36,7 +39,7 @@ from pathlib import Path
 
 import jinja2
 
-from pipelines import blocks, workers
+from pipelines import blocks, shell, workers
 from pipelines.errors import BuildError
 from pipelines.settings import Build
 
@@ -60,6 +63,7 @@ class SiteResult:
     reused: int
     workers: int
     seconds: float  # the MkDocs build itself; writing assets, filling blocks and the swap are the rest of the stage
+    filled: int = 0  # pages filled into their kind's theme shell (pipelines.shell), not rendered through the theme
 
 
 def vega_bundle(cache_dir: Path | None = None) -> str:
@@ -194,7 +198,8 @@ def stage_site(
             manifest, result = _build(config, fingerprint_yml, out if previous else None, previous, jobs)
         except Exception as e:  # MkDocs raises many types; all mean "no site"
             raise BuildError(f"MkDocs could not build the site: {e}", yml) from e
-        blocks.fill(site_dir)
+        if result.mode == "mkdocs build":  # the driver fills the pages it writes; a plain build does not
+            blocks.fill(site_dir)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
@@ -251,7 +256,8 @@ def _fingerprint(fingerprint_yml: str, files, nav) -> str:
             h.update(f"{dist}={version(dist)}\n".encode())
         except PackageNotFoundError:
             h.update(f"{dist}=?\n".encode())
-    h.update(Path(__file__).read_bytes())  # this driver
+    for module in (__file__, shell.__file__, blocks.__file__):  # this driver, the shells, the blocks
+        h.update(Path(module).read_bytes())
     # Links are resolved against the set of files, so adding or removing a page renders all again.
     for f in files:
         h.update(f"{f.src_uri}\0{f.dest_uri}\n".encode("utf-8"))
@@ -303,7 +309,7 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
         in_nav = _read_nav_pages(run, reuse)
         _write_theme(run)
         run.search = _search_index(run.config)
-        entries, n_workers, worker_warnings = _render_pages(run, in_nav, reuse, jobs)
+        entries, n_workers, worker_warnings, filled = _render_pages(run, in_nav, reuse, jobs)
         _link_reused(run, reuse, previous_site, entries)
         _finish(run, entries, dict(warnings.get_counts()), worker_warnings)
     except Exception as e:
@@ -314,7 +320,7 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
 
     n = len(run.doc_files)
     result = SiteResult("parallel" if n_workers > 1 else "in-process", n, n - len(reuse), len(reuse), n_workers,
-                        time.perf_counter() - t0)
+                        time.perf_counter() - t0, filled)
     manifest = {
         "version": MANIFEST_VERSION,
         "fingerprint": fp,
@@ -395,12 +401,13 @@ def _write_theme(run: _Run) -> None:
 
 
 def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict],
-                  jobs: int | None) -> tuple[dict[int, list], int, int]:
-    """Render every page not reused: nav pages here, the rest in workers; returns entries, workers, their warnings.
+                  jobs: int | None) -> tuple[dict[int, list], int, int, int]:
+    """Render every page not reused: nav pages here, the rest in workers; returns entries, workers, their
+    warnings and how many pages were filled into a shell.
 
-    Nav pages stay in this process because their content is kept for the navigation. Warnings
-    logged in a worker are counted there and added up here; in this process the build's own
-    handler already counts them.
+    Nav pages stay in this process because their content is kept for the navigation. The others
+    are filled into their kind's shell (`pipelines.shell`). Warnings logged in a worker are counted
+    there and added up here; in this process the build's own handler already counts them.
     """
     entries: dict[int, list] = {}
     for i in in_nav:
@@ -408,20 +415,23 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict],
             entries[i] = _render_one(run, i, free=False)
     nav_set = set(in_nav)
     todo = [i for i in range(len(run.doc_files)) if i not in reuse and i not in nav_set]
+    shells = shell.Shells.prepare(run) if todo else None
 
-    def chunk(indexes: list[int]) -> tuple[dict[int, list], int]:
+    def chunk(indexes: list[int]) -> tuple[dict[int, list], int, int]:
         counter = _WarningTotal()
         logging.getLogger("mkdocs").addHandler(counter)
+        filled0 = shells.filled if shells else 0
         try:
-            return {i: _render_one(run, i, free=True) for i in indexes}, counter.n
+            got = {i: _render_filled(run, i, shells) for i in indexes}
+            return got, counter.n, (shells.filled if shells else 0) - filled0
         finally:
             logging.getLogger("mkdocs").removeHandler(counter)
 
     results, n_workers = workers.fork_map(chunk, todo, jobs=jobs, min_per_worker=MIN_PAGES_PER_WORKER)
-    for got, _ in results:
+    for got, _, _ in results:
         entries.update(got)
-    worker_warnings = sum(n for _, n in results) if n_workers > 1 else 0
-    return entries, n_workers, worker_warnings
+    worker_warnings = sum(n for _, n, _ in results) if n_workers > 1 else 0
+    return entries, n_workers, worker_warnings, sum(f for _, _, f in results)
 
 
 def _link_reused(run: _Run, reuse: dict[int, dict], previous_site: Path | None, entries: dict[int, list]) -> None:
@@ -467,6 +477,7 @@ def _render_one(run: _Run, i: int, free: bool) -> list:
         mkb._populate_page(page, run.config, run.files)
     n0 = len(run.search.entries) if run.search is not None else 0
     mkb._build_page(page, run.config, run.doc_files, run.nav, run.env)
+    blocks.fill_file(Path(page.file.abs_dest_path))
     page.validate_anchor_links(files=run.files, log_level=run.config.validation.links.anchors)
     got: list = []
     if run.search is not None:
@@ -476,6 +487,54 @@ def _render_one(run: _Run, i: int, free: bool) -> list:
         page.markdown = page.content = None
         page.toc = []
     return got
+
+
+def _render_filled(run: _Run, i: int, shells: shell.Shells) -> list:
+    """A page outside the nav: what `_populate_page` and `_build_page` do, with one Markdown converter for all
+    pages and the theme's HTML from the page's kind's shell; its blocks filled before it is written."""
+    from mkdocs.commands import build as mkb
+
+    page, config = run.doc_files[i].page, run.config
+    config._current_page = page
+    page.active = True
+    try:
+        page = config.plugins.on_pre_page(page, config=config, files=run.files)
+        page.read_source(config)
+        page.markdown, page_blocks = blocks.take(page.markdown)
+        page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config, files=run.files)
+        shells.convert(page)
+        page.content = config.plugins.on_page_content(page.content, page=page, config=config, files=run.files)
+        n0 = len(run.search.entries) if run.search is not None else 0
+        config.plugins.on_page_context({}, page=page, config=config, nav=run.nav)
+
+        def theme(p) -> str:
+            context = mkb.get_context(run.nav, run.doc_files, config, p)
+            return run.env.get_template(p.meta.get("template", "main.html")).render(context)
+
+        output = shells.html(page, theme) or theme(page)
+        output = config.plugins.on_post_page(output, page=page, config=config)
+        output = blocks.fill_text(output, page_blocks) or output
+        utils_write(output, page.file.abs_dest_path)
+        page.validate_anchor_links(files=run.files, log_level=config.validation.links.anchors)
+    except Exception as e:
+        logging.getLogger("mkdocs").error(f"Error building page '{page.file.src_uri}': {e}")
+        raise
+    finally:
+        page.active = False
+        config._current_page = None
+    got: list = []
+    if run.search is not None:
+        got = run.search.entries[n0:]
+        del run.search.entries[n0:]
+    page.markdown = page.content = None  # never looked at again: keep memory flat
+    page.toc = []
+    return got
+
+
+def utils_write(output: str, path: str) -> None:
+    from mkdocs import utils
+
+    utils.write_file(output.encode("utf-8", errors="xmlcharrefreplace"), path)
 
 
 class _WarningTotal(logging.Handler):

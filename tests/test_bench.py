@@ -22,7 +22,7 @@ import pytest
 
 from bench import memory, orgs
 from bench.__main__ import main as bench_main
-from pipelines import site
+from pipelines import blocks, site
 from pipelines.demo import generate_demo
 
 
@@ -76,6 +76,24 @@ def test_bench_runs_end_to_end_and_writes_table_and_json(tmp_path, capsys):
     assert (org / "opportunities.csv").stat().st_mtime_ns == stamp
 
 
+def test_audiences_mode_builds_each_layout_and_compares_with_the_single_site(tmp_path, capsys):
+    """`make bench AUDIENCES=1`: the same org as one site, as leaders + team audiences and one per team."""
+    code = bench_main(["--audiences", "--sizes", "12", "--cache", str(tmp_path / "cache"),
+                       "--results", str(tmp_path / "results")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    [result_file] = list((tmp_path / "results").glob("*-audiences.json"))
+    [r] = json.loads(result_file.read_text(encoding="utf-8"))["results"]
+    lay = r["layouts"]
+    assert set(lay) == {"single", "leaders", "per_team"}
+    assert lay["single"]["audiences"] == {} and "leaders" in lay["leaders"]["audiences"]
+    assert len(lay["leaders"]["audiences"]) >= 3 and len(lay["per_team"]["audiences"]) >= 2
+    assert lay["leaders"]["html_pages"] > lay["single"]["html_pages"]
+    assert "× single" in out and "leaders + 10 team audiences" in out and "one audience per team" in out
+    config = (tmp_path / "cache" / "demo-12-42-aud-leaders" / "config.yml").read_text(encoding="utf-8")
+    assert "- {name: leaders, scope: all}" in config and "scope: {teams: [" in config
+
+
 def test_make_bench_passes_sizes_through():
     """`make bench SIZES=...` hands the sizes to `python -m bench --sizes` (checked with make -n: nothing runs)."""
     root = Path(__file__).resolve().parent.parent
@@ -88,6 +106,7 @@ def test_make_bench_passes_sizes_through():
 
     assert bench_line("SIZES=50,1000").endswith("-m bench --sizes 50,1000")
     assert bench_line().endswith("-m bench")
+    assert bench_line("AUDIENCES=1").endswith("-m bench --audiences")
 
 
 def test_peak_memory_is_summed_over_the_process_tree():
@@ -146,14 +165,46 @@ def _docs(root: Path, n: int) -> Path:
     return docs
 
 
-def _plain_mkdocs(docs: Path, out: Path) -> None:
+def _plain_mkdocs(docs: Path, out: Path, title: str = "Bench <Org>", site_url: str | None = None) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
     site.write_assets(docs)
-    yml = site._mkdocs_yml("Bench <Org>", docs.resolve(), out, out.parent / "plain-mkdocs.yml")
+    yml = site._mkdocs_yml(title, docs.resolve(), out, out.parent / "plain-mkdocs.yml", site_url)
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
     build(load_config(config_file=str(yml)))
+    blocks.fill(out)  # what the pages stage's blocks become in any site (pipelines/blocks.py)
+
+
+@pytest.mark.parametrize("site_url", [None, "https://scorecards.example.com/sales/"])
+def test_demo_org_site_is_what_mkdocs_build_writes(tmp_path, monkeypatch, site_url):
+    """A whole demo-org build (rep, coaching, team and Monday pages filled into their kind's theme shell,
+    pipelines/shell.py) writes byte for byte the site `mkdocs build` writes from the same pages."""
+    from pipelines.cli import prepare, run_build
+
+    org = tmp_path / "org"
+    generate_demo(org, reps=14, seed=3)
+    if site_url:
+        with (org / "config.yml").open("a", encoding="utf-8") as f:
+            f.write(f"site:\n  url: {site_url}\n")
+    seen: dict = {}
+    stage_site = site.stage_site
+
+    def keep_docs(title, docs_dir, out, **options):
+        shutil.copytree(docs_dir, tmp_path / "docs")
+        seen.update(title=title, site_url=options.get("site_url"))
+        staged = stage_site(title, docs_dir, out, **options)
+        seen["result"] = staged.result
+        return staged
+
+    monkeypatch.setattr(site, "stage_site", keep_docs)
+    monkeypatch.setattr(site, "MIN_PAGES_PER_WORKER", 10)
+    run_build(prepare(org / "config.yml"), tmp_path / "site", tmp_path / "warehouse")
+    _plain_mkdocs(tmp_path / "docs", tmp_path / "plain", seen["title"], seen["site_url"])
+    assert seen["site_url"] == site_url
+    result = seen["result"]
+    assert result.workers == 2 and result.filled == result.pages - 6, result  # all but the six nav pages
+    assert _same_tree(tmp_path / "plain", tmp_path / "site") == []
 
 
 def test_parallel_incremental_site_is_what_mkdocs_build_writes(tmp_path, monkeypatch):
@@ -204,7 +255,7 @@ def test_failed_site_build_keeps_previous_site_and_cache(tmp_path, monkeypatch):
 
     import mkdocs.commands.build as mkb
 
-    monkeypatch.setattr(mkb, "_build_page", boom)
+    monkeypatch.setattr(mkb, "get_context", boom)
     (docs / "reps" / "r1" / "index.md").write_text("# changed\n", encoding="utf-8")
     with pytest.raises(site.BuildError):
         site.build_site("Org", docs, out, jobs=1)

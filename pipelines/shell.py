@@ -1,0 +1,149 @@
+"""Rep, coaching and team pages without a theme render each: one shell per kind of page, filled.
+
+MkDocs renders every page through the whole Material theme (a Jinja render of some thirty
+templates, the navigation, the header, the palette) and builds a new Markdown converter for
+it. Thousands of rep and coaching pages differ from each other in very little of that: their
+title, their canonical URL, their table of contents (and the skip link to its first entry)
+and their content. Everything else, relative links included, depends only on where the page
+sits (`reps/<slug>/`, `reps/<slug>/coaching/`) and on its front matter.
+
+So pages outside the navigation are grouped by kind (see `kind_of`). For the first page of a
+kind, the theme is rendered once with sentinels in place of those few fields and the table of
+contents partial replaced by a sentinel: the result, cut at the sentinels, is the kind's shell.
+Every other page of that kind gets its Markdown converted by one converter kept for the whole
+build (with MkDocs' own tree processors, as `Page.render` registers them), its table of contents
+rendered by the theme's own partial, and the pieces joined.
+
+The shell is trusted only after it proved itself: the first two pages of a kind are rendered
+both ways and must come out byte for byte the same, otherwise that kind (in that worker) is
+rendered the ordinary way. tests/test_bench.py checks the whole site against `mkdocs build`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import jinja2
+
+TITLE, CONTENT, TOC, SKIP, CANONICAL = (f"\x00sc-{name}\x00" for name in ("title", "content", "toc", "skip", "canon"))
+_CUT = re.compile("(" + "|".join(re.escape(s) for s in (TITLE, CONTENT, TOC, "#" + SKIP, CANONICAL)) + ")")
+# Pages of a kind rendered both ways before its shell is trusted.
+PROOFS = 2
+
+
+class _Stand:
+    """The page as the shell's render sees it: the real page, with sentinels for what differs per page."""
+
+    def __init__(self, page, **overrides):
+        self.__dict__["_page"] = page
+        self.__dict__.update(overrides)
+
+    def __getattr__(self, name):
+        return getattr(self._page, name)
+
+
+class _TocEntry:
+    def __init__(self, url: str):
+        self.url, self.title, self.children, self.level, self.typeset = url, "", [], 2, None
+
+
+def kind_of(page) -> tuple | None:
+    """The pages that share a shell: same place in the tree (the second folder level aside), same front
+    matter but the title, same shape. None for a page this module does not fill."""
+    meta = page.meta or {}
+    parts = page.url.split("/")
+    if len(parts) < 3 or "title" not in meta or not isinstance(meta["title"], str):
+        return None
+    if not page.toc.items or not page.toc.items[0].url.startswith("#"):
+        return None
+    rest = sorted((k, repr(v)) for k, v in meta.items() if k != "title")
+    return ("/".join([parts[0], "*", *parts[2:]]), tuple(rest), "<h1" in page.content,
+            page.canonical_url is not None)
+
+
+@dataclass
+class Shells:
+    """One worker's converter and shells; the theme environment is compiled before the workers fork."""
+
+    run: object  # pipelines.site._Run
+    overlay: jinja2.Environment
+    toc: jinja2.Template
+    markdown: object = None
+    shells: dict = field(default_factory=dict)  # kind -> [parts, proofs still owed] or None (not fillable)
+    filled: int = 0  # pages whose HTML came from a shell
+
+    @classmethod
+    def prepare(cls, run) -> Shells:
+        env = run.env
+        overlay = env.overlay(loader=jinja2.ChoiceLoader([jinja2.DictLoader({"partials/toc.html": TOC}), env.loader]))
+        overlay.get_template("main.html")  # compiled here, inherited by the workers
+        toc = env.from_string('{% import "partials/language.html" as lang with context %}'
+                              '{% include "partials/toc.html" %}')
+        return cls(run, overlay, toc)
+
+    def convert(self, page) -> None:
+        """`Page.render`, on one Markdown converter kept for the build instead of a new one a page."""
+        import markdown
+        from mkdocs.structure import pages as mp
+        from mkdocs.structure.toc import get_toc
+
+        config = self.run.config
+        if self.markdown is None:
+            self.markdown = markdown.Markdown(extensions=config["markdown_extensions"],
+                                              extension_configs=config["mdx_configs"] or {})
+        md = self.markdown.reset()
+        raw_html = mp._RawHTMLPreprocessor()
+        raw_html._register(md)
+        anchors = mp._ExtractAnchorsTreeprocessor(page.file, self.run.files, config)
+        anchors._register(md)
+        relative = mp._RelativePathTreeprocessor(page.file, self.run.files, config)
+        relative._register(md)
+        title = mp._ExtractTitleTreeprocessor()
+        title._register(md)
+        page.content = md.convert(page.markdown)
+        page.toc = get_toc(getattr(md, "toc_tokens", []))
+        page._title_from_render = title.title
+        page.present_anchor_ids = anchors.present_anchor_ids | raw_html.present_anchor_ids
+        page.links_to_anchors = relative.links_to_anchors
+
+    def _cut(self, page) -> list[str]:
+        """Render the theme once for `page` with sentinels; the shell's parts, sentinels at odd places."""
+        from mkdocs.commands import build as mkb
+
+        run = self.run
+        stand = _Stand(page, meta=dict(page.meta, title=TITLE), title=TITLE, content=CONTENT + ("<h1" if "<h1" in page.content else ""),
+                       toc=[_TocEntry("#" + SKIP)], canonical_url=CANONICAL if page.canonical_url else None)
+        context = mkb.get_context(run.nav, run.doc_files, run.config, page)
+        context["page"] = stand
+        html = self.overlay.get_template(page.meta.get("template", "main.html")).render(context)
+        return _CUT.split(html.replace(CONTENT + "<h1", CONTENT))
+
+    def fill(self, page, parts: list[str]) -> str:
+        """The page's HTML: the shell's parts with this page's own in the sentinels' places."""
+        values = {TITLE: str(page.meta["title"]), CONTENT: page.content, "#" + SKIP: page.toc.items[0].url,
+                  CANONICAL: page.canonical_url or "",
+                  TOC: self.toc.render(config=self.run.config, page=page)}
+        return "".join(values[p] if i % 2 else p for i, p in enumerate(parts))
+
+    def html(self, page, full_render) -> str | None:
+        """The page's HTML from its kind's shell, or None if it must be rendered the ordinary way.
+
+        `full_render(page)` renders it through the theme; it is called for the proofs.
+        """
+        kind = kind_of(page)
+        if kind is None:
+            return None
+        entry = self.shells.get(kind, ...)
+        if entry is None:
+            return None
+        if entry is ...:
+            entry = self.shells[kind] = [self._cut(page), PROOFS]
+        filled = self.fill(page, entry[0])
+        if entry[1] > 0:
+            entry[1] -= 1
+            if full_render(page) != filled:
+                self.shells[kind] = None
+                return None
+        self.filled += 1
+        return filled
