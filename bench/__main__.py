@@ -168,52 +168,53 @@ def bench_audiences(reps: int, seed: int, repeat: int, cache: Path, log) -> dict
     return {"reps": reps, "seed": seed, "org": str(org), "layouts": best, "runs": runs}
 
 
-def audiences_main(a: argparse.Namespace, cache: Path, log, started: dt.datetime, load_before) -> int:
-    """The audiences mode: the single site against audience layouts of the same org."""
-    sizes = [int(s.replace("_", "")) for s in a.sizes.split(",")] if a.sizes != ",".join(map(str, DEFAULT_SIZES)) \
-        else [5000]
-    results = [bench_audiences(reps, a.seed, max(1, a.repeat), cache, log) for reps in sizes]
+def _mode_sizes(a: argparse.Namespace, default: int) -> list[int]:
+    """--sizes as given, or the mode's one default size when the option was left at the full-build default."""
+    if a.sizes == ",".join(map(str, DEFAULT_SIZES)):
+        return [default]
+    return [int(s.replace("_", "")) for s in a.sizes.split(",")]
+
+
+def _finish_mode(a: argparse.Namespace, started: dt.datetime, load_before, mode: str, settings: dict,
+                 results: list[dict], verdicts: list[str], table: str) -> int:
+    """Write a mode's results JSON to bench/results/, print its table and verdicts; exit 1 if a size failed."""
     git = machine.checkout()
     doc = {"started": started.isoformat(timespec="seconds"), "git": git, "environment": machine.environment(),
-           "load_average": {"before": load_before, "after": machine.load_average()}, "mode": "audiences",
-           "settings": {"sizes": sizes, "seed": a.seed, "repeat": a.repeat, "teams": orgs.AUDIENCE_TEAMS},
-           "results": results, "verdicts": report.audience_verdicts(results)}
+           "load_average": {"before": load_before, "after": machine.load_average()}, "mode": mode,
+           "settings": settings, "results": results, "verdicts": verdicts}
     a.results.mkdir(parents=True, exist_ok=True)
-    path = a.results / f"{started.strftime('%Y%m%dT%H%M%SZ')}-{git['sha']}{'-dirty' if git['dirty'] else ''}-audiences.json"
+    path = a.results / f"{started.strftime('%Y%m%dT%H%M%SZ')}-{git['sha']}{'-dirty' if git['dirty'] else ''}-{mode}.json"
     path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
-    print(report.audience_table(results))
+    print(table)
     print()
-    for v in doc["verdicts"]:
+    for v in verdicts:
         print(v)
     print(f"figures written to {path}")
     return 0 if all("error" not in r for r in results) else 1
 
 
+def audiences_main(a: argparse.Namespace, cache: Path, log, started: dt.datetime, load_before) -> int:
+    """The audiences mode: the single site against audience layouts of the same org."""
+    sizes = _mode_sizes(a, 5000)
+    results = [bench_audiences(reps, a.seed, max(1, a.repeat), cache, log) for reps in sizes]
+    settings = {"sizes": sizes, "seed": a.seed, "repeat": a.repeat, "teams": orgs.AUDIENCE_TEAMS}
+    return _finish_mode(a, started, load_before, "audiences", settings, results,
+                        report.audience_verdicts(results), report.audience_table(results))
+
+
 def history_main(a: argparse.Namespace, cache: Path, log, started: dt.datetime, load_before) -> int:
     """The history mode: daily loads, warehouse growth, builds after day 2 and after each of --history days."""
     days = sorted({int(d) for d in a.history.split(",") if d.strip()})
-    sizes = [int(s.replace("_", "")) for s in a.sizes.split(",")] if a.sizes != ",".join(map(str, DEFAULT_SIZES)) \
-        else [1000]
+    sizes = _mode_sizes(a, 1000)
     results = []
     for reps in sizes:
         try:
             results.append(history.run(reps, a.seed, days, a.changes, cache, log))
         except RuntimeError as e:
             results.append({"reps": reps, "error": str(e)})
-    git = machine.checkout()
-    doc = {"started": started.isoformat(timespec="seconds"), "git": git, "environment": machine.environment(),
-           "load_average": {"before": load_before, "after": machine.load_average()}, "mode": "history",
-           "settings": {"sizes": sizes, "days": days, "changes": a.changes, "seed": a.seed},
-           "results": results, "verdicts": report.history_verdicts(results)}
-    a.results.mkdir(parents=True, exist_ok=True)
-    path = a.results / f"{started.strftime('%Y%m%dT%H%M%SZ')}-{git['sha']}{'-dirty' if git['dirty'] else ''}-history.json"
-    path.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
-    print(report.history_table(results))
-    print()
-    for v in doc["verdicts"]:
-        print(v)
-    print(f"figures written to {path}")
-    return 0 if all("error" not in r for r in results) else 1
+    settings = {"sizes": sizes, "days": days, "changes": a.changes, "seed": a.seed}
+    return _finish_mode(a, started, load_before, "history", settings, results,
+                        report.history_verdicts(results), report.history_table(results))
 
 
 if __name__ == "__main__":
