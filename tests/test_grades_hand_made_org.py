@@ -1,4 +1,4 @@
-"""Issue 13's checks on a hand-made org (tests/fixtures/verify13), each value worked out by hand.
+"""The grade rules checked on a hand-made org (tests/fixtures/grades_org), each value worked out by hand.
 
 as_of 2027-02-28, calendar fiscal year: 2027-Q1 (1 Jan - 31 Mar) is current, 2026-Q4 the last closed quarter.
 There is never an opportunity_history extract; config.yml also has activities and quotas, noact.yml has no
@@ -25,7 +25,7 @@ import pytest
 
 from tests.helpers import FIXTURES, models_on, rows
 
-HERE = FIXTURES / "verify13"
+HERE = FIXTURES / "grades_org"
 DIMENSIONS = ("results", "pipeline", "conversion", "activity", "discipline", "forecast", "cycle")
 
 
