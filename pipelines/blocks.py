@@ -32,17 +32,26 @@ def attach(markdown: str, blocks: list[str]) -> str:
     return f"{markdown.rstrip()}\n\n{MARK}{payload}-->\n"
 
 
+def _comment(text: str) -> tuple[int, int] | None:
+    """Where the blocks comment starts and ends in `text` (its payload is text[start + len(MARK):end])."""
+    start = text.find(MARK)
+    return None if start < 0 else (start, text.index("-->", start))
+
+
+def _payload(text: str, start: int, end: int) -> list[str]:
+    return json.loads(base64.b64decode(text[start + len(MARK):end]))
+
+
 def fill_text(text: str, blocks: list[str] | None = None) -> str | None:
     """A built page's HTML with its blocks in their places; None if it carries none.
 
     `blocks` are the page's when they were taken from its markdown already (`take`).
     """
-    start = text.find(MARK)
-    if start < 0:
+    found = _comment(text)
+    if found is None:
         return None
-    end = text.index("-->", start)
-    if blocks is None:
-        blocks = json.loads(base64.b64decode(text[start + len(MARK):end]))
+    start, end = found
+    blocks = _payload(text, start, end) if blocks is None else blocks
     return SLOT.sub(lambda m: blocks[int(m.group(1))], text[:start] + text[end + 3:])
 
 
@@ -52,12 +61,11 @@ def take(markdown: str) -> tuple[str, list[str] | None]:
     Markdown and the search indexer treat the two comments alike (one raw HTML token each), so
     converting the short one costs nothing per block and `fill_text(html, blocks)` gives the same page.
     """
-    start = markdown.find(MARK)
-    if start < 0:
+    found = _comment(markdown)
+    if found is None:
         return markdown, None
-    end = markdown.index("-->", start)
-    blocks = json.loads(base64.b64decode(markdown[start + len(MARK):end]))
-    return markdown[:start + len(MARK)] + markdown[end:], blocks
+    start, end = found
+    return markdown[:start + len(MARK)] + markdown[end:], _payload(markdown, start, end)
 
 
 def fill_file(page: Path) -> bool:

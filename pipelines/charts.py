@@ -196,6 +196,13 @@ def waterfall_values(flow: dict) -> list[dict]:
     return values
 
 
+def flow_chart_values(flow: dict | None) -> list[dict]:
+    """A rep's or team's waterfall bars, or none when there is no flow row or it is zero at every step (the page
+    then says why instead of drawing an empty chart)."""
+    values = waterfall_values(flow) if flow else []
+    return values if any(v["amount"] for v in values) else []
+
+
 FORECAST_STEPS = [
     ("opening", "Opening"), ("added", "Added"), ("upgraded", "Upgraded"), ("downgraded", "Downgraded"),
     ("amount_changed", "Amount changed"), ("won", "Won"), ("lost", "Lost"), ("slipped", "Slipped out"),

@@ -114,15 +114,14 @@ def _rep_charts(d: dict, history: list[dict], cal: Calendar) -> dict:
         activity_values=[{"week": _week_label(r["week_start"]), "week_start": r["week_start"].isoformat(),
                           "activity_type": r["activity_type"], "activities": r["activities"]}
                          for r in d.get("activity", [])],
-        # a chart of nothing but the plan line, or of a flow that is zero at every step, says why instead
+        # a chart of nothing but the plan line says why instead
         vs_plan_values=[
             {"week": _week_label(r["week_start"]), "week_start": r["week_start"].isoformat(), "series": s,
              "value": r[k]}
             for r in d.get("vs_plan", []) for s, k in (("Activities", "activities"), ("Plan", "target_per_week"))
             if r[k] is not None
         ] if any(r["activities"] for r in d.get("vs_plan", [])) else [],
-        flow_values=charts.waterfall_values(flow) if flow and any(
-            v["amount"] for v in charts.waterfall_values(flow)) else [],
+        flow_values=charts.flow_chart_values(flow),
     )
 
 
@@ -247,7 +246,7 @@ def team_context(b: Bundle, t: dict, cal: Calendar) -> dict:
         history=[r for r in d["scorecard"] if r["period"] in set(cal.recent)], members=members,
         bar=[{"name": m["name"], "attainment": m["attainment"]} for m in members if m.get("attainment") is not None],
         leaderboard=d["leaderboard"], flow=flow,
-        flow_values=charts.waterfall_values(flow) if flow and any(v["amount"] for v in charts.waterfall_values(flow)) else [],
+        flow_values=charts.flow_chart_values(flow),
         forecast=[f for f in d["forecast"] if f["period"] in set(cal.recent)],
         team_forecast=forecast_view(d["forecast_rollup"], d["forecast_movement"], d["forecast_trend"]),
         forecast_moves=d["forecast_moves"][:10], rep_forecasts=rep_forecasts,

@@ -479,19 +479,30 @@ def _render_one(run: _Run, i: int, free: bool) -> list:
     mkb._build_page(page, run.config, run.doc_files, run.nav, run.env)
     blocks.fill_file(Path(page.file.abs_dest_path))
     page.validate_anchor_links(files=run.files, log_level=run.config.validation.links.anchors)
-    got: list = []
-    if run.search is not None:
-        got = run.search.entries[n0:]
-        del run.search.entries[n0:]
-    if free:  # a page outside the nav is never looked at again: keep memory flat
-        page.markdown = page.content = None
-        page.toc = []
+    if free:
+        _forget(page)
+    return _entries_since(run, n0)
+
+
+def _entries_since(run: _Run, n0: int) -> list:
+    """The search entries added since there were n0, taken out of the index (the parent puts them in order)."""
+    if run.search is None:
+        return []
+    got = run.search.entries[n0:]
+    del run.search.entries[n0:]
     return got
+
+
+def _forget(page) -> None:
+    """A page outside the nav is never looked at again: keep memory flat."""
+    page.markdown = page.content = None
+    page.toc = []
 
 
 def _render_filled(run: _Run, i: int, shells: shell.Shells) -> list:
     """A page outside the nav: what `_populate_page` and `_build_page` do, with one Markdown converter for all
     pages and the theme's HTML from the page's kind's shell; its blocks filled before it is written."""
+    from mkdocs import utils as mkdocs_utils
     from mkdocs.commands import build as mkb
 
     page, config = run.doc_files[i].page, run.config
@@ -514,7 +525,7 @@ def _render_filled(run: _Run, i: int, shells: shell.Shells) -> list:
         output = shells.html(page, theme) or theme(page)
         output = config.plugins.on_post_page(output, page=page, config=config)
         output = blocks.fill_text(output, page_blocks) or output
-        utils_write(output, page.file.abs_dest_path)
+        mkdocs_utils.write_file(output.encode("utf-8", errors="xmlcharrefreplace"), page.file.abs_dest_path)
         page.validate_anchor_links(files=run.files, log_level=config.validation.links.anchors)
     except Exception as e:
         logging.getLogger("mkdocs").error(f"Error building page '{page.file.src_uri}': {e}")
@@ -522,19 +533,8 @@ def _render_filled(run: _Run, i: int, shells: shell.Shells) -> list:
     finally:
         page.active = False
         config._current_page = None
-    got: list = []
-    if run.search is not None:
-        got = run.search.entries[n0:]
-        del run.search.entries[n0:]
-    page.markdown = page.content = None  # never looked at again: keep memory flat
-    page.toc = []
-    return got
-
-
-def utils_write(output: str, path: str) -> None:
-    from mkdocs import utils
-
-    utils.write_file(output.encode("utf-8", errors="xmlcharrefreplace"), path)
+    _forget(page)
+    return _entries_since(run, n0)
 
 
 class _WarningTotal(logging.Handler):
