@@ -17,7 +17,7 @@ import duckdb
 from pipelines.audiences import Audience, person_columns, row_filter
 from pipelines.catalog import Model
 from pipelines.settings import Config
-from pipelines.sqltext import lit, q
+from pipelines.sqltext import FLOAT_TYPES, lit, q, steady_float
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice and Sheets.
 FORMULA_START = "^[=+@\\t\\r-]"
@@ -49,15 +49,9 @@ def formula_safe(column: str, type_name: str) -> str:
 
 
 def csv_cell(column: str, type_name: str) -> str:
-    """A select item for a CSV download: formula-safe text, and floats to 12 significant digits.
-
-    DuckDB adds up floating-point values in whatever order its threads finish, so the last
-    digits of a sum or an average can differ between two builds of the same input; 12
-    significant digits are far more than any figure means, and the same in every build.
-    """
-    if type_name in ("DOUBLE", "FLOAT"):
-        c = q(column)
-        return f"case when isfinite({c}) then cast(printf('%.12g', {c}) as double) else {c} end as {c}"
+    """A select item for a CSV download: formula-safe text, and floats to 12 significant digits (`steady_float`)."""
+    if type_name in FLOAT_TYPES:
+        return steady_float(column)
     return formula_safe(column, type_name)
 
 

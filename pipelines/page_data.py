@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from pipelines.sqltext import FLOAT_TYPES, q, steady_float
+
 
 REP_MARTS = {
     "scorecard": "select * from rep_scorecard order by rep_id, period_start",
@@ -83,8 +85,12 @@ EVENT_LABELS = {
 
 
 def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    """A query's rows as dicts, floats at 12 significant digits as in the downloads, so that the same input gives
+    the same pages and chart data whatever order DuckDB's threads added the figures up in."""
     rel = con.sql(sql)
     cols = rel.columns
+    if any(str(t) in FLOAT_TYPES for t in rel.types):
+        rel = rel.project(", ".join(steady_float(c) if str(t) in FLOAT_TYPES else q(c) for c, t in zip(cols, rel.types)))
     return [dict(zip(cols, r)) for r in rel.fetchall()]
 
 
