@@ -20,6 +20,7 @@ from pathlib import Path
 from pipelines import access, audiences
 from pipelines import pages as pages_stage
 from pipelines import site as site_stage
+from pipelines.models import release
 from pipelines.page_data import load_bundle
 
 
@@ -34,47 +35,71 @@ class AudienceSites:
 
 def stage(cfg, con, catalog, as_of, out: Path, timer) -> AudienceSites:
     """Render and stage every audience's site (or the one site); nothing at `out` changes until `swap`."""
+    drafts = _pages(cfg, con, catalog, as_of, out, timer)
+    try:
+        release(con, set())  # the pages and downloads hold the marts now: MkDocs needs nothing from DuckDB
+        return _sites(cfg, out, timer, drafts)
+    finally:
+        for _, _, docs in drafts:
+            shutil.rmtree(docs, ignore_errors=True)
+
+
+def _pages(cfg, con, catalog, as_of, out: Path, timer) -> list[tuple]:
+    """Every audience's pages, each into a scratch docs folder: (audience, PagesResult, docs folder) each.
+
+    The mart rows the pages are made of (the bundle) live only in here: by the time MkDocs runs,
+    the largest thing this build held in Python is gone.
+    """
     bundle = load_bundle(con)
-    resolved = audiences.resolve(cfg, list(bundle.by_team))
-    if not resolved[0].name:  # no audiences: the site is `out` itself
-        rendered, staged = _one(cfg, con, catalog, as_of, out, timer, resolved[0], bundle, cfg.site.url,
-                                cfg.build.page_cache)
+    drafts = []
+    try:
+        for aud in audiences.resolve(cfg, list(bundle.by_team)):
+            docs = Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-{aud.name}", dir=out.parent))
+            drafts.append((aud, None, docs))
+            with timer.stage("pages"):
+                rendered = pages_stage.render(cfg, con, catalog, as_of, docs, audience=aud, bundle=bundle)
+            drafts[-1] = (aud, rendered, docs)
+    except BaseException:
+        for _, _, docs in drafts:
+            shutil.rmtree(docs, ignore_errors=True)
+        raise
+    return drafts
+
+
+def _sites(cfg, out: Path, timer, drafts: list[tuple]) -> AudienceSites:
+    """Each audience's site from its pages: `out` itself without audiences, else `<out>/<name>/` each."""
+    if not drafts[0][0].name:  # no audiences: the site is `out` itself
+        _, rendered, docs = drafts[0]
+        staged = _site(cfg, docs, out, timer, cfg.site.url, cfg.build.page_cache)
         return AudienceSites(staged, [rendered], [""])
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
     root = scratch / "site"
     root.mkdir()
     try:
-        done, results = [], []
-        for aud in resolved:
+        results = []
+        for aud, _, docs in drafts:
             url = f"{cfg.site.url.rstrip('/')}/{aud.name}/" if cfg.site.url else None
-            rendered, staged = _one(cfg, con, catalog, as_of, scratch / aud.name, timer, aud, bundle, url, False)
+            staged = _site(cfg, docs, scratch / aud.name, timer, url, False)
             try:
                 staged.site_dir.rename(root / aud.name)
             finally:
                 staged.discard()
-            done.append(rendered)
             results.append(staged.result)
+        resolved = [aud for aud, _, _ in drafts]
         access.write(root, resolved, cfg.site.title, cfg.site.oauth2_proxy_url)
         link_identical(root, [a.name for a in resolved])
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return AudienceSites(site_stage.StagedSite(scratch, root, out, _sum(results), None), done,
-                         [a.name for a in resolved])
+    return AudienceSites(site_stage.StagedSite(scratch, root, out, _sum(results), None),
+                         [rendered for _, rendered, _ in drafts], [a.name for a in resolved])
 
 
-def _one(cfg, con, catalog, as_of, out, timer, aud, bundle, site_url, reuse):
-    """One audience's pages into a scratch docs folder, then its site staged beside `out`."""
-    docs = Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-", dir=out.parent))
-    try:
-        with timer.stage("pages"):
-            rendered = pages_stage.render(cfg, con, catalog, as_of, docs, audience=aud, bundle=bundle)
-        with timer.stage("site"):
-            staged = site_stage.stage_site(cfg.site.title, docs, out, site_url=site_url, jobs=cfg.build.jobs,
-                                           reuse=reuse, cache_dir=cfg.build.cache_path)
-    finally:
-        shutil.rmtree(docs, ignore_errors=True)
-    return rendered, staged
+def _site(cfg, docs: Path, out: Path, timer, site_url, reuse):
+    """One audience's site staged beside `out` from its docs folder."""
+    with timer.stage("site"):
+        return site_stage.stage_site(cfg.site.title, docs, out, site_url=site_url, jobs=cfg.build.jobs,
+                                     reuse=reuse, cache_dir=cfg.build.cache_path)
 
 
 def _sum(results: list[site_stage.SiteResult]) -> site_stage.SiteResult:

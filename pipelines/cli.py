@@ -173,6 +173,7 @@ def _chain(cfg, con, out, warehouse, snapshot_date, report_dir, timer, sql_dir, 
     try:
         with timer.stage("models"):
             modelled = models_stage.run(cfg, con, sql_dir or models_stage.SQL_DIR)
+            models_stage.release(con, {m.name for m in modelled.catalog.marts})
         sites = audience_sites.stage(cfg, con, modelled.catalog, modelled.as_of, out, timer)
         staged = sites.staged
         try:

@@ -20,6 +20,15 @@ from markupsafe import Markup, escape
 from pipelines.formatting import NO_DATA, Fmt
 
 NUMERIC = {"money", "pct", "times", "days", "num", "grade"}
+_NO_DATA = str(NO_DATA)
+# markupsafe.escape's replacements, applied to a plain str: a large org's tables have millions of cells,
+# and a Markup object per cell value was a fifth of the pages stage. The page gets the same characters.
+_HTML_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&#34;", ord("'"): "&#39;"}
+
+
+def _esc(value) -> str:
+    """What str(markupsafe.escape(value)) gives: markup (anything with __html__) as it is, the rest escaped."""
+    return value.__html__() if hasattr(value, "__html__") else str(value).translate(_HTML_ESCAPES)
 
 
 @dataclass(frozen=True)
@@ -61,20 +70,20 @@ class Tables:
         self.fmt = fmt
         self.root = ""
 
-    def _text(self, c: Col, value) -> Markup:
+    def _text(self, c: Col, value) -> str:
         if c.hidden:
-            return Markup("hidden")
+            return "hidden"
         if value is None or (isinstance(value, float) and math.isnan(value)):
-            return NO_DATA
+            return _NO_DATA
         if c.fmt == "html":
-            return Markup(value)
+            return value.__html__() if hasattr(value, "__html__") else str(value)
         if c.fmt == "grade":
-            return Markup(f'<span class="grade grade-{int(value)}">{int(value)}</span>')
+            return f'<span class="grade grade-{int(value)}">{int(value)}</span>'
         if c.fmt == "date":
-            return escape(value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value)
+            return _esc(value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value)
         if c.fmt in NUMERIC:
-            return escape(getattr(self.fmt, c.fmt)(value))
-        return escape(value)
+            return _esc(getattr(self.fmt, c.fmt)(value))
+        return _esc(value)
 
     def cell(self, c: Col, row: dict) -> str:
         value = c.key(row) if callable(c.key) else row.get(c.key)
@@ -82,12 +91,12 @@ class Tables:
         href = c.link(row) if c.link else None
         if href:
             href = href if "://" in href else self.root + href
-            text = Markup(f'<a href="{escape(href)}">{text}</a>')
+            text = f'<a href="{_esc(href)}">{text}</a>'
         tag = c.badge(row) if c.badge else None
         if tag:
-            text = Markup(f'{text} <span class="tag">{escape(tag)}</span>')
+            text = f'{text} <span class="tag">{_esc(tag)}</span>'
         sort = "" if c.hidden else _sort_key(c.sort(row) if c.sort else value)
-        attrs = f' class="num" data-sort="{escape(sort)}"' if c.num else (' class="date"' if c.fmt == "date" else "")
+        attrs = f' class="num" data-sort="{_esc(sort)}"' if c.num else (' class="date"' if c.fmt == "date" else "")
         return f"<td{attrs}>{text}</td>"
 
     def header(self, c: Col, root: str) -> str:

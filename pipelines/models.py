@@ -17,7 +17,7 @@ from pipelines.catalog import SQL_DIR, Catalog, Model, discover, load_catalog
 from pipelines.errors import DataTestError, ModelError
 from pipelines.forecast import category_map_sql
 from pipelines.settings import DIMENSIONS, Config
-from pipelines.sqltext import lit
+from pipelines.sqltext import lit, q
 
 __all__ = ["SQL_DIR", "DataTest", "Model", "ModelsResult", "data_tests", "discover", "run"]
 
@@ -165,3 +165,27 @@ def run(cfg: Config, con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) ->
     tests = data_tests(catalog.models, sql_dir)
     run_tests(con, tests)
     return ModelsResult(catalog.models, len(tests), as_of, catalog)
+
+
+def release(con: duckdb.DuckDBPyConnection, keep: set[str]) -> None:
+    """Drop every table and view but `keep`, and hand the memory DuckDB freed back to the system.
+
+    A build calls it twice. Once the data tests have passed, the pages and downloads read marts
+    only (pipelines.page_data), so the extracts and the staging and intermediate models (most of
+    DuckDB's memory, the activity extract above all) go; once the pages and downloads are
+    written, MkDocs needs nothing from DuckDB and the marts go too. Dropping frees the memory
+    inside DuckDB; its allocator keeps it until the memory limit is lowered, which makes it flush,
+    so the limit is set to what is still held (and a margin) for a moment and then put back.
+    """
+    found = con.execute(
+        "select table_name, table_type from information_schema.tables where table_schema = 'main' "
+        "and table_catalog = current_database()"
+    ).fetchall()
+    for name, kind in found:
+        if name not in keep:
+            con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} if exists {q(name)}")
+    limit, used = con.execute(
+        "select current_setting('memory_limit'), (select sum(memory_usage_bytes) from duckdb_memory())"
+    ).fetchone()
+    con.execute(f"set memory_limit = '{int(used or 0) // 2**20 + 64}MiB'")
+    con.execute(f"set memory_limit = {lit(limit)}")

@@ -153,7 +153,6 @@ def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
     history = [r for r in d.get("scorecard", []) if r["period"] in recent]
     grades_now = grades(period_row(d.get("grades", []), cur))
     to_discuss, tie = weakest([g for g in grades_now if g["grade"] is not None and g["grade"] < 4])
-    managed = [t for t, td in b.by_team.items() if any(r["manager_id"] == rid for r in td["selling"])]
     month = [e for e in d.get("events", []) if e["days_ago"] <= 30]
     return dict(
         person=person, search_alias=search_alias(person["name"]),
@@ -165,7 +164,7 @@ def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
         strengths=[g for g in sorted(grades_now, key=lambda g: (-(g["grade"] or 0), g["key"]))
                    if (g["grade"] or 0) >= 4][:3],
         managed_teams=[{"team": t, "grades": grades(period_row(b.by_team[t]["grades"], cur)),
-                        "bsc": period_row(b.by_team[t]["grades"], cur)} for t in sorted(managed)],
+                        "bsc": period_row(b.by_team[t]["grades"], cur)} for t in b.managed_by.get(rid, [])],
         targets={t["metric"]: t for t in d.get("targets", [])},
         velocity=(d.get("velocity") or [None])[0], hygiene=(d.get("hygiene") or [None])[0],
         hygiene_deals=d.get("hygiene_deals", []), stuck=d.get("stuck", []), open_deals=d.get("open_deals", []),

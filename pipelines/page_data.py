@@ -11,36 +11,42 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 import duckdb
 
 from pipelines.sqltext import FLOAT_TYPES, q, steady_float
 
 
+# Per-rep marts: (mart, filter, order by). The first few are read across reps (the home, index, team-list and
+# data-quality pages) and are fetched with the bundle; the rest only by a rep's own pages and their team's, so
+# they are fetched a batch of teams at a time (`rep_batch`): the pages stage never holds them all at once.
 REP_MARTS = {
-    "scorecard": "select * from rep_scorecard order by rep_id, period_start",
-    "pipeline": "select * from rep_pipeline_by_stage order by rep_id, stage_order, stage",
-    "activity": "select * from rep_activity_weekly order by rep_id, week_start, activity_type",
-    "vs_plan": "select * from rep_activity_vs_plan order by rep_id, week_start",
-    "flow": "select * from rep_flow order by rep_id, window_start, period",
-    "stuck": "select * from rep_stuck_deals order by rep_id, days_in_stage desc, opportunity_id",
-    "hygiene": "select * from rep_hygiene order by rep_id",
-    "hygiene_deals": "select * from rep_hygiene_deals order by rep_id, problems desc, amount desc nulls last, opportunity_id",
-    "alerts": "select * from rep_alerts order by rep_id, alert_rank",
-    "grades": "select * from rep_balanced_scorecard order by rep_id, period",
-    "forecast": "select * from rep_forecast_accuracy order by rep_id, period",
-    "forecast_rollup": "select * from rep_forecast_rollup order by rep_id",
-    "forecast_movement": "select * from rep_forecast_movement order by rep_id, forecast_column",
-    "forecast_calls": "select * from rep_forecast_calls order by rep_id, submitted_at desc, call_period_start",
-    "velocity": "select * from rep_velocity order by rep_id",
-    "targets": "select * from rep_targets order by rep_id, metric",
-    "events": "select * from rep_deal_events order by rep_id, event_date desc, opportunity_id, event",
-    "ramp": "select * from rep_ramp where is_complete order by rep_id, month_since_hire",
-    "quarantine": "select * from org_quarantine where rep_id is not null order by table_name, file, row_number, column_name, reason",
-    "open_deals": "select * from rep_open_deals order by rep_id, close_date nulls last, amount desc nulls last, opportunity_id",
-    "changes": "select * from rep_recent_changes order by rep_id, deals desc, event",
+    "scorecard": ("rep_scorecard", None, "rep_id, period_start"),
+    "alerts": ("rep_alerts", None, "rep_id, alert_rank"),
+    "hygiene": ("rep_hygiene", None, "rep_id"),
+    "pipeline": ("rep_pipeline_by_stage", None, "rep_id, stage_order, stage"),
+    "activity": ("rep_activity_weekly", None, "rep_id, week_start, activity_type"),
+    "vs_plan": ("rep_activity_vs_plan", None, "rep_id, week_start"),
+    "flow": ("rep_flow", None, "rep_id, window_start, period"),
+    "stuck": ("rep_stuck_deals", None, "rep_id, days_in_stage desc, opportunity_id"),
+    "hygiene_deals": ("rep_hygiene_deals", None, "rep_id, problems desc, amount desc nulls last, opportunity_id"),
+    "grades": ("rep_balanced_scorecard", None, "rep_id, period"),
+    "forecast": ("rep_forecast_accuracy", None, "rep_id, period"),
+    "forecast_rollup": ("rep_forecast_rollup", None, "rep_id"),
+    "forecast_movement": ("rep_forecast_movement", None, "rep_id, forecast_column"),
+    "forecast_calls": ("rep_forecast_calls", None, "rep_id, submitted_at desc, call_period_start"),
+    "velocity": ("rep_velocity", None, "rep_id"),
+    "targets": ("rep_targets", None, "rep_id, metric"),
+    "events": ("rep_deal_events", None, "rep_id, event_date desc, opportunity_id, event"),
+    "ramp": ("rep_ramp", "is_complete", "rep_id, month_since_hire"),
+    "quarantine": ("org_quarantine", "rep_id is not null", "table_name, file, row_number, column_name, reason"),
+    "open_deals": ("rep_open_deals", None, "rep_id, close_date nulls last, amount desc nulls last, opportunity_id"),
+    "changes": ("rep_recent_changes", None, "rep_id, deals desc, event"),
 }
+ACROSS_REPS = ("scorecard", "alerts", "hygiene")
 TEAM_MARTS = {
     "scorecard": "select * from team_scorecard order by team, period_start",
     "flow": "select * from team_flow order by team, window_start, period",
@@ -117,6 +123,22 @@ class Bundle:
     by_team: dict[str, dict[str, list[dict]]]
     org: dict[str, list[dict]]
 
+    @cached_property
+    def managed_by(self) -> dict[str, list[str]]:
+        """manager rep_id -> the teams whose selling rows name them as manager, sorted: looked up once per rep
+        page, so it is indexed once rather than scanned per page (a scan per page grew with reps × teams)."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for team, d in self.by_team.items():
+            for r in d["selling"]:
+                out[r["manager_id"]].add(team)
+        return {m: sorted(ts) for m, ts in out.items()}
+
+
+def _rep_sql(name: str, batch: str | None = None) -> str:
+    mart, where, order = REP_MARTS[name]
+    conditions = [c for c in (where, batch and f"rep_id in (select rep_id from {batch})") if c]
+    return f"select * from {mart}" + (f" where {' and '.join(conditions)}" if conditions else "") + f" order by {order}"
+
 
 def _grouped(con, marts: dict[str, str], key: str) -> dict[str, dict[str, list[dict]]]:
     out: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
@@ -126,15 +148,50 @@ def _grouped(con, marts: dict[str, str], key: str) -> dict[str, dict[str, list[d
     return out
 
 
+def _by_rep(con, rep_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+    """rep_id -> {mart: rows} of the ACROSS_REPS marts, a plain dict: every key is there, none is made up on read."""
+    out: dict[str, dict[str, list[dict]]] = {rid: {name: [] for name in ACROSS_REPS} for rid in rep_ids}
+    for name in ACROSS_REPS:
+        for row in fetch(con, _rep_sql(name)):
+            out.setdefault(row["rep_id"], {n: [] for n in ACROSS_REPS})[name].append(row)
+    return out
+
+
 def load_bundle(con: duckdb.DuckDBPyConnection) -> Bundle:
+    """The directory, the team and org marts, and the per-rep marts read across reps (ACROSS_REPS)."""
     directory = fetch(con, "select * from rep_directory order by team, name, rep_id")
     return Bundle(
         directory,
         {p["rep_id"]: p for p in directory},
-        _grouped(con, REP_MARTS, "rep_id"),
+        _by_rep(con, [p["rep_id"] for p in directory]),
         _grouped(con, TEAM_MARTS, "team"),
         {name: fetch(con, sql) for name, sql in ORG_MARTS.items()},
     )
+
+
+@contextmanager
+def rep_batch(con: duckdb.DuckDBPyConnection, b: Bundle, rep_ids: list[str]):
+    """The rest of the per-rep marts of `rep_ids`, put into `b.by_rep` for the `with` block and taken out after.
+
+    Every rep of the batch gets every mart (an empty list when it has no rows), so a page never
+    mistakes "not fetched" for "none"; outside a batch those marts are absent and a page that read
+    one would fail (KeyError), not show nothing.
+    """
+    later = [name for name in REP_MARTS if name not in ACROSS_REPS]
+    con.execute("create or replace temp table page_batch (rep_id varchar)")
+    try:
+        con.executemany("insert into page_batch values (?)", [[r] for r in rep_ids])
+        for rid in rep_ids:
+            b.by_rep.setdefault(rid, {n: [] for n in ACROSS_REPS}).update({name: [] for name in later})
+        for name in later:
+            for row in fetch(con, _rep_sql(name, "page_batch")):
+                b.by_rep[row["rep_id"]][name].append(row)
+        yield
+    finally:
+        for rid in rep_ids:
+            for name in later:
+                b.by_rep[rid].pop(name, None)
+        con.execute("drop table if exists page_batch")
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import duckdb
@@ -21,7 +22,7 @@ from pipelines.catalog import Catalog
 from pipelines.exports import export_csvs
 from pipelines.formatting import Fmt, currency_symbol, period_label
 from pipelines.page_contexts import rep_context, team_list
-from pipelines.page_data import Bundle, Calendar, load_bundle, period_row
+from pipelines.page_data import Bundle, Calendar, load_bundle, period_row, rep_batch
 from pipelines.page_env import cell_helpers, crm_link, environment, render_page, root_of
 from pipelines.settings import Config
 from pipelines.slugs import rep_slug, team_slug
@@ -30,6 +31,9 @@ from pipelines.slugs import rep_slug, team_slug
 __all__ = ["PagesResult", "render", "rep_slug", "team_slug"]
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# People whose page data (the per-rep marts a rep's own pages read) is held at once: memory stays bounded
+# whatever the org's size, and a batch still has enough pages to keep every core busy.
+BATCH_REPS = 1000
 
 @dataclass
 class PagesResult:
@@ -50,6 +54,7 @@ class _Job:
     """One build's pages: where they go, how they are rendered, and the data they show."""
 
     cfg: Config
+    con: duckdb.DuckDBPyConnection
     env: jinja2.Environment
     docs: Path
     bundle: Bundle
@@ -100,39 +105,67 @@ def _indexes(job: _Job, team_rows: list[dict], catalog: Catalog) -> None:
                                     key=lambda h: (-h["deals_with_problems"], h["rep_id"])))
 
 
-def _team_pages(job: _Job, teams: list[dict]) -> int:
-    for t in teams:
-        c = page_contexts.team_context(job.bundle, t, job.cal)
-        job.write(f"teams/{team_slug(t['team'])}/index.md", "team.md.j2", **c)
-        job.write(f"teams/{team_slug(t['team'])}/monday/index.md", "monday.md.j2", **c)
-    return len(teams)
+def _team_page(job: _Job, t: dict) -> None:
+    c = page_contexts.team_context(job.bundle, t, job.cal)
+    job.write(f"teams/{team_slug(t['team'])}/index.md", "team.md.j2", **c)
+    job.write(f"teams/{team_slug(t['team'])}/monday/index.md", "monday.md.j2", **c)
 
 
-def _rep_pages(job: _Job, result: PagesResult) -> None:
-    """Rep and coaching pages: thousands of them, so every core renders (forked workers inherit the
-    data; none touches DuckDB). Each chunk reports the chart time it added, on its own copy of the
-    timing in a worker or on this process's, so the chart figures are the same either way."""
+def _rep_page(job: _Job, person: dict, rep_tpl: jinja2.Template, coach_tpl: jinja2.Template) -> None:
+    c = rep_context(job.bundle, person["rep_id"], job.cal)
+    base = job.docs / "reps" / rep_slug(person["rep_id"])
+    kinds = [(base / "index.md", rep_tpl, "../../")]
+    if job.common["coaching"]:
+        kinds.append((base / "coaching" / "index.md", coach_tpl, "../../../"))
+    for path, tpl, root in kinds:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_page(tpl, root=root, **c, **job.common), encoding="utf-8")
+
+
+def _batches(directory: list[dict], teams: list[dict]) -> list[tuple[list[dict], list[dict]]]:
+    """(teams, people) to render together: whole teams (a team page reads its members' page data), about
+    BATCH_REPS people a batch, in directory order; teams nobody in the directory belongs to come last."""
+    entries = {t["team"]: t for t in teams}
+    batches: list[tuple[list[dict], list[dict]]] = [([], [])]
+    for team, members in groupby(directory, key=lambda p: p["team"]):
+        if len(batches[-1][1]) >= BATCH_REPS:
+            batches.append(([], []))
+        if team in entries:
+            batches[-1][0].append(entries.pop(team))
+        batches[-1][1].extend(members)
+    batches[-1][0].extend(entries.values())
+    return batches
+
+
+def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult) -> None:
+    """Team, Monday, rep and coaching pages: thousands of them, so every core renders (forked workers
+    inherit the data; none touches DuckDB), a batch of teams at a time so that only that batch's page
+    data is in memory. Each chunk reports the chart time it added, on its own copy of the timing in a
+    worker or on this process's, so the chart figures are the same either way."""
     rep_tpl, coach_tpl = job.env.get_template("rep.md.j2"), job.env.get_template("coaching.md.j2")
+    job.env.get_template("team.md.j2"), job.env.get_template("monday.md.j2")  # compiled once, before the forks
     timing = job.timing
 
-    def chunk(share: list[dict]) -> tuple[float, int]:
+    def chunk(share: list[tuple[str, dict]]) -> tuple[float, int]:
         seconds, calls = timing.seconds, timing.calls
-        for person in share:
-            c = rep_context(job.bundle, person["rep_id"], job.cal)
-            base = job.docs / "reps" / rep_slug(person["rep_id"])
-            kinds = [(base / "index.md", rep_tpl, "../../")]
-            if job.common["coaching"]:
-                kinds.append((base / "coaching" / "index.md", coach_tpl, "../../../"))
-            for path, tpl, root in kinds:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(render_page(tpl, root=root, **c, **job.common), encoding="utf-8")
+        for kind, item in share:
+            if kind == "team":
+                _team_page(job, item)
+            else:
+                _rep_page(job, item, rep_tpl, coach_tpl)
         return timing.seconds - seconds, timing.calls - calls
 
     own_seconds, own_calls = timing.seconds, timing.calls
-    done, result.workers = workers.fork_map(chunk, job.bundle.directory, jobs=job.cfg.build.jobs, min_per_worker=100)
-    result.rep_pages = len(job.bundle.directory)
-    result.chart_calls = own_calls + sum(calls for _, calls in done)
-    result.chart_seconds = own_seconds + sum(seconds for seconds, _ in done) / result.workers
+    for batch_teams, people in _batches(job.bundle.directory, teams):
+        with rep_batch(job.con, job.bundle, [p["rep_id"] for p in people]):
+            items = [("team", t) for t in batch_teams] + [("rep", p) for p in people]
+            done, used = workers.fork_map(chunk, items, jobs=job.cfg.build.jobs, min_per_worker=100)
+        result.workers = max(result.workers, used)
+        result.chart_calls += sum(calls for _, calls in done)
+        result.chart_seconds += sum(seconds for seconds, _ in done) / used
+    result.rep_pages, result.team_pages = len(job.bundle.directory), len(teams)
+    result.chart_calls += own_calls
+    result.chart_seconds += own_seconds
 
 
 def _common(cfg: Config, b: Bundle, cal: Calendar, catalog: Catalog, as_of: dt.date, aud: Audience,
@@ -175,13 +208,13 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
     fmt = Fmt(currency_symbol(code, cfg.currency_symbol, "currency_symbol" in cfg.model_fields_set), code)
     env = environment(fmt, timing)
     env.globals["demo_data"] = cfg.is_demo  # every page says so: imported macros see globals, not the context
-    job = _Job(cfg, env, docs_dir, b, cal, _common(cfg, b, cal, catalog, as_of, aud, fmt), timing)
+    job = _Job(cfg, con, env, docs_dir, b, cal, _common(cfg, b, cal, catalog, as_of, aud, fmt), timing)
     teams = [dict(t, slug=team_slug(t["team"])) for t in team_list(b, cal)]
     team_rows = [dict(t["now"], team=t["team"]) for t in teams if t["now"]]
     _home(job, teams, team_rows)
     _indexes(job, team_rows, catalog)
-    result = PagesResult(docs_dir, team_pages=_team_pages(job, teams))
-    _rep_pages(job, result)
+    result = PagesResult(docs_dir)
+    _team_and_rep_pages(job, teams, result)
     export_csvs(con, cfg, catalog.marts, docs_dir / "data", aud, audiences.people_in(full, aud))
     (docs_dir / "assets").mkdir(parents=True, exist_ok=True)
     (docs_dir / "assets" / "chart-specs.js").write_text(charts.specs_script(fmt.currency), encoding="utf-8")

@@ -76,9 +76,17 @@ def fork_map(work: Callable[[Sequence[T]], R], items: Sequence[T], *, jobs: int 
     if workers <= 1:
         return [work(items)], 1
 
+    import gc
     import multiprocessing
 
-    # With 'fork', the Process objects (and so initargs) are inherited by os.fork, not pickled.
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_adopt, initargs=(items, work))
-    with pool:
-        return list(pool.imap_unordered(_run_chunk, chunk_bounds(len(items), workers))), workers
+    # The parent's objects go to the collector's permanent generation before forking: a worker's
+    # collections then never write to the pages it shares with the parent (copy-on-write would
+    # give each worker its own copy of all the page data, which is most of a large build's memory).
+    gc.freeze()
+    try:
+        # With 'fork', the Process objects (and so initargs) are inherited by os.fork, not pickled.
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_adopt, initargs=(items, work))
+        with pool:
+            return list(pool.imap_unordered(_run_chunk, chunk_bounds(len(items), workers))), workers
+    finally:
+        gc.unfreeze()

@@ -1,0 +1,79 @@
+"""The pages stage holds one batch of teams' page data at a time, and DuckDB lets go of what no later stage reads.
+
+Memory stays bounded whatever the org's size only if neither changes a page: the batch size
+must not show in the output, a page must never read a rep's data outside its batch (that would
+be "no data" invented), and a released connection keeps exactly what it was told to.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines import pages
+from pipelines.catalog import load_catalog
+from pipelines.models import release
+from pipelines.page_data import load_bundle, rep_batch
+from pipelines.settings import load_config
+from tests.helpers import FIXTURES, models_on
+
+TINY = FIXTURES / "tiny" / "config.yml"
+
+
+def _files(root):
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_the_pages_are_the_same_whatever_the_batch_size(tmp_path, monkeypatch):
+    """The tiny org's directory: m1, r1 and r2 in East, m2 and r3 in West. One batch renders them all; with
+    BATCH_REPS = 1 each team is a batch of its own (East's three people stay together: a team page reads its
+    members' data). Every file written, pages, chart specs and downloads, must be byte for byte the same."""
+    cfg = load_config(TINY)
+    con = models_on(TINY, tmp_path)
+    catalog = load_catalog()
+    pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "one")
+    monkeypatch.setattr(pages, "BATCH_REPS", 1)
+    pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "many")
+    one, many = _files(tmp_path / "one"), _files(tmp_path / "many")
+    assert len(one) > 10 and one.keys() == many.keys()
+    assert [str(k) for k in one if one[k] != many[k]] == []
+
+
+def test_batches_are_whole_teams_of_about_the_batch_size(monkeypatch):
+    """BATCH_REPS = 2 over teams A (2 people), B (1), C (3), and D with nobody in the directory: A fills the
+    first batch; B starts the second, which is below 2 people, so C joins it; D, with no one to batch by,
+    goes last."""
+    monkeypatch.setattr(pages, "BATCH_REPS", 2)
+    people = [{"rep_id": f"{t.lower()}{i}", "team": t} for t, n in (("A", 2), ("B", 1), ("C", 3)) for i in range(n)]
+    teams = [{"team": t} for t in "ABCD"]
+    got = [([t["team"] for t in ts], [p["rep_id"] for p in ps]) for ts, ps in pages._batches(people, teams)]
+    assert got == [(["A"], ["a0", "a1"]), (["B", "C", "D"], ["b0", "c0", "c1", "c2"])]
+
+
+def test_a_reps_own_page_data_exists_only_inside_its_batch(tmp_path):
+    """Outside a batch, reading a rep's deal events is a KeyError, not an empty list a page would show as
+    "none". Inside, every rep of the batch has every mart: r3 has its one deal event, r1 has none (an
+    empty list); r2, not in the batch, still has no events key. After it, the data and the batch's scratch
+    table are gone."""
+    con = models_on(TINY, tmp_path)
+    b = load_bundle(con)
+    with pytest.raises(KeyError):
+        b.by_rep["r3"]["events"]
+    with rep_batch(con, b, ["r1", "r3"]):
+        assert len(b.by_rep["r3"]["events"]) == 1 and b.by_rep["r1"]["events"] == []
+        assert len(b.by_rep["r1"]["open_deals"]) == 1
+        assert "events" not in b.by_rep["r2"]
+    assert "events" not in b.by_rep["r3"] and b.by_rep["r3"]["scorecard"]
+    assert con.execute("select count(*) from duckdb_tables() where table_name = 'page_batch'").fetchone()[0] == 0
+
+
+def test_release_keeps_only_what_it_is_told_and_the_memory_limit(tmp_path):
+    """After the models, a build keeps the marts; after the pages, nothing. The memory limit, lowered for a
+    moment to make DuckDB hand memory back, is what it was."""
+    con = models_on(TINY, tmp_path)
+    con.execute("set memory_limit = '512MiB'")
+    release(con, {"rep_scorecard", "org_quarters"})
+    names = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    assert names == {"rep_scorecard", "org_quarters"}
+    assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "512.0 MiB"
+    release(con, set())
+    assert con.execute("select count(*) from information_schema.tables").fetchone()[0] == 0
