@@ -29,8 +29,8 @@ from pipelines.extract.quality import (
     _create_quarantine,
     _quarantine_malformed,
     _quarantine_rows,
-    _rejected,
     check_quality_gate,
+    not_rejected,
 )
 from pipelines.extract.stages import configured_stages, describe_from_deals, describe_from_history, describe_note
 from pipelines.schema import DUCKDB_TYPES, TABLES, Table
@@ -216,6 +216,8 @@ def _type_and_quarantine(
     report = reports[table.name]
     try:
         con.execute(f"create or replace temp table {x} as {' union all by name '.join(selects)}")
+        for k in sources:  # the raw text is in x now; freeing it early keeps the stage within its memory
+            _drop_source(con, k)
         if not cfg.stages and table.name == "opportunities":
             _settle_stages(cfg, con, x, report)
         elif not cfg.stages and table.name == "opportunity_history" and _described(reports):
@@ -225,18 +227,24 @@ def _type_and_quarantine(
         if reports["reps"].present and table.owner_column and table.name != "reps":
             _owners_by_name(con, x, table, report, reports["reps"])
         _quarantine_rows(con, table, x, cfg, reports["reps"].present)
-        con.execute(
-            f"""create or replace table extract_{table.name} as
-            select {cols}, {x}._file, {x}._row from {x}
-            anti join {_rejected(table)} r on {x}._file = r.file and {x}._row = r."row"
-            order by {x}._file, {x}._row"""
-        )
+        _keep_loaded(con, table, x, cols)
     except duckdb.Error as e:
         raise DataError(f"cannot map the {table.name} extract: {_first_line(e)}", ", ".join(report.files)) from e
     finally:
         con.execute(f"drop table if exists {x}")
         for k in sources:
             _drop_source(con, k)
+
+
+def _keep_loaded(con: duckdb.DuckDBPyConnection, table: Table, x: str, cols: str) -> None:
+    """`extract_<table>`: the rows of x that were not rejected, in file and row order.
+
+    Usually no row is rejected, and then no join with the quarantine is needed. The sort stays:
+    DuckDB does not keep a wide typed select in the file's order.
+    """
+    rows = not_rejected(con, table, x)
+    con.execute(f"create or replace table extract_{table.name} as select {cols}, {x}._file, {x}._row from {rows} "
+                f"order by {x}._file, {x}._row")
 
 
 def _stages_by_spelling(con: duckdb.DuckDBPyConnection, x: str, report: TableReport) -> None:

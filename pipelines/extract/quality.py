@@ -114,21 +114,41 @@ def _quarantine_rows(con, table: Table, x: str, cfg: Config, reps_loaded: bool) 
     if selects:
         con.execute(f"insert into quarantine {' union all '.join(selects)}")
     if table.key:
-        # Among rows that are otherwise fine, the first (by file and row) of each key is kept.
-        key = ", ".join(q(k) for k in table.key)
-        key_raw = " || ' / ' || ".join(f"coalesce({q(k + '__raw')}, '')" for k in table.key)
-        con.execute(
-            f"""insert into quarantine
-            select {lit(table.name)}, _file, _row, {lit(table.key[0])}, {key_raw},
-                'duplicate ' || {lit('/'.join(table.key))} || ' (first at ' || first_file || ' row ' || first_row || ')',
-                'rejected', {owner_sql}
-            from (select *, first_value(_file) over w as first_file, first_value(_row) over w as first_row,
-                         row_number() over w as n
-                  from {x} anti join {_rejected(table)} r on {x}._file = r.file and {x}._row = r."row"
-                  where {' and '.join(q(k) + ' is not null' for k in table.key)}
-                  window w as (partition by {key} order by _file, _row))
-            where n > 1"""
-        )
+        _quarantine_duplicates(con, table, x, owner_sql)
+
+
+def not_rejected(con, table: Table, x: str) -> str:
+    """SQL for the rows of x not rejected so far: x itself when none is (the usual case), so no join is needed."""
+    if not con.execute(f"select count(*) from {_rejected(table)}").fetchone()[0]:
+        return x
+    return f'{x} anti join {_rejected(table)} r on {x}._file = r.file and {x}._row = r."row"'
+
+
+def _quarantine_duplicates(con, table: Table, x: str, owner_sql: str) -> None:
+    """Among rows that are otherwise fine, the first (by file and row) of each key is kept; the rest are rejected.
+
+    Ordering every row by key to find the first of each is the slow part, and keys rarely repeat: when
+    the keys' hashes are all distinct, no key repeats (equal keys hash alike), and nothing is ordered.
+    """
+    key = ", ".join(q(k) for k in table.key)
+    fine = not_rejected(con, table, x)
+    present = " and ".join(q(k) + " is not null" for k in table.key)
+    rows, hashes = con.execute(f"select count(*), count(distinct hash({key})) from {fine} where {present}").fetchone()
+    if hashes == rows:
+        return
+    key_raw = " || ' / ' || ".join(f"coalesce({q(k + '__raw')}, '')" for k in table.key)
+    con.execute(
+        f"""insert into quarantine
+        select {lit(table.name)}, _file, _row, {lit(table.key[0])}, {key_raw},
+            'duplicate ' || {lit('/'.join(table.key))} || ' (first at ' || first_file || ' row ' || first_row || ')',
+            'rejected', {owner_sql}
+        from (select *, first_value(_file) over w as first_file, first_value(_row) over w as first_row,
+                     row_number() over w as n
+              from {fine}
+              where {present}
+              window w as (partition by {key} order by _file, _row))
+        where n > 1"""
+    )
 
 
 def check_quality_gate(result: ExtractResult, cfg: Config, report_path: Path | None = None) -> None:

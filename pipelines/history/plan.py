@@ -188,10 +188,13 @@ def plan_table(con, store: Store, spec: StoredTable, day: dt.date) -> TablePlan:
     for name, on_day in (("at", day), ("later", nxt)):
         rows = files_select(con, store, spec, [e for e in entries if e.day == on_day])
         con.execute(f"create or replace temp table {t}_{name} as {with_keys(spec, rows)}")
-    con.execute(f"create or replace temp table {t}_cur as select *, false as {DELETED}, {keyed(spec)} "
-                f"from ({extract_rows(spec)})")
-    plan.rows_now = count(con, f"{t}_cur")
-    _day_rows(con, spec, t, plan)
+    cur = f"select *, false as {DELETED}, {keyed(spec)} from ({extract_rows(spec)})"
+    plan.rows_now = count(con, f"extract_{spec.source}")
+    if not count(con, f"{t}_before") and not count(con, f"{t}_at"):
+        _first_rows(con, spec, cur, t, plan)
+    else:
+        con.execute(f"create or replace temp table {t}_cur as {cur}")
+        _day_rows(con, spec, t, plan)
     if count(con, f"{t}_at"):
         _report_correction(con, spec, t, plan)
     if _differs(con, spec, f"{t}_new", f"{t}_at", empty=not count(con, f"{t}_at")):
@@ -226,9 +229,6 @@ def _day_rows(con, spec: StoredTable, t: str, plan: TablePlan) -> None:
     A row of the extract that `before` holds exactly as it is needs nothing: one EXCEPT over
     the stored columns finds the others, and only they are looked up by key.
     """
-    if not count(con, f"{t}_before") and not count(con, f"{t}_at"):
-        _first_rows(con, spec, t, plan)
-        return
     cols = ", ".join(q(c) for c in spec.stored_columns)
     live = f" where not {DELETED}" if spec.tombstones else ""
     before = f"(select *, true as _present from {t}_before{live})"
@@ -255,13 +255,17 @@ def _day_rows(con, spec: StoredTable, t: str, plan: TablePlan) -> None:
     con.execute(f"create or replace temp table {t}_changed as select {keys(spec)} from {t}_v where _why = 'changed'")
 
 
-def _first_rows(con, spec: StoredTable, t: str, plan: TablePlan) -> None:
-    """Nothing stored before the day: every row of the extract is a new version (a volatile row only with a value)."""
+def _first_rows(con, spec: StoredTable, cur: str, t: str, plan: TablePlan) -> None:
+    """Nothing stored before the day: every row of the extract (`cur`) is a new version (a volatile row only with a value).
+
+    The extract's rows go straight into the day's rows, with no copy of them first: an empty
+    warehouse's first load holds every extract once more here, and the big ones are millions of rows.
+    """
     keep = "" if spec.tombstones else " where " + " or ".join(f"c.{q(c)} is not null" for c in spec.value_columns)
-    con.execute(f"create or replace temp table {t}_new as select {row(spec, 'c')} from {t}_cur c{keep} "
+    con.execute(f"create or replace temp table {t}_new as select {row(spec, 'c')} from ({cur}) c{keep} "
                 f"order by {key_order(spec)}")
     plan.added = plan.rows_now if spec.tombstones else 0
-    con.execute(f"create or replace temp table {t}_added as select {keys(spec)} from {t}_cur where false")
+    con.execute(f"create or replace temp table {t}_added as select {keys(spec)} from {t}_new where false")
     con.execute(f"create or replace temp table {t}_changed as select {keys(spec)} from {t}_new"
                 + ("" if not spec.tombstones else " where false"))
 
