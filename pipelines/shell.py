@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import jinja2
 
-from pipelines import fast_markdown
+from pipelines import fast_markdown, fast_search
 
 TITLE, CONTENT, TOC, SKIP, CANONICAL = (f"\x00sc-{name}\x00" for name in ("title", "content", "toc", "skip", "canon"))
 _CUT = re.compile("(" + "|".join(re.escape(s) for s in (TITLE, CONTENT, TOC, "#" + SKIP, CANONICAL)) + ")")
@@ -102,6 +102,8 @@ class Shells:
     filled: int = 0  # pages whose HTML came from a shell
     fast: dict = field(default_factory=dict)  # page shape -> fast Markdown proofs still owed, or None (disproved)
     fast_pages: int = 0  # pages whose Markdown `pipelines.fast_markdown` converted
+    fast_page: object = None  # the last page converted, if fast_markdown converted it
+    fast_index: dict = field(default_factory=dict)  # page shape -> fast search proofs still owed, or None
 
     @classmethod
     def prepare(cls, run) -> Shells:
@@ -117,7 +119,7 @@ class Shells:
         one Python-Markdown converter kept for the build instead of a new one a page."""
         from mkdocs.structure.toc import get_toc
 
-        shape = _shape(page)
+        shape, self.fast_page = _shape(page), None
         proof = self.fast.get(shape, PROOFS) if self.fast_usable else None
         if proof is None:
             return self._python_markdown(page)
@@ -135,6 +137,26 @@ class Shells:
         page.content, tokens, page._title_from_render, page.present_anchor_ids, page.links_to_anchors = fast
         page.toc = get_toc(tokens)
         self.fast_pages += 1
+        self.fast_page = page
+
+    def page_context(self, page, event) -> None:
+        """Run `event()`, the plugins' page_context event for `page`, with the search entries of a page
+        fast_markdown converted made by `pipelines.fast_search`, proved per place like the Markdown."""
+        index, shape = self.run.search, _shape(page)
+        proof = self.fast_index.get(shape, PROOFS)
+        fast = fast_search.entries(index, page) if proof is not None and self.fast_page is page else None
+        if fast is None:
+            return event()
+        if proof:
+            n0 = len(index.entries)
+            event()
+            self.fast_index[shape] = proof - 1 if index.entries[n0:] == fast else None
+            return None
+        index.add_entry_from_context = lambda _page: index.entries.extend(fast)
+        try:
+            return event()
+        finally:
+            del index.add_entry_from_context
 
     @property
     def fast_usable(self) -> bool:

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import jinja2
 
-from pipelines import blocks, fast_markdown, shell, workers
+from pipelines import blocks, fast_markdown, fast_search, shell, workers
 from pipelines.errors import BuildError
 from pipelines.settings import Build
 
@@ -257,7 +257,7 @@ def _fingerprint(fingerprint_yml: str, files, nav) -> str:
             h.update(f"{dist}={version(dist)}\n".encode())
         except PackageNotFoundError:
             h.update(f"{dist}=?\n".encode())
-    for module in (__file__, shell.__file__, fast_markdown.__file__, blocks.__file__):  # the driver and its parts
+    for module in (__file__, shell.__file__, fast_markdown.__file__, fast_search.__file__, blocks.__file__):
         h.update(Path(module).read_bytes())
     # Links are resolved against the set of files, so adding or removing a page renders all again.
     for f in files:
@@ -520,7 +520,7 @@ def _render_filled(run: _Run, i: int, shells: shell.Shells) -> list:
         shells.convert(page)
         page.content = config.plugins.on_page_content(page.content, page=page, config=config, files=run.files)
         n0 = len(run.search.entries) if run.search is not None else 0
-        config.plugins.on_page_context({}, page=page, config=config, nav=run.nav)
+        shells.page_context(page, lambda: config.plugins.on_page_context({}, page=page, config=config, nav=run.nav))
 
         def theme(p) -> str:
             context = mkb.get_context(run.nav, run.doc_files, config, p)
