@@ -23,7 +23,8 @@ result (it answers None otherwise, and Python-Markdown converts the page). It is
 same terms: the first two pages of each place in the tree (`reps/*/`, `reps/*/coaching/`...) it
 converts are converted by Python-Markdown too, and one difference in the HTML, the table of
 contents, the title, the anchors or the links sends that place (in that worker) back to
-Python-Markdown.
+Python-Markdown. The search entries of such pages come from `pipelines.fast_search`, proved the
+same way against the search plugin's own.
 """
 
 from __future__ import annotations
@@ -160,9 +161,11 @@ class Shells:
 
     @property
     def fast_usable(self) -> bool:
+        """Whether the site's Markdown extensions are the ones fast_markdown reproduces."""
         return fast_markdown.usable(self.run.config["markdown_extensions"], self.run.config["mdx_configs"])
 
     def _fast(self, page) -> tuple | None:
+        """What `_python_markdown` sets on the page (toc as tokens), by fast_markdown; None when it is not sure."""
         from mkdocs.structure import pages as mp
 
         relative = mp._RelativePathTreeprocessor(page.file, self.run.files, self.run.config)
