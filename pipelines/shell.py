@@ -17,14 +17,26 @@ rendered by the theme's own partial, and the pieces joined.
 The shell is trusted only after it proved itself: the first two pages of a kind are rendered
 both ways and must come out byte for byte the same, otherwise that kind (in that worker) is
 rendered the ordinary way. tests/test_bench.py checks the whole site against `mkdocs build`.
+
+The Markdown itself is converted by `pipelines.fast_markdown` where that module is sure of the
+result (it answers None otherwise, and Python-Markdown converts the page). It is trusted on the
+same terms: the first two pages of each place in the tree (`reps/*/`, `reps/*/coaching/`...) it
+converts are converted by Python-Markdown too, and one difference in the HTML, the table of
+contents, the title, the anchors or the links sends that place (in that worker) back to
+Python-Markdown. The search entries of such pages come from `pipelines.fast_search`, proved the
+same way against the search plugin's own.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 from dataclasses import dataclass, field
 
 import jinja2
+
+from pipelines import fast_markdown, fast_search
 
 TITLE, CONTENT, TOC, SKIP, CANONICAL = (f"\x00sc-{name}\x00" for name in ("title", "content", "toc", "skip", "canon"))
 _CUT = re.compile("(" + "|".join(re.escape(s) for s in (TITLE, CONTENT, TOC, "#" + SKIP, CANONICAL)) + ")")
@@ -62,6 +74,23 @@ def kind_of(page) -> tuple | None:
             page.canonical_url is not None)
 
 
+def _shape(page) -> str:
+    """The page's place in the tree, the second folder level aside: the unit the fast Markdown proofs cover."""
+    parts = page.url.split("/")
+    return "/".join([parts[0], "*", *parts[2:]])
+
+
+@contextlib.contextmanager
+def _quiet():
+    """MkDocs' link messages silenced, for the conversion a proof makes twice."""
+    log = logging.getLogger("mkdocs.structure.pages")
+    was, log.disabled = log.disabled, True
+    try:
+        yield
+    finally:
+        log.disabled = was
+
+
 @dataclass
 class Shells:
     """One worker's converter and shells; the theme environment is compiled before the workers fork."""
@@ -72,6 +101,10 @@ class Shells:
     markdown: object = None
     shells: dict = field(default_factory=dict)  # kind -> [parts, proofs still owed] or None (not fillable)
     filled: int = 0  # pages whose HTML came from a shell
+    fast: dict = field(default_factory=dict)  # page shape -> fast Markdown proofs still owed, or None (disproved)
+    fast_pages: int = 0  # pages whose Markdown `pipelines.fast_markdown` converted
+    fast_page: object = None  # the last page converted, if fast_markdown converted it
+    fast_index: dict = field(default_factory=dict)  # page shape -> fast search proofs still owed, or None
 
     @classmethod
     def prepare(cls, run) -> Shells:
@@ -83,7 +116,65 @@ class Shells:
         return cls(run, overlay, toc)
 
     def convert(self, page) -> None:
-        """`Page.render`, on one Markdown converter kept for the build instead of a new one a page."""
+        """`Page.render`: by `pipelines.fast_markdown` where it is sure and proved for the page's kind, else on
+        one Python-Markdown converter kept for the build instead of a new one a page."""
+        from mkdocs.structure.toc import get_toc
+
+        shape, self.fast_page = _shape(page), None
+        proof = self.fast.get(shape, PROOFS) if self.fast_usable else None
+        if proof is None:
+            return self._python_markdown(page)
+        with _quiet() if proof else contextlib.nullcontext():  # a proof logs through Python-Markdown only
+            fast = self._fast(page)
+        if fast is None:
+            return self._python_markdown(page)
+        if proof:
+            self._python_markdown(page)
+            same = fast == (page.content, self.markdown.toc_tokens, page._title_from_render,
+                            page.present_anchor_ids, page.links_to_anchors)
+            self.fast[shape] = proof - 1 if same else None
+            if not same:
+                return
+        page.content, tokens, page._title_from_render, page.present_anchor_ids, page.links_to_anchors = fast
+        page.toc = get_toc(tokens)
+        self.fast_pages += 1
+        self.fast_page = page
+
+    def page_context(self, page, event) -> None:
+        """Run `event()`, the plugins' page_context event for `page`, with the search entries of a page
+        fast_markdown converted made by `pipelines.fast_search`, proved per place like the Markdown."""
+        index, shape = self.run.search, _shape(page)
+        proof = self.fast_index.get(shape, PROOFS)
+        fast = fast_search.entries(index, page) if proof is not None and self.fast_page is page else None
+        if fast is None:
+            return event()
+        if proof:
+            n0 = len(index.entries)
+            event()
+            self.fast_index[shape] = proof - 1 if index.entries[n0:] == fast else None
+            return None
+        index.add_entry_from_context = lambda _page: index.entries.extend(fast)
+        try:
+            return event()
+        finally:
+            del index.add_entry_from_context
+
+    @property
+    def fast_usable(self) -> bool:
+        """Whether the site's Markdown extensions are the ones fast_markdown reproduces."""
+        return fast_markdown.usable(self.run.config["markdown_extensions"], self.run.config["mdx_configs"])
+
+    def _fast(self, page) -> tuple | None:
+        """What `_python_markdown` sets on the page (toc as tokens), by fast_markdown; None when it is not sure."""
+        from mkdocs.structure import pages as mp
+
+        relative = mp._RelativePathTreeprocessor(page.file, self.run.files, self.run.config)
+        got = fast_markdown.convert(page.markdown, relative.path_to_url)
+        if got is None:
+            return None
+        return got.content, got.toc_tokens, got.title, got.anchor_ids, relative.links_to_anchors
+
+    def _python_markdown(self, page) -> None:
         import markdown
         from mkdocs.structure import pages as mp
         from mkdocs.structure.toc import get_toc

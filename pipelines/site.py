@@ -39,7 +39,7 @@ from pathlib import Path
 
 import jinja2
 
-from pipelines import blocks, shell, workers
+from pipelines import blocks, fast_markdown, fast_search, shell, workers
 from pipelines.errors import BuildError
 from pipelines.settings import Build
 
@@ -64,6 +64,7 @@ class SiteResult:
     workers: int
     seconds: float  # the MkDocs build itself; writing assets, filling blocks and the swap are the rest of the stage
     filled: int = 0  # pages filled into their kind's theme shell (pipelines.shell), not rendered through the theme
+    fast_markdown: int = 0  # of those, pages whose Markdown pipelines.fast_markdown converted (not Python-Markdown)
 
 
 def vega_bundle(cache_dir: Path | None = None) -> str:
@@ -256,7 +257,7 @@ def _fingerprint(fingerprint_yml: str, files, nav) -> str:
             h.update(f"{dist}={version(dist)}\n".encode())
         except PackageNotFoundError:
             h.update(f"{dist}=?\n".encode())
-    for module in (__file__, shell.__file__, blocks.__file__):  # this driver, the shells, the blocks
+    for module in (__file__, shell.__file__, fast_markdown.__file__, fast_search.__file__, blocks.__file__):
         h.update(Path(module).read_bytes())
     # Links are resolved against the set of files, so adding or removing a page renders all again.
     for f in files:
@@ -309,7 +310,7 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
         in_nav = _read_nav_pages(run, reuse)
         _write_theme(run)
         run.search = _search_index(run.config)
-        entries, n_workers, worker_warnings, filled = _render_pages(run, in_nav, reuse, jobs)
+        entries, n_workers, worker_warnings, (filled, fast) = _render_pages(run, in_nav, reuse, jobs)
         _link_reused(run, reuse, previous_site, entries)
         _finish(run, entries, dict(warnings.get_counts()), worker_warnings)
     except Exception as e:
@@ -320,7 +321,7 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
 
     n = len(run.doc_files)
     result = SiteResult("parallel" if n_workers > 1 else "in-process", n, n - len(reuse), len(reuse), n_workers,
-                        time.perf_counter() - t0, filled)
+                        time.perf_counter() - t0, filled, fast)
     manifest = {
         "version": MANIFEST_VERSION,
         "fingerprint": fp,
@@ -401,9 +402,9 @@ def _write_theme(run: _Run) -> None:
 
 
 def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict],
-                  jobs: int | None) -> tuple[dict[int, list], int, int, int]:
+                  jobs: int | None) -> tuple[dict[int, list], int, int, tuple[int, int]]:
     """Render every page not reused: nav pages here, the rest in workers; returns entries, workers, their
-    warnings and how many pages were filled into a shell.
+    warnings, and how many pages were filled into a shell and how many of those converted by fast_markdown.
 
     Nav pages stay in this process because their content is kept for the navigation. The others
     are filled into their kind's shell (`pipelines.shell`). Warnings logged in a worker are counted
@@ -417,13 +418,16 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict],
     todo = [i for i in range(len(run.doc_files)) if i not in reuse and i not in nav_set]
     shells = shell.Shells.prepare(run) if todo else None
 
-    def chunk(indexes: list[int]) -> tuple[dict[int, list], int, int]:
+    def counts() -> tuple[int, int]:
+        return (shells.filled, shells.fast_pages) if shells else (0, 0)
+
+    def chunk(indexes: list[int]) -> tuple[dict[int, list], int, tuple[int, int]]:
         counter = _WarningTotal()
         logging.getLogger("mkdocs").addHandler(counter)
-        filled0 = shells.filled if shells else 0
+        before = counts()
         try:
             got = {i: _render_filled(run, i, shells) for i in indexes}
-            return got, counter.n, (shells.filled if shells else 0) - filled0
+            return got, counter.n, tuple(n - b for n, b in zip(counts(), before))
         finally:
             logging.getLogger("mkdocs").removeHandler(counter)
 
@@ -431,7 +435,7 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict],
     for got, _, _ in results:
         entries.update(got)
     worker_warnings = sum(n for _, n, _ in results) if n_workers > 1 else 0
-    return entries, n_workers, worker_warnings, sum(f for _, _, f in results)
+    return entries, n_workers, worker_warnings, tuple(map(sum, zip((0, 0), *(f for _, _, f in results))))
 
 
 def _link_reused(run: _Run, reuse: dict[int, dict], previous_site: Path | None, entries: dict[int, list]) -> None:
@@ -516,7 +520,7 @@ def _render_filled(run: _Run, i: int, shells: shell.Shells) -> list:
         shells.convert(page)
         page.content = config.plugins.on_page_content(page.content, page=page, config=config, files=run.files)
         n0 = len(run.search.entries) if run.search is not None else 0
-        config.plugins.on_page_context({}, page=page, config=config, nav=run.nav)
+        shells.page_context(page, lambda: config.plugins.on_page_context({}, page=page, config=config, nav=run.nav))
 
         def theme(p) -> str:
             context = mkb.get_context(run.nav, run.doc_files, config, p)

@@ -1,0 +1,87 @@
+"""pipelines.fast_search makes the search plugin's entries exactly as the plugin does, for every page whose
+HTML pipelines.fast_markdown wrote: real pages of fixture orgs and the hostile cases of test_fast_markdown."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from material.plugins.search.plugin import SearchIndex
+from mkdocs.structure.toc import get_toc
+from mkdocs.utils import meta
+
+from pipelines import fast_markdown, fast_search, shell
+from tests.test_fast_markdown import FILLED, HOSTILE, PLACES, _docs, _markdown_of, _page
+
+
+def _same_entries(text: str, page_meta: dict, url: str = "reps/r1/") -> bool:
+    got = fast_markdown.convert(text, lambda u: u)
+    if got is None:
+        return False
+    page = SimpleNamespace(content=got.content, toc=get_toc(got.toc_tokens), url=url, meta=page_meta, title="T")
+    plugin = SearchIndex()
+    plugin.add_entry_from_context(page)
+    fast = SearchIndex()
+    assert fast_search.entries(fast, page) == plugin.entries, text
+    assert fast.entries == []
+    return True
+
+
+@pytest.mark.parametrize("org", ["tiny", "hostile"])
+def test_real_pages_index_the_same(org, tmp_path):
+    docs = _docs(org, tmp_path)
+    paths = [p for pattern in FILLED for p in sorted(docs.glob(pattern))]
+    indexed = [p for p in paths if _same_entries(_markdown_of(p), meta.get_data(p.read_text(encoding="utf-8"))[1],
+                                                 p.parent.relative_to(docs).as_posix() + "/")]
+    assert len(indexed) >= len(paths) * 0.8
+
+
+def test_hostile_pages_index_the_same():
+    answered = sum(_same_entries(text, {"title": "Hostile"}) for place in PLACES for line in HOSTILE
+                   for text in (_page(line, place), place.format(line)))
+    assert answered > 1000
+
+
+def test_other_html_and_other_indexes_are_left_to_the_plugin():
+    page = SimpleNamespace(content="<p>a < b</p>", toc=get_toc([]), url="x/", meta={}, title="T")
+    assert fast_search.entries(SearchIndex(), page) is None
+    page.content = "<script>x</script>"
+    assert fast_search.entries(SearchIndex(), page) is None
+    page.content = "<p>a</p>"
+    assert fast_search.entries(SimpleNamespace(entries=[]), page) is None
+    page.meta = {"search": {"exclude": True}}
+    assert fast_search.entries(SearchIndex(), page) == []
+
+
+def _index(shells: shell.Shells, n: int) -> list:
+    """Convert and index one page through the shells, as pipelines.site does; the entries it added."""
+    text = f"# T{n}\n\nBody *{n}*.\n\n## Part\n\nMore.\n"
+    page = SimpleNamespace(markdown=text, url=f"reps/r{n}/", file=None, meta={"title": "T"}, title="T")
+    shells.convert(page)
+    n0 = len(shells.run.search.entries)
+    shells.page_context(page, lambda: shells.run.search.add_entry_from_context(page))
+    expected = SearchIndex()
+    expected.add_entry_from_context(page)
+    assert shells.run.search.entries[n0:] == expected.entries
+    return expected.entries
+
+
+def _shells() -> shell.Shells:
+    config = {"markdown_extensions": sorted(fast_markdown.EXTENSIONS), "mdx_configs": fast_markdown.EXTENSION_CONFIGS}
+    return shell.Shells(SimpleNamespace(config=config, files=None, search=SearchIndex()), None, None)
+
+
+def test_the_search_entries_are_trusted_after_their_proofs():
+    shells = _shells()
+    for n in range(shell.PROOFS + 3):
+        assert len(_index(shells, n)) == 2
+    assert shells.fast_index == {"reps/*/": 0} and shells.fast_pages == shell.PROOFS + 3
+    assert "add_entry_from_context" not in vars(shells.run.search)
+
+
+def test_a_disproved_place_is_indexed_by_the_plugin(monkeypatch):
+    shells = _shells()
+    monkeypatch.setattr(fast_search, "entries", lambda index, page: [{"location": "wrong"}])
+    _index(shells, 1)
+    assert shells.fast_index == {"reps/*/": None}
+    _index(shells, 2)
