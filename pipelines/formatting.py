@@ -43,10 +43,18 @@ def md_escape(value) -> Markup:
     return Markup(str(value).translate(_ESCAPES))
 
 
+# What YAML may not hold even quoted (PyYAML's reader refuses it): C0/C1 controls, surrogates, U+FFFE/U+FFFF.
+_NOT_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def plain_title(value) -> str:
-    """A page title for front matter: letters kept, markup characters dropped, YAML-quoted."""
-    text = re.sub(r"[<>&\"'`{}\[\]|\\*_#]", " ", str(value))
-    return json.dumps(re.sub(r"\s+", " ", text).strip()[:80] or "untitled")
+    """A page title for front matter: letters kept, markup characters dropped, YAML-quoted.
+
+    Written as the characters themselves, not as JSON's \\u escapes: YAML reads an emoji's escaped
+    surrogate pair as two lone surrogates, MkDocs then drops the whole front matter and the page shows it.
+    """
+    text = _NOT_YAML.sub(" ", re.sub(r"[<>&\"'`{}\[\]|\\*_#]", " ", str(value)))
+    return json.dumps(re.sub(r"\s+", " ", text).strip()[:80] or "untitled", ensure_ascii=False)
 
 
 def finalize(value):

@@ -323,3 +323,24 @@ def test_search_results_show_hostile_names_as_text(hostile_web, browse):
     state = page.evaluate(INJECTED_DOM)
     assert state["handlers"] == [] and state["imgs"] == 0, state
     assert tab.watch.dialogs == []
+
+
+@pytest.mark.parametrize("name, title", [
+    ("Ana 😀 Peña", "Ana 😀 Peña"),  # an emoji: JSON's escaped surrogate pair made YAML drop the front matter
+    ("مرحبا بك", "مرحبا بك"),
+    ("x\ufffey\x07z\u2028w", "x y z w"),  # what YAML refuses even quoted, and a line separator, become spaces
+])
+def test_a_page_title_reads_back_from_front_matter_as_the_name(name, title):
+    import yaml
+
+    from pipelines.formatting import plain_title
+
+    assert yaml.safe_load(f"title: {plain_title(name)}") == {"title": title}
+
+
+def test_every_hostile_page_keeps_its_front_matter(hostile_web):
+    """No rep, coaching, team or Monday page shows its own front matter as text: MkDocs read it, the emoji and
+    right-to-left names included (an emoji in a name used to make the whole front matter unreadable)."""
+    pages = [p for d in ("reps", "teams") for p in sorted((hostile_web.path / d).rglob("index.html"))]
+    assert len(pages) > 10
+    assert [str(p.relative_to(hostile_web.path)) for p in pages if "title: " in p.read_text(encoding="utf-8")] == []
