@@ -47,8 +47,9 @@ lint: $(STAMP) node_modules/.package-lock.json
 # make bench SIZES=50,1000,5000,20000     any sizes (reps per demo org, comma-separated)
 # make bench HISTORY=30,250               history mode: daily loads, warehouse growth, builds after day 2/30/250
 # make bench AUDIENCES=1                  audiences mode: 5,000 reps as one site, leaders + 10 teams, one per team
+# make bench PROTOTYPE=DIR                prototype mode: 5,000 reps against DIR/build_fast.sh, alternately
 bench: $(STAMP)
-	$(PY) -m bench$(if $(SIZES), --sizes $(SIZES))$(if $(HISTORY), --history $(HISTORY))$(if $(AUDIENCES), --audiences)
+	$(PY) -m bench$(if $(SIZES), --sizes $(SIZES))$(if $(HISTORY), --history $(HISTORY))$(if $(AUDIENCES), --audiences)$(if $(PROTOTYPE), --prototype $(PROTOTYPE))
 
 clean:
 	rm -rf site .cache warehouse .site-report .site-cache

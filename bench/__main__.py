@@ -16,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from bench import bound, builds, history, machine, orgs, report
+from bench import bound, builds, history, machine, orgs, prototype, report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SIZES = (50, 500, 1000, 5000)
@@ -89,6 +89,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--audiences", action="store_true",
                    help="audiences mode: the single site against `audiences:` leaders + 10 teams (target ≤ "
                         "1.6×) and one audience per team (reported), built alternately (default size: 5,000 reps)")
+    p.add_argument("--prototype", type=Path, default=None, metavar="DIR",
+                   help="prototype mode: the full build against the throwaway prototype's build_fast.sh in DIR (set "
+                        "up as its README says), alternately, --repeat pairs (default 2; size: 5,000 reps)")
     return p.parse_args(argv)
 
 
@@ -127,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         return history_main(a, cache, log, started, load_before)
     if a.audiences:
         return audiences_main(a, cache, log, started, load_before)
+    if a.prototype:
+        return prototype_main(a, cache, log, started, load_before)
     results: list[dict] = []
     for reps in sizes:  # the JSON is rewritten after each size: a long run stopped midway keeps what it measured
         results.append(bench_size(reps, a.seed, max(1, a.repeat), cache, not a.no_rebuild, log))
@@ -200,6 +205,16 @@ def audiences_main(a: argparse.Namespace, cache: Path, log, started: dt.datetime
     settings = {"sizes": sizes, "seed": a.seed, "repeat": a.repeat, "teams": orgs.AUDIENCE_TEAMS}
     return _finish_mode(a, started, load_before, "audiences", settings, results,
                         report.audience_verdicts(results), report.audience_table(results))
+
+
+def prototype_main(a: argparse.Namespace, cache: Path, log, started: dt.datetime, load_before) -> int:
+    """The prototype mode: the full build against the prototype's build_fast.sh, alternately."""
+    sizes = _mode_sizes(a, 5000)
+    pairs = a.repeat if a.repeat > 1 else 2
+    results = [prototype.compare(a.prototype.resolve(), reps, a.seed, pairs, cache, log) for reps in sizes]
+    settings = {"sizes": sizes, "seed": a.seed, "pairs": pairs, "prototype": str(a.prototype)}
+    return _finish_mode(a, started, load_before, "prototype", settings, results,
+                        prototype.verdicts(results), prototype.table(results))
 
 
 def history_main(a: argparse.Namespace, cache: Path, log, started: dt.datetime, load_before) -> int:

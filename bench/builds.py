@@ -42,11 +42,12 @@ class Measured:
         return {"error": text.splitlines()[-1] if text else f"exit {self.returncode}", "output": self.output[-4000:]}
 
 
-def run_process(args: list[str]) -> Measured:
-    """Run `python ARGS` from the project root; wall from start to exit, CPU and memory of the whole tree."""
+def run_process(args: list[str], program: str = sys.executable, cwd: Path = ROOT) -> Measured:
+    """Run `python ARGS` (or PROGRAM ARGS) in the project root (or cwd); wall from start to exit, CPU and memory
+    of the whole tree."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen([program, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     with PeakMemory(proc.pid) as mem:
         output, _ = proc.communicate()

@@ -107,6 +107,41 @@ def test_make_bench_passes_sizes_through():
     assert bench_line("SIZES=50,1000").endswith("-m bench --sizes 50,1000")
     assert bench_line().endswith("-m bench")
     assert bench_line("AUDIENCES=1").endswith("-m bench --audiences")
+    assert bench_line("PROTOTYPE=../p").endswith("-m bench --prototype ../p")
+
+
+def _fake_prototype(root: Path, reps: int, seconds: float) -> Path:
+    """A stand-in for ../shared/perf-prototype set up as its README says, whose build_fast.sh takes `seconds`."""
+    for rel in ("models.sql", "venv/bin/python", "assets/vega-bundle.js", f"data/R{reps}/reps.csv"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("", encoding="utf-8")
+    (root / "build_fast.sh").write_text(f'test "$1" = {reps} && sleep {seconds}\n', encoding="utf-8")
+    return root
+
+
+def test_prototype_mode_alternates_and_compares_the_best_of_each(tmp_path, capsys):
+    """`make bench PROTOTYPE=DIR`: prototype, project, prototype, project; the best of each and their ratio. The
+    stand-in prototype takes 3 s: the ratio is the project's best wall time over that (3.0 s or a little more)."""
+    proto = _fake_prototype(tmp_path / "proto", 6, 3)
+    code = bench_main(["--prototype", str(proto), "--sizes", "6", "--cache", str(tmp_path / "cache"),
+                       "--results", str(tmp_path / "results")])
+    assert code == 0
+    [result_file] = list((tmp_path / "results").glob("*-prototype.json"))
+    [r] = json.loads(result_file.read_text(encoding="utf-8"))["results"]
+    assert [len(r["runs"][k]) for k in ("prototype", "project")] == [2, 2]
+    assert 3.0 <= r["best"]["prototype"]["total"] < 3.0 + 2 and r["best"]["project"]["html_pages"] > 6
+    assert r["ratio"] == r["best"]["project"]["total"] / r["best"]["prototype"]["total"]
+    assert "project / prototype" in capsys.readouterr().out
+
+
+def test_prototype_mode_says_what_set_up_is_missing(tmp_path, capsys):
+    """A prototype folder as shipped without its models.sql (as ../shared/perf-prototype was): the run fails
+    with what is missing, and exits 1."""
+    proto = _fake_prototype(tmp_path / "proto", 6, 0)
+    (proto / "models.sql").unlink()
+    code = bench_main(["--prototype", str(proto), "--sizes", "6", "--cache", str(tmp_path / "cache"),
+                       "--results", str(tmp_path / "results")])
+    assert code == 1 and "lacks models.sql" in capsys.readouterr().out
 
 
 def test_peak_memory_is_summed_over_the_process_tree():

@@ -1,0 +1,79 @@
+"""The prototype comparison: the project's full build against the throwaway prototype's `build_fast.sh`.
+
+The prototype in `../shared/perf-prototype/` does less (three charts a rep, no coaching pages,
+no data tests, no quarantine) and is the yardstick the speed issue sets: at 5,000 reps a full
+build must take at most 0.8× its time. Its README says how to set it up (a venv, its one JS
+bundle, its synthetic org); this module only runs it. Both are timed the same way, from
+outside, process start to exit, with the peak memory of the whole process tree. The machine's
+speed drifts, so they alternate (prototype, project, prototype, project, ...) and the better
+run of each is compared, as the prototype's README asks.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from bench import builds, orgs
+
+TARGET = 0.8  # the project's time over the prototype's, at most
+
+
+def missing_setup(prototype: Path, reps: int) -> str | None:
+    """What the prototype folder lacks to run `build_fast.sh reps` (its README's set-up), or None."""
+    needs = {"build_fast.sh": prototype / "build_fast.sh", "models.sql": prototype / "models.sql",
+             "venv (python3.11 -m venv venv, then its pip install)": prototype / "venv" / "bin" / "python",
+             "assets/vega-bundle.js (venv/bin/python make_assets.py)": prototype / "assets" / "vega-bundle.js",
+             f"data/R{reps} (venv/bin/python gen_data.py {reps} --csv)": prototype / "data" / f"R{reps}"}
+    lacking = [name for name, path in needs.items() if not path.exists()]
+    return f"{prototype} lacks {', '.join(lacking)}" if lacking else None
+
+
+def _prototype_run(prototype: Path, reps: int) -> dict:
+    m = builds.run_process(["build_fast.sh", str(reps)], program="bash", cwd=prototype)
+    if m.returncode != 0:
+        return m.error()
+    return {"total": m.wall, "cpu_seconds": m.cpu_seconds, "peak_mb": m.peak_mb, "memory": m.memory}
+
+
+def compare(prototype: Path, reps: int, seed: int, pairs: int, cache: Path, log) -> dict:
+    """`pairs` alternating runs of each at `reps`; both runs' figures, the best of each and their ratio."""
+    problem = missing_setup(prototype, reps)
+    if problem:
+        return {"reps": reps, "error": problem}
+    org = orgs.demo_org(reps, seed, cache)
+    work = cache / f"work-prototype-{reps}-{seed}"
+    runs: dict[str, list[dict]] = {"prototype": [], "project": []}
+    for i in range(pairs):
+        log(f"  {reps} reps: prototype build_fast.sh {i + 1}/{pairs} ...")
+        runs["prototype"].append(_prototype_run(prototype, reps))
+        shutil.rmtree(work, ignore_errors=True)  # a full build: empty warehouse, no previous site
+        work.mkdir(parents=True)
+        log(f"  {reps} reps: project build {i + 1}/{pairs} ...")
+        runs["project"].append(builds.build(org / "config.yml", work / "site", work / "warehouse"))
+        for kind, got in runs.items():
+            if "error" in got[-1]:
+                return {"reps": reps, "error": f"{kind}: {got[-1]['error']}", "runs": runs}
+    best = {kind: min(got, key=lambda r: r["total"]) for kind, got in runs.items()}
+    return {"reps": reps, "seed": seed, "runs": runs, "best": best,
+            "ratio": best["project"]["total"] / best["prototype"]["total"]}
+
+
+def table(results: list[dict]) -> str:
+    lines = []
+    for r in results:
+        if "error" in r:
+            lines.append(f"{r['reps']:,} reps: failed: {r['error']}")
+            continue
+        for kind in ("prototype", "project"):
+            walls = ", ".join(f"{x['total']:.1f}" for x in r["runs"][kind])
+            b = r["best"][kind]
+            lines.append(f"{r['reps']:,} reps {kind:>9}: runs {walls} s; best {b['total']:.1f} s, "
+                         f"{b['cpu_seconds']:.1f} CPU s, peak {b['peak_mb']:.0f} MB")
+        lines.append(f"{r['reps']:,} reps   project / prototype: {r['ratio']:.2f}×")
+    return "\n".join(lines)
+
+
+def verdicts(results: list[dict]) -> list[str]:
+    return [f"{'MET' if r['ratio'] <= TARGET else 'MISSED'}: {r['reps']:,} reps in {r['ratio']:.2f}× the "
+            f"prototype's time (target ≤ {TARGET}×)" for r in results if "error" not in r]
