@@ -82,16 +82,15 @@ state_changes as (
     select
         opportunity_id,
         valid_from,
-        row_number() over w = 1 as is_first_state,
+        state_number = 1 as is_first_state,
         is_created,
-        lag(stage_kind) over w as previous_kind,
-        lag(close_date) over w as previous_close_date,
-        coalesce(lag(amount) over w, 0) as previous_amount,
+        previous_stage_kind as previous_kind,
+        previous_close_date,
+        coalesce(previous_amount, 0) as previous_amount,
         stage_kind,
         close_date,
         coalesce(amount, 0) as amount,
     from flow_states
-    window w as (partition by opportunity_id order by valid_from)
 ),
 
 scoped_changes as (
@@ -126,7 +125,10 @@ scoped_changes as (
         ) as closes_in_period,
     from state_changes
     inner join windows
-        on state_changes.valid_from between windows.window_start and windows.window_end
+        -- a window lies inside its quarter: the equality finds the quarter, the range trims it to the window
+        on
+            fiscal_quarter_start(state_changes.valid_from) = windows.period_start
+            and state_changes.valid_from between windows.window_start and windows.window_end
 ),
 
 bucketed as (
