@@ -68,9 +68,9 @@ final as (
     from opportunities
     inner join stages on opportunities.stage = stages.stage
     left join quarters as close_q
-        on fiscal_quarter_start(opportunities.close_date) = close_q.period_start
+        on opportunities.close_date between close_q.period_start and close_q.period_end
     left join quarters as created_q
-        on fiscal_quarter_start(opportunities.created_date) = created_q.period_start
+        on opportunities.created_date between created_q.period_start and created_q.period_end
     left join last_activity on opportunities.opportunity_id = last_activity.opportunity_id
 )
 

@@ -125,10 +125,7 @@ scoped_changes as (
         ) as closes_in_period,
     from state_changes
     inner join windows
-        -- a window lies inside its quarter: the equality finds the quarter, the range trims it to the window
-        on
-            fiscal_quarter_start(state_changes.valid_from) = windows.period_start
-            and state_changes.valid_from between windows.window_start and windows.window_end
+        on state_changes.valid_from between windows.window_start and windows.window_end
 ),
 
 bucketed as (
