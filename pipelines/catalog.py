@@ -33,7 +33,10 @@ MAY_READ = {
     "marts": ("staging", "intermediate", "marts"),
 }
 HEADER = re.compile(r"\A\s*/\*(.*?)\*/", re.S)
-HEADER_KEYS = ("grain", "unique", "columns", "dictionary", "columns_from", "tests")
+HEADER_KEYS = ("grain", "unique", "columns", "dictionary", "columns_from", "materialized", "tests")
+# How a model is kept: a table (the default) is computed once; a view is computed inside every query that reads it,
+# for a cheap rename over a large input whose readers each filter or aggregate it anyway.
+MATERIALIZATIONS = ("table", "view")
 COLUMN_KINDS = ("id", "text", "email", "date", "money", "quota", "count", "ratio", "attainment", "days", "number",
                 "bool")
 # What a column's DuckDB type says of its kind when neither the header nor the dictionary does; a number
@@ -55,6 +58,7 @@ class Model:
     tests: list[str] = field(default_factory=list)
     refs: set[str] = field(default_factory=set)
     columns_from: str | None = None  # documented as this model is (a mart that shows an intermediate model)
+    materialized: str = "table"  # or "view" (MATERIALIZATIONS)
 
     def check_output(self, output: list[str], types: list[str] | None = None) -> None:
         """The header documents exactly the columns the model returns, each with a kind a mart must give
@@ -128,7 +132,7 @@ def parse_header(text: str, path: Path) -> dict:
     quotes or brackets without the sales-ops author having to think about escaping.
     """
     meta: dict = {"grain": "", "unique": [], "columns": {}, "kinds": {}, "dictionary": [], "columns_from": None,
-                  "tests": []}
+                  "materialized": "table", "tests": []}
     section, last_col = None, None
     for lineno, line in enumerate(text.splitlines(), start=1):  # the text starts on the line of "/*"
         if not line.strip():
@@ -142,6 +146,11 @@ def parse_header(text: str, path: Path) -> dict:
                 meta["grain"] = value
             elif section == "columns_from":
                 meta["columns_from"] = value
+            elif section == "materialized":
+                if value not in MATERIALIZATIONS:
+                    raise ModelError(f"header line {lineno}: materialized is one of {', '.join(MATERIALIZATIONS)}",
+                                     path)
+                meta["materialized"] = value
             elif section in ("unique", "dictionary"):
                 meta[section] = _bracket_list(value)
             continue
@@ -211,7 +220,7 @@ def parse_model(path: Path, layer: str, dictionary: dict[str, dict] | None = Non
     if unknown:
         raise ModelError(f"`dictionary:` names {', '.join(unknown)}, which sql/columns.yml does not define", path)
     model.grain, model.unique, model.tests = meta["grain"], meta["unique"], meta["tests"]
-    model.columns_from = meta["columns_from"]
+    model.columns_from, model.materialized = meta["columns_from"], meta["materialized"]
     model.columns = {c: dictionary[c]["help"] for c in meta["dictionary"]} | meta["columns"]
     model.kinds = {c: dictionary[c]["kind"] for c in model.columns if c in dictionary} | meta["kinds"]
     model.refs = table_refs(sql, path)

@@ -127,9 +127,10 @@ def prepare(con: duckdb.DuckDBPyConnection, cfg: Config, catalog: Catalog, as_of
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> None:
-    """Build one model as a table, and check that its header documents what it returns."""
+    """Build one model as a table (or a view: `materialized: view`), and check that its header documents what it
+    returns."""
     try:
-        con.execute(f"create or replace table {model.name} as {model.sql}")
+        con.execute(f"create or replace {model.materialized} {model.name} as {model.sql}")
     except duckdb.Error as e:
         raise ModelError(f"model {model.name} failed: {str(e).splitlines()[0]}", model.path) from e
     described = con.execute(f"describe {model.name}").fetchall()

@@ -56,6 +56,18 @@ def test_a_model_with_a_cte_named_like_a_mart_builds(sql):
     assert con.execute("select x from rep_a").fetchall() == [("r1",)]
 
 
+def test_a_model_materialized_as_a_view_is_computed_where_it_is_read(sql):
+    header = "grain: one row.\nmaterialized: view\ncolumns:\n  x: An x."
+    model(sql, "intermediate", "int_b", "select x || '!' as x from int_a", header)
+    con = duckdb.connect()
+    con.execute("create table raw_reps as select 'r1' as rep_id")
+    models.run(Config(as_of=dt.date(2026, 5, 15)), con, sql)
+    assert load_catalog(sql).model("int_b").materialized == "view"
+    assert con.execute("select table_name, table_type from information_schema.tables where table_name = 'int_b'"
+                       ).fetchall() == [("int_b", "VIEW")]
+    assert con.execute("select x from int_b").fetchall() == [("r1!",)]
+
+
 def test_an_intermediate_model_reading_a_mart_fails_naming_it(sql):
     path = model(sql, "intermediate", "int_b", "select x from rep_a")
     with pytest.raises(ModelError) as e:
@@ -104,6 +116,7 @@ def test_two_models_with_one_name(sql):
         ("grain: one row.\ndictionary: [no_such_column]", "sql/columns.yml does not define"),
         ("grain: one row.\ncolumns_from: int_missing", "`columns_from: int_missing` names no model"),
         ("grain: one row.\ncolumns_from: stg_reps", "`columns_from: stg_reps` must name a model that rep_b reads"),
+        ("grain: one row.\nmaterialized: ephemeral", "header line 3: materialized is one of table, view"),
     ],
 )
 def test_header_errors_name_the_line(sql, header, message):

@@ -20,11 +20,21 @@ columns:
     or when its created_date is on or after the first day deals were seen without a history of their own. A deal
     first seen when the history starts, created before, is not created then: it was already there, and every
     model reading deal states treats its first state as opening, never as created.
+  state_number: 1 for the deal's first state, 2 for the next, ... (in valid_from order).
+  previous_stage: Stage in the deal's state before this one (null for its first state).
+  previous_stage_kind: stage_kind of the state before (null for the first state).
+  previous_stage_order: stage_order of the state before (null for the first state).
+  previous_amount: Amount in the state before (null for the first state).
+  previous_close_date: Close date in the state before (null for the first state).
 */
 with
 
 opportunities as (
     select * from stg_opportunities
+),
+
+history_deals as (
+    select distinct opportunity_id from stg_opportunity_history
 ),
 
 from_history as (
@@ -51,7 +61,7 @@ from_snapshots as (
         forecast_category,
         'snapshot' as history_source,
     from stg_opportunity_versions
-    where stg_opportunity_versions.opportunity_id not in (select from_history.opportunity_id from from_history)
+    where stg_opportunity_versions.opportunity_id not in (select history_deals.opportunity_id from history_deals)
 ),
 
 current_state as (
@@ -76,8 +86,12 @@ all_states as (
 ),
 
 last_per_day as (
-    select * from all_states
-    where all_states.opportunity_id in (select opportunities.opportunity_id from opportunities)
+    -- deals no longer in the current extract (deleted) have no states
+    select
+        all_states.*,
+        opportunities.created_date,
+    from all_states
+    inner join opportunities on all_states.opportunity_id = opportunities.opportunity_id
     qualify
         row_number()
             over (
@@ -91,7 +105,15 @@ last_per_day as (
 ),
 
 changes_only as (
-    select * from last_per_day
+    -- a day dropped here has the stage, amount and close date of the kept state before it, so these lags over
+    -- every day are the lags over the kept states
+    select
+        *,
+        row_number() over w = 1 as is_first_state,
+        lag(stage) over w as previous_stage,
+        lag(amount) over w as previous_amount,
+        lag(close_date) over w as previous_close_date,
+    from last_per_day
     window w as (partition by opportunity_id order by valid_from)
     qualify
         row_number() over w = 1
@@ -110,17 +132,14 @@ with_creation as (
     select
         changes_only.*,
         coalesce(
-            row_number() over w = 1
+            changes_only.is_first_state
             and (
                 changes_only.history_source = 'history'
-                or opportunities.created_date >= (select first_snapshot.first_day from first_snapshot)
+                or changes_only.created_date >= (select first_snapshot.first_day from first_snapshot)
             ),
             false
         ) as is_created,
-        opportunities.created_date,
     from changes_only
-    inner join opportunities on changes_only.opportunity_id = opportunities.opportunity_id
-    window w as (partition by changes_only.opportunity_id order by changes_only.valid_from)
 ),
 
 final as (
@@ -139,8 +158,15 @@ final as (
         with_creation.forecast_category,
         with_creation.history_source,
         with_creation.is_created,
+        row_number() over w as state_number,
+        with_creation.previous_stage,
+        previous_stages.stage_kind as previous_stage_kind,
+        previous_stages.stage_order as previous_stage_order,
+        with_creation.previous_amount,
+        with_creation.previous_close_date,
     from with_creation
     left join stg_stages as stages on with_creation.stage = stages.stage
+    left join stg_stages as previous_stages on with_creation.previous_stage = previous_stages.stage
     window w as (partition by with_creation.opportunity_id order by with_creation.valid_from)
 )
 

@@ -82,16 +82,15 @@ state_changes as (
     select
         opportunity_id,
         valid_from,
-        row_number() over w = 1 as is_first_state,
+        state_number = 1 as is_first_state,
         is_created,
-        lag(stage_kind) over w as previous_kind,
-        lag(close_date) over w as previous_close_date,
-        coalesce(lag(amount) over w, 0) as previous_amount,
+        previous_stage_kind as previous_kind,
+        previous_close_date,
+        coalesce(previous_amount, 0) as previous_amount,
         stage_kind,
         close_date,
         coalesce(amount, 0) as amount,
     from flow_states
-    window w as (partition by opportunity_id order by valid_from)
 ),
 
 scoped_changes as (

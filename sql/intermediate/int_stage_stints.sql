@@ -34,10 +34,9 @@ stint_starts as (
         valid_from,
         stage,
         stage_kind,
-        row_number() over w = 1 and not is_created as is_first_seen,
+        state_number = 1 and not is_created as is_first_seen,
     from states
-    window w as (partition by opportunity_id order by valid_from)
-    qualify lag(stage) over w is distinct from stage
+    where previous_stage is distinct from stage
 ),
 
 with_progress as (

@@ -34,14 +34,13 @@ with_previous as (
         states.stage_order,
         states.amount,
         states.close_date,
-        lag(states.stage_kind) over w as previous_kind,
-        lag(states.stage_order) over w as previous_order,
-        lag(states.amount) over w as previous_amount,
-        lag(states.close_date) over w as previous_close_date,
-        row_number() over w as state_number,
+        states.previous_stage_kind as previous_kind,
+        states.previous_stage_order as previous_order,
+        states.previous_amount,
+        states.previous_close_date,
+        states.state_number,
         states.is_created,
     from int_opportunity_states as states
-    window w as (partition by states.opportunity_id order by states.valid_from)
 ),
 
 recent as (

@@ -1,5 +1,6 @@
 /*
 grain: one row per logged activity (activity_id).
+materialized: view
 columns:
   activity_id: CRM activity id.
   owner_id: rep_id of who did it.
