@@ -169,29 +169,39 @@ def load_bundle(con: duckdb.DuckDBPyConnection) -> Bundle:
     )
 
 
-@contextmanager
-def rep_batch(con: duckdb.DuckDBPyConnection, b: Bundle, rep_ids: list[str]):
-    """The rest of the per-rep marts of `rep_ids`, put into `b.by_rep` for the `with` block and taken out after.
+def rep_rows(con: duckdb.DuckDBPyConnection, rep_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+    """rep_id -> {mart: rows} of the per-rep marts the bundle leaves out (all but ACROSS_REPS), for `rep_ids`.
 
-    Every rep of the batch gets every mart (an empty list when it has no rows), so a page never
-    mistakes "not fetched" for "none"; outside a batch those marts are absent and a page that read
-    one would fail (KeyError), not show nothing.
+    Every rep gets every mart, an empty list when it has no rows, so a page never mistakes
+    "not fetched" for "none".
     """
     later = [name for name in REP_MARTS if name not in ACROSS_REPS]
+    out: dict[str, dict[str, list[dict]]] = {rid: {name: [] for name in later} for rid in rep_ids}
     con.execute("create or replace temp table page_batch (rep_id varchar)")
     try:
         con.executemany("insert into page_batch values (?)", [[r] for r in rep_ids])
-        for rid in rep_ids:
-            b.by_rep.setdefault(rid, {n: [] for n in ACROSS_REPS}).update({name: [] for name in later})
         for name in later:
             for row in fetch(con, _rep_sql(name, "page_batch")):
-                b.by_rep[row["rep_id"]][name].append(row)
+                out[row["rep_id"]][name].append(row)
+    finally:
+        con.execute("drop table if exists page_batch")
+    return out
+
+
+@contextmanager
+def rep_batch(b: Bundle, rows: dict[str, dict[str, list[dict]]]):
+    """`rows` (from `rep_rows`) put into `b.by_rep` for the `with` block, and taken out after.
+
+    Outside a batch those marts are absent: a page that read one would fail (KeyError), not show nothing.
+    """
+    for rid, marts in rows.items():
+        b.by_rep.setdefault(rid, {n: [] for n in ACROSS_REPS}).update(marts)
+    try:
         yield
     finally:
-        for rid in rep_ids:
-            for name in later:
+        for rid, marts in rows.items():
+            for name in marts:
                 b.by_rep[rid].pop(name, None)
-        con.execute("drop table if exists page_batch")
 
 
 @dataclass

@@ -9,6 +9,7 @@ them. It computes no metric.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -22,7 +23,7 @@ from pipelines.catalog import Catalog
 from pipelines.exports import export_csvs
 from pipelines.formatting import Fmt, currency_symbol, period_label
 from pipelines.page_contexts import rep_context, team_list
-from pipelines.page_data import Bundle, Calendar, load_bundle, period_row, rep_batch
+from pipelines.page_data import Bundle, Calendar, load_bundle, period_row, rep_batch, rep_rows
 from pipelines.page_env import cell_helpers, crm_link, environment, render_page, root_of
 from pipelines.settings import Config
 from pipelines.slugs import rep_slug, team_slug
@@ -137,11 +138,13 @@ def _batches(directory: list[dict], teams: list[dict]) -> list[tuple[list[dict],
     return batches
 
 
-def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult) -> None:
+def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult, then: Callable[[], None]) -> None:
     """Team, Monday, rep and coaching pages: thousands of them, so every core renders (forked workers
     inherit the data; none touches DuckDB), a batch of teams at a time so that only that batch's page
-    data is in memory. Each chunk reports the chart time it added, on its own copy of the timing in a
-    worker or on this process's, so the chart figures are the same either way."""
+    data is in memory. While the workers render a batch, this process fetches the next one's rows
+    (and, during the last, runs `then`) instead of waiting. Each chunk reports the chart time it added,
+    on its own copy of the timing in a worker or on this process's, so the chart figures are the same
+    either way."""
     rep_tpl, coach_tpl = job.env.get_template("rep.md.j2"), job.env.get_template("coaching.md.j2")
     job.env.get_template("team.md.j2"), job.env.get_template("monday.md.j2")  # compiled once, before the forks
     timing = job.timing
@@ -155,11 +158,18 @@ def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult) -> No
                 _rep_page(job, item, rep_tpl, coach_tpl)
         return timing.seconds - seconds, timing.calls - calls
 
+    def rows_of(people: list[dict]) -> dict:
+        return rep_rows(job.con, [p["rep_id"] for p in people])
+
     own_seconds, own_calls = timing.seconds, timing.calls
-    for batch_teams, people in _batches(job.bundle.directory, teams):
-        with rep_batch(job.con, job.bundle, [p["rep_id"] for p in people]):
+    batches = _batches(job.bundle.directory, teams)
+    ahead = [rows_of(batches[0][1])]
+    for i, (batch_teams, people) in enumerate(batches):
+        nxt = batches[i + 1][1] if i + 1 < len(batches) else None
+        with rep_batch(job.bundle, ahead.pop()):
             items = [("team", t) for t in batch_teams] + [("rep", p) for p in people]
-            done, used = workers.fork_map(chunk, items, jobs=job.cfg.build.jobs, min_per_worker=100)
+            done, used = workers.fork_map(chunk, items, jobs=job.cfg.build.jobs, min_per_worker=100,
+                                          meanwhile=then if nxt is None else lambda: ahead.append(rows_of(nxt)))
         result.workers = max(result.workers, used)
         result.chart_calls += sum(calls for _, calls in done)
         result.chart_seconds += sum(seconds for seconds, _ in done) / used
@@ -214,8 +224,9 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
     _home(job, teams, team_rows)
     _indexes(job, team_rows, catalog)
     result = PagesResult(docs_dir)
-    _team_and_rep_pages(job, teams, result)
-    export_csvs(con, cfg, catalog.marts, docs_dir / "data", aud, audiences.people_in(full, aud))
+    people = audiences.people_in(full, aud)
+    _team_and_rep_pages(job, teams, result,
+                        then=lambda: export_csvs(con, cfg, catalog.marts, docs_dir / "data", aud, people))
     (docs_dir / "assets").mkdir(parents=True, exist_ok=True)
     (docs_dir / "assets" / "chart-specs.js").write_text(charts.specs_script(fmt.currency), encoding="utf-8")
     return result

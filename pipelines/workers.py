@@ -65,16 +65,22 @@ def chunk_bounds(n_items: int, workers: int) -> list[tuple[int, int]]:
 
 
 def fork_map(work: Callable[[Sequence[T]], R], items: Sequence[T], *, jobs: int | None = None,
-             min_per_worker: int = 1) -> tuple[list[R], int]:
+             min_per_worker: int = 1, meanwhile: Callable[[], None] | None = None) -> tuple[list[R], int]:
     """Call work(chunk) on slices of `items`; return the chunks' results (in no set order) and the workers used.
 
     With one worker, work(items) runs once, here. Otherwise each forked worker inherits
     `work` and `items` (so a closure over unpicklable state is fine) and runs whole chunks;
     only the results are pickled back. An exception in a worker is raised here.
+    `meanwhile()` runs here while the workers work (after them, with one): what this process
+    would otherwise wait through, such as the next batch's queries. The workers forked before it
+    ran, so nothing it changes reaches them.
     """
     workers = workers_for(len(items), jobs, min_per_worker)
     if workers <= 1:
-        return [work(items)], 1
+        done = [work(items)]
+        if meanwhile is not None:
+            meanwhile()
+        return done, 1
 
     import gc
     import multiprocessing
@@ -87,6 +93,9 @@ def fork_map(work: Callable[[Sequence[T]], R], items: Sequence[T], *, jobs: int 
         # With 'fork', the Process objects (and so initargs) are inherited by os.fork, not pickled.
         pool = multiprocessing.get_context("fork").Pool(workers, initializer=_adopt, initargs=(items, work))
         with pool:
-            return list(pool.imap_unordered(_run_chunk, chunk_bounds(len(items), workers))), workers
+            results = pool.imap_unordered(_run_chunk, chunk_bounds(len(items), workers))
+            if meanwhile is not None:
+                meanwhile()
+            return list(results), workers
     finally:
         gc.unfreeze()

@@ -12,7 +12,7 @@ import pytest
 from pipelines import pages
 from pipelines.catalog import load_catalog
 from pipelines.models import release
-from pipelines.page_data import load_bundle, rep_batch
+from pipelines.page_data import load_bundle, rep_batch, rep_rows
 from pipelines.settings import load_config
 from tests.helpers import FIXTURES, models_on
 
@@ -58,7 +58,7 @@ def test_a_reps_own_page_data_exists_only_inside_its_batch(tmp_path):
     b = load_bundle(con)
     with pytest.raises(KeyError):
         b.by_rep["r3"]["events"]
-    with rep_batch(con, b, ["r1", "r3"]):
+    with rep_batch(b, rep_rows(con, ["r1", "r3"])):
         assert len(b.by_rep["r3"]["events"]) == 1 and b.by_rep["r1"]["events"] == []
         assert len(b.by_rep["r1"]["open_deals"]) == 1
         assert "events" not in b.by_rep["r2"]

@@ -52,3 +52,20 @@ def test_workers_are_capped_by_jobs_cores_and_items():
     assert workers.workers_for(99, 8, 50) == 1
     assert workers.workers_for(100, 8, 50) == 2
     assert workers.workers_for(0, 8, 50) == 1
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_meanwhile_runs_once_in_this_process_and_never_reaches_the_workers(jobs):
+    """`meanwhile` runs here, once, whether the chunks ran in workers (forked before it) or here (before it):
+    the workers' results see the list as it was when they started, 0 extra items, and the parent sees 1."""
+    seen: list[int] = []
+
+    def work(chunk):
+        return [(item, len(seen)) for item in chunk]
+
+    def meanwhile():
+        seen.append(os.getpid())
+
+    done, used = workers.fork_map(work, list(range(40)), jobs=jobs, min_per_worker=10, meanwhile=meanwhile)
+    assert used == jobs and seen == [os.getpid()]
+    assert sorted(x for chunk in done for x in chunk) == [(i, 0) for i in range(40)]
