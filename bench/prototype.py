@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from bench import builds, orgs
+from bench.report import each_size
 
 TARGET = 0.8  # the project's time over the prototype's, at most
 
@@ -60,18 +61,17 @@ def compare(prototype: Path, reps: int, seed: int, pairs: int, cache: Path, log)
 
 
 def table(results: list[dict]) -> str:
+    return "\n".join(each_size(results, _size_lines))
+
+
+def _size_lines(r: dict) -> list[str]:
     lines = []
-    for r in results:
-        if "error" in r:
-            lines.append(f"{r['reps']:,} reps: failed: {r['error']}")
-            continue
-        for kind in ("prototype", "project"):
-            walls = ", ".join(f"{x['total']:.1f}" for x in r["runs"][kind])
-            b = r["best"][kind]
-            lines.append(f"{r['reps']:,} reps {kind:>9}: runs {walls} s; best {b['total']:.1f} s, "
-                         f"{b['cpu_seconds']:.1f} CPU s, peak {b['peak_mb']:.0f} MB")
-        lines.append(f"{r['reps']:,} reps   project / prototype: {r['ratio']:.2f}×")
-    return "\n".join(lines)
+    for kind in ("prototype", "project"):
+        walls = ", ".join(f"{x['total']:.1f}" for x in r["runs"][kind])
+        b = r["best"][kind]
+        lines.append(f"{r['reps']:,} reps {kind:>9}: runs {walls} s; best {b['total']:.1f} s, "
+                     f"{b['cpu_seconds']:.1f} CPU s, peak {b['peak_mb']:.0f} MB")
+    return [*lines, f"{r['reps']:,} reps   project / prototype: {r['ratio']:.2f}×"]
 
 
 def verdicts(results: list[dict]) -> list[str]:

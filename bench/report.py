@@ -131,35 +131,41 @@ def _met(ok: bool) -> str:
     return "MET   " if ok else "MISSED"
 
 
+def each_size(results: list[dict], render) -> list[str]:
+    """`render(result)` (a list of text blocks) for each size; a size that failed is one "failed: ..." block."""
+    out: list[str] = []
+    for r in results:
+        out.extend([f"{r['reps']:,} reps: failed: {r['error']}"] if "error" in r else render(r))
+    return out
+
+
 def history_table(results: list[dict]) -> str:
     """Warehouse size and growth per size, then each measured build against the build after day 2."""
+    return "\n\n".join(each_size(results, _history_size))
+
+
+def _history_size(r: dict) -> list[str]:
     from bench.history import growth
 
-    out = []
-    for r in results:
-        if "error" in r:
-            out.append(f"{r['reps']:,} reps: failed: {r['error']}")
+    g = growth(r)
+    first, last = r["days"][0], r["days"][-1]
+    head = (f"{r['reps']:,} reps, {r['changes_per_day']} deals changed and {r['new_deals_per_day']} created a "
+            f"day: day 1 warehouse {first['bytes'] / 2**20:.2f} MB, after {last['day']} days "
+            f"{last['bytes'] / 2**20:.2f} MB; a day adds {g['median_added'] / 1024:.1f} KB (median), "
+            f"{g['max_added'] / 1024:.1f} KB (most) = {g['max_share']:.2%} of day 1; a load takes "
+            f"{_median([d['seconds'] for d in r['days'][1:]]):.2f} s (median)")
+    rows = [["after day", "total s", "cpu s", "peak MB", "× day 2", "cpu × day 2", "peak × day 2",
+             "control s", "× control"]]
+    base = r["builds"].get("2", {}).get("build", {})
+    for day, b in sorted(r["builds"].items(), key=lambda kv: int(kv[0])):
+        m, ctl = b["build"], b.get("control", {})
+        if "error" in m:
+            rows.append([day, f"failed: {m['error']}"])
             continue
-        g = growth(r)
-        first, last = r["days"][0], r["days"][-1]
-        out.append(f"{r['reps']:,} reps, {r['changes_per_day']} deals changed and {r['new_deals_per_day']} created a "
-                   f"day: day 1 warehouse {first['bytes'] / 2**20:.2f} MB, after {last['day']} days "
-                   f"{last['bytes'] / 2**20:.2f} MB; a day adds {g['median_added'] / 1024:.1f} KB (median), "
-                   f"{g['max_added'] / 1024:.1f} KB (most) = {g['max_share']:.2%} of day 1; a load takes "
-                   f"{_median([d['seconds'] for d in r['days'][1:]]):.2f} s (median)")
-        rows = [["after day", "total s", "cpu s", "peak MB", "× day 2", "cpu × day 2", "peak × day 2",
-                 "control s", "× control"]]
-        base = r["builds"].get("2", {}).get("build", {})
-        for day, b in sorted(r["builds"].items(), key=lambda kv: int(kv[0])):
-            m, ctl = b["build"], b.get("control", {})
-            if "error" in m:
-                rows.append([day, f"failed: {m['error']}"])
-                continue
-            rows.append([day, _f(m["total"]), _f(m["cpu_seconds"], "{:.1f}"), _f(m["peak_mb"], "{:.0f}"),
-                         _ratio(m, base, "total"), _ratio(m, base, "cpu_seconds"), _ratio(m, base, "peak_mb"),
-                         _f(ctl.get("total")), _ratio(m, ctl, "total") if ctl else "–"])
-        out.append(_lines(rows))
-    return "\n\n".join(out)
+        rows.append([day, _f(m["total"]), _f(m["cpu_seconds"], "{:.1f}"), _f(m["peak_mb"], "{:.0f}"),
+                     _ratio(m, base, "total"), _ratio(m, base, "cpu_seconds"), _ratio(m, base, "peak_mb"),
+                     _f(ctl.get("total")), _ratio(m, ctl, "total") if ctl else "–"])
+    return [head, _lines(rows)]
 
 
 def _median(values: list[float]) -> float:
