@@ -304,13 +304,20 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
     try:
         run = _collect(config)
         fp = _fingerprint(fingerprint_yml, run.files, run.nav)
-        keys = [hashlib.sha256(Path(f.abs_src_path).read_bytes()).hexdigest() for f in run.doc_files]
         old_pages = previous["pages"] if previous and previous.get("fingerprint") == fp else {}
+        keys: list[str] = []  # each page's markdown's sha256, for the next build's reuse
+
+        def key_pages() -> None:
+            keys.extend(hashlib.sha256(Path(f.abs_src_path).read_bytes()).hexdigest()
+                        for f in run.doc_files[len(keys):])
+
+        if old_pages and previous_site is not None:
+            key_pages()  # needed now, to tell which pages can be reused; else while the workers render
         reuse = _reusable(run.doc_files, keys, old_pages, previous_site)
         in_nav = _read_nav_pages(run, reuse)
         _write_theme(run)
         run.search = _search_index(run.config)
-        entries, n_workers, worker_warnings, (filled, fast) = _render_pages(run, in_nav, reuse, jobs)
+        entries, n_workers, worker_warnings, (filled, fast) = _render_pages(run, in_nav, reuse, jobs, key_pages)
         _link_reused(run, reuse, previous_site, entries)
         _finish(run, entries, dict(warnings.get_counts()), worker_warnings)
     except Exception as e:
@@ -401,10 +408,11 @@ def _write_theme(run: _Run) -> None:
         mkb._build_extra_template(template, run.files, run.config, run.nav)
 
 
-def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict],
-                  jobs: int | None) -> tuple[dict[int, list], int, int, tuple[int, int]]:
-    """Render every page not reused: nav pages here, the rest in workers; returns entries, workers, their
-    warnings, and how many pages were filled into a shell and how many of those converted by fast_markdown.
+def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict], jobs: int | None,
+                  meanwhile) -> tuple[dict[int, list], int, int, tuple[int, int]]:
+    """Render every page not reused: nav pages here, the rest in workers (this process runs `meanwhile`
+    while they do); returns entries, workers, their warnings, and how many pages were filled into a shell
+    and how many of those converted by fast_markdown.
 
     Nav pages stay in this process because their content is kept for the navigation. The others
     are filled into their kind's shell (`pipelines.shell`). Warnings logged in a worker are counted
@@ -431,7 +439,8 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict],
         finally:
             logging.getLogger("mkdocs").removeHandler(counter)
 
-    results, n_workers = workers.fork_map(chunk, todo, jobs=jobs, min_per_worker=MIN_PAGES_PER_WORKER)
+    results, n_workers = workers.fork_map(chunk, todo, jobs=jobs, min_per_worker=MIN_PAGES_PER_WORKER,
+                                          meanwhile=meanwhile)
     for got, _, _ in results:
         entries.update(got)
     worker_warnings = sum(n for _, n, _ in results) if n_workers > 1 else 0
