@@ -254,14 +254,14 @@ def _keep_loaded(con: duckdb.DuckDBPyConnection, table: Table, x: str, cols: str
     """`extract_<table>`: the rows of x that were not rejected, in file and row order.
 
     Usually no row is rejected and x is in file order already (`_in_file_order`): then x becomes the
-    table by dropping its raw and scratch columns, which DuckDB does without copying a row (a sorted
+    table by dropping its last raw and scratch columns, which DuckDB does without copying a row (a sorted
     copy of 6 million activities held both tables in memory at once, beyond the memory cap). Otherwise
     the rows are joined against the quarantine and sorted.
     """
     rows = not_rejected(con, table, x)
     con.execute(f"drop table if exists extract_{table.name}")
     if in_order and rows == x:
-        for col in [c.name + "__raw" for c in table.columns] + ["_owner_fallback"]:
+        for col in [k + "__raw" for k in table.key] + ["_owner_fallback"]:  # the quality rules dropped the others
             con.execute(f"alter table {x} drop column {q(col)}")
         con.execute(f"alter table {x} rename to extract_{table.name}")
         return
