@@ -136,9 +136,10 @@ def _typed_select(table: Table, mapping: dict[str, str | None], src: str, file: 
     for col in table.columns:
         parts.append(f"{_raw_value(col, mapping[col.name])} as {q(col.name + '__raw')}")
     inner = f"select {', '.join(parts)} from {src}"
-    typed = ["_file", "_row", "_owner_fallback"]
+    typed = []
     for col in table.columns:
         raw = q(col.name + "__raw")
         typed.append(f"cast({_typed(col, raw, source)} as {DUCKDB_TYPES[col.type]}) as {q(col.name)}")
         typed.append(raw)
-    return f"select {', '.join(typed)} from ({inner})"
+    # The typed columns first and _file, _row next: dropping the rest leaves extract_<table>'s layout.
+    return f"select {', '.join(typed)}, _file, _row, _owner_fallback from ({inner})"

@@ -104,9 +104,11 @@ def _typed(col: Column, raw: str, source: Source) -> str:
             f"try_cast(replace({raw}, ',', '.') as double))"
         )
     if col.type == "bool":
+        # list_contains, not IN: DuckDB plans an IN list of five words as a join, and a join in the typed
+        # select makes it insert in parallel, out of the file's order (extract._in_file_order).
         t = ", ".join(lit(w) for w in TRUE_WORDS)
         f = ", ".join(lit(w) for w in FALSE_WORDS)
-        return f"case when lower({raw}) in ({t}) then true when lower({raw}) in ({f}) then false end"
+        return f"case when list_contains([{t}], lower({raw})) then true when list_contains([{f}], lower({raw})) then false end"
     raise AssertionError(col.type)
 
 

@@ -113,6 +113,11 @@ def _quarantine_rows(con, table: Table, x: str, cfg: Config, reps_loaded: bool) 
         )
     if selects:
         con.execute(f"insert into quarantine {' union all '.join(selects)}")
+    # The rules have read the raw text; only the key's is quoted again (by a duplicate). Dropping the rest
+    # now frees most of x before the duplicate check's hash table is built (an ALTER copies no row).
+    for col in table.columns:
+        if col.name not in table.key:
+            con.execute(f"alter table {x} drop column {q(col.name + '__raw')}")
     if table.key:
         _quarantine_duplicates(con, table, x, owner_sql)
 
