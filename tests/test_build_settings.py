@@ -23,7 +23,7 @@ from tests.conftest import FIXTURES, ROOT
 
 def test_defaults():
     build = Config().build
-    assert build.jobs is None and build.page_cache is True and build.duckdb_memory == "1GB"
+    assert build.jobs is None and build.page_cache is True and build.duckdb_memory == "800MB"
     assert build.cache_path == ROOT / ".cache" == PROJECT_ROOT / ".cache"
 
 
