@@ -107,20 +107,20 @@ def _week_label(d) -> str:
 
 
 def _rep_charts(d: dict, history: list[dict], cal: Calendar) -> dict:
-    flow = period_row(d.get("flow", []), cal.current)
+    flow = period_row(d["flow"], cal.current)
     return dict(
         attainment_values=attainment_values(history, cal),
-        pipeline_values=jsonable(d.get("pipeline", []), ["stage", "stage_order", "open_amount", "open_deals"]),
+        pipeline_values=jsonable(d["pipeline"], ["stage", "stage_order", "open_amount", "open_deals"]),
         activity_values=[{"week": _week_label(r["week_start"]), "week_start": r["week_start"].isoformat(),
                           "activity_type": r["activity_type"], "activities": r["activities"]}
-                         for r in d.get("activity", [])],
+                         for r in d["activity"]],
         # a chart of nothing but the plan line says why instead
         vs_plan_values=[
             {"week": _week_label(r["week_start"]), "week_start": r["week_start"].isoformat(), "series": s,
              "value": r[k]}
-            for r in d.get("vs_plan", []) for s, k in (("Activities", "activities"), ("Plan", "target_per_week"))
+            for r in d["vs_plan"] for s, k in (("Activities", "activities"), ("Plan", "target_per_week"))
             if r[k] is not None
-        ] if any(r["activities"] for r in d.get("vs_plan", [])) else [],
+        ] if any(r["activities"] for r in d["vs_plan"]) else [],
         flow_values=charts.flow_chart_values(flow),
     )
 
@@ -133,52 +133,52 @@ def search_alias(name: str) -> str:
 
 def _to_discuss(d: dict, cur: str | None) -> dict[str, list[dict]]:
     """For each dimension, the few deals a 1:1 about it should go through."""
-    open_deals = d.get("open_deals", [])
+    open_deals = d["open_deals"]
     this_quarter = [o for o in open_deals if o.get("days_to_close") is not None and o["days_to_close"] >= 0]
     by_amount = sorted(this_quarter, key=lambda o: (-(o["amount"] or 0), o["opportunity_id"]))
-    stuck = d.get("stuck", [])
+    stuck = d["stuck"]
     untouched = sorted(open_deals, key=lambda o: (-(o["days_since_activity"] or 0), o["opportunity_id"]))
     return {
         "results": by_amount[:3], "pipeline": [], "conversion": stuck[:3], "cycle": stuck[:3],
-        "activity": untouched[:3], "discipline": d.get("hygiene_deals", [])[:3],
+        "activity": untouched[:3], "discipline": d["hygiene_deals"][:3],
         "forecast": [o for o in by_amount if o.get("forecast_category") == "Commit"][:3],
     }
 
 
 def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
     """Everything the rep page and the coaching page show for one rep."""
-    d = b.by_rep.get(rid, {})
+    d = b.by_rep[rid]  # a batch-only mart read outside its batch is a KeyError, never an empty table
     person = b.people[rid]
     cur, recent = cal.current, set(cal.recent)
-    history = [r for r in d.get("scorecard", []) if r["period"] in recent]
-    grades_now = grades(period_row(d.get("grades", []), cur))
+    history = [r for r in d["scorecard"] if r["period"] in recent]
+    grades_now = grades(period_row(d["grades"], cur))
     to_discuss, tie = weakest([g for g in grades_now if g["grade"] is not None and g["grade"] < 4])
-    month = [e for e in d.get("events", []) if e["days_ago"] <= 30]
+    month = [e for e in d["events"] if e["days_ago"] <= 30]
     return dict(
         person=person, search_alias=search_alias(person["name"]),
         manager=b.people.get(person["manager_id"]) if person["manager_id"] else None,
-        now=period_row(d.get("scorecard", []), cur), history=history,
-        bsc=period_row(d.get("grades", []), cur), grades=grades_now,
-        grades_prev={g["key"]: g["grade"] for g in grades(period_row(d.get("grades", []), cal.previous))},
+        now=period_row(d["scorecard"], cur), history=history,
+        bsc=period_row(d["grades"], cur), grades=grades_now,
+        grades_prev={g["key"]: g["grade"] for g in grades(period_row(d["grades"], cal.previous))},
         weakest=to_discuss, weakest_tie=tie, questions=QUESTIONS, discuss=_to_discuss(d, cur),
         strengths=[g for g in sorted(grades_now, key=lambda g: (-(g["grade"] or 0), g["key"]))
                    if (g["grade"] or 0) >= 4][:3],
         managed_teams=[{"team": t, "grades": grades(period_row(b.by_team[t]["grades"], cur)),
                         "bsc": period_row(b.by_team[t]["grades"], cur)} for t in b.managed_by.get(rid, [])],
-        targets={t["metric"]: t for t in d.get("targets", [])},
-        velocity=(d.get("velocity") or [None])[0], hygiene=(d.get("hygiene") or [None])[0],
-        hygiene_deals=d.get("hygiene_deals", []), stuck=d.get("stuck", []), open_deals=d.get("open_deals", []),
-        alerts=sorted([a for a in d.get("alerts", []) if a["is_worse"]], key=lambda a: a["alert_rank"]),
-        flow=period_row(d.get("flow", []), cur),
-        forecast=[f for f in d.get("forecast", []) if f["period"] in recent],
-        forecast_now=forecast_view(d.get("forecast_rollup", []), d.get("forecast_movement", [])),
-        forecast_calls=[c for c in d.get("forecast_calls", []) if c["period"] in recent][:12],
-        events=d.get("events", []), changes=d.get("changes", []),
+        targets={t["metric"]: t for t in d["targets"]},
+        velocity=(d["velocity"] or [None])[0], hygiene=(d["hygiene"] or [None])[0],
+        hygiene_deals=d["hygiene_deals"], stuck=d["stuck"], open_deals=d["open_deals"],
+        alerts=sorted([a for a in d["alerts"] if a["is_worse"]], key=lambda a: a["alert_rank"]),
+        flow=period_row(d["flow"], cur),
+        forecast=[f for f in d["forecast"] if f["period"] in recent],
+        forecast_now=forecast_view(d["forecast_rollup"], d["forecast_movement"]),
+        forecast_calls=[c for c in d["forecast_calls"] if c["period"] in recent][:12],
+        events=d["events"], changes=d["changes"],
         largest_changes=sorted([e for e in month if e["amount"]], key=lambda e: (-e["amount"], e["opportunity_id"]))[:5],
         history_known=bool(b.org["coverage"] and b.org["coverage"][0]["history_starts_on"]),
-        event_labels=EVENT_LABELS, pipeline=d.get("pipeline", []), vs_plan=d.get("vs_plan", []),
-        quarantine=d.get("quarantine", [])[:50], quarantine_total=len(d.get("quarantine", [])),
-        ramp_values=ramp_values(d.get("ramp", []), b.org["ramp_curve"]),
+        event_labels=EVENT_LABELS, pipeline=d["pipeline"], vs_plan=d["vs_plan"],
+        quarantine=d["quarantine"][:50], quarantine_total=len(d["quarantine"]),
+        ramp_values=ramp_values(d["ramp"], b.org["ramp_curve"]),
         **_rep_charts(d, history, cal),
     )
 

@@ -12,7 +12,8 @@ import pytest
 from pipelines import pages
 from pipelines.catalog import load_catalog
 from pipelines.models import release
-from pipelines.page_data import load_bundle, rep_batch, rep_rows
+from pipelines.page_contexts import rep_context
+from pipelines.page_data import Calendar, load_bundle, rep_batch, rep_rows
 from pipelines.settings import load_config
 from tests.helpers import FIXTURES, models_on
 
@@ -38,6 +39,24 @@ def test_the_pages_are_the_same_whatever_the_batch_size(tmp_path, monkeypatch):
     assert [str(k) for k in one if one[k] != many[k]] == []
 
 
+def test_forked_batches_with_prefetch_give_the_same_pages(tmp_path, monkeypatch):
+    """The same tiny org rendered by two forked workers per batch, one team a batch: the next batch's rows are
+    fetched, and the downloads written during the last batch, while the workers render. Every file must be
+    byte for byte what one in-process batch writes."""
+    from pipelines import workers
+
+    cfg = load_config(TINY)
+    con = models_on(TINY, tmp_path)
+    catalog = load_catalog()
+    pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "one")
+    monkeypatch.setattr(pages, "BATCH_REPS", 1)
+    monkeypatch.setattr(workers, "workers_for", lambda n, jobs, per: 2 if n >= 2 else 1)
+    result = pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "forked")
+    one, forked = _files(tmp_path / "one"), _files(tmp_path / "forked")
+    assert result.workers == 2 and one.keys() == forked.keys()
+    assert [str(k) for k in one if one[k] != forked[k]] == []
+
+
 def test_batches_are_whole_teams_of_about_the_batch_size(monkeypatch):
     """BATCH_REPS = 2 over teams A (2 people), B (1), C (3), and D with nobody in the directory: A fills the
     first batch; B starts the second, which is below 2 people, so C joins it; D, with no one to batch by,
@@ -58,6 +77,8 @@ def test_a_reps_own_page_data_exists_only_inside_its_batch(tmp_path):
     b = load_bundle(con)
     with pytest.raises(KeyError):
         b.by_rep["r3"]["events"]
+    with pytest.raises(KeyError):  # a rep page's context asked for outside the batch: an error, not empty tables
+        rep_context(b, "r3", Calendar(b.org["quarters"], 4))
     with rep_batch(b, rep_rows(con, ["r1", "r3"])):
         assert len(b.by_rep["r3"]["events"]) == 1 and b.by_rep["r1"]["events"] == []
         assert len(b.by_rep["r1"]["open_deals"]) == 1
