@@ -35,34 +35,31 @@ class AudienceSites:
 
 def stage(cfg, con, catalog, as_of, out: Path, timer) -> AudienceSites:
     """Render and stage every audience's site (or the one site); nothing at `out` changes until `swap`."""
-    drafts = _pages(cfg, con, catalog, as_of, out, timer)
+    made: list[Path] = []  # scratch docs folders, removed whatever happens
     try:
+        drafts = _pages(cfg, con, catalog, as_of, out, timer, made)
         release(con, set())  # the pages and downloads hold the marts now: MkDocs needs nothing from DuckDB
         return _sites(cfg, out, timer, drafts)
     finally:
-        for _, _, docs in drafts:
+        for docs in made:
             shutil.rmtree(docs, ignore_errors=True)
 
 
-def _pages(cfg, con, catalog, as_of, out: Path, timer) -> list[tuple]:
-    """Every audience's pages, each into a scratch docs folder: (audience, PagesResult, docs folder) each.
+def _pages(cfg, con, catalog, as_of, out: Path, timer, made: list[Path]) -> list[tuple]:
+    """Every audience's pages, each into a scratch docs folder (added to `made` as it is made):
+    (audience, PagesResult, docs folder) each.
 
     The mart rows the pages are made of (the bundle) live only in here: by the time MkDocs runs,
     the largest thing this build held in Python is gone.
     """
     bundle = load_bundle(con)
     drafts = []
-    try:
-        for aud in audiences.resolve(cfg, list(bundle.by_team)):
-            docs = Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-{aud.name}", dir=out.parent))
-            drafts.append((aud, None, docs))
-            with timer.stage("pages"):
-                rendered = pages_stage.render(cfg, con, catalog, as_of, docs, audience=aud, bundle=bundle)
-            drafts[-1] = (aud, rendered, docs)
-    except BaseException:
-        for _, _, docs in drafts:
-            shutil.rmtree(docs, ignore_errors=True)
-        raise
+    for aud in audiences.resolve(cfg, list(bundle.by_team)):
+        docs = Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-{aud.name}", dir=out.parent))
+        made.append(docs)
+        with timer.stage("pages"):
+            rendered = pages_stage.render(cfg, con, catalog, as_of, docs, audience=aud, bundle=bundle)
+        drafts.append((aud, rendered, docs))
     return drafts
 
 

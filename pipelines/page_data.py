@@ -47,6 +47,7 @@ REP_MARTS = {
     "changes": ("rep_recent_changes", None, "rep_id, deals desc, event"),
 }
 ACROSS_REPS = ("scorecard", "alerts", "hygiene")
+BATCH_ONLY = tuple(name for name in REP_MARTS if name not in ACROSS_REPS)
 TEAM_MARTS = {
     "scorecard": "select * from team_scorecard order by team, period_start",
     "flow": "select * from team_flow order by team, window_start, period",
@@ -170,17 +171,16 @@ def load_bundle(con: duckdb.DuckDBPyConnection) -> Bundle:
 
 
 def rep_rows(con: duckdb.DuckDBPyConnection, rep_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
-    """rep_id -> {mart: rows} of the per-rep marts the bundle leaves out (all but ACROSS_REPS), for `rep_ids`.
+    """rep_id -> {mart: rows} of the per-rep marts the bundle leaves out (BATCH_ONLY), for `rep_ids`.
 
     Every rep gets every mart, an empty list when it has no rows, so a page never mistakes
     "not fetched" for "none".
     """
-    later = [name for name in REP_MARTS if name not in ACROSS_REPS]
-    out: dict[str, dict[str, list[dict]]] = {rid: {name: [] for name in later} for rid in rep_ids}
+    out: dict[str, dict[str, list[dict]]] = {rid: {name: [] for name in BATCH_ONLY} for rid in rep_ids}
     con.execute("create or replace temp table page_batch (rep_id varchar)")
     try:
         con.executemany("insert into page_batch values (?)", [[r] for r in rep_ids])
-        for name in later:
+        for name in BATCH_ONLY:
             for row in fetch(con, _rep_sql(name, "page_batch")):
                 out[row["rep_id"]][name].append(row)
     finally:
@@ -194,13 +194,13 @@ def rep_batch(b: Bundle, rows: dict[str, dict[str, list[dict]]]):
 
     Outside a batch those marts are absent: a page that read one would fail (KeyError), not show nothing.
     """
-    for rid, marts in rows.items():
-        b.by_rep.setdefault(rid, {n: [] for n in ACROSS_REPS}).update(marts)
     try:
+        for rid, marts in rows.items():
+            b.by_rep[rid].update(marts)  # every rep of the directory has its entry (load_bundle)
         yield
     finally:
-        for rid, marts in rows.items():
-            for name in marts:
+        for rid in rows.keys() & b.by_rep.keys():
+            for name in BATCH_ONLY:
                 b.by_rep[rid].pop(name, None)
 
 

@@ -33,6 +33,7 @@ import contextlib
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import jinja2
 
@@ -60,6 +61,12 @@ class _TocEntry:
         self.url, self.title, self.children, self.level, self.typeset = url, "", [], 2, None
 
 
+def _shape(page) -> str:
+    """The page's place in the tree, the second folder level aside: what a shell and the fast Markdown proofs are per."""
+    parts = page.url.split("/")
+    return "/".join([parts[0], "*", *parts[2:]])
+
+
 def kind_of(page) -> tuple | None:
     """The pages that share a shell: same place in the tree (the second folder level aside), same front
     matter but the title, same shape. None for a page this module does not fill."""
@@ -70,14 +77,7 @@ def kind_of(page) -> tuple | None:
     if not page.toc.items or not page.toc.items[0].url.startswith("#"):
         return None
     rest = sorted((k, repr(v)) for k, v in meta.items() if k != "title")
-    return ("/".join([parts[0], "*", *parts[2:]]), tuple(rest), "<h1" in page.content,
-            page.canonical_url is not None)
-
-
-def _shape(page) -> str:
-    """The page's place in the tree, the second folder level aside: the unit the fast Markdown proofs cover."""
-    parts = page.url.split("/")
-    return "/".join([parts[0], "*", *parts[2:]])
+    return (_shape(page), tuple(rest), "<h1" in page.content, page.canonical_url is not None)
 
 
 @contextlib.contextmanager
@@ -159,7 +159,7 @@ class Shells:
         finally:
             del index.add_entry_from_context
 
-    @property
+    @cached_property
     def fast_usable(self) -> bool:
         """Whether the site's Markdown extensions are the ones fast_markdown reproduces."""
         return fast_markdown.usable(self.run.config["markdown_extensions"], self.run.config["mdx_configs"])
