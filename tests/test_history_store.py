@@ -263,8 +263,9 @@ def test_a_first_load_written_from_a_view_is_a_sorted_copy_byte_for_byte(org, tm
     known = plan._nulls_known
     monkeypatch.setattr(plan, "_nulls_known", lambda *a: kinds.append(known(*a)) or kinds[-1])
     cli_load(org, tmp_path / "view", "2026-05-15")
-    assert True in kinds  # the view was used (opportunity_history's _n always takes a copy)
+    assert kinds and all(kinds)  # every table was written from a view
     monkeypatch.setattr(plan, "_nulls_known", lambda *a: False)
+    monkeypatch.setattr(plan, "repeats", lambda con, spec: spec.ordinal)  # _n numbered by the window, as it was
     cli_load(org, tmp_path / "copy", "2026-05-15")
     parquet = {k: v for k, v in hashes(tmp_path / "view").items() if k.endswith(".parquet")}
     assert len(parquet) == len(STORED)
@@ -292,3 +293,24 @@ def test_a_view_is_not_written_when_duckdb_thinks_a_filled_column_may_hold_a_nul
         written[name] = con.execute(f"select repetition_type from parquet_schema('{tmp_path / name}.parquet') "
                                     "where name = 'type'").fetchone()[0]
     assert written == {"view": "OPTIONAL", "copy": "REQUIRED"}
+
+
+def test_a_repeated_history_row_is_numbered_and_an_extract_without_repeats_needs_no_numbering(org, tmp_path):
+    """_n numbers rows that share a key (a window); when none does, every _n is 0 and no window runs."""
+    from pipelines.history.layout import STORED as SPECS
+    from pipelines.history.plan import repeats
+
+    cfg = load_config(org / "config.yml")
+    con = duckdb.connect()
+    extract(cfg, con)
+    assert not repeats(con, SPECS["opportunity_history"])
+    lines = (org / "opportunity_history.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (org / "opportunity_history.csv").write_text("".join(lines) + lines[1], encoding="utf-8")
+    con = duckdb.connect()
+    extract(cfg, con)
+    assert repeats(con, SPECS["opportunity_history"])
+    wh = tmp_path / "wh"
+    cli_load(org, wh, "2026-05-15")
+    stored = duckdb.connect().execute(
+        f"select _n, count(*) from '{wh}/opportunity_history/*/*.parquet' group by _n order by _n").fetchall()
+    assert stored == [(0, len(lines) - 1), (1, 1)]

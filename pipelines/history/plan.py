@@ -155,15 +155,27 @@ def with_keys(spec: StoredTable, rows: str) -> str:
     return f"select *, {keyed(spec)} from ({rows})"
 
 
-def extract_rows(spec: StoredTable) -> str:
-    """Today's rows of the table as they are stored (repeats of a key numbered by _n)."""
+def extract_rows(spec: StoredTable, numbered: bool = True) -> str:
+    """Today's rows of the table as they are stored (repeats of a key numbered by _n; with `numbered` False,
+    the extract has no repeats, and every _n is 0 without a window and its sort)."""
     cols = ", ".join(q(c) for c in spec.columns)
     src = f"extract_{spec.source}"
     if not spec.ordinal:
         return f"select {cols} from {src}"
+    if not numbered:
+        return f"select {cols}, cast(0 as integer) as {ORDINAL} from {src}"
     order = ", ".join(f"{q(c)} nulls first" for c in spec.columns)
     n = f"row_number() over (partition by {', '.join(spec.key[:-1])} order by {order}) - 1"
     return f"select {cols}, cast({n} as integer) as {ORDINAL} from {src}"
+
+
+def repeats(con, spec: StoredTable) -> bool:
+    """Whether rows of today's extract share a key, so that _n has to number them (equal keys hash alike)."""
+    if not spec.ordinal:
+        return False
+    key = ", ".join(spec.key[:-1])
+    rows, hashes = con.execute(f"select count(*), count(distinct hash({key})) from extract_{spec.source}").fetchone()
+    return hashes != rows
 
 
 def count(con, relation: str) -> int:
@@ -189,10 +201,11 @@ def plan_table(con, store: Store, spec: StoredTable, day: dt.date) -> TablePlan:
     for name, on_day in (("at", day), ("later", nxt)):
         rows = files_select(con, store, spec, [e for e in entries if e.day == on_day])
         con.execute(f"create or replace temp table {t}_{name} as {with_keys(spec, rows)}")
-    cur = f"select *, false as {DELETED}, {keyed(spec)} from ({extract_rows(spec)})"
+    numbered = repeats(con, spec)
+    cur = f"select *, false as {DELETED}, {keyed(spec)} from ({extract_rows(spec, numbered)})"
     plan.rows_now = count(con, f"extract_{spec.source}")
     if not count(con, f"{t}_before") and not count(con, f"{t}_at"):
-        size = _first_rows(con, spec, cur, t, plan)
+        size = _first_rows(con, spec, cur, t, plan, numbered)
         differs = size > 0  # nothing stored for the day: any row is a difference
     else:
         con.execute(f"create or replace temp table {t}_cur as {cur}")
@@ -259,7 +272,7 @@ def _day_rows(con, spec: StoredTable, t: str, plan: TablePlan) -> None:
     con.execute(f"create or replace temp table {t}_changed as select {keys(spec)} from {t}_v where _why = 'changed'")
 
 
-def _first_rows(con, spec: StoredTable, cur: str, t: str, plan: TablePlan) -> int:
+def _first_rows(con, spec: StoredTable, cur: str, t: str, plan: TablePlan, numbered: bool) -> int:
     """Nothing stored before the day: every row of the extract (`cur`) is a new version (a volatile row only with a value).
 
     The extract's rows go straight into the day's rows, with no copy of them first: an empty
@@ -270,7 +283,8 @@ def _first_rows(con, spec: StoredTable, cur: str, t: str, plan: TablePlan) -> in
     # Usually a view, not a table: the rows are sorted once, as they are written to their file (`write.stage`),
     # and the extract is not held twice. Sorted by the same query, the file's bytes are those of a sorted copy.
     drop_rows(con, f"{t}_new")
-    kind = "view" if _nulls_known(con, spec, rows) else "table"
+    # _n numbered by a window may always hold a null to DuckDB (`_nulls_known`), and checking would run the window.
+    kind = "view" if not numbered and _nulls_known(con, spec, rows) else "table"
     con.execute(f"create temp {kind} {t}_new as {rows} order by {key_order(spec)}")
     plan.added = plan.rows_now if spec.tombstones else 0
     con.execute(f"create or replace temp table {t}_added as select {keys(spec)} from ({rows}) where false")
@@ -284,11 +298,9 @@ def _nulls_known(con, spec: StoredTable, rows: str) -> bool:
 
     The Parquet writer marks a column REQUIRED when DuckDB's statistics say it holds no null. A table's
     statistics are exact when it is made, but an UPDATE that fills a table's nulls leaves them saying "may
-    hold a null" (a stamped load day, a dated closed deal), and a window's result always may (`_n`): written
-    from a view over such a column, the file would differ from the one written from a sorted copy.
+    hold a null" (a stamped load day, a dated closed deal), and a window's result always may: written from a
+    view over such a column, the file would differ from the one written from a sorted copy.
     """
-    if spec.ordinal:
-        return False
     cols = [q(c) for c in spec.stored_columns] + [DELETED]
     first = con.execute(f"select {', '.join(f'stats({c})' for c in cols)} from ({rows}) limit 1").fetchone()
     if first is None:
