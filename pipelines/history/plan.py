@@ -208,7 +208,9 @@ def plan_table(con, store: Store, spec: StoredTable, day: dt.date) -> TablePlan:
         size = _first_rows(con, spec, cur, t, plan, numbered)
         differs = size > 0  # nothing stored for the day: any row is a difference
     else:
-        con.execute(f"create or replace temp table {t}_cur as {cur}")
+        # A view unless _n is numbered: _day_rows reads it once (twice when keys left), so a copy is not needed.
+        drop_rows(con, f"{t}_cur")
+        con.execute(f"create temp {'table' if numbered else 'view'} {t}_cur as {cur}")
         _day_rows(con, spec, t, plan)
         if count(con, f"{t}_at"):
             _report_correction(con, spec, t, plan)
@@ -313,7 +315,7 @@ def _nulls_known(con, spec: StoredTable, rows: str) -> bool:
 
 
 def drop_rows(con, name: str) -> None:
-    """Drop the day's rows `name`: a temp table, or on a first load a temp view (`_first_rows`)."""
+    """Drop `name`: a temp table, or a temp view (the day's rows of a first load, today's rows `_cur`)."""
     kind = "view" if count(con, f"duckdb_views() where temporary and view_name = {lit(name)}") else "table"
     con.execute(f"drop {kind} if exists {name}")
 
@@ -395,7 +397,7 @@ def plan_load(con, store: Store, day: dt.date, present: set[str], rebuild: bool 
         plan.changes.append(_change(con, plan, table, [plan.tables[s.name] for s in specs]))
         for spec in specs:
             for part in SCRATCH_TABLES:
-                con.execute(f"drop table if exists h_{spec.name}_{part}")
+                drop_rows(con, f"h_{spec.name}_{part}")
     return plan
 
 
