@@ -279,6 +279,7 @@ def _first_rows(con, spec: StoredTable, cur: str, t: str, plan: TablePlan, numbe
 
     The extract's rows go straight into the day's rows, with no copy of them first: an empty
     warehouse's first load holds every extract once more here, and the big ones are millions of rows.
+    Returns how many rows the day has.
     """
     keep = "" if spec.tombstones else " where " + " or ".join(f"c.{q(c)} is not null" for c in spec.value_columns)
     rows = f"select {row(spec, 'c')} from ({cur}) c{keep}"
