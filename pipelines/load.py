@@ -19,7 +19,7 @@ import duckdb
 from pipelines import gates, history
 from pipelines.extract import ExtractResult
 from pipelines.history.layout import DELETED, VOLATILE, Store
-from pipelines.history.plan import Plan, TableChange, lit_date
+from pipelines.history.plan import Plan, TableChange, drop_rows, lit_date
 from pipelines.schema import TABLES
 from pipelines.settings import Config
 from pipelines.sqltext import lit, q
@@ -80,7 +80,7 @@ def load(
     if keep_history:
         history.stage(con, plan)
     for name in plan.tables:
-        con.execute(f"drop table if exists h_{name}_new")
+        drop_rows(con, f"h_{name}_new")
         con.execute(f"drop table if exists h_{name}_next")
     if keep_history and store:
         store_day(result)

@@ -506,3 +506,20 @@ def test_every_row_is_loaded_or_quarantined(tmp_path, path):
         """select count(*) from extract_opportunities e join quarantine q
            on q.file = e._file and q."row" = e._row and q.action = 'rejected'"""
     ).fetchall() == [(0,)]
+
+
+@pytest.mark.parametrize("keys, increasing", [
+    (["o1", "o2", "o3"], True), ([None, "o1", None, "o2"], True), (["o1", "o1", "o2"], False),
+    (["o2", "o1"], False),  # no repeat, but not in order: the hash count settles it
+    (["o9", "o10"], False),  # "o10" < "o9" as text
+])
+def test_keys_that_each_exceed_the_last_need_no_duplicate_search(keys, increasing):
+    """The one-pass check finds no repeat only where there is none; anything else goes on to the hash count."""
+    from pipelines.extract.quality import _increasing
+
+    con = duckdb.connect()
+    con.execute("create table t as select unnest(?::varchar[]) as k", [keys])
+    assert _increasing(con, "k", "t", "k is not null") is increasing
+    if increasing:
+        assert len(set(keys) - {None}) == len([k for k in keys if k is not None])
+    assert _increasing(con, None, "t", "k is not null") is False

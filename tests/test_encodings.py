@@ -9,6 +9,7 @@ encoding it used when it was not UTF-8.
 from __future__ import annotations
 
 import csv
+import io
 
 import duckdb
 import pytest
@@ -109,3 +110,17 @@ def test_accented_stage_names_reach_the_csv_downloads(tmp_path):
         stages = [r["stage"] for r in csv.DictReader(fh)]
     assert stages == ["Negociación"]
     assert "read as Windows-1252" in result.output
+
+
+@pytest.mark.parametrize("data", [b"id,name\n1,abc\n", "id,name\n1,Peña\n".encode(), b"id,name\n1,Pe\xf1a\n",
+                                  "é".encode() + b"abc\xe9", b"abcdef\xc3", "ab€".encode()[:-1] + b"cdefgh"])
+def test_first_invalid_byte_is_found_alike_in_any_chunks(monkeypatch, data):
+    """ASCII chunks are skipped without decoding; the first invalid byte is the one decoding it all at once finds."""
+    try:
+        data.decode("utf-8")
+        expected = None
+    except UnicodeDecodeError as e:
+        expected = (e.start, data[e.start])
+    for chunk in (1, 2, 3, 5, 64):
+        monkeypatch.setattr(encoding, "CHUNK", chunk)
+        assert encoding._first_invalid_utf8(lambda: io.BytesIO(data)) == expected, chunk

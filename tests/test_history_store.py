@@ -253,3 +253,64 @@ def test_load_can_wait_to_store_until_the_build_passed(org, tmp_path):
     manifest = json.loads((wh / "_manifests" / "2026-05-15.json").read_text(encoding="utf-8"))
     assert list(manifest["files"]) == ["opportunities/valid_from=2026-05-15/part-0.parquet"]
     assert manifest["files"]["opportunities/valid_from=2026-05-15/part-0.parquet"]["rows"] == 1
+
+
+def test_a_first_load_written_from_a_view_is_a_sorted_copy_byte_for_byte(org, tmp_path, monkeypatch):
+    """A first load writes a table's rows from a view over the extract; the files are those a sorted copy writes."""
+    from pipelines.history import plan
+
+    kinds = []
+    known = plan._nulls_known
+    monkeypatch.setattr(plan, "_nulls_known", lambda *a: kinds.append(known(*a)) or kinds[-1])
+    cli_load(org, tmp_path / "view", "2026-05-15")
+    assert kinds and all(kinds)  # every table was written from a view
+    monkeypatch.setattr(plan, "_nulls_known", lambda *a: False)
+    monkeypatch.setattr(plan, "repeats", lambda con, spec: spec.ordinal)  # _n numbered by the window, as it was
+    cli_load(org, tmp_path / "copy", "2026-05-15")
+    parquet = {k: v for k, v in hashes(tmp_path / "view").items() if k.endswith(".parquet")}
+    assert len(parquet) == len(STORED)
+    assert parquet == {k: v for k, v in hashes(tmp_path / "copy").items() if k.endswith(".parquet")}
+
+
+def test_a_view_is_not_written_when_duckdb_thinks_a_filled_column_may_hold_a_null(tmp_path):
+    """An UPDATE that fills every null leaves DuckDB's statistics saying "may hold a null"; from a view the file
+    would mark that column OPTIONAL where a fresh copy marks it REQUIRED, so the copy is taken."""
+    from pipelines.history.layout import STORED as SPECS
+    from pipelines.history.plan import _nulls_known
+
+    spec, con = SPECS["activities"], duckdb.connect()
+    con.execute("create table extract_activities as select 'a' || i as activity_id, 'r1' as owner_id, "
+                "date '2026-05-01' as activity_date, case when i > 1 then 'call' end as type, "
+                "null::varchar as opportunity_id, false as _deleted from range(3) r(i)")
+    rows = "select * from extract_activities"
+    assert _nulls_known(con, spec, rows)  # type and opportunity_id do hold nulls
+    con.execute("update extract_activities set type = 'email' where type is null")
+    assert not _nulls_known(con, spec, rows)
+    con.execute("create table copied as select * from extract_activities")
+    written = {}
+    for name, source in (("view", "extract_activities"), ("copy", "copied")):
+        con.execute(f"copy (select * from {source}) to '{tmp_path / name}.parquet' (format parquet)")
+        written[name] = con.execute(f"select repetition_type from parquet_schema('{tmp_path / name}.parquet') "
+                                    "where name = 'type'").fetchone()[0]
+    assert written == {"view": "OPTIONAL", "copy": "REQUIRED"}
+
+
+def test_a_repeated_history_row_is_numbered_and_an_extract_without_repeats_needs_no_numbering(org, tmp_path):
+    """_n numbers rows that share a key (a window); when none does, every _n is 0 and no window runs."""
+    from pipelines.history.layout import STORED as SPECS
+    from pipelines.history.plan import repeats
+
+    cfg = load_config(org / "config.yml")
+    con = duckdb.connect()
+    extract(cfg, con)
+    assert not repeats(con, SPECS["opportunity_history"])
+    lines = (org / "opportunity_history.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (org / "opportunity_history.csv").write_text("".join(lines) + lines[1], encoding="utf-8")
+    con = duckdb.connect()
+    extract(cfg, con)
+    assert repeats(con, SPECS["opportunity_history"])
+    wh = tmp_path / "wh"
+    cli_load(org, wh, "2026-05-15")
+    stored = duckdb.connect().execute(
+        f"select _n, count(*) from '{wh}/opportunity_history/*/*.parquet' group by _n order by _n").fetchall()
+    assert stored == [(0, len(lines) - 1), (1, 1)]

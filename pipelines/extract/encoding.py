@@ -97,6 +97,9 @@ def _first_invalid_utf8(opener: Callable[[], BinaryIO]) -> tuple[int, int] | Non
         while True:
             chunk = fh.read(CHUNK)
             final = not chunk
+            if chunk and chunk.isascii() and not decoder.getstate()[0]:  # ASCII is UTF-8: checking it costs less
+                done += len(chunk)
+                continue
             try:
                 decoder.decode(chunk, final)
             except UnicodeDecodeError as e:

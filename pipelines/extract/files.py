@@ -27,6 +27,7 @@ import duckdb
 
 from pipelines.errors import ConfigError, DataError, UnusableFileError
 from pipelines.extract import encoding
+from pipelines.extract.parsers import CONTROL_BYTES
 from pipelines.settings import Config, Source
 from pipelines.sqltext import lit
 
@@ -168,17 +169,20 @@ def _stray_cr_line(path: Path) -> int | None:
     return data.count(b"\n", 0, m.start()) + 1 if m else None
 
 
-def _one_line_per_row(path: Path, rows: int) -> bool:
-    """True when the file has exactly `rows` lines: then no line is blank (nor a value spread over lines).
+def _lines_and_control(path: Path) -> tuple[int, bool]:
+    """(lines, whether a control character is in the file), read in one pass.
 
-    Counting line breaks costs half of looking for blank lines, and it settles the usual export.
+    When the lines are as many as the rows, no line is blank (nor a value spread over lines): counting
+    line breaks costs half of looking for blank lines, and it settles the usual export. A file without
+    a control character needs no value checked for one (`parsers._raw_value`).
     """
-    lines, last = 0, b"\n"
+    lines, last, control = 0, b"\n", False
     with _open(path) as fh:
         while chunk := fh.read(16 << 20):
             lines += chunk.count(b"\n")
+            control = control or len(chunk.translate(None, CONTROL_BYTES)) < len(chunk)
             last = chunk[-1:]
-    return lines + (last != b"\n") == rows
+    return lines + (last != b"\n"), control
 
 
 def _has_blank_lines(path: Path) -> bool:
@@ -252,7 +256,7 @@ def _malformed_reason(etype: str, emsg: str, csv_line: str, ncols: int) -> str:
 
 def _read_csv(
     con, path: Path, source: Source, name: str, display: str, key: str
-) -> tuple[list[str], list[dict], list[str]]:
+) -> tuple[list[str], list[dict], list[str], bool]:
     """Read a CSV in whatever encoding it is in: UTF-8 directly, anything else through a UTF-8 scratch copy."""
     choice = encoding.choose(lambda: _open(path), source.encoding, display, key)
     if not choice.needs_copy:
@@ -260,22 +264,23 @@ def _read_csv(
     with tempfile.TemporaryDirectory(prefix=".scorecards-transcode-") as scratch:
         copy = Path(scratch) / "utf8.csv"
         encoding.transcode(lambda: _open(path), choice, copy, display, key)
-        cols, malformed, notes = _read_utf8_csv(con, copy, source, name, display, key)
-    return cols, malformed, [choice.note] + notes
+        cols, malformed, notes, control = _read_utf8_csv(con, copy, source, name, display, key)
+    return cols, malformed, [choice.note] + notes, control
 
 
 def _read_utf8_csv(
     con, path: Path, source: Source, name: str, display: str, key: str
-) -> tuple[list[str], list[dict], list[str]]:
+) -> tuple[list[str], list[dict], list[str], bool]:
     cols, delim, notes = _header(path, source, display, key)
     _scan_csv(con, path, name, cols, delim, display, key)
     malformed = _csv_rejects(con, name, display, len(cols))
     holes = [m["row"] for m in malformed]
     rows = 1 + con.execute(f"select count(*) from {name}_in").fetchone()[0] + len(malformed)  # the header too
-    if not _one_line_per_row(path, rows) and _has_blank_lines(path):
+    lines, control = _lines_and_control(path)
+    if lines != rows and _has_blank_lines(path):
         holes = sorted(set(holes) | set(_blank_rows(con, path, name)))
     _number_rows(con, name, holes)
-    return cols, malformed, notes
+    return cols, malformed, notes, control
 
 
 def _scan_csv(con, path: Path, name: str, cols: list[str], delim: str, display: str, key: str) -> None:
@@ -371,9 +376,12 @@ def _read_other(con, path: Path, fmt: str, name: str, display: str) -> list[str]
 
 def _read_file(
     con, path: Path, source: Source, name: str, display: str, key: str
-) -> tuple[list[str], list[dict], list[str]]:
-    """Expose one file as view `name` (all source columns plus `__row__`); return (columns, malformed rows, notes)."""
+) -> tuple[list[str], list[dict], list[str], bool]:
+    """Expose one file as view `name` (all source columns plus `__row__`).
+
+    Returns (columns, malformed rows, notes, whether a value may hold a control character).
+    """
     fmt = _sniff_format(path, source)
     if fmt == "csv":
         return _read_csv(con, path, source, name, display, key)
-    return _read_other(con, path, fmt, name, display), [], []
+    return _read_other(con, path, fmt, name, display), [], [], True

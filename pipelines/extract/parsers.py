@@ -47,6 +47,8 @@ FALSE_WORDS = ("false", "f", "no", "n", "0")
 # C0 control characters other than tab, newline and carriage return, and DEL: never meaningful in
 # CRM text, and they break the HTML, JSON and CSV the site is made of. Removed from text columns.
 CONTROL_CHARS = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]"
+# The same characters as bytes: in UTF-8 each is one byte, which no other character's bytes contain.
+CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 def _money(raw: str) -> str:
@@ -112,12 +114,12 @@ def _typed(col: Column, raw: str, source: Source) -> str:
     raise AssertionError(col.type)
 
 
-def _raw_value(col: Column, expr: str | None) -> str:
-    """The trimmed text of a value, NULL when empty."""
+def _raw_value(col: Column, expr: str | None, clean: frozenset[str] = frozenset()) -> str:
+    """The trimmed text of a value, NULL when empty; `clean`: column references known to hold no control character."""
     if not expr:
         return "null::varchar"
     text = f"trim(cast({expr} as varchar))"
-    if col.type == "text":
+    if col.type == "text" and expr not in clean:
         ctrl = lit(CONTROL_CHARS)
         text = f"(case when regexp_matches({text}, {ctrl}) then regexp_replace({text}, {ctrl}, '', 'g') else {text} end)"
     return f"nullif({text}, '')"

@@ -58,7 +58,7 @@ def _as_extract(con, table: str, path: Path | None) -> None:
 def migrate(src: Path, dst: Path, say=None, memory: str = "1GB") -> Migrated:
     """Load every old day of `src` into the empty store `dst`, then check every day against its old snapshot."""
     from pipelines.history import lock
-    from pipelines.history.plan import plan_load
+    from pipelines.history.plan import drop_rows, plan_load
     from pipelines.history.write import commit, stage
 
     days = old_snapshots(src)
@@ -76,7 +76,7 @@ def migrate(src: Path, dst: Path, say=None, memory: str = "1GB") -> Migrated:
             stage(con, plan)
             manifests += commit(plan) is not None
             for name in plan.tables:
-                con.execute(f"drop table if exists h_{name}_new")
+                drop_rows(con, f"h_{name}_new")
                 con.execute(f"drop table if exists h_{name}_next")
             con.execute("drop table if exists h_opportunities_lt")
             if say and (i % 20 == 0 or i == len(days)):

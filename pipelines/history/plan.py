@@ -32,12 +32,13 @@ ONE_DAY = dt.timedelta(days=1)
 
 @dataclass
 class Write:
-    """One file to write: a generation of one stored table on one day, its rows in temp table `rows`."""
+    """One file to write: a generation of one stored table on one day, its rows in temp table (or view) `rows`."""
 
     table: str
     day: dt.date
     generation: int
     rows: str
+    size: int | None = None  # how many rows, when known: counting a first load's view would sort it (`_first_rows`)
 
 
 @dataclass
@@ -154,15 +155,27 @@ def with_keys(spec: StoredTable, rows: str) -> str:
     return f"select *, {keyed(spec)} from ({rows})"
 
 
-def extract_rows(spec: StoredTable) -> str:
-    """Today's rows of the table as they are stored (repeats of a key numbered by _n)."""
+def extract_rows(spec: StoredTable, numbered: bool = True) -> str:
+    """Today's rows of the table as they are stored (repeats of a key numbered by _n; with `numbered` False,
+    the extract has no repeats, and every _n is 0 without a window and its sort)."""
     cols = ", ".join(q(c) for c in spec.columns)
     src = f"extract_{spec.source}"
     if not spec.ordinal:
         return f"select {cols} from {src}"
+    if not numbered:
+        return f"select {cols}, cast(0 as integer) as {ORDINAL} from {src}"
     order = ", ".join(f"{q(c)} nulls first" for c in spec.columns)
     n = f"row_number() over (partition by {', '.join(spec.key[:-1])} order by {order}) - 1"
     return f"select {cols}, cast({n} as integer) as {ORDINAL} from {src}"
+
+
+def repeats(con, spec: StoredTable) -> bool:
+    """Whether rows of today's extract share a key, so that _n has to number them (equal keys hash alike)."""
+    if not spec.ordinal:
+        return False
+    key = ", ".join(spec.key[:-1])
+    rows, hashes = con.execute(f"select count(*), count(distinct hash({key})) from extract_{spec.source}").fetchone()
+    return hashes != rows
 
 
 def count(con, relation: str) -> int:
@@ -188,17 +201,22 @@ def plan_table(con, store: Store, spec: StoredTable, day: dt.date) -> TablePlan:
     for name, on_day in (("at", day), ("later", nxt)):
         rows = files_select(con, store, spec, [e for e in entries if e.day == on_day])
         con.execute(f"create or replace temp table {t}_{name} as {with_keys(spec, rows)}")
-    cur = f"select *, false as {DELETED}, {keyed(spec)} from ({extract_rows(spec)})"
+    numbered = repeats(con, spec)
+    cur = f"select *, false as {DELETED}, {keyed(spec)} from ({extract_rows(spec, numbered)})"
     plan.rows_now = count(con, f"extract_{spec.source}")
     if not count(con, f"{t}_before") and not count(con, f"{t}_at"):
-        _first_rows(con, spec, cur, t, plan)
+        size = _first_rows(con, spec, cur, t, plan, numbered)
+        differs = size > 0  # nothing stored for the day: any row is a difference
     else:
-        con.execute(f"create or replace temp table {t}_cur as {cur}")
+        # A view unless _n is numbered: _day_rows reads it once (twice when keys left), so a copy is not needed.
+        drop_rows(con, f"{t}_cur")
+        con.execute(f"create temp {'table' if numbered else 'view'} {t}_cur as {cur}")
         _day_rows(con, spec, t, plan)
-    if count(con, f"{t}_at"):
-        _report_correction(con, spec, t, plan)
-    if _differs(con, spec, f"{t}_new", f"{t}_at", empty=not count(con, f"{t}_at")):
-        plan.writes.append(Write(spec.name, day, store.next_generation(spec.name, day), f"{t}_new"))
+        if count(con, f"{t}_at"):
+            _report_correction(con, spec, t, plan)
+        size, differs = None, _differs(con, spec, f"{t}_new", f"{t}_at", empty=not count(con, f"{t}_at"))
+    if differs:
+        plan.writes.append(Write(spec.name, day, store.next_generation(spec.name, day), f"{t}_new", size))
         if nxt:
             _reassert(con, store, spec, t, day, nxt, plan)
     return plan
@@ -250,24 +268,57 @@ def _day_rows(con, spec: StoredTable, t: str, plan: TablePlan) -> None:
     back = f"select {row(spec, 'b')} from {gone} a join {before} b on {same_key(spec, 'a', 'b')}"
     none = f"select {tombstone(spec, 'a')} from {gone} a anti join {before} b on {same_key(spec, 'a', 'b')}"
     rows = " union all ".join([f"select * exclude (_why) from {t}_v", back, none])
-    con.execute(f"create or replace temp table {t}_new as select * from ({rows}) order by {key_order(spec)}")
+    drop_rows(con, f"{t}_new")
+    con.execute(f"create temp table {t}_new as select * from ({rows}) order by {key_order(spec)}")
     con.execute(f"create or replace temp table {t}_added as select {keys(spec)} from {t}_v where _why = 'added'")
     con.execute(f"create or replace temp table {t}_changed as select {keys(spec)} from {t}_v where _why = 'changed'")
 
 
-def _first_rows(con, spec: StoredTable, cur: str, t: str, plan: TablePlan) -> None:
+def _first_rows(con, spec: StoredTable, cur: str, t: str, plan: TablePlan, numbered: bool) -> int:
     """Nothing stored before the day: every row of the extract (`cur`) is a new version (a volatile row only with a value).
 
     The extract's rows go straight into the day's rows, with no copy of them first: an empty
     warehouse's first load holds every extract once more here, and the big ones are millions of rows.
+    Returns how many rows the day has.
     """
     keep = "" if spec.tombstones else " where " + " or ".join(f"c.{q(c)} is not null" for c in spec.value_columns)
-    con.execute(f"create or replace temp table {t}_new as select {row(spec, 'c')} from ({cur}) c{keep} "
-                f"order by {key_order(spec)}")
+    rows = f"select {row(spec, 'c')} from ({cur}) c{keep}"
+    # Usually a view, not a table: the rows are sorted once, as they are written to their file (`write.stage`),
+    # and the extract is not held twice. Sorted by the same query, the file's bytes are those of a sorted copy.
+    drop_rows(con, f"{t}_new")
+    # _n numbered by a window may always hold a null to DuckDB (`_nulls_known`), and checking would run the window.
+    kind = "view" if not numbered and _nulls_known(con, spec, rows) else "table"
+    con.execute(f"create temp {kind} {t}_new as {rows} order by {key_order(spec)}")
     plan.added = plan.rows_now if spec.tombstones else 0
-    con.execute(f"create or replace temp table {t}_added as select {keys(spec)} from {t}_new where false")
-    con.execute(f"create or replace temp table {t}_changed as select {keys(spec)} from {t}_new"
+    con.execute(f"create or replace temp table {t}_added as select {keys(spec)} from ({rows}) where false")
+    con.execute(f"create or replace temp table {t}_changed as select {keys(spec)} from ({rows})"
                 + ("" if not spec.tombstones else " where false"))
+    return plan.rows_now if spec.tombstones else count(con, f"{t}_changed")
+
+
+def _nulls_known(con, spec: StoredTable, rows: str) -> bool:
+    """Whether DuckDB knows which of the columns written from `rows` hold a null, as a table made of them would.
+
+    The Parquet writer marks a column REQUIRED when DuckDB's statistics say it holds no null. A table's
+    statistics are exact when it is made, but an UPDATE that fills a table's nulls leaves them saying "may
+    hold a null" (a stamped load day, a dated closed deal), and a window's result always may: written from a
+    view over such a column, the file would differ from the one written from a sorted copy.
+    """
+    cols = [q(c) for c in spec.stored_columns] + [DELETED]
+    first = con.execute(f"select {', '.join(f'stats({c})' for c in cols)} from ({rows}) limit 1").fetchone()
+    if first is None:
+        return False
+    maybe = [c for c, st in zip(cols, first) if st["has_null"]]
+    if not maybe:
+        return True
+    found = con.execute(f"select {', '.join(f'bool_or({c} is null)' for c in maybe)} from ({rows})").fetchone()
+    return all(found)
+
+
+def drop_rows(con, name: str) -> None:
+    """Drop `name`: a temp table, or a temp view (the day's rows of a first load, today's rows `_cur`)."""
+    kind = "view" if count(con, f"duckdb_views() where temporary and view_name = {lit(name)}") else "table"
+    con.execute(f"drop {kind} if exists {name}")
 
 
 def key_order(spec: StoredTable) -> str:
@@ -347,7 +398,7 @@ def plan_load(con, store: Store, day: dt.date, present: set[str], rebuild: bool 
         plan.changes.append(_change(con, plan, table, [plan.tables[s.name] for s in specs]))
         for spec in specs:
             for part in SCRATCH_TABLES:
-                con.execute(f"drop table if exists h_{spec.name}_{part}")
+                drop_rows(con, f"h_{spec.name}_{part}")
     return plan
 
 

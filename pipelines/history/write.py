@@ -56,7 +56,7 @@ def _write_file(con, plan: Plan, w: Write, scratch: Path) -> tuple[Path, str, di
                     "(format parquet, compression zstd)")
     except Exception as e:  # DuckDB wraps the OS error (a full disk) in its own IOException
         raise HistoryError(f"cannot write the history ({str(e).splitlines()[0]}); nothing was stored", rel) from e
-    rows = con.execute(f"select count(*) from {w.rows}").fetchone()[0]
+    rows = w.size if w.size is not None else con.execute(f"select count(*) from {w.rows}").fetchone()[0]
     return tmp, rel, {"sha256": sha256(tmp), "bytes": tmp.stat().st_size, "rows": rows}
 
 
