@@ -23,7 +23,10 @@ tests:
 */
 with
 
-states as (
+-- not materialized: the three readers of flow_states each scan the columns and rows they need from the table;
+-- materialized, the deal states are copied once more and spill past the memory limit (20,000 reps: 8.0 CPU s
+-- instead of 4.6)
+states as not materialized (
     select * from int_opportunity_states
 ),
 
@@ -63,7 +66,7 @@ windows as (
     where quarters.period_start <= getvariable('as_of')
 ),
 
-flow_states as (
+flow_states as not materialized (
     -- a deal first seen the day the history starts, and not created then, was already there: it opens the
     -- window that starts that day instead of entering it
     select
