@@ -154,8 +154,8 @@ class StagedSite:
         from pipelines import atomic
 
         previous = atomic.swap_folder(self.site_dir, self.out, releases_dir_for(self.out))
-        if previous is not None:
-            shutil.rmtree(previous, ignore_errors=True)
+        if previous is not None and previous != self.site_dir:  # else it is in scratch, for `discard`
+            atomic.remove_folder(previous, self.result.pages or 0)
         manifest_path = cache_dir_for(self.out) / "pages.json"
         if self.manifest is not None:
             _write_manifest(manifest_path, self.manifest, self.out)
@@ -164,7 +164,11 @@ class StagedSite:
         return self.result
 
     def discard(self) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        """Remove the scratch; a site folder still in it (this one, or the previous one after `swap`) is as
+        large as the site, and goes in the background (`atomic.remove_folder`)."""
+        from pipelines import atomic
+
+        atomic.remove_folder(self.scratch, (self.result.pages or 0) if self.site_dir.exists() else 0)
 
 
 def stage_site(
