@@ -309,19 +309,14 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
         run = _collect(config)
         fp = _fingerprint(fingerprint_yml, run.files, run.nav)
         old_pages = previous["pages"] if previous and previous.get("fingerprint") == fp else {}
-        keys: list[str] = []  # each page's markdown's sha256, for the next build's reuse
-
-        def key_pages() -> None:
-            keys.extend(hashlib.sha256(Path(f.abs_src_path).read_bytes()).hexdigest()
-                        for f in run.doc_files[len(keys):])
-
-        if old_pages and previous_site is not None:
-            key_pages()  # needed now, to tell which pages can be reused; else while the workers render
+        keys: dict[int, str] = {}  # each page's markdown's sha256, for the next build's reuse
+        if old_pages and previous_site is not None:  # needed now, to tell which pages can be reused
+            keys = {i: _key(Path(f.abs_src_path).read_bytes()) for i, f in enumerate(run.doc_files)}
         reuse = _reusable(run.doc_files, keys, old_pages, previous_site)
         in_nav = _read_nav_pages(run, reuse)
         _write_theme(run)
         run.search = _search_index(run.config)
-        entries, n_workers, worker_warnings, (filled, fast) = _render_pages(run, in_nav, reuse, jobs, key_pages)
+        entries, n_workers, worker_warnings, (filled, fast) = _render_pages(run, in_nav, reuse, jobs, keys)
         _link_reused(run, reuse, previous_site, entries)
         _finish(run, entries, dict(warnings.get_counts()), worker_warnings)
     except Exception as e:
@@ -365,7 +360,7 @@ def _collect(config) -> _Run:
     return _Run(config, files, doc_files, nav, env)
 
 
-def _reusable(doc_files, keys: list[str], old_pages: dict, previous_site: Path | None) -> dict[int, dict]:
+def _reusable(doc_files, keys: dict[int, str], old_pages: dict, previous_site: Path | None) -> dict[int, dict]:
     """Pages that can be taken over from the previous site as they are: same markdown, output file untouched."""
     reuse: dict[int, dict] = {}
     if previous_site is None:
@@ -413,10 +408,10 @@ def _write_theme(run: _Run) -> None:
 
 
 def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict], jobs: int | None,
-                  meanwhile) -> tuple[dict[int, list], int, int, tuple[int, int]]:
-    """Render every page not reused: nav pages here, the rest in workers (this process runs `meanwhile`
-    while they do); returns entries, workers, their warnings, and how many pages were filled into a shell
-    and how many of those converted by fast_markdown.
+                  keys: dict[int, str]) -> tuple[dict[int, list], int, int, tuple[int, int]]:
+    """Render every page not reused: nav pages here, the rest in workers; returns entries, workers, their
+    warnings, and how many pages were filled into a shell and how many of those converted by fast_markdown.
+    Each page rendered has its key put in `keys`: the workers hash the Markdown they read anyway.
 
     Nav pages stay in this process because their content is kept for the navigation. The others
     are filled into their kind's shell (`pipelines.shell`). Warnings logged in a worker are counted
@@ -426,6 +421,7 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict], jobs: in
     for i in in_nav:
         if i not in reuse:
             entries[i] = _render_one(run, i, free=False)
+            keys.setdefault(i, _key(Path(run.doc_files[i].abs_src_path).read_bytes()))
     nav_set = set(in_nav)
     todo = [i for i in range(len(run.doc_files)) if i not in reuse and i not in nav_set]
     shells = shell.Shells.prepare(run) if todo else None
@@ -443,10 +439,11 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict], jobs: in
         finally:
             logging.getLogger("mkdocs").removeHandler(counter)
 
-    results, n_workers = workers.fork_map(chunk, todo, jobs=jobs, min_per_worker=MIN_PAGES_PER_WORKER,
-                                          meanwhile=meanwhile)
+    results, n_workers = workers.fork_map(chunk, todo, jobs=jobs, min_per_worker=MIN_PAGES_PER_WORKER)
     for got, _, _ in results:
-        entries.update(got)
+        for i, (key, page_entries) in got.items():
+            keys.setdefault(i, key)
+            entries[i] = page_entries
     worker_warnings = sum(n for _, n, _ in results) if n_workers > 1 else 0
     return entries, n_workers, worker_warnings, tuple(map(sum, zip((0, 0), *(f for _, _, f in results))))
 
@@ -516,9 +513,10 @@ def _forget(page) -> None:
     page.toc = []
 
 
-def _render_filled(run: _Run, i: int, shells: shell.Shells) -> list:
+def _render_filled(run: _Run, i: int, shells: shell.Shells) -> tuple[str, list]:
     """A page outside the nav: what `_populate_page` and `_build_page` do, with one Markdown converter for all
-    pages and the theme's HTML from the page's kind's shell; its blocks filled before it is written."""
+    pages and the theme's HTML from the page's kind's shell; its blocks filled before it is written.
+    Returns its key and its search entries."""
     from mkdocs import utils as mkdocs_utils
     from mkdocs.commands import build as mkb
 
@@ -527,7 +525,7 @@ def _render_filled(run: _Run, i: int, shells: shell.Shells) -> list:
     page.active = True
     try:
         page = config.plugins.on_pre_page(page, config=config, files=run.files)
-        page.read_source(config)
+        key = _read_source(page, config)
         page.markdown, page_blocks = blocks.take(page.markdown)
         page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config, files=run.files)
         shells.convert(page)
@@ -551,7 +549,36 @@ def _render_filled(run: _Run, i: int, shells: shell.Shells) -> list:
         page.active = False
         config._current_page = None
     _forget(page)
-    return _entries_since(run, n0)
+    return key, _entries_since(run, n0)
+
+
+def _key(markdown: bytes) -> str:
+    """A page's key in the manifest: its Markdown file's sha256."""
+    return hashlib.sha256(markdown).hexdigest()
+
+
+def _read_source(page, config) -> str:
+    """`Page.read_source`, the file read once for both MkDocs and the page's key (returned).
+
+    Its text is what `File.content_string` reads: UTF-8 (a byte-order mark dropped), universal newlines.
+    """
+    from mkdocs.utils import meta
+
+    log = logging.getLogger("mkdocs.structure.pages")
+    try:
+        data = Path(page.file.abs_src_path).read_bytes()
+    except OSError:
+        log.error(f"File not found: {page.file.src_path}")
+        raise
+    source = config.plugins.on_page_read_source(page=page, config=config)
+    if source is None:
+        try:
+            source = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+        except ValueError:
+            log.error(f"Encoding error reading file: {page.file.src_path}")
+            raise
+    page.markdown, page.meta = meta.get_data(source)
+    return _key(data)
 
 
 class _WarningTotal(logging.Handler):
