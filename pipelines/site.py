@@ -233,9 +233,10 @@ def _read_manifest(path: Path) -> dict | None:
 
 def _write_manifest(path: Path, manifest: dict, site: Path) -> None:
     """Record each page's output file as it now is in `site`: a page is reused only if still so."""
+    root = str(site)
     for dest, rec in manifest["pages"].items():
         try:
-            st = os.stat(site / dest)
+            st = os.stat(os.path.join(root, dest))
         except OSError:
             rec["size"] = rec["mtime_ns"] = -1
             continue
@@ -243,7 +244,7 @@ def _write_manifest(path: Path, manifest: dict, site: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
+        tmp.write_bytes(json.dumps(manifest, separators=(",", ":")).encode("ascii"))  # json escapes the rest
         tmp.replace(path)
     except OSError:
         pass  # no cache: the next build renders every page
