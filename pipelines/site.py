@@ -526,8 +526,7 @@ def _render_filled(run: _Run, i: int, shells: shell.Shells) -> tuple[str, list]:
     page.active = True
     try:
         page = config.plugins.on_pre_page(page, config=config, files=run.files)
-        key = _read_source(page, config)
-        page.markdown, page_blocks = blocks.take(page.markdown)
+        key, page_blocks = _read_source(page, config)
         page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config, files=run.files)
         shells.convert(page)
         page.content = config.plugins.on_page_content(page.content, page=page, config=config, files=run.files)
@@ -558,10 +557,12 @@ def _key(markdown: bytes) -> str:
     return hashlib.sha256(markdown).hexdigest()
 
 
-def _read_source(page, config) -> str:
-    """`Page.read_source`, the file read once for both MkDocs and the page's key (returned).
+def _read_source(page, config) -> tuple[str, list[str] | None]:
+    """`Page.read_source` then `blocks.take`, the file read once: returns the page's key and its blocks.
 
-    Its text is what `File.content_string` reads: UTF-8 (a byte-order mark dropped), universal newlines.
+    The text is what `File.content_string` reads: UTF-8 (a byte-order mark dropped), universal newlines.
+    The blocks are taken out of the bytes before they are decoded when the front matter ends before them
+    (so MkDocs reads the same front matter and `take` would cut at the same place), else out of the text.
     """
     from mkdocs.utils import meta
 
@@ -573,13 +574,39 @@ def _read_source(page, config) -> str:
         raise
     source = config.plugins.on_page_read_source(page=page, config=config)
     if source is None:
+        early = _taken_early(data)
+        if early is not None:
+            page.markdown, page.meta = meta.get_data(early[0])
+            return _key(data), early[1]
         try:
-            source = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+            source = _decoded(data)
         except ValueError:
             log.error(f"Encoding error reading file: {page.file.src_path}")
             raise
     page.markdown, page.meta = meta.get_data(source)
-    return _key(data)
+    page.markdown, page_blocks = blocks.take(page.markdown)
+    return _key(data), page_blocks
+
+
+def _taken_early(data: bytes) -> tuple[str, list[str]] | None:
+    """The file's text with its blocks comment emptied, and its blocks; None unless the comment lies after
+    the front matter and the text decodes (else the whole file is decoded, for MkDocs' own error)."""
+    from mkdocs.utils import meta
+
+    try:
+        taken = blocks.take_bytes(data)
+        short = _decoded(taken[0]) if taken else ""
+    except ValueError:  # a comment that is not the blocks' (in the front matter, say) or text that does not decode
+        return None
+    front = meta.YAML_RE.match(short)
+    if front is None or short.find(blocks.MARK) < front.end():
+        return None
+    return short, taken[1]
+
+
+def _decoded(data: bytes) -> str:
+    """The text `File.content_string` reads from these bytes."""
+    return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
 
 
 class _WarningTotal(logging.Handler):
