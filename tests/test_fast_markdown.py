@@ -175,8 +175,8 @@ def test_pages_sharing_lines_convert_the_same_from_the_caches():
     """Lines recur from page to page, so fast_markdown works each out once per process: a page converted from
     those caches gives what Python-Markdown gives, with its links handed over in its own document order."""
     shared = "See [a](../a/) and **[b](../b/#x)**."
-    texts = [f"# P{n}\n\n{shared}\n\n## Shared\n\n- [own {n}](../{n}/)\n- {shared}\n\n<p id=\"i{n}\">x</p>\n\n## Shared\n"
-             for n in range(3)]
+    texts = [f"# P{n}\n\n{shared}\n\n## Shared\n\n- [own {n}](../{n}/)\n- {shared}\n\n"
+             f"<p id=\"i{n}\">x</p>\n\n## Shared\n" for n in range(3)]
     for cache in (fast_markdown._raw_ids, fast_markdown._inline, fast_markdown._heading_names):
         cache.cache_clear()
     for text in texts + texts[::-1]:
