@@ -13,6 +13,10 @@ presses Ctrl-C twice). Each step here is either done or not done, never half don
   neither exists, a folder that is a symlink is flipped by renaming a new symlink over it.
 * `sweep` removes the scratch that killed runs left behind; callers hold the lock that makes
   every matching scratch folder theirs.
+* `remove_folder` removes a large scratch folder in a process of its own that the build does not
+  wait for: deleting thousands of files is slow on some file systems (ext4 mounted with
+  `discard`) and nothing after the build needs it gone. If that process dies first, the next
+  build's `sweep` finishes the job.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import ctypes.util
 import errno
 import os
 import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -203,6 +208,25 @@ def recover_folder(out: Path) -> None:
     olds = sorted(out.parent.glob(f".{out.name}-old-*"), key=lambda p: p.stat().st_mtime)
     if olds:
         os.rename(olds[-1], out)
+
+
+# Pages in a folder from which it is removed in the background: below it, removing it takes less than
+# starting the process that would.
+BACKGROUND_REMOVAL_PAGES = 1000
+
+
+def remove_folder(path: Path, pages: int = 0) -> None:
+    """Remove a scratch folder that nothing reads any more: here, or with `pages` >= BACKGROUND_REMOVAL_PAGES
+    by a detached process this one does not wait for (no descriptor of this one, such as a lock, is passed on)."""
+    if pages >= BACKGROUND_REMOVAL_PAGES:
+        code = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
+        try:
+            subprocess.Popen([sys.executable, "-I", "-S", "-c", code, os.path.abspath(path)], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            return
+        except OSError:
+            pass  # no process to spare: remove it here
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def sweep(parent: Path, prefixes: Iterable[str], keep: Iterable[Path] = ()) -> list[Path]:

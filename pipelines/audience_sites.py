@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from pipelines import access, audiences
+from pipelines import access, atomic, audiences
 from pipelines import pages as pages_stage
 from pipelines import site as site_stage
 from pipelines.models import release
@@ -36,13 +36,16 @@ class AudienceSites:
 def stage(cfg, con, catalog, as_of, out: Path, timer) -> AudienceSites:
     """Render and stage every audience's site (or the one site); nothing at `out` changes until `swap`."""
     made: list[Path] = []  # scratch docs folders, removed whatever happens
+    pages = 0  # the site's pages once it is staged: the docs folders' size, for `atomic.remove_folder`
     try:
         drafts = _pages(cfg, con, catalog, as_of, out, timer, made)
         release(con, set())  # the pages and downloads hold the marts now: MkDocs needs nothing from DuckDB
-        return _sites(cfg, out, timer, drafts)
+        sites = _sites(cfg, out, timer, drafts)
+        pages = sites.staged.result.pages or 0
+        return sites
     finally:
         for docs in made:
-            shutil.rmtree(docs, ignore_errors=True)
+            atomic.remove_folder(docs, pages)
 
 
 def _pages(cfg, con, catalog, as_of, out: Path, timer, made: list[Path]) -> list[tuple]:

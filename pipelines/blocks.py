@@ -68,6 +68,18 @@ def take(markdown: str) -> tuple[str, list[str] | None]:
     return markdown[:start + len(MARK)] + markdown[end:], _payload(markdown, start, end)
 
 
+def take_bytes(data: bytes) -> tuple[bytes, list[str]] | None:
+    """`take` on a Markdown file's bytes, before they are decoded (the base64 is most of a page): the file with
+    an empty blocks comment in place of its first full one, and the blocks; None when it has no such comment
+    or one that is not ASCII (which `take` would refuse, not skip over)."""
+    mark = MARK.encode("ascii")
+    start = data.find(mark)
+    end = data.find(b"-->", start) if start >= 0 else -1
+    if end < 0 or not data[start + len(mark):end].isascii():
+        return None
+    return data[:start + len(mark)] + data[end:], json.loads(base64.b64decode(data[start + len(mark):end]))
+
+
 def fill_file(page: Path) -> bool:
     """Fill one built page in place, through a new file (it may be a hard link into the previous site)."""
     body = fill_text(page.read_text(encoding="utf-8"))

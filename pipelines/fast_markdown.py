@@ -18,6 +18,7 @@ MkDocs' own functions (slugify, unique, strip_tags), from the same inner HTML.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -52,8 +53,11 @@ _RAW_INNER = re.compile(rf"(?P<tag>{_TAG})|&#[0-9]+;|&[a-zA-Z][a-zA-Z0-9]*;|(?P<
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\x85\u2028\u2029\t]")
 _TABLE_RULE = set("|:- ")  # a line of only these, second in a block, would make the block a table
 _ORDERED = re.compile(r"[0-9]+[.)](\s|$)")
-_LINK = "\x00{}\x00"
-_LINK_RE = re.compile("\x00([0-9]+)\x00")
+_LINK = "\x00"  # where a link's URL goes, the page's links in document order (no page holds a NUL)
+_LINK_RE = re.compile(_LINK)
+# Lines and inline texts recur from page to page (headings, notes, tags): each is worked out once
+# per process. The functions cached are pure: a page applies what they return to itself.
+_CACHED = 1 << 16
 
 
 @dataclass
@@ -125,27 +129,11 @@ class _Page:
 
     def raw(self, line: str, blank_follows: bool) -> bool:
         """A whole-line block of HTML: kept as it is (with a newline when a blank line follows, as the stash does)."""
-        m = _RAW_LINE.fullmatch(line)
-        if m and not (self.tag_ids(m.group(1), m.group(2)) and self.raw_inner(m.group(3))):
+        ids = _raw_ids(line)
+        if ids is None:
             return False
+        self.ids.update(ids)
         self.blocks.append(("raw", line + "\n" if blank_follows else line))
-        return True
-
-    def raw_inner(self, text: str) -> bool:
-        for m in _RAW_INNER.finditer(text):
-            if m.group("bad") or (m.group("tag") and not self.inline_tag(m)):
-                return False
-        return True
-
-    def inline_tag(self, m: re.Match) -> bool:
-        name = m.group(2) or m.group(4)
-        return name in INLINE_TAGS and (m.group(2) is None or self.tag_ids(name, m.group(3)))
-
-    def tag_ids(self, tag: str, attrs: str) -> bool:
-        """Collect the ids MkDocs' raw-HTML scan finds in a tag's attributes."""
-        for name, value in _ATTR.findall(attrs):
-            if name == "id" or (name == "name" and tag == "a"):
-                self.ids.add(html.unescape(value))
         return True
 
     def heading(self, line: str) -> bool:
@@ -193,32 +181,14 @@ class _Page:
         return True
 
     def inline(self, text: str) -> str | None:
-        """Inline Markdown as Python-Markdown renders it (links left as numbered markers), or None."""
-        out: list[str] = []
-        pos = 0
-        open_star: tuple[int, int, int] | None = None  # (run length, index in out, source position)
-        for m in _INLINE.finditer(text):
-            out.append(_text(text[pos:m.start()]))
-            pos = m.end()
-            kind = m.lastgroup
-            if kind == "bad" or (kind == "tag" and not self.inline_tag(m)) or kind == "amp" and m.group() == "&#":
-                return None
-            if kind == "stars":
-                open_star = _star(text, m, out, open_star)
-                if open_star is False:
-                    return None
-                continue
-            if kind == "url":
-                self.links.append(m.group("url"))
-                out.append(f'<a href="{_LINK.format(len(self.links) - 1)}">{_text(m.group("text"))}</a>')
-            elif kind in ("tag", "entity"):
-                out.append(m.group())
-            else:
-                out.append(_text(m.group()))
-        if open_star is not None:
+        """Inline Markdown as Python-Markdown renders it (links left as markers), or None; its links and ids noted."""
+        got = _inline(text)
+        if got is None:
             return None
-        out.append(_text(text[pos:]))
-        return "".join(out)
+        inner, links, ids = got
+        self.links.extend(links)
+        self.ids.update(ids)
+        return inner
 
     def finish(self, rewrite_link) -> Converted:
         """The page's HTML, table of contents, title and anchors, from its blocks."""
@@ -227,26 +197,106 @@ class _Page:
         tokens, parts = [], []
         for kind, inner in self.blocks:
             if kind[0] == "h":
-                anchor = unique(slugify(html.unescape(strip_tags(inner)), "-"), used, counters)
+                slug, name = _heading_names(inner)
+                anchor = unique(slug, used, counters)
                 self.ids.add(anchor)
-                tokens.append({"level": int(kind[1]), "id": anchor, "name": strip_tags(inner), "html": inner,
+                tokens.append({"level": int(kind[1]), "id": anchor, "name": name, "html": inner,
                                "data-toc-label": ""})
                 parts.append(f'<{kind} id="{_escape_attrib_html(anchor)}">{inner}</{kind}>')
             elif kind == "raw":
                 parts.append(inner)
             else:
                 parts.append(f"<{kind}>\n{inner}\n</{kind}>" if kind == "ul" else f"<p>{inner}</p>")
-        urls = [_escape_attrib_html(rewrite_link(url)) for url in self.links]
-        content = _LINK_RE.sub(lambda m: urls[int(m.group(1))], "\n".join(parts).strip())
+        urls = iter([_escape_attrib_html(rewrite_link(url)) for url in self.links])  # in the markers' order
+        content = _LINK_RE.sub(lambda m: next(urls), "\n".join(parts).strip())
         first = self.blocks[0] if self.blocks else ("", "")
         title = title_text(first[1]) if first[0] == "h1" else None
         return Converted(content, nest_toc_tokens(tokens), title, self.ids)
 
 
+@functools.lru_cache(maxsize=_CACHED)
+def _raw_ids(line: str) -> tuple[str, ...] | None:
+    """The ids MkDocs' raw-HTML scan finds in a whole-line block (the blocks comment has none), or None
+    when the block holds something this module does not handle."""
+    m = _RAW_LINE.fullmatch(line)
+    if m is None:
+        return ()
+    ids = _tag_ids(m.group(1), m.group(2))
+    for tag in _RAW_INNER.finditer(m.group(3)):
+        if tag.group("bad"):
+            return None
+        if tag.group("tag"):
+            found = _inline_tag_ids(tag)
+            if found is None:
+                return None
+            ids += found
+    return ids
+
+
+def _inline_tag_ids(m: re.Match) -> tuple[str, ...] | None:
+    """The ids of an inline tag (an _INLINE or _RAW_INNER match), or None for a tag Python-Markdown does not
+    leave inline."""
+    name = m.group(2) or m.group(4)
+    if name not in INLINE_TAGS:
+        return None
+    return () if m.group(2) is None else _tag_ids(name, m.group(3))
+
+
+def _tag_ids(tag: str, attrs: str) -> tuple[str, ...]:
+    """The ids MkDocs' raw-HTML scan finds in a tag's attributes."""
+    return tuple(html.unescape(value) for name, value in _ATTR.findall(attrs)
+                 if name == "id" or (name == "name" and tag == "a"))
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _inline(text: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+    """Inline Markdown as Python-Markdown renders it, with a marker for each link, and its link URLs and
+    ids; None when not sure."""
+    out: list[str] = []
+    links: list[str] = []
+    ids: tuple[str, ...] = ()
+    pos = 0
+    open_star: tuple[int, int, int] | None = None  # (run length, index in out, source position)
+    for m in _INLINE.finditer(text):
+        out.append(_text(text[pos:m.start()]))
+        pos = m.end()
+        kind = m.lastgroup
+        if kind == "bad" or kind == "amp" and m.group() == "&#":
+            return None
+        if kind == "tag":
+            found = _inline_tag_ids(m)
+            if found is None:
+                return None
+            ids += found
+        if kind == "stars":
+            open_star = _star(text, m, out, open_star)
+            if open_star is False:
+                return None
+            continue
+        if kind == "url":
+            links.append(m.group("url"))
+            out.append(f'<a href="{_LINK}">{_text(m.group("text"))}</a>')
+        elif kind in ("tag", "entity"):
+            out.append(m.group())
+        else:
+            out.append(_text(m.group()))
+    if open_star is not None:
+        return None
+    out.append(_text(text[pos:]))
+    return "".join(out), tuple(links), ids
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _heading_names(inner: str) -> tuple[str, str]:
+    """A heading's anchor before it is made unique on its page, and its table of contents name."""
+    name = strip_tags(inner)
+    return slugify(html.unescape(name), "-"), name
+
+
 def _plain_start(line: str) -> bool:
     """Whether a paragraph line (or list item text) starts with nothing a block processor would claim."""
     c = line[0]
-    if c.isspace() or c in "#>=-+|~_" or _ORDERED.match(line) or set(line) <= _TABLE_RULE:
+    if c.isspace() or c in "#>=-+|~_" or _ORDERED.match(line) or (c in _TABLE_RULE and set(line) <= _TABLE_RULE):
         return False
     return c != "*" or re.match(r"\*{1,2}[^\s*]", line) is not None
 

@@ -12,10 +12,11 @@ other HTML (a token the expression does not cover) is None: the plugin parses th
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
-_TOKEN = re.compile(r'<!--.*?-->|<([a-z][a-z0-9]*)((?: [a-z][a-z-]*="[^"<>]*")*)>|</([a-z][a-z0-9]*)>|([^<]+)', re.S)
+_TOKEN = re.compile(r'(<!--.*?-->|<([a-z][a-z0-9]*)((?: [a-z][a-z-]*="[^"<>]*")*)>|</([a-z][a-z0-9]*)>|([^<]+))', re.S)
 _ATTR = re.compile(r' ([a-z][a-z-]*)="([^"<>]*)"')
 
 
@@ -28,22 +29,19 @@ def entries(index, page) -> list | None:
     search = page.meta.get("search") or {}
     if search.get("exclude"):
         return []
-    parser = Parser()
-    pos = 0
-    for m in _TOKEN.finditer(page.content):
-        if m.start() != pos:
-            return None
-        pos = m.end()
-        if m.group(1) in ("script", "style"):  # their content is not parsed as HTML
-            return None
-        if m.group(1):
-            parser.handle_starttag(m.group(1), [(k, html.unescape(v)) for k, v in _ATTR.findall(m.group(2))])
-        elif m.group(3):
-            parser.handle_endtag(m.group(3))
-        elif m.group(4):
-            parser.handle_data(html.unescape(m.group(4)))
-    if pos != len(page.content):
+    tokens = _TOKEN.findall(page.content)
+    if sum(len(token[0]) for token in tokens) != len(page.content):  # some text is not one of the tokens
         return None
+    parser = Parser()
+    for _, start, attrs, end, text in tokens:
+        if start:
+            if start in ("script", "style"):  # their content is not parsed as HTML
+                return None
+            parser.handle_starttag(start, _attributes(attrs))
+        elif end:
+            parser.handle_endtag(end)
+        elif text:
+            parser.handle_data(html.unescape(text))
     n0 = len(index.entries)
     for section in parser.data:
         if not section.is_excluded():
@@ -51,3 +49,9 @@ def entries(index, page) -> list | None:
     got = index.entries[n0:]
     del index.entries[n0:]
     return got
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _attributes(attrs: str) -> tuple[tuple[str, str], ...]:
+    """A start tag's attributes as the parser hands them over; tags repeat, so each is read once per process."""
+    return tuple((k, html.unescape(v)) for k, v in _ATTR.findall(attrs))

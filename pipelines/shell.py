@@ -80,6 +80,24 @@ def kind_of(page) -> tuple | None:
     return (_shape(page), tuple(rest), "<h1" in page.content, page.canonical_url is not None)
 
 
+def _toc_key(items) -> tuple | None:
+    """What Material's toc.html shows of a table of contents (a leading h1 gives way to its children, which
+    changes the partial's white space too), as a dict key; None when an entry holds something unhashable
+    (then the partial is rendered for the page)."""
+    h1 = bool(items) and items[0].level == 1
+    key = (h1, _toc_entries(items[0].children if h1 else items))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _toc_entries(items) -> tuple:
+    return tuple((type(i), tuple(sorted((k, v) for k, v in vars(i).items() if k != "children")),
+                  _toc_entries(i.children)) for i in items)
+
+
 @contextlib.contextmanager
 def _quiet():
     """MkDocs' link messages silenced, for the conversion a proof makes twice."""
@@ -105,6 +123,7 @@ class Shells:
     fast_pages: int = 0  # pages whose Markdown `pipelines.fast_markdown` converted
     fast_page: object = None  # the last page converted, if fast_markdown converted it
     fast_index: dict = field(default_factory=dict)  # page shape -> fast search proofs still owed, or None
+    tocs: dict = field(default_factory=dict)  # _toc_key -> the rendered table of contents partial
 
     @classmethod
     def prepare(cls, run) -> Shells:
@@ -214,8 +233,25 @@ class Shells:
         """The page's HTML: the shell's parts with this page's own in the sentinels' places."""
         values = {TITLE: str(page.meta["title"]), CONTENT: page.content, "#" + SKIP: page.toc.items[0].url,
                   CANONICAL: page.canonical_url or "",
-                  TOC: self.toc.render(config=self.run.config, page=page)}
+                  TOC: self.toc_html(page)}
         return "".join(values[p] if i % 2 else p for i, p in enumerate(parts))
+
+    def toc_html(self, page) -> str:
+        """The theme's table of contents partial for `page`, rendered once per distinct table of contents.
+
+        The partial reads nothing of the page but its `toc`, and of a leading h1 only its children
+        (Material's toc.html): rep pages differ in their h1 (the rep's name) and mostly share their
+        sections, so most pages reuse a rendering. A shell's proofs render its second page (another
+        h1, often the same sections) through the whole theme and compare, so a partial that came to
+        read more would disprove the shell rather than fill pages wrongly.
+        """
+        key = _toc_key(page.toc.items)
+        html = self.tocs.get(key) if key is not None else None
+        if html is None:
+            html = self.toc.render(config=self.run.config, page=page)
+            if key is not None:
+                self.tocs[key] = html
+        return html
 
     def html(self, page, full_render) -> str | None:
         """The page's HTML from its kind's shell, or None if it must be rendered the ordinary way.

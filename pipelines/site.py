@@ -154,8 +154,8 @@ class StagedSite:
         from pipelines import atomic
 
         previous = atomic.swap_folder(self.site_dir, self.out, releases_dir_for(self.out))
-        if previous is not None:
-            shutil.rmtree(previous, ignore_errors=True)
+        if previous is not None and previous != self.site_dir:  # else it is in scratch, for `discard`
+            atomic.remove_folder(previous, self.result.pages or 0)
         manifest_path = cache_dir_for(self.out) / "pages.json"
         if self.manifest is not None:
             _write_manifest(manifest_path, self.manifest, self.out)
@@ -164,7 +164,11 @@ class StagedSite:
         return self.result
 
     def discard(self) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        """Remove the scratch; a site folder still in it (this one, or the previous one after `swap`) is as
+        large as the site, and goes in the background (`atomic.remove_folder`)."""
+        from pipelines import atomic
+
+        atomic.remove_folder(self.scratch, (self.result.pages or 0) if self.site_dir.exists() else 0)
 
 
 def stage_site(
@@ -229,9 +233,10 @@ def _read_manifest(path: Path) -> dict | None:
 
 def _write_manifest(path: Path, manifest: dict, site: Path) -> None:
     """Record each page's output file as it now is in `site`: a page is reused only if still so."""
+    root = str(site)
     for dest, rec in manifest["pages"].items():
         try:
-            st = os.stat(site / dest)
+            st = os.stat(os.path.join(root, dest))
         except OSError:
             rec["size"] = rec["mtime_ns"] = -1
             continue
@@ -239,7 +244,7 @@ def _write_manifest(path: Path, manifest: dict, site: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
+        tmp.write_bytes(json.dumps(manifest, separators=(",", ":")).encode("ascii"))  # json escapes the rest
         tmp.replace(path)
     except OSError:
         pass  # no cache: the next build renders every page
@@ -305,19 +310,14 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
         run = _collect(config)
         fp = _fingerprint(fingerprint_yml, run.files, run.nav)
         old_pages = previous["pages"] if previous and previous.get("fingerprint") == fp else {}
-        keys: list[str] = []  # each page's markdown's sha256, for the next build's reuse
-
-        def key_pages() -> None:
-            keys.extend(hashlib.sha256(Path(f.abs_src_path).read_bytes()).hexdigest()
-                        for f in run.doc_files[len(keys):])
-
-        if old_pages and previous_site is not None:
-            key_pages()  # needed now, to tell which pages can be reused; else while the workers render
+        keys: dict[int, str] = {}  # each page's markdown's sha256, for the next build's reuse
+        if old_pages and previous_site is not None:  # needed now, to tell which pages can be reused
+            keys = {i: _key(Path(f.abs_src_path).read_bytes()) for i, f in enumerate(run.doc_files)}
         reuse = _reusable(run.doc_files, keys, old_pages, previous_site)
         in_nav = _read_nav_pages(run, reuse)
         _write_theme(run)
         run.search = _search_index(run.config)
-        entries, n_workers, worker_warnings, (filled, fast) = _render_pages(run, in_nav, reuse, jobs, key_pages)
+        entries, n_workers, worker_warnings, (filled, fast) = _render_pages(run, in_nav, reuse, jobs, keys)
         _link_reused(run, reuse, previous_site, entries)
         _finish(run, entries, dict(warnings.get_counts()), worker_warnings)
     except Exception as e:
@@ -361,7 +361,7 @@ def _collect(config) -> _Run:
     return _Run(config, files, doc_files, nav, env)
 
 
-def _reusable(doc_files, keys: list[str], old_pages: dict, previous_site: Path | None) -> dict[int, dict]:
+def _reusable(doc_files, keys: dict[int, str], old_pages: dict, previous_site: Path | None) -> dict[int, dict]:
     """Pages that can be taken over from the previous site as they are: same markdown, output file untouched."""
     reuse: dict[int, dict] = {}
     if previous_site is None:
@@ -409,10 +409,10 @@ def _write_theme(run: _Run) -> None:
 
 
 def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict], jobs: int | None,
-                  meanwhile) -> tuple[dict[int, list], int, int, tuple[int, int]]:
-    """Render every page not reused: nav pages here, the rest in workers (this process runs `meanwhile`
-    while they do); returns entries, workers, their warnings, and how many pages were filled into a shell
-    and how many of those converted by fast_markdown.
+                  keys: dict[int, str]) -> tuple[dict[int, list], int, int, tuple[int, int]]:
+    """Render every page not reused: nav pages here, the rest in workers; returns entries, workers, their
+    warnings, and how many pages were filled into a shell and how many of those converted by fast_markdown.
+    Each page rendered has its key put in `keys`: the workers hash the Markdown they read anyway.
 
     Nav pages stay in this process because their content is kept for the navigation. The others
     are filled into their kind's shell (`pipelines.shell`). Warnings logged in a worker are counted
@@ -422,6 +422,7 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict], jobs: in
     for i in in_nav:
         if i not in reuse:
             entries[i] = _render_one(run, i, free=False)
+            keys.setdefault(i, _key(Path(run.doc_files[i].abs_src_path).read_bytes()))
     nav_set = set(in_nav)
     todo = [i for i in range(len(run.doc_files)) if i not in reuse and i not in nav_set]
     shells = shell.Shells.prepare(run) if todo else None
@@ -439,10 +440,11 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict], jobs: in
         finally:
             logging.getLogger("mkdocs").removeHandler(counter)
 
-    results, n_workers = workers.fork_map(chunk, todo, jobs=jobs, min_per_worker=MIN_PAGES_PER_WORKER,
-                                          meanwhile=meanwhile)
+    results, n_workers = workers.fork_map(chunk, todo, jobs=jobs, min_per_worker=MIN_PAGES_PER_WORKER)
     for got, _, _ in results:
-        entries.update(got)
+        for i, (key, page_entries) in got.items():
+            keys.setdefault(i, key)
+            entries[i] = page_entries
     worker_warnings = sum(n for _, n, _ in results) if n_workers > 1 else 0
     return entries, n_workers, worker_warnings, tuple(map(sum, zip((0, 0), *(f for _, _, f in results))))
 
@@ -512,9 +514,10 @@ def _forget(page) -> None:
     page.toc = []
 
 
-def _render_filled(run: _Run, i: int, shells: shell.Shells) -> list:
+def _render_filled(run: _Run, i: int, shells: shell.Shells) -> tuple[str, list]:
     """A page outside the nav: what `_populate_page` and `_build_page` do, with one Markdown converter for all
-    pages and the theme's HTML from the page's kind's shell; its blocks filled before it is written."""
+    pages and the theme's HTML from the page's kind's shell; its blocks filled before it is written.
+    Returns its key and its search entries."""
     from mkdocs import utils as mkdocs_utils
     from mkdocs.commands import build as mkb
 
@@ -523,8 +526,7 @@ def _render_filled(run: _Run, i: int, shells: shell.Shells) -> list:
     page.active = True
     try:
         page = config.plugins.on_pre_page(page, config=config, files=run.files)
-        page.read_source(config)
-        page.markdown, page_blocks = blocks.take(page.markdown)
+        key, page_blocks = _read_source(page, config)
         page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config, files=run.files)
         shells.convert(page)
         page.content = config.plugins.on_page_content(page.content, page=page, config=config, files=run.files)
@@ -547,7 +549,64 @@ def _render_filled(run: _Run, i: int, shells: shell.Shells) -> list:
         page.active = False
         config._current_page = None
     _forget(page)
-    return _entries_since(run, n0)
+    return key, _entries_since(run, n0)
+
+
+def _key(markdown: bytes) -> str:
+    """A page's key in the manifest: its Markdown file's sha256."""
+    return hashlib.sha256(markdown).hexdigest()
+
+
+def _read_source(page, config) -> tuple[str, list[str] | None]:
+    """`Page.read_source` then `blocks.take`, the file read once: returns the page's key and its blocks.
+
+    The text is what `File.content_string` reads: UTF-8 (a byte-order mark dropped), universal newlines.
+    The blocks are taken out of the bytes before they are decoded when the front matter ends before them
+    (so MkDocs reads the same front matter and `take` would cut at the same place), else out of the text.
+    """
+    from mkdocs.utils import meta
+
+    log = logging.getLogger("mkdocs.structure.pages")
+    try:
+        data = Path(page.file.abs_src_path).read_bytes()
+    except OSError:
+        log.error(f"File not found: {page.file.src_path}")
+        raise
+    source = config.plugins.on_page_read_source(page=page, config=config)
+    if source is None:
+        early = _taken_early(data)
+        if early is not None:
+            page.markdown, page.meta = meta.get_data(early[0])
+            return _key(data), early[1]
+        try:
+            source = _decoded(data)
+        except ValueError:
+            log.error(f"Encoding error reading file: {page.file.src_path}")
+            raise
+    page.markdown, page.meta = meta.get_data(source)
+    page.markdown, page_blocks = blocks.take(page.markdown)
+    return _key(data), page_blocks
+
+
+def _taken_early(data: bytes) -> tuple[str, list[str]] | None:
+    """The file's text with its blocks comment emptied, and its blocks; None unless the comment lies after
+    the front matter and the text decodes (else the whole file is decoded, for MkDocs' own error)."""
+    from mkdocs.utils import meta
+
+    try:
+        taken = blocks.take_bytes(data)
+        short = _decoded(taken[0]) if taken else ""
+    except ValueError:  # a comment that is not the blocks' (in the front matter, say) or text that does not decode
+        return None
+    front = meta.YAML_RE.match(short)
+    if front is None or short.find(blocks.MARK) < front.end():
+        return None
+    return short, taken[1]
+
+
+def _decoded(data: bytes) -> str:
+    """The text `File.content_string` reads from these bytes."""
+    return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
 
 
 class _WarningTotal(logging.Handler):

@@ -93,3 +93,32 @@ def test_builds_without_an_exchange_call_flip_a_symlink_and_leave_one_release(tm
         run_build(prepare(FIXTURES / "tiny" / "config.yml"), out, tmp_path / "wh")
         assert out.is_symlink() == (n > 0) and (out / "index.html").is_file()  # the first build has nothing to flip
     assert [p.name for p in (tmp_path / ".site-releases").iterdir()] == [Path(os.readlink(out)).name]
+
+
+def _gone(path: Path, seconds: float = 20.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not path.exists()
+
+
+def test_a_small_folder_is_removed_here_and_a_large_one_in_the_background(tmp_path):
+    small, large = folder(tmp_path / "small" / "a", "x").parent, folder(tmp_path / "large" / "a", "x").parent
+    atomic.remove_folder(small, pages=atomic.BACKGROUND_REMOVAL_PAGES - 1)
+    assert not small.exists()
+    atomic.remove_folder(large, pages=atomic.BACKGROUND_REMOVAL_PAGES)
+    assert _gone(large)
+
+
+def test_the_background_removal_does_not_hold_the_lock(tmp_path):
+    """The detached remover gets none of this process's descriptors: the site lock is free once released."""
+    big = tmp_path / "big"
+    for i in range(300):
+        folder(big / str(i), "x")
+    with atomic.DirLock(tmp_path / ".site.lock", "site"):
+        atomic.remove_folder(big, pages=atomic.BACKGROUND_REMOVAL_PAGES)
+    with atomic.DirLock(tmp_path / ".site.lock", "site", wait=0):
+        pass
+    assert _gone(big)

@@ -149,3 +149,20 @@ def test_debug_is_read_from_the_command_line_not_sys_argv(tmp_path):
     assert shown.startswith("Traceback") and "load_config" in shown and "config file not found" in shown
     with pytest.raises(ConfigError, match="config file not found"):
         CliRunner().invoke(main, ["--debug", *args], catch_exceptions=False)
+
+
+def test_a_build_whose_scratch_goes_in_the_background_leaves_the_same_site_and_no_scratch(tmp_path, built,
+                                                                                           monkeypatch):
+    """With every scratch folder removed by a detached process (as a large org's are), a rebuild gives the
+    same site, and the scratch is gone soon after."""
+    import time
+
+    from pipelines import atomic
+
+    monkeypatch.setattr(atomic, "BACKGROUND_REMOVAL_PAGES", 1)
+    assert build(tmp_path).exit_code == 0
+    assert hashes(tmp_path / "site") == built
+    deadline = time.monotonic() + 20
+    while leftovers(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert leftovers(tmp_path) == []

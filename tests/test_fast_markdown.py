@@ -169,3 +169,16 @@ def test_a_disproved_kind_goes_back_to_python_markdown(monkeypatch):
     monkeypatch.setattr(shell.Shells, "_fast", good)
     shells.convert(page)
     assert shells.fast_pages == 0  # the kind stays on Python-Markdown in this worker
+
+
+def test_pages_sharing_lines_convert_the_same_from_the_caches():
+    """Lines recur from page to page, so fast_markdown works each out once per process: a page converted from
+    those caches gives what Python-Markdown gives, with its links handed over in its own document order."""
+    shared = "See [a](../a/) and **[b](../b/#x)**."
+    texts = [f"# P{n}\n\n{shared}\n\n## Shared\n\n- [own {n}](../{n}/)\n- {shared}\n\n"
+             f"<p id=\"i{n}\">x</p>\n\n## Shared\n" for n in range(3)]
+    for cache in (fast_markdown._raw_ids, fast_markdown._inline, fast_markdown._heading_names):
+        cache.cache_clear()
+    for text in texts + texts[::-1]:
+        assert same_or_fallback(text), text
+    assert fast_markdown._inline.cache_info().hits >= 10 and fast_markdown._raw_ids.cache_info().hits == 3

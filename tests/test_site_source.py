@@ -1,0 +1,76 @@
+"""pipelines.site reads a filled page's Markdown file once, for MkDocs, its blocks and its key in the manifest:
+it reads what `Page.read_source` and `blocks.take` read, and the key is the file's sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import pytest
+from mkdocs.config import load_config
+from mkdocs.structure.pages import Page
+
+from pipelines import blocks, site
+
+BLOCKS = blocks.attach("x", ['<table><tr><td>é &amp; "q"</td></tr></table>', "<svg>--></svg>"]).encode()[1:]
+TEXTS = {
+    "plain.md": "---\ntitle: \"Ann\"\n---\n\n# Ann\n\nText · – é\n".encode(),
+    "bom.md": b"\xef\xbb\xbf---\ntitle: Bom\n---\n\n# Bom\n",
+    "crlf.md": b"---\r\ntitle: Crlf\r\n---\r\n\r\n# Crlf\r\n\r\na\rb\r\n",
+    "no-meta.md": b"# Just a heading\n\ntext",
+    # with blocks: taken out of the bytes, or out of the text when that is the only way to cut where `take` does
+    "blocks.md": "---\ntitle: \"Ann\"\n---\n\n# Ann · –\n".encode() + BLOCKS,
+    "blocks-bom-crlf.md": b"\xef\xbb\xbf---\r\ntitle: Bom\r\n---\r\n\r\n# Bom\r\n" + BLOCKS.replace(b"\n", b"\r\n"),
+    "blocks-no-meta.md": b"# Just a heading\n" + BLOCKS,
+    "mark-in-title.md": b'---\ntitle: "<!--sc-blocks:junk-->"\n---\n\n# T\n' + BLOCKS,
+    "two-marks.md": b"---\ntitle: T\n---\n\n# T\n" + BLOCKS + b"\n<!--sc-blocks:more-->\n",
+}
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Home\n", encoding="utf-8")
+    for name, data in TEXTS.items():
+        (docs / name).write_bytes(data)
+    yml = site._mkdocs_yml("Org", docs, tmp_path / "site", tmp_path / "mkdocs.yml")
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)
+    return site._collect(load_config(config_file=str(yml)))
+
+
+def test_the_source_is_what_mkdocs_reads_and_the_key_its_file_hash(run):
+    files = {f.src_uri: f for f in run.doc_files}
+    for name, data in TEXTS.items():
+        ours, theirs = Page(None, files[name], run.config), Page(None, files[name], run.config)
+        theirs.read_source(run.config)
+        theirs.markdown, their_blocks = blocks.take(theirs.markdown)
+        assert site._read_source(ours, run.config) == (hashlib.sha256(data).hexdigest(), their_blocks), name
+        assert (ours.markdown, ours.meta) == (theirs.markdown, theirs.meta), name
+    assert site._taken_early(TEXTS["blocks-bom-crlf.md"]) is not None  # the cases the bytes are cut for
+    assert site._taken_early(TEXTS["mark-in-title.md"]) is None
+
+
+def test_a_page_take_cannot_read_fails_the_same(run):
+    """Front matter MkDocs leaves in the Markdown (it is not YAML) with a blocks mark in it: `take` cuts there."""
+    page = Page(None, next(f for f in run.doc_files if f.src_uri == "plain.md"), run.config)
+    Path(page.file.abs_src_path).write_bytes(b"---\ntitle: [<!--sc-blocks:\n---\n\n# T\n" + BLOCKS)
+    with pytest.raises(ValueError) as theirs:
+        page.read_source(run.config)
+        blocks.take(page.markdown)
+    with pytest.raises(ValueError) as ours:
+        site._read_source(page, run.config)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_an_unreadable_source_fails_as_mkdocs_does(run, caplog):
+    page = Page(None, next(f for f in run.doc_files if f.src_uri == "bom.md"), run.config)
+    Path(page.file.abs_src_path).write_bytes(b"\xff\xfe bad")
+    with pytest.raises(ValueError):
+        site._read_source(page, run.config)
+    Path(page.file.abs_src_path).unlink()
+    with pytest.raises(OSError):
+        site._read_source(page, run.config)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        "Encoding error reading file: bom.md", "File not found: bom.md"]
