@@ -1,7 +1,8 @@
 """The fast paths of the pages stage give the bytes the plain ones gave.
 
-Tables settle each column's format, link, badge and sort once per table (pipelines.html_tables). Here they
-are checked against the code they replaced, kept below as the reference, on hostile text, missing values and
+Tables settle each column's format, link, badge and sort once per table (pipelines.html_tables), and the
+KPI, grade badge and grades table are Python helpers rather than Jinja macros (pipelines.page_env). Here each
+is checked against the code it replaced, kept below as the reference, on hostile text, missing values and
 every column option.
 """
 
@@ -16,6 +17,7 @@ from markupsafe import Markup, escape
 
 from pipelines.formatting import NO_DATA, Fmt
 from pipelines.html_tables import NUMERIC, Col, Tables
+from pipelines.page_env import environment, render_page
 
 HOSTILE = ["<script>alert(1)</script>", "a & b", '"quoted" \'single\'', "[x](javascript:alert(1))",
            "**{{ 7*7 }}**", "| pipe |", "Peña 😀", "", "://", "line\nbreak", "{% if %}"]
@@ -136,3 +138,68 @@ def test_a_header_label_given_as_markup_is_not_escaped_and_as_text_is():
     as_markup = tables([], [Col(Markup("a &amp; b"), "x")])
     assert "<th>a &amp; b</th>" in as_text and "<th>a &amp; b</th>" in as_markup
     assert "<th>a &amp;amp; b</th>" in tables([], [Col("a &amp; b", "x")])
+
+
+# --- the KPI, grade badge and grades table: Python helpers against the macros they replaced -----------------
+
+# The macros as they were, named old_*.
+OLD = """
+{% macro old_kpi(label, value, note='', metric=None) -%}
+<div class="kpi"><span class="kpi-label">{% if metric %}{{ term(metric, label) }}{% else %}{{ label }}{% endif %}</span><span class="kpi-value">{{ value }}</span>{% if note %}<span class="kpi-note">{{ note }}</span>{% endif %}</div>
+{%- endmacro %}
+{% macro old_grade_badge(grade) -%}
+{% if grade is none %}<span class="grade grade-none" title="no data">–</span>{% else %}<span class="grade grade-{{ grade }}">{{ grade }}</span>{% endif %}
+{%- endmacro %}
+{% macro old_grades_table(grades, grades_prev, previous) -%}
+{% filter block %}
+<div class="table-wrap"><table class="grades">
+<thead><tr><th>Dimension</th><th>Grade</th><th>Ratio to plan</th><th>{{ previous|period_label if previous else "Previous" }}</th><th>How it is measured</th></tr></thead>
+<tbody>
+{% for g in grades %}
+<tr><td>{{ g.label }}</td><td>{{ old_grade_badge(g.grade) }}</td><td>{% if g.grade is none and g.note %}<span class="no-data">{{ g.note }}</span>{% else %}{{ g.ratio|pct }}{% endif %}</td><td>{{ old_grade_badge(grades_prev.get(g.key)) }}</td><td>{{ g.how }}</td></tr>
+{% endfor %}
+</tbody></table></div>
+{% endfilter %}
+{%- endmacro %}
+"""
+
+
+def _new_and_old(page: str, **context) -> tuple[str, str]:
+    """`page` as a whole page (its blocks attached) with the helpers, and with the old macros in their place."""
+    env = environment(Fmt())
+    old = OLD.lstrip() + page.replace("kpi(", "old_kpi(").replace("grade_badge(", "old_grade_badge(").replace(
+        "grades_table(", "old_grades_table(")
+    return (render_page(env.from_string(page), **context), render_page(env.from_string(old), **context))
+
+
+kpi_value = st.one_of(st.none(), st.just(math.nan), text, text.map(Markup), st.integers(), st.floats())
+
+
+@settings(max_examples=200, deadline=None)
+@given(label=text, value=kpi_value, note=st.one_of(st.just(""), kpi_value),
+       metric=st.one_of(st.none(), st.sampled_from(["win_rate", "a&b", "<x>"])))
+def test_kpi_is_the_macro(label, value, note, metric):
+    new, old = _new_and_old("{{ kpi(label, value, note, metric=metric) }}|{{ kpi(label, value) }}",
+                            label=label, value=value, note=note, metric=metric, root="../",
+                            metric_labels={"win_rate": "Win <rate>"})
+    assert new == old
+
+
+grade = st.one_of(st.none(), st.integers(1, 5), st.just(math.nan), st.floats(1, 5))
+
+
+@st.composite
+def graded(draw) -> list[dict]:
+    return [{"key": k, "label": draw(text), "how": draw(text), "grade": draw(grade),
+             "ratio": draw(st.one_of(st.none(), st.floats(0, 3))), "note": draw(st.one_of(st.none(), text))}
+            for k in draw(st.lists(st.sampled_from(["results", "pipeline", "cycle"]), max_size=3))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(grades=graded(), prev=st.dictionaries(st.sampled_from(["results", "pipeline", "x"]), grade),
+       previous=st.one_of(st.none(), st.sampled_from(["2026-Q1", "2026-Q2", "<q>"])), one=grade)
+def test_grades_table_and_badge_are_the_macros(grades, prev, previous, one):
+    new, old = _new_and_old("{{ grade_badge(one) }}\n{{ grades_table(grades, prev, previous) }}\nafter",
+                            one=one, grades=grades, prev=prev, previous=previous,
+                            period_labels={"2026-Q1": "FY2026 Q1 & <b>"})
+    assert new == old
