@@ -1,9 +1,9 @@
 """The fast paths of the pages stage give the bytes the plain ones gave.
 
-Tables settle each column's format, link, badge and sort once per table (pipelines.html_tables), and the
-KPI, grade badge and grades table are Python helpers rather than Jinja macros (pipelines.page_env). Here each
-is checked against the code it replaced, kept below as the reference, on hostile text, missing values and
-every column option.
+Tables settle each column's format, link, badge and sort once per table (pipelines.html_tables); the KPI,
+grade badge and grades table are Python helpers rather than Jinja macros (pipelines.page_env); finalize takes
+text straight to its escaping. Each is checked against the code it replaced, kept below as the reference, on
+hostile text, missing values and every column option.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from pipelines.formatting import NO_DATA, Fmt
+from pipelines.formatting import NO_DATA, Fmt, finalize, md_escape
 from pipelines.html_tables import NUMERIC, Col, Tables
 from pipelines.page_env import environment, render_page
 
@@ -203,3 +203,13 @@ def test_grades_table_and_badge_are_the_macros(grades, prev, previous, one):
                             one=one, grades=grades, prev=prev, previous=previous,
                             period_labels={"2026-Q1": "FY2026 Q1 & <b>"})
     assert new == old
+
+
+# --- finalize, the last step of every `{{ value }}` ----------------------------------------------------------
+
+@given(st.one_of(text, text.map(Markup), st.none(), st.just(math.nan), st.integers(), st.floats(), st.dates()))
+def test_finalize_of_text_takes_a_short_cut_to_the_same_escaping(value):
+    """Text goes straight to md_escape's character references; everything else the way it always went."""
+    expected = NO_DATA if value is None or (isinstance(value, float) and math.isnan(value)) else md_escape(value)
+    got = finalize(value)
+    assert got == expected and type(got) is Markup
