@@ -184,11 +184,31 @@ def _table_global(tables: Tables):
     return table
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja, reading `row.name` from a plain dict by key without first asking the dict for an attribute.
+
+    Pages read a million mart fields as `row.name`; Jinja tries getattr(row, "name") first, which raises and
+    catches an AttributeError each time. A plain dict has no attributes but dict's own (`row.get`, `row.items`),
+    so looking a name that is not one of those up as a key gives what Jinja gives, sooner.
+    """
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass  # Jinja's own look-up makes the (strict) undefined
+        return super().getattr(obj, attribute)
+
+
 def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.Environment:
     """The page templates' environment; charts drawn through it are timed on `chart_timing`."""
     timing = chart_timing if chart_timing is not None else charts.Timing()
     tables = Tables(fmt)
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES / "pages"),
         finalize=finalize,
         autoescape=True,

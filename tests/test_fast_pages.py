@@ -2,7 +2,7 @@
 
 Tables settle each column's format, link, badge and sort once per table (pipelines.html_tables); the KPI,
 grade badge and grades table are Python helpers rather than Jinja macros (pipelines.page_env); finalize takes
-text straight to its escaping. Each is checked against the code it replaced, kept below as the reference, on
+text straight to its escaping; `row.name` reads a dict's key first. Each is checked against the code it replaced, kept below as the reference, on
 hostile text, missing values and every column option.
 """
 
@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import jinja2
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
@@ -213,3 +215,20 @@ def test_finalize_of_text_takes_a_short_cut_to_the_same_escaping(value):
     expected = NO_DATA if value is None or (isinstance(value, float) and math.isnan(value)) else md_escape(value)
     got = finalize(value)
     assert got == expected and type(got) is Markup
+
+
+# --- `row.name` on a plain dict ---------------------------------------------------------------------------
+
+def test_a_dict_field_reads_as_in_plain_jinja():
+    """Keys first only where Jinja would find no attribute: `row.items` is still dict.items, a missing key is
+    still the strict undefined (an error), and a dict subclass is left to Jinja."""
+    class Sub(dict):
+        label = "attribute"
+
+    page = "{{ row.label }} {{ row.items is callable }} {{ row.get('label') }} {{ sub.label }}"
+    context = dict(row={"label": "<key>", "items": "shadowed"}, sub=Sub(label="key"))
+    plain = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=finalize)
+    assert environment(Fmt()).from_string(page).render(**context) == plain.from_string(page).render(**context)
+    assert environment(Fmt()).from_string(page).render(**context) == "&#60;key&#62; True &#60;key&#62; attribute"
+    with pytest.raises(jinja2.UndefinedError):
+        environment(Fmt()).from_string("{{ row.missing }}").render(row={})
