@@ -2,8 +2,8 @@
 
 Tables settle each column's format, link, badge and sort once per table (pipelines.html_tables); the KPI,
 grade badge and grades table are Python helpers rather than Jinja macros (pipelines.page_env); finalize takes
-text straight to its escaping; `row.name` reads a dict's key first. Each is checked against the code it replaced, kept below as the reference, on
-hostile text, missing values and every column option.
+text straight to its escaping; `row.name` reads a dict's key first. Each is checked against the code it
+replaced, kept below as the reference, on hostile text, missing values and every column option.
 """
 
 from __future__ import annotations
