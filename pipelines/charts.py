@@ -237,7 +237,7 @@ def embed(spec: dict, description: str) -> str:
     # Escape so the JSON can never close its <script> element, whatever a CRM field holds.
     payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     # One line: a CRM name holding blank lines must not end the raw-HTML block in the markdown.
-    desc = Markup(" ".join(escape(description).split()))
+    desc = Markup(" ".join(str(escape(description)).split()))  # split as str: Markup.split makes a Markup a word
     return (
         f'<figure class="scorecard-chart"><div class="vega-chart" role="img" aria-label="{desc}"></div>'
         f'<script type="application/json" class="vega-spec">{payload}</script>'

@@ -59,6 +59,8 @@ def plain_title(value) -> str:
 
 def finalize(value):
     """Jinja's last step for every `{{ value }}`: None is "no data", everything else is escaped text."""
+    if type(value) is str:  # most values are: straight to the escaping (a million of these at 5,000 reps)
+        return Markup(value.translate(_ESCAPES))
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return NO_DATA
     return md_escape(value)

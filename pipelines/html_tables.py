@@ -11,6 +11,7 @@ cells; it is the same escaping (every CRM value is HTML-escaped) and goes into t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,9 +30,11 @@ def _esc(value) -> str:
     A plain str: a large org's tables have millions of cells, and a Markup object per cell value was a
     fifth of the pages stage. Five str.replace calls (ampersands first) beat str.translate by 6x here.
     """
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if type(value) is not str:  # most values are plain text: no look-up for __html__
+        if hasattr(value, "__html__"):
+            return value.__html__()
+        value = str(value)
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&#34;").replace("'", "&#39;"))
 
 
@@ -59,69 +62,98 @@ def col(label: str, key, fmt: str = "text", **kw) -> Col:
 
 
 def _sort_key(value) -> str:
+    """What a numeric cell sorts by, as its data-sort attribute (escaped)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return str(int(value))
     # 12 significant digits, as in the downloads: a sum's last digits depend on the order DuckDB's threads add it up.
-    return format(float(value), ".12g") if isinstance(value, (int, float)) else str(value)
+    # A number's digits need no escaping; anything else (a date, text) does.
+    return format(float(value), ".12g") if isinstance(value, (int, float)) else _esc(str(value))
+
+
+def _html(value) -> str:
+    return value.__html__() if hasattr(value, "__html__") else str(value)
+
+
+def _grade(value) -> str:
+    return f'<span class="grade grade-{int(value)}">{int(value)}</span>'
+
+
+def _date(value) -> str:
+    return _esc(value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value)
+
+
+# What a cell shows for a value of these formats (other formats: numbers in the org's format, text escaped).
+_SHOWN = {"html": _html, "grade": _grade, "date": _date}
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: a Markup label is not escaped, a str one is
+def _header(label: str, glossary: str | None, num: bool, pick: str | None, root: str) -> str:
+    """A column's <th>. Pages repeat the same few hundred headers a hundred thousand times: made once each."""
+    text = escape(label)
+    if glossary:
+        # The label itself sorts the column (a click on it must not leave the page); the glossary entry is
+        # one small link beside it, its "?" drawn by CSS so the header's text stays the label alone.
+        text = Markup(f'{text}<a class="gloss" href="{root}glossary/#{escape(glossary)}" '
+                      f'title="{text}: what it means" aria-label="{text}: what it means"></a>')  # "?" drawn by CSS
+    classes = " ".join(k for k, on in (("num", num), ("has-gloss", bool(glossary))) if on)
+    attrs = f' class="{classes}"' if classes else ""
+    if pick:
+        attrs += f' data-filter-pick="{escape(pick)}"'
+    return f"<th{attrs}>{text}</th>"
 
 
 class Tables:
-    """Renders tables with the org's number formats; `root` is the page's path back to the site root."""
+    """Renders tables with the org's number formats."""
 
     def __init__(self, fmt: Fmt):
         self.fmt = fmt
-        self.root = ""
 
-    def _text(self, c: Col, value) -> str:
-        if c.hidden:
-            return "hidden"
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return _NO_DATA
-        if c.fmt == "html":
-            return value.__html__() if hasattr(value, "__html__") else str(value)
-        if c.fmt == "grade":
-            return f'<span class="grade grade-{int(value)}">{int(value)}</span>'
-        if c.fmt == "date":
-            return _esc(value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value)
+    def _shown(self, c: Col) -> Callable[[object], str]:
+        """value -> what a cell of this column shows (HTML) when the value is there."""
+        if c.fmt in _SHOWN:
+            return _SHOWN[c.fmt]
         if c.fmt in NUMERIC:
-            return _esc(getattr(self.fmt, c.fmt)(value))
-        return _esc(value)
+            number = getattr(self.fmt, c.fmt)
+            return lambda value: _esc(number(value))
+        return _esc
 
-    def cell(self, c: Col, row: dict) -> str:
-        value = c.key(row) if callable(c.key) else row.get(c.key)
-        text = self._text(c, value)
-        href = c.link(row) if c.link else None
-        if href:
-            href = href if "://" in href else self.root + href
-            text = f'<a href="{_esc(href)}">{text}</a>'
-        tag = c.badge(row) if c.badge else None
-        if tag:
-            text = f'{text} <span class="tag">{_esc(tag)}</span>'
-        sort = "" if c.hidden else _sort_key(c.sort(row) if c.sort else value)
-        attrs = f' class="num" data-sort="{_esc(sort)}"' if c.num else (' class="date"' if c.fmt == "date" else "")
-        return f"<td{attrs}>{text}</td>"
+    def _cell(self, c: Col, root: str) -> Callable[[dict], str]:
+        """row -> this column's <td>.
 
-    def header(self, c: Col, root: str) -> str:
-        label = escape(c.label)
-        if c.glossary:
-            # The label itself sorts the column (a click on it must not leave the page); the glossary entry is
-            # one small link beside it, its "?" drawn by CSS so the header's text stays the label alone.
-            label = Markup(f'{label}<a class="gloss" href="{root}glossary/#{escape(c.glossary)}" '
-                           f'title="{label}: what it means" aria-label="{label}: what it means"></a>')  # "?" drawn by CSS
-        classes = " ".join(k for k, on in (("num", c.num), ("has-gloss", bool(c.glossary))) if on)
-        attrs = f' class="{classes}"' if classes else ""
-        if c.pick:
-            attrs += f' data-filter-pick="{escape(c.pick)}"'
-        return f"<th{attrs}>{label}</th>"
+        All that depends on the column alone (where its value comes from, its format, link, badge and sort) is
+        settled here, once per table, not once per cell: a large org's pages have millions of cells.
+        """
+        key, link, badge, sort, hidden, shown = c.key, c.link, c.badge, c.sort, c.hidden, self._shown(c)
+        by_key = not callable(key)
+        sorted_by = c.num and not hidden  # a hidden column's cells all sort as ""
+        attrs = ' class="num" data-sort=""' if c.num else ' class="date"' if c.fmt == "date" else ""
+
+        def cell(row: dict) -> str:
+            value = row.get(key) if by_key else key(row)
+            if hidden:
+                text = "hidden"
+            elif value is None or (isinstance(value, float) and math.isnan(value)):
+                text = _NO_DATA
+            else:
+                text = shown(value)
+            if link and (href := link(row)):
+                href = href if "://" in href else root + href
+                text = f'<a href="{_esc(href)}">{text}</a>'
+            if badge and (tag := badge(row)):
+                text = f'{text} <span class="tag">{_esc(tag)}</span>'
+            if sorted_by:
+                return f'<td class="num" data-sort="{_sort_key(sort(row) if sort else value)}">{text}</td>'
+            return f"<td{attrs}>{text}</td>"
+        return cell
 
     def __call__(self, rows: list[dict], cols: list[Col], root: str = "", csv: str | None = None,
                  filter: str | None = None, note: str | None = None, cls: str = "") -> Markup:
         """The table's HTML: a sortable <table> in its scrolling box, then its note and CSV link."""
-        self.root = root
-        head = "".join(self.header(c, root) for c in cols)
-        body = "\n".join("<tr>" + "".join(self.cell(c, r) for c in cols) + "</tr>" for r in rows)
+        head = "".join(_header(c.label, c.glossary, c.num, c.pick, root) for c in cols)
+        cells = [self._cell(c, root) for c in cols]
+        body = "\n".join("<tr>" + "".join([cell(r) for cell in cells]) + "</tr>" for r in rows)
         filt = f' data-filter="{escape(filter)}"' if filter else ""
         out = [f'<div class="table-wrap"><table class="sortable {escape(cls)}"{filt}><thead><tr>{head}</tr></thead>',
                f"<tbody>\n{body}\n</tbody></table></div>"]

@@ -6,6 +6,7 @@ figure itself comes from a mart (pipelines.page_data fetched them). One function
 
 from __future__ import annotations
 
+import functools
 import json
 import unicodedata
 
@@ -102,7 +103,9 @@ def forecast_view(rollup: list[dict], movement: list[dict], trend: list[dict] | 
             "trend_values": charts.forecast_trend_values(trend or [])}
 
 
+@functools.lru_cache(maxsize=1024)
 def _week_label(d) -> str:
+    """A week as the activity charts label it, "6 Dec": cached, as every rep's charts show the same few weeks."""
     return f"{d.day} {d:%b}"
 
 

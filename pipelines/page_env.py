@@ -63,6 +63,45 @@ def _term(ctx, metric: str, label: str | None = None) -> Markup:
     return Markup(f'<a class="term" href="{ctx.get("root", "")}glossary/#{escape(metric)}">{escape(text)}</a>')
 
 
+@jinja2.pass_context
+def _kpi(ctx, label, value, note="", metric=None) -> Markup:
+    """One figure of a row of KPIs: its label (linked to the glossary when it names a metric), value and note.
+
+    Python rather than a macro: a rep page has twenty of them, and a Jinja macro call costs more than the figure.
+    """
+    shown = _term(ctx, metric, label) if metric else finalize(label)
+    note = f'<span class="kpi-note">{finalize(note)}</span>' if note else ""
+    return Markup(f'<div class="kpi"><span class="kpi-label">{shown}</span>'
+                  f'<span class="kpi-value">{finalize(value)}</span>{note}</div>')
+
+
+def grade_badge(grade) -> Markup:
+    """A grade (1 to 5) as its coloured badge; no grade is a dash."""
+    if grade is None:
+        return Markup('<span class="grade grade-none" title="no data">–</span>')
+    return Markup(f'<span class="grade grade-{finalize(grade)}">{finalize(grade)}</span>')
+
+
+def grades_table(fmt: Fmt):
+    """`grades_table(grades, grades_prev, previous)` for templates: a scorecard's dimensions, with each one's grade,
+    ratio to plan and grade in the previous quarter, as a block. Python for the same reason as `kpi`."""
+    def ratio(g: dict) -> Markup:
+        if g["grade"] is None and g["note"]:
+            return Markup(f'<span class="no-data">{finalize(g["note"])}</span>')
+        return finalize(fmt.pct(g["ratio"]))
+
+    @jinja2.pass_context
+    def table(ctx, grades: list[dict], grades_prev: dict, previous: str | None) -> Markup:
+        head = (ctx.get("period_labels") or {}).get(previous, previous) if previous else "Previous"
+        rows = "".join(f"<tr><td>{finalize(g['label'])}</td><td>{grade_badge(g['grade'])}</td><td>{ratio(g)}</td>"
+                       f"<td>{grade_badge(grades_prev.get(g['key']))}</td><td>{finalize(g['how'])}</td></tr>\n"
+                       for g in grades)
+        return _block('<div class="table-wrap"><table class="grades">\n<thead><tr><th>Dimension</th><th>Grade</th>'
+                      f'<th>Ratio to plan</th><th>{finalize(head)}</th><th>How it is measured</th></tr></thead>\n'
+                      f"<tbody>\n{rows}</tbody></table></div>\n")
+    return table
+
+
 def crm_link(template: str | None, key: str):
     """row -> the CRM address of its deal or account (None when not configured or the row has no id)."""
     def href(row: dict) -> str | None:
@@ -145,11 +184,31 @@ def _table_global(tables: Tables):
     return table
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja, reading `row.name` from a plain dict by key without first asking the dict for an attribute.
+
+    Pages read a million mart fields as `row.name`; Jinja tries getattr(row, "name") first, which raises and
+    catches an AttributeError each time. A plain dict has no attributes but dict's own (`row.get`, `row.items`),
+    so looking a name that is not one of those up as a key gives what Jinja gives, sooner.
+    """
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass  # Jinja's own look-up makes the (strict) undefined
+        return super().getattr(obj, attribute)
+
+
 def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.Environment:
     """The page templates' environment; charts drawn through it are timed on `chart_timing`."""
     timing = chart_timing if chart_timing is not None else charts.Timing()
     tables = Tables(fmt)
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES / "pages"),
         finalize=finalize,
         autoescape=True,
@@ -165,7 +224,8 @@ def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.E
         _block(timing.figure(kind, values, title, desc)) if values or empty is None
         else Markup(f'<p class="no-data">{escape(title)}: no data because {escape(empty)}.</p>')
     )
-    env.globals.update(col=col, rep_href=_rep_href, team_href=_team_href, term=_term,
+    env.globals.update(col=col, rep_href=_rep_href, team_href=_team_href, term=_term, kpi=_kpi,
+                       grade_badge=grade_badge, grades_table=grades_table(fmt),
                        anchor=lambda name: Markup("{#" + str(escape(name)) + "}"),
                        table=jinja2.pass_context(_table_global(tables)))
     env.filters["period_label"] = jinja2.pass_context(

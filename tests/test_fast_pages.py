@@ -1,0 +1,234 @@
+"""The fast paths of the pages stage give the bytes the plain ones gave.
+
+Tables settle each column's format, link, badge and sort once per table (pipelines.html_tables); the KPI,
+grade badge and grades table are Python helpers rather than Jinja macros (pipelines.page_env); finalize takes
+text straight to its escaping; `row.name` reads a dict's key first. Each is checked against the code it
+replaced, kept below as the reference, on hostile text, missing values and every column option.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import jinja2
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup, escape
+
+from pipelines.formatting import NO_DATA, Fmt, finalize, md_escape
+from pipelines.html_tables import NUMERIC, Col, Tables
+from pipelines.page_env import environment, render_page
+
+HOSTILE = ["<script>alert(1)</script>", "a & b", '"quoted" \'single\'', "[x](javascript:alert(1))",
+           "**{{ 7*7 }}**", "| pipe |", "Peña 😀", "", "://", "line\nbreak", "{% if %}"]
+
+
+# --- the reference: html_tables as it was, cell by cell ------------------------------------------------
+
+def _ref_sort_key(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return str(int(value))
+    return format(float(value), ".12g") if isinstance(value, (int, float)) else str(value)
+
+
+def _ref_text(fmt: Fmt, c: Col, value) -> str:
+    if c.hidden:
+        return "hidden"
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return str(NO_DATA)
+    if c.fmt == "html":
+        return value.__html__() if hasattr(value, "__html__") else str(value)
+    if c.fmt == "grade":
+        return f'<span class="grade grade-{int(value)}">{int(value)}</span>'
+    if c.fmt == "date":
+        return str(escape(value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value))
+    if c.fmt in NUMERIC:
+        return str(escape(getattr(fmt, c.fmt)(value)))
+    return str(escape(value))
+
+
+def _ref_cell(fmt: Fmt, c: Col, row: dict, root: str) -> str:
+    value = c.key(row) if callable(c.key) else row.get(c.key)
+    text = _ref_text(fmt, c, value)
+    href = c.link(row) if c.link else None
+    if href:
+        href = href if "://" in href else root + href
+        text = f'<a href="{escape(href)}">{text}</a>'
+    tag = c.badge(row) if c.badge else None
+    if tag:
+        text = f'{text} <span class="tag">{escape(tag)}</span>'
+    sort = "" if c.hidden else _ref_sort_key(c.sort(row) if c.sort else value)
+    attrs = f' class="num" data-sort="{escape(sort)}"' if c.num else (' class="date"' if c.fmt == "date" else "")
+    return f"<td{attrs}>{text}</td>"
+
+
+def _ref_header(c: Col, root: str) -> str:
+    label = escape(c.label)
+    if c.glossary:
+        label = Markup(f'{label}<a class="gloss" href="{root}glossary/#{escape(c.glossary)}" '
+                       f'title="{label}: what it means" aria-label="{label}: what it means"></a>')
+    classes = " ".join(k for k, on in (("num", c.num), ("has-gloss", bool(c.glossary))) if on)
+    attrs = f' class="{classes}"' if classes else ""
+    if c.pick:
+        attrs += f' data-filter-pick="{escape(c.pick)}"'
+    return f"<th{attrs}>{label}</th>"
+
+
+# --- columns and rows ---------------------------------------------------------------------------------
+
+text = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=12))
+number = st.one_of(st.none(), st.just(math.nan), st.booleans(), st.integers(-10**12, 10**12),
+                   st.floats(allow_nan=False, allow_infinity=False, width=64), st.decimals(-10**9, 10**9, places=2))
+anything = st.one_of(number, text, text.map(Markup), st.dates(), st.datetimes())
+values_for = {"text": anything, "html": anything, "date": st.one_of(st.none(), st.dates(), st.datetimes(), text),
+              "grade": st.one_of(st.none(), st.integers(1, 5)), **{f: number for f in NUMERIC - {"grade"}}}
+
+
+@st.composite
+def column(draw) -> tuple[Col, st.SearchStrategy]:
+    fmt = draw(st.sampled_from(sorted(values_for)))
+    key = draw(st.sampled_from(["a", "b", "absent"]))
+    by_function = draw(st.booleans())
+    col = Col(
+        label=draw(st.one_of(text, text.map(Markup))),
+        key=(lambda row, k=key: row.get(k)) if by_function else key,
+        fmt=fmt,
+        glossary=draw(st.one_of(st.none(), text)),
+        link=draw(st.sampled_from([None, lambda r: r.get("href"), lambda r: None])),
+        pick=draw(st.one_of(st.none(), text)),
+        badge=draw(st.sampled_from([None, lambda r: r.get("tag")])),
+        hidden=draw(st.booleans()),
+        sort=draw(st.sampled_from([None, lambda r: r.get("s")])),
+    )
+    return col, values_for[fmt]
+
+
+@st.composite
+def table(draw):
+    cols = draw(st.lists(column(), min_size=1, max_size=4))
+    rows = []
+    for _ in range(draw(st.integers(0, 4))):
+        # Every column of a row reads "a" or "b": one row holds values of the first column's kind.
+        kind = cols[0][1]
+        rows.append({"a": draw(kind), "b": draw(kind), "s": draw(number),
+                     "href": draw(st.one_of(st.none(), text, st.just("https://crm.example/x?a=1&b=<2>"))),
+                     "tag": draw(st.one_of(st.none(), text))})
+    same_kind = [c for c, kind in cols if kind is cols[0][1]]
+    return same_kind, rows
+
+
+@settings(max_examples=400, deadline=None)
+@given(table(), st.sampled_from(["", "../", "../../../"]), st.sampled_from(["$", "<b>€</b>", "CHF "]))
+def test_a_table_is_the_same_html_as_cell_by_cell(spec, root, currency):
+    cols, rows = spec
+    fmt = Fmt(currency)
+    got = Tables(fmt)(rows, cols, root=root)
+    head = "".join(_ref_header(c, root) for c in cols)
+    body = "\n".join("<tr>" + "".join(_ref_cell(fmt, c, r, root) for c in cols) + "</tr>" for r in rows)
+    assert got.startswith(f'<div class="table-wrap"><table class="sortable "><thead><tr>{head}</tr></thead>'
+                          f"<tbody>\n{body}\n</tbody></table></div>")
+
+
+def test_a_header_label_given_as_markup_is_not_escaped_and_as_text_is():
+    """Headers are made once per distinct label: the same characters as Markup and as text are still two."""
+    tables = Tables(Fmt())
+    as_text = tables([], [Col("a & b", "x")])
+    as_markup = tables([], [Col(Markup("a &amp; b"), "x")])
+    assert "<th>a &amp; b</th>" in as_text and "<th>a &amp; b</th>" in as_markup
+    assert "<th>a &amp;amp; b</th>" in tables([], [Col("a &amp; b", "x")])
+
+
+# --- the KPI, grade badge and grades table: Python helpers against the macros they replaced -----------------
+
+# The macros as they were, named old_*.
+OLD = """
+{% macro old_kpi(label, value, note='', metric=None) -%}
+<div class="kpi"><span class="kpi-label">{% if metric %}{{ term(metric, label) }}{% else %}{{ label }}{% endif %}</span><span class="kpi-value">{{ value }}</span>{% if note %}<span class="kpi-note">{{ note }}</span>{% endif %}</div>
+{%- endmacro %}
+{% macro old_grade_badge(grade) -%}
+{% if grade is none %}<span class="grade grade-none" title="no data">–</span>{% else %}<span class="grade grade-{{ grade }}">{{ grade }}</span>{% endif %}
+{%- endmacro %}
+{% macro old_grades_table(grades, grades_prev, previous) -%}
+{% filter block %}
+<div class="table-wrap"><table class="grades">
+<thead><tr><th>Dimension</th><th>Grade</th><th>Ratio to plan</th><th>{{ previous|period_label if previous else "Previous" }}</th><th>How it is measured</th></tr></thead>
+<tbody>
+{% for g in grades %}
+<tr><td>{{ g.label }}</td><td>{{ old_grade_badge(g.grade) }}</td><td>{% if g.grade is none and g.note %}<span class="no-data">{{ g.note }}</span>{% else %}{{ g.ratio|pct }}{% endif %}</td><td>{{ old_grade_badge(grades_prev.get(g.key)) }}</td><td>{{ g.how }}</td></tr>
+{% endfor %}
+</tbody></table></div>
+{% endfilter %}
+{%- endmacro %}
+"""
+
+
+def _new_and_old(page: str, **context) -> tuple[str, str]:
+    """`page` as a whole page (its blocks attached) with the helpers, and with the old macros in their place."""
+    env = environment(Fmt())
+    old = OLD.lstrip() + page.replace("kpi(", "old_kpi(").replace("grade_badge(", "old_grade_badge(").replace(
+        "grades_table(", "old_grades_table(")
+    return (render_page(env.from_string(page), **context), render_page(env.from_string(old), **context))
+
+
+kpi_value = st.one_of(st.none(), st.just(math.nan), text, text.map(Markup), st.integers(), st.floats())
+
+
+@settings(max_examples=200, deadline=None)
+@given(label=text, value=kpi_value, note=st.one_of(st.just(""), kpi_value),
+       metric=st.one_of(st.none(), st.sampled_from(["win_rate", "a&b", "<x>"])))
+def test_kpi_is_the_macro(label, value, note, metric):
+    new, old = _new_and_old("{{ kpi(label, value, note, metric=metric) }}|{{ kpi(label, value) }}",
+                            label=label, value=value, note=note, metric=metric, root="../",
+                            metric_labels={"win_rate": "Win <rate>"})
+    assert new == old
+
+
+grade = st.one_of(st.none(), st.integers(1, 5), st.just(math.nan), st.floats(1, 5))
+
+
+@st.composite
+def graded(draw) -> list[dict]:
+    return [{"key": k, "label": draw(text), "how": draw(text), "grade": draw(grade),
+             "ratio": draw(st.one_of(st.none(), st.floats(0, 3))), "note": draw(st.one_of(st.none(), text))}
+            for k in draw(st.lists(st.sampled_from(["results", "pipeline", "cycle"]), max_size=3))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(grades=graded(), prev=st.dictionaries(st.sampled_from(["results", "pipeline", "x"]), grade),
+       previous=st.one_of(st.none(), st.sampled_from(["2026-Q1", "2026-Q2", "<q>"])), one=grade)
+def test_grades_table_and_badge_are_the_macros(grades, prev, previous, one):
+    new, old = _new_and_old("{{ grade_badge(one) }}\n{{ grades_table(grades, prev, previous) }}\nafter",
+                            one=one, grades=grades, prev=prev, previous=previous,
+                            period_labels={"2026-Q1": "FY2026 Q1 & <b>"})
+    assert new == old
+
+
+# --- finalize, the last step of every `{{ value }}` ----------------------------------------------------------
+
+@given(st.one_of(text, text.map(Markup), st.none(), st.just(math.nan), st.integers(), st.floats(), st.dates()))
+def test_finalize_of_text_takes_a_short_cut_to_the_same_escaping(value):
+    """Text goes straight to md_escape's character references; everything else the way it always went."""
+    expected = NO_DATA if value is None or (isinstance(value, float) and math.isnan(value)) else md_escape(value)
+    got = finalize(value)
+    assert got == expected and type(got) is Markup
+
+
+# --- `row.name` on a plain dict ---------------------------------------------------------------------------
+
+def test_a_dict_field_reads_as_in_plain_jinja():
+    """Keys first only where Jinja would find no attribute: `row.items` is still dict.items, a missing key is
+    still the strict undefined (an error), and a dict subclass is left to Jinja."""
+    class Sub(dict):
+        label = "attribute"
+
+    page = "{{ row.label }} {{ row.items is callable }} {{ row.get('label') }} {{ sub.label }}"
+    context = dict(row={"label": "<key>", "items": "shadowed"}, sub=Sub(label="key"))
+    plain = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=finalize)
+    assert environment(Fmt()).from_string(page).render(**context) == plain.from_string(page).render(**context)
+    assert environment(Fmt()).from_string(page).render(**context) == "&#60;key&#62; True &#60;key&#62; attribute"
+    with pytest.raises(jinja2.UndefinedError):
+        environment(Fmt()).from_string("{{ row.missing }}").render(row={})
