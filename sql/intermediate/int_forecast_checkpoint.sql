@@ -12,7 +12,8 @@ columns:
     in the quarter by its last day.
   commit_lost: The part whose deals were lost with a close date in the quarter.
   commit_slipped: The rest: deals not closed in the quarter (still open at its end, or closed with a later close
-    date), so commit_won + commit_lost + commit_slipped = commit_at_checkpoint.
+    date), so commit_won + commit_lost + commit_slipped = commit_at_checkpoint (none slipped is exactly 0:
+    amount_difference).
 */
 with
 
@@ -69,7 +70,7 @@ final as (
         won_at_checkpoint + commit_at_checkpoint as crm_forecast,
         coalesce(sum(at_checkpoint.amount) filter (where commit_fates.was_won), 0) as commit_won,
         coalesce(sum(at_checkpoint.amount) filter (where commit_fates.was_lost), 0) as commit_lost,
-        commit_at_checkpoint - commit_won - commit_lost as commit_slipped,
+        amount_difference(commit_at_checkpoint, commit_won + commit_lost) as commit_slipped,
     from at_checkpoint
     left join commit_fates
         on at_checkpoint.opportunity_id = commit_fates.opportunity_id and at_checkpoint.period = commit_fates.period

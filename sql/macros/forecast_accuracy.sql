@@ -9,5 +9,5 @@ case
     when won is null or forecast is null then null
     when won = 0 and forecast = 0 then null
     when won = 0 then 0
-    else greatest(0, 1 - abs(won - forecast) / won)
+    else greatest(0, 1 - abs(amount_difference(won, forecast)) / won)
 end;

@@ -4,4 +4,4 @@ help: (forecast − won) ÷ won, as a fraction: below 0 called under what was wo
   null (no data) when nothing was won or the forecast is not known.
 */
 create or replace macro forecast_bias(won, forecast) as
-(forecast - won) / nullif(won, 0);
+amount_difference(forecast, won) / nullif(won, 0);
