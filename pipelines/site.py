@@ -244,10 +244,11 @@ def _write_manifest(path: Path, manifest: dict, site: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(json.dumps(manifest, separators=(",", ":")).encode("ascii"))  # json escapes the rest
+        # default=str as Material's own search index has: an entry's front-matter value need not be JSON's.
+        tmp.write_bytes(json.dumps(manifest, separators=(",", ":"), default=str).encode("ascii"))  # non-ASCII escaped
         tmp.replace(path)
-    except OSError:
-        pass  # no cache: the next build renders every page
+    except (OSError, ValueError):
+        pass  # no cache: the next build renders every page (this runs after the swap, so it must not fail it)
 
 
 def _fingerprint(fingerprint_yml: str, files, nav) -> str:

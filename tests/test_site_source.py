@@ -74,3 +74,19 @@ def test_an_unreadable_source_fails_as_mkdocs_does(run, caplog):
         site._read_source(page, run.config)
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
         "Encoding error reading file: bom.md", "File not found: bom.md"]
+
+
+def test_a_manifest_value_json_cannot_hold_is_written_as_text_after_the_swap(tmp_path: Path):
+    """The manifest is written after the new site is live, so it must not fail the build: a search entry's
+    front-matter value that is not JSON's (a date, as YAML reads `boost: 2026-01-01`) is written as text, as
+    Material's own search index writes it; the page's size and mtime are recorded as they are in the site."""
+    import datetime as dt
+    import json
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "a.html").write_text("<p>a</p>", encoding="utf-8")
+    manifest = {"pages": {"a.html": {"search": [{"boost": dt.date(2026, 1, 1)}]}}}
+    site._write_manifest(tmp_path / "cache" / "pages.json", manifest, tmp_path / "site")
+    written = json.loads((tmp_path / "cache" / "pages.json").read_text(encoding="ascii"))
+    assert written["pages"]["a.html"]["search"] == [{"boost": "2026-01-01"}]
+    assert written["pages"]["a.html"]["size"] == len("<p>a</p>")
