@@ -371,13 +371,15 @@ def test_accuracy_and_bias_macros():
 def test_bias_and_accuracy_of_equal_sums_added_in_another_order_are_exact():
     """0.1 + 0.2 + 0.3 is 0.6000000000000001 in doubles, 0.3 + 0.2 + 0.1 is 0.6: the same deals forecast and won,
     added up in two orders (as DuckDB's threads may), are a forecast that was exactly right: bias 0, accuracy 1.
-    A real gap of one cent on 0.60 still shows: (0.61 - 0.6) / 0.6 = 1/60; so does a millionth of 1,000,000.01."""
+    A real gap of one cent on 0.60 still shows: (0.61 - 0.6) / 0.6 = 1/60; so does one cent on a million (a
+    hundred-millionth of it, ten times the billionth below which a difference is taken as 0)."""
     con = duckdb.connect()
     models.prepare(con, Config(), load_catalog(), dt.date(2026, 5, 15))
     won, forecast = 0.3 + 0.2 + 0.1, 0.1 + 0.2 + 0.3
     assert forecast != won
     got = con.execute("select forecast_bias(?, ?), forecast_accuracy(?, ?), forecast_bias(?, 0.61), "
-                      "amount_difference(1000000.01::double, 1000000::double)", [won, forecast, won, forecast, won]).fetchone()
+                      "amount_difference(1000000.01::double, 1000000::double)",
+                      [won, forecast, won, forecast, won]).fetchone()
     assert got[:2] == (0.0, 1.0)
     assert got[2] == pytest.approx(1 / 60)
     assert got[3] == pytest.approx(0.01)
