@@ -38,7 +38,6 @@ class Write:
     day: dt.date
     generation: int
     rows: str
-    size: int | None = None  # how many rows, when known: counting a first load's view would sort it (`_first_rows`)
 
 
 @dataclass
@@ -205,8 +204,7 @@ def plan_table(con, store: Store, spec: StoredTable, day: dt.date) -> TablePlan:
     cur = f"select *, false as {DELETED}, {keyed(spec)} from ({extract_rows(spec, numbered)})"
     plan.rows_now = count(con, f"extract_{spec.source}")
     if not count(con, f"{t}_before") and not count(con, f"{t}_at"):
-        size = _first_rows(con, spec, cur, t, plan, numbered)
-        differs = size > 0  # nothing stored for the day: any row is a difference
+        differs = _first_rows(con, spec, cur, t, plan, numbered) > 0  # nothing stored for the day: any row differs
     else:
         # A view unless _n is numbered: _day_rows reads it once (twice when keys left), so a copy is not needed.
         drop_rows(con, f"{t}_cur")
@@ -214,9 +212,9 @@ def plan_table(con, store: Store, spec: StoredTable, day: dt.date) -> TablePlan:
         _day_rows(con, spec, t, plan)
         if count(con, f"{t}_at"):
             _report_correction(con, spec, t, plan)
-        size, differs = None, _differs(con, spec, f"{t}_new", f"{t}_at", empty=not count(con, f"{t}_at"))
+        differs = _differs(con, spec, f"{t}_new", f"{t}_at", empty=not count(con, f"{t}_at"))
     if differs:
-        plan.writes.append(Write(spec.name, day, store.next_generation(spec.name, day), f"{t}_new", size))
+        plan.writes.append(Write(spec.name, day, store.next_generation(spec.name, day), f"{t}_new"))
         if nxt:
             _reassert(con, store, spec, t, day, nxt, plan)
     return plan

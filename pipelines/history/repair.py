@@ -131,7 +131,7 @@ def restore(con, store: Store, plan, entries) -> tuple[list[str], set[str]]:
         w = next((w for w in plan.writes if w.table == e.table and w.day == e.day), None)
         if w is None:
             continue
-        tmp, _, rec = _write_file(con, plan, Write(e.table, e.day, e.generation, w.rows, w.size), scratch)
+        tmp, _, rec = _write_file(con, plan, Write(e.table, e.day, e.generation, w.rows), scratch)
         if rec["sha256"] == e.sha256:
             place(tmp, store.root / e.rel)
             lines.append(f"restored {e.rel} from the extracts of {e.day} (sha256 as recorded)")

@@ -52,11 +52,11 @@ def _write_file(con, plan: Plan, w: Write, scratch: Path) -> tuple[Path, str, di
     tmp = scratch / f"{uuid.uuid4().hex}.tmp"
     cols = ", ".join([q(c) for c in spec.stored_columns] + [DELETED, f"cast({w.generation} as integer) as {GENERATION}"])
     try:  # the rows are in key order already (pipelines.history.plan), so the same rows give the same bytes
-        con.execute(f"copy (select {cols} from {w.rows}) to {lit(str(tmp))} "
-                    "(format parquet, compression zstd)")
+        # COPY answers how many rows it wrote: counting a first load's view again would sort it again.
+        rows = con.execute(f"copy (select {cols} from {w.rows}) to {lit(str(tmp))} "
+                           "(format parquet, compression zstd)").fetchone()[0]
     except Exception as e:  # DuckDB wraps the OS error (a full disk) in its own IOException
         raise HistoryError(f"cannot write the history ({str(e).splitlines()[0]}); nothing was stored", rel) from e
-    rows = w.size if w.size is not None else con.execute(f"select count(*) from {w.rows}").fetchone()[0]
     return tmp, rel, {"sha256": sha256(tmp), "bytes": tmp.stat().st_size, "rows": rows}
 
 
