@@ -75,6 +75,12 @@ def _kpi(ctx, label, value, note="", metric=None) -> Markup:
                   f'<span class="kpi-value">{finalize(value)}</span>{note}</div>')
 
 
+@jinja2.pass_context
+def _period_label(ctx, period):
+    """`period|period_label`: how the page names a fiscal quarter (its `period_labels`), else the period itself."""
+    return (ctx.get("period_labels") or {}).get(period, period)
+
+
 def grade_badge(grade) -> Markup:
     """A grade (1 to 5) as its coloured badge; no grade is a dash."""
     if grade is None:
@@ -92,7 +98,7 @@ def grades_table(fmt: Fmt):
 
     @jinja2.pass_context
     def table(ctx, grades: list[dict], grades_prev: dict, previous: str | None) -> Markup:
-        head = (ctx.get("period_labels") or {}).get(previous, previous) if previous else "Previous"
+        head = _period_label(ctx, previous) if previous else "Previous"
         rows = "".join(f"<tr><td>{finalize(g['label'])}</td><td>{grade_badge(g['grade'])}</td><td>{ratio(g)}</td>"
                        f"<td>{grade_badge(grades_prev.get(g['key']))}</td><td>{finalize(g['how'])}</td></tr>\n"
                        for g in grades)
@@ -228,8 +234,7 @@ def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.E
                        grade_badge=grade_badge, grades_table=grades_table(fmt),
                        anchor=lambda name: Markup("{#" + str(escape(name)) + "}"),
                        table=jinja2.pass_context(_table_global(tables)))
-    env.filters["period_label"] = jinja2.pass_context(
-        lambda ctx, period: (ctx.get("period_labels") or {}).get(period, period))
+    env.filters["period_label"] = _period_label
     return env
 
 
