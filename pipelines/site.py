@@ -423,7 +423,8 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict], jobs: in
     for i in in_nav:
         if i not in reuse:
             entries[i] = _render_one(run, i, free=False)
-            keys.setdefault(i, _key(Path(run.doc_files[i].abs_src_path).read_bytes()))
+            if i not in keys:  # known already when the previous build's pages were looked at for reuse
+                keys[i] = _key(Path(run.doc_files[i].abs_src_path).read_bytes())
     nav_set = set(in_nav)
     todo = [i for i in range(len(run.doc_files)) if i not in reuse and i not in nav_set]
     shells = shell.Shells.prepare(run) if todo else None
@@ -436,7 +437,7 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict], jobs: in
         logging.getLogger("mkdocs").addHandler(counter)
         before = counts()
         try:
-            got = {i: _render_filled(run, i, shells) for i in indexes}
+            got = {i: _render_filled(run, i, shells, keys.get(i)) for i in indexes}
             return got, counter.n, tuple(n - b for n, b in zip(counts(), before))
         finally:
             logging.getLogger("mkdocs").removeHandler(counter)
@@ -515,10 +516,10 @@ def _forget(page) -> None:
     page.toc = []
 
 
-def _render_filled(run: _Run, i: int, shells: shell.Shells) -> tuple[str, list]:
+def _render_filled(run: _Run, i: int, shells: shell.Shells, key: str | None = None) -> tuple[str, list]:
     """A page outside the nav: what `_populate_page` and `_build_page` do, with one Markdown converter for all
     pages and the theme's HTML from the page's kind's shell; its blocks filled before it is written.
-    Returns its key and its search entries."""
+    Returns its key (`key` when it is known already) and its search entries."""
     from mkdocs import utils as mkdocs_utils
     from mkdocs.commands import build as mkb
 
@@ -527,7 +528,7 @@ def _render_filled(run: _Run, i: int, shells: shell.Shells) -> tuple[str, list]:
     page.active = True
     try:
         page = config.plugins.on_pre_page(page, config=config, files=run.files)
-        key, page_blocks = _read_source(page, config)
+        key, page_blocks = _read_source(page, config, key)
         page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config, files=run.files)
         shells.convert(page)
         page.content = config.plugins.on_page_content(page.content, page=page, config=config, files=run.files)
@@ -558,8 +559,9 @@ def _key(markdown: bytes) -> str:
     return hashlib.sha256(markdown).hexdigest()
 
 
-def _read_source(page, config) -> tuple[str, list[str] | None]:
-    """`Page.read_source` then `blocks.take`, the file read once: returns the page's key and its blocks.
+def _read_source(page, config, key: str | None = None) -> tuple[str, list[str] | None]:
+    """`Page.read_source` then `blocks.take`, the file read once: returns the page's key (hashed from the bytes
+    read, unless `key` is given: an incremental build hashed every page already) and its blocks.
 
     The text is what `File.content_string` reads: UTF-8 (a byte-order mark dropped), universal newlines.
     The blocks are taken out of the bytes before they are decoded when the front matter ends before them
@@ -578,7 +580,7 @@ def _read_source(page, config) -> tuple[str, list[str] | None]:
         early = _taken_early(data)
         if early is not None:
             page.markdown, page.meta = meta.get_data(early[0])
-            return _key(data), early[1]
+            return key or _key(data), early[1]
         try:
             source = _decoded(data)
         except ValueError:
@@ -586,7 +588,7 @@ def _read_source(page, config) -> tuple[str, list[str] | None]:
             raise
     page.markdown, page.meta = meta.get_data(source)
     page.markdown, page_blocks = blocks.take(page.markdown)
-    return _key(data), page_blocks
+    return key or _key(data), page_blocks
 
 
 def _taken_early(data: bytes) -> tuple[str, list[str]] | None:
