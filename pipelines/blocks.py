@@ -38,7 +38,7 @@ def _comment(text: str) -> tuple[int, int] | None:
     return None if start < 0 else (start, text.index("-->", start))
 
 
-def _payload(text: str, start: int, end: int) -> list[str]:
+def _payload(text: str | bytes, start: int, end: int) -> list[str]:
     return json.loads(base64.b64decode(text[start + len(MARK):end]))
 
 
@@ -77,7 +77,7 @@ def take_bytes(data: bytes) -> tuple[bytes, list[str]] | None:
     end = data.find(b"-->", start) if start >= 0 else -1
     if end < 0 or not data[start + len(mark):end].isascii():
         return None
-    return data[:start + len(mark)] + data[end:], json.loads(base64.b64decode(data[start + len(mark):end]))
+    return data[:start + len(mark)] + data[end:], _payload(data, start, end)
 
 
 def fill_file(page: Path) -> bool:
