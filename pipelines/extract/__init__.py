@@ -187,7 +187,7 @@ def _read_one_file(
     The select is None for an optional source's file that holds no record at all (a bare header).
     """
     try:
-        cols, malformed, notes, control = _read_file(con, path, source, src, display, key)
+        cols, malformed, notes, text = _read_file(con, path, source, src, display, key)
         mapping, fallbacks = _resolve_mapping(con, table, source, src, cols, display, key)
         rows = con.execute(f"select count(*) from {src}_in").fetchall()[0][0]
     except duckdb.Error as e:
@@ -195,8 +195,9 @@ def _read_one_file(
     if source.optional and rows == 0 and not malformed:
         return None, []
     owner_fb = any(fb.column == table.owner_column for fb in fallbacks)
-    clean = frozenset() if control else frozenset(q(c) for c in cols)
-    select = _typed_select(table, mapping, src, display, source, owner_fb, clean)
+    plain = frozenset(q(c) for c in cols)  # the file's columns, as a mapping names them
+    select = _typed_select(table, mapping, src, display, source, owner_fb,
+                           clean=frozenset() if text.control else plain, unpadded=frozenset() if text.padded else plain)
     fallback_cols = {fb.column for fb in fallbacks}
     report.mapped |= {c for c, expr in mapping.items() if expr is not None and c not in fallback_cols}
     report.mappings[display] = mapping

@@ -131,11 +131,12 @@ def _fallback_note(table: Table, fb: _Fallback, display: str, rows: int, key: st
 
 
 def _typed_select(table: Table, mapping: dict[str, str | None], src: str, file: str, source: Source,
-                  owner_fallback: bool, clean: frozenset[str] = frozenset()) -> str:
-    """The typed rows of one file; `clean`: its columns (quoted) known to hold no control character."""
+                  owner_fallback: bool, clean: frozenset[str] = frozenset(), unpadded: frozenset[str] = frozenset()) -> str:
+    """The typed rows of one file; `clean` and `unpadded`: its columns (quoted) known to hold no control character,
+    and no value that starts or ends with a space (`parsers._raw_value`)."""
     parts = [f"{lit(file)} as _file", "__row__ as _row", f"{str(owner_fallback).lower()} as _owner_fallback"]
     for col in table.columns:
-        parts.append(f"{_raw_value(col, mapping[col.name], clean)} as {q(col.name + '__raw')}")
+        parts.append(f"{_raw_value(col, mapping[col.name], clean, unpadded)} as {q(col.name + '__raw')}")
     inner = f"select {', '.join(parts)} from {src}"
     typed = []
     for col in table.columns:
