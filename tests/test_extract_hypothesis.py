@@ -171,3 +171,24 @@ def test_a_space_across_two_chunks_is_found(tmp_path, monkeypatch):
         path = tmp_path / "x.csv"
         path.write_bytes(text.encode("utf-8"))
         assert files._scan_text(path, ",")[1].padded == ("b c" not in text), text
+
+
+@pytest.mark.parametrize("date_format", [None, "%d/%m/%Y"])
+def test_a_date_parsed_in_a_select_of_its_own_types_as_when_parsed_in_place(date_format):
+    """`mapping._typed_select` parses dates in a select of their own (`parsers._parsed`): the same values."""
+    from pipelines.extract.parsers import DATE_FORMATS, _parsed, _typed
+    from pipelines.schema import Column
+    from pipelines.settings import Source
+
+    texts = ["2026-02-23", "02/23/26", "23.02.2026", "2026-02-23T20:55:00.000+0000", "0001-01-01", "9999-12-31",
+             "1899-12-31", "1900-01-01", "2199-12-31 23:59", "06/12/2026", "2026-02-30", "", "x", None]
+    source = Source(path="x.csv", date_format=date_format)
+    con = duckdb.connect()
+    con.execute("create table t (raw varchar)")
+    con.executemany("insert into t values (?)", [[t] for t in texts + [f.replace("%", "") for f in DATE_FORMATS]])
+    for kind in ("date", "timestamp"):
+        col = Column("d", kind, "")
+        parsed = _parsed(col, "raw", source)
+        in_place = con.execute(f"select {_typed(col, 'raw', source)} from t").fetchall()
+        named = con.execute(f"select {_typed(col, 'raw', source, 'p')} from (select raw, {parsed} as p from t)").fetchall()
+        assert named == in_place and any(v != (None,) for v in named)
