@@ -135,9 +135,12 @@ def test_every_space_trim_removes_marks_a_file_padded():
         "and length(trim(chr(cast(cp as integer)) || 'x')) = 1"
     ).fetchall()
     assert trimmed and [32] == [cp for (cp,) in trimmed if cp < 128]
+    marks = files._marks(b",")
     for (cp,) in trimmed:
-        assert files._padded(f"a,x{chr(cp)},b\n".encode(), b","), hex(cp)
-    assert not files._padded("a,b c,\u00e9,\u2019x\n".encode(), b",")
+        data = f"a,x{chr(cp)},b\n".encode()
+        assert files._padded(data, data.translate(marks)), hex(cp)
+    data = "a,b c,\u00e9,\u2019x\n".encode()
+    assert not files._padded(data, data.translate(marks))
 
 
 @pytest.mark.parametrize("text,padded", [
@@ -171,6 +174,14 @@ def test_a_space_across_two_chunks_is_found(tmp_path, monkeypatch):
         path = tmp_path / "x.csv"
         path.write_bytes(text.encode("utf-8"))
         assert files._scan_text(path, ",")[1].padded == ("b c" not in text), text
+
+
+def test_a_delimiter_that_is_a_control_character_leaves_every_value_checked(tmp_path):
+    from pipelines.extract import files
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"id\x1fname\n1\x1fAnn\n2\x1fBo")
+    assert files._scan_text(path, "\x1f") == (3, files.Text())
 
 
 @pytest.mark.parametrize("date_format", [None, "%d/%m/%Y"])

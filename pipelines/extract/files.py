@@ -192,35 +192,53 @@ def _scan_text(path: Path, delim: str) -> tuple[int, Text]:
     """(lines, what its values may hold), read in one pass.
 
     When the lines are as many as the rows, no line is blank (nor a value spread over lines): counting
-    line breaks costs half of looking for blank lines, and it settles the usual export.
+    line breaks costs half of looking for blank lines, and it settles the usual export. One translation
+    of each chunk marks both what a value may hold (`_marks`).
     """
-    lines, last, control, padded = 0, b"\n", False, False
+    marks = _marks(delim.encode("utf-8"))
+    if marks is None:
+        return _count_lines(path), Text()
+    lines, control, padded = 0, False, False
+    last, last_marked = b"\n", b"\n"  # the file starts as a line does
     with _open(path) as fh:
-        chunk = fh.read(CHUNK)
-        text = b"\n" + chunk.removeprefix(b"\xef\xbb\xbf")  # a file starts as a line does; a byte order mark is no value
-        while chunk:
+        while chunk := fh.read(CHUNK):
             lines += chunk.count(b"\n")
-            control = control or len(chunk.translate(None, CONTROL_BYTES)) < len(chunk)
-            padded = padded or _padded(text, delim.encode("utf-8"))
-            last, chunk = chunk[-1:], fh.read(CHUNK)
-            text = text[-2:] + chunk  # an edge, or a Unicode space, may span two chunks
-    return lines + (last != b"\n"), Text(control, padded or last == b" ")
+            marked = chunk.translate(marks)
+            control = control or b"\x00" in marked
+            padded = padded or _padded(chunk, marked) or _padded(last + chunk[:2], last_marked + marked[:2])
+            last, last_marked = chunk[-2:], marked[-2:]  # an edge, or a Unicode space, may span two chunks
+    return lines + (last[-1:] != b"\n"), Text(control, padded or last[-1:] == b" ")
 
 
-def _padded(data: bytes, delim: bytes) -> bool:
-    """Whether a value in `data` may start or end with a space `trim` removes: a space beside a delimiter, line
-    break or quote, or a Unicode space anywhere.
+def _marks(delim: bytes) -> bytes | None:
+    """A translation of a file's bytes: each control character becomes NUL, each byte a value starts or ends
+    beside (delimiter, line break, quote) a line break, and any other byte stays; None for a delimiter that
+    holds a control character (both are then assumed)."""
+    if any(b in CONTROL_BYTES for b in delim):
+        return None
+    table = bytearray(range(256))
+    for b in CONTROL_BYTES:
+        table[b] = 0
+    for b in delim + b'\n\r"':
+        table[b] = ord("\n")
+    return bytes(table)
 
-    Exports rarely pad a value, and many have no space at all (looking for one is a fast scan); the edges are
-    found by turning every edge byte into a line break.
-    """
+
+def _padded(data: bytes, marked: bytes) -> bool:
+    """Whether a value in `data` (`marked` by `_marks`) may start or end with a space `trim` removes: a space
+    beside a delimiter, line break or quote, or a Unicode space anywhere. Exports rarely pad a value, and many
+    have no space at all (a fast scan)."""
     if not data.isascii() and UNICODE_SPACES.search(data):
         return True
-    if b" " not in data:
-        return False
-    edges = delim + b'\n\r"'
-    marked = data.translate(bytes.maketrans(edges, b"\n" * len(edges)))
-    return b"\n " in marked or b" \n" in marked
+    return b" " in data and (b"\n " in marked or b" \n" in marked)
+
+
+def _count_lines(path: Path) -> int:
+    lines, last = 0, b"\n"
+    with _open(path) as fh:
+        while chunk := fh.read(CHUNK):
+            lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+    return lines + (last != b"\n")
 
 
 def _has_blank_lines(path: Path) -> bool:
