@@ -31,6 +31,7 @@ from pipelines.extract.quality import (
     _quarantine_rows,
     check_quality_gate,
     not_rejected,
+    raw_read,
 )
 from pipelines.extract.stages import configured_stages, describe_from_deals, describe_from_history, describe_note
 from pipelines.schema import DUCKDB_TYPES, TABLES, Table
@@ -95,7 +96,8 @@ def extract(
     for table in TABLES.values():  # reps first, so owner checks can use it
         report = reports[table.name] = TableReport(table.name)
         first_src = n + 1
-        selects, pending[table.name], n = _read_table(cfg, con, table, report, n)
+        raw = raw_read(table, cfg, reports["reps"].present)  # (reps are read first)
+        selects, pending[table.name], n = _read_table(cfg, con, table, report, n, raw)
         if not selects:
             _empty_table(con, table)
             continue
@@ -137,9 +139,12 @@ def _start(cfg: Config, con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _read_table(
-    cfg: Config, con: duckdb.DuckDBPyConnection, table: Table, report: TableReport, n: int
+    cfg: Config, con: duckdb.DuckDBPyConnection, table: Table, report: TableReport, n: int, raw: frozenset[str]
 ) -> tuple[list[str], list[_Pending], int]:
-    """Read every file of the table's sources as views src_<n+1>...; (typed selects, fallbacks, last n)."""
+    """Read every file of the table's sources as views src_<n+1>...; (typed selects, fallbacks, last n).
+
+    `raw`: the columns whose raw text the quality rules read (`quality.raw_read`).
+    """
     selects: list[str] = []
     pending: list[_Pending] = []
     seen: set[Path] = set()
@@ -153,7 +158,7 @@ def _read_table(
             seen.add(path.resolve())
             n += 1
             try:
-                select, fallbacks = _read_one_file(con, table, source, path, f"src_{n}", display, key, report)
+                select, fallbacks = _read_one_file(con, table, source, path, f"src_{n}", display, key, report, raw)
             except UnusableFileError as e:
                 if not source.optional:
                     raise
@@ -180,14 +185,14 @@ def _drop_source(con: duckdb.DuckDBPyConnection, k: int) -> None:
 
 def _read_one_file(
     con: duckdb.DuckDBPyConnection, table: Table, source: Source, path: Path, src: str, display: str, key: str,
-    report: TableReport,
+    report: TableReport, raw: frozenset[str] | None = None,
 ) -> tuple[str | None, list[_Pending]]:
     """Read one file as view `src` and count it in the report; (its typed select, its constant fallbacks).
 
     The select is None for an optional source's file that holds no record at all (a bare header).
     """
     try:
-        cols, malformed, notes, control = _read_file(con, path, source, src, display, key)
+        cols, malformed, notes, text = _read_file(con, path, source, src, display, key)
         mapping, fallbacks = _resolve_mapping(con, table, source, src, cols, display, key)
         rows = con.execute(f"select count(*) from {src}_in").fetchall()[0][0]
     except duckdb.Error as e:
@@ -195,8 +200,10 @@ def _read_one_file(
     if source.optional and rows == 0 and not malformed:
         return None, []
     owner_fb = any(fb.column == table.owner_column for fb in fallbacks)
-    clean = frozenset() if control else frozenset(q(c) for c in cols)
-    select = _typed_select(table, mapping, src, display, source, owner_fb, clean)
+    plain = frozenset(q(c) for c in cols)  # the file's columns, as a mapping names them
+    select = _typed_select(table, mapping, src, display, source, owner_fb,
+                           clean=frozenset() if text.control else plain, unpadded=frozenset() if text.padded else plain,
+                           raw=raw)
     fallback_cols = {fb.column for fb in fallbacks}
     report.mapped |= {c for c, expr in mapping.items() if expr is not None and c not in fallback_cols}
     report.mappings[display] = mapping

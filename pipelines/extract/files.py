@@ -21,6 +21,7 @@ import gzip
 import io
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -169,20 +170,75 @@ def _stray_cr_line(path: Path) -> int | None:
     return data.count(b"\n", 0, m.start()) + 1 if m else None
 
 
-def _lines_and_control(path: Path) -> tuple[int, bool]:
-    """(lines, whether a control character is in the file), read in one pass.
+@dataclass(frozen=True)
+class Text:
+    """What a file's values may hold that each value has to be checked for (`parsers._raw_value`).
+
+    A pass over the bytes settles both for the usual export, and checking 6 million activities value by value
+    costs seconds; a file not scanned (Parquet, JSON) may hold either.
+    """
+
+    control: bool = True  # a control character somewhere
+    padded: bool = True  # a value that starts or ends with a space `trim` removes
+
+
+# Besides the ASCII space, `trim` removes the other Unicode space separators (Zs): U+00A0, U+1680, U+2000-U+200A,
+# U+202F, U+205F and U+3000, here as UTF-8.
+UNICODE_SPACES = re.compile(rb"\xc2\xa0|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xaf]|\xe2\x81\x9f|\xe3\x80\x80")
+CHUNK = 16 << 20
+
+
+def _scan_text(path: Path, delim: str) -> tuple[int, Text]:
+    """(lines, what its values may hold), read in one pass.
 
     When the lines are as many as the rows, no line is blank (nor a value spread over lines): counting
-    line breaks costs half of looking for blank lines, and it settles the usual export. A file without
-    a control character needs no value checked for one (`parsers._raw_value`).
+    line breaks costs half of looking for blank lines, and it settles the usual export. One translation
+    of each chunk marks both what a value may hold (`_marks`).
     """
-    lines, last, control = 0, b"\n", False
+    marks = _marks(delim.encode("utf-8"))
+    if marks is None:
+        return _count_lines(path), Text()
+    lines, control, padded = 0, False, False
+    last, last_marked = b"\n", b"\n"  # the file starts as a line does
     with _open(path) as fh:
-        while chunk := fh.read(16 << 20):
+        while chunk := fh.read(CHUNK):
             lines += chunk.count(b"\n")
-            control = control or len(chunk.translate(None, CONTROL_BYTES)) < len(chunk)
-            last = chunk[-1:]
-    return lines + (last != b"\n"), control
+            marked = chunk.translate(marks)
+            control = control or b"\x00" in marked
+            padded = padded or _padded(chunk, marked) or _padded(last + chunk[:2], last_marked + marked[:2])
+            last, last_marked = chunk[-2:], marked[-2:]  # an edge, or a Unicode space, may span two chunks
+    return lines + (last[-1:] != b"\n"), Text(control, padded or last[-1:] == b" ")
+
+
+def _marks(delim: bytes) -> bytes | None:
+    """A translation of a file's bytes: each control character becomes NUL, each byte a value starts or ends
+    beside (delimiter, line break, quote) a line break, and any other byte stays; None for a delimiter that
+    holds a control character (both are then assumed)."""
+    if any(b in CONTROL_BYTES for b in delim):
+        return None
+    table = bytearray(range(256))
+    for b in CONTROL_BYTES:
+        table[b] = 0
+    for b in delim + b'\n\r"':
+        table[b] = ord("\n")
+    return bytes(table)
+
+
+def _padded(data: bytes, marked: bytes) -> bool:
+    """Whether a value in `data` (`marked` by `_marks`) may start or end with a space `trim` removes: a space
+    beside a delimiter, line break or quote, or a Unicode space anywhere. Exports rarely pad a value, and many
+    have no space at all (a fast scan)."""
+    if not data.isascii() and UNICODE_SPACES.search(data):
+        return True
+    return b" " in data and (b"\n " in marked or b" \n" in marked)
+
+
+def _count_lines(path: Path) -> int:
+    lines, last = 0, b"\n"
+    with _open(path) as fh:
+        while chunk := fh.read(CHUNK):
+            lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+    return lines + (last != b"\n")
 
 
 def _has_blank_lines(path: Path) -> bool:
@@ -256,7 +312,7 @@ def _malformed_reason(etype: str, emsg: str, csv_line: str, ncols: int) -> str:
 
 def _read_csv(
     con, path: Path, source: Source, name: str, display: str, key: str
-) -> tuple[list[str], list[dict], list[str], bool]:
+) -> tuple[list[str], list[dict], list[str], Text]:
     """Read a CSV in whatever encoding it is in: UTF-8 directly, anything else through a UTF-8 scratch copy."""
     choice = encoding.choose(lambda: _open(path), source.encoding, display, key)
     if not choice.needs_copy:
@@ -264,23 +320,23 @@ def _read_csv(
     with tempfile.TemporaryDirectory(prefix=".scorecards-transcode-") as scratch:
         copy = Path(scratch) / "utf8.csv"
         encoding.transcode(lambda: _open(path), choice, copy, display, key)
-        cols, malformed, notes, control = _read_utf8_csv(con, copy, source, name, display, key)
-    return cols, malformed, [choice.note] + notes, control
+        cols, malformed, notes, text = _read_utf8_csv(con, copy, source, name, display, key)
+    return cols, malformed, [choice.note] + notes, text
 
 
 def _read_utf8_csv(
     con, path: Path, source: Source, name: str, display: str, key: str
-) -> tuple[list[str], list[dict], list[str], bool]:
+) -> tuple[list[str], list[dict], list[str], Text]:
     cols, delim, notes = _header(path, source, display, key)
     _scan_csv(con, path, name, cols, delim, display, key)
     malformed = _csv_rejects(con, name, display, len(cols))
     holes = [m["row"] for m in malformed]
     rows = 1 + con.execute(f"select count(*) from {name}_in").fetchone()[0] + len(malformed)  # the header too
-    lines, control = _lines_and_control(path)
+    lines, text = _scan_text(path, delim)
     if lines != rows and _has_blank_lines(path):
         holes = sorted(set(holes) | set(_blank_rows(con, path, name)))
     _number_rows(con, name, holes)
-    return cols, malformed, notes, control
+    return cols, malformed, notes, text
 
 
 def _scan_csv(con, path: Path, name: str, cols: list[str], delim: str, display: str, key: str) -> None:
@@ -376,12 +432,12 @@ def _read_other(con, path: Path, fmt: str, name: str, display: str) -> list[str]
 
 def _read_file(
     con, path: Path, source: Source, name: str, display: str, key: str
-) -> tuple[list[str], list[dict], list[str], bool]:
+) -> tuple[list[str], list[dict], list[str], Text]:
     """Expose one file as view `name` (all source columns plus `__row__`).
 
-    Returns (columns, malformed rows, notes, whether a value may hold a control character).
+    Returns (columns, malformed rows, notes, what its values may hold).
     """
     fmt = _sniff_format(path, source)
     if fmt == "csv":
         return _read_csv(con, path, source, name, display, key)
-    return _read_other(con, path, fmt, name, display), [], [], True
+    return _read_other(con, path, fmt, name, display), [], [], Text()

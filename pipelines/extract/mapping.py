@@ -15,7 +15,7 @@ import duckdb
 
 from pipelines.errors import ConfigError, UnusableFileError
 from pipelines.extract.files import _first_line
-from pipelines.extract.parsers import _raw_value, _typed
+from pipelines.extract.parsers import _parsed, _raw_value, _typed
 from pipelines.schema import DUCKDB_TYPES, Table
 from pipelines.settings import Source
 from pipelines.sqlguard import check_mapping, syntax_error, wrapped
@@ -131,16 +131,28 @@ def _fallback_note(table: Table, fb: _Fallback, display: str, rows: int, key: st
 
 
 def _typed_select(table: Table, mapping: dict[str, str | None], src: str, file: str, source: Source,
-                  owner_fallback: bool, clean: frozenset[str] = frozenset()) -> str:
-    """The typed rows of one file; `clean`: its columns (quoted) known to hold no control character."""
+                  owner_fallback: bool, clean: frozenset[str] = frozenset(), unpadded: frozenset[str] = frozenset(),
+                  raw: frozenset[str] | None = None) -> str:
+    """The typed rows of one file, with the raw text of the columns in `raw` (None: all) as <column>__raw.
+
+    `clean` and `unpadded`: its columns (quoted) known to hold no control character, and no value that starts
+    or ends with a space (`parsers._raw_value`).
+    """
     parts = [f"{lit(file)} as _file", "__row__ as _row", f"{str(owner_fallback).lower()} as _owner_fallback"]
     for col in table.columns:
-        parts.append(f"{_raw_value(col, mapping[col.name], clean)} as {q(col.name + '__raw')}")
+        parts.append(f"{_raw_value(col, mapping[col.name], clean, unpadded)} as {q(col.name + '__raw')}")
     inner = f"select {', '.join(parts)} from {src}"
+    # Dates are parsed in a select of their own, so the typed select names each parse instead of repeating it.
+    parsed = {c.name: sql for c in table.columns if (sql := _parsed(c, q(c.name + "__raw"), source))}
+    if parsed:
+        named = [f"{sql} as {q(name + '__parsed')}" for name, sql in parsed.items()]
+        inner = f"select *, {', '.join(named)} from ({inner})"
     typed = []
     for col in table.columns:
-        raw = q(col.name + "__raw")
-        typed.append(f"cast({_typed(col, raw, source)} as {DUCKDB_TYPES[col.type]}) as {q(col.name)}")
-        typed.append(raw)
+        text = q(col.name + "__raw")
+        parse = q(col.name + "__parsed") if col.name in parsed else None
+        typed.append(f"cast({_typed(col, text, source, parse)} as {DUCKDB_TYPES[col.type]}) as {q(col.name)}")
+        if raw is None or col.name in raw:
+            typed.append(text)
     # The typed columns first and _file, _row next: dropping the rest leaves extract_<table>'s layout.
     return f"select {', '.join(typed)}, _file, _row, _owner_fallback from ({inner})"

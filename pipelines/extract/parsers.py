@@ -71,6 +71,11 @@ def _money(raw: str) -> str:
 
 
 def _timestamp(raw: str, date_format: str | None) -> str:
+    return _in_range(_parse_timestamp(raw, date_format))
+
+
+def _parse_timestamp(raw: str, date_format: str | None) -> str:
+    """SQL for the text `raw` as a timestamp in any form it may take, before the range check (`_in_range`)."""
     fmts = [date_format] if date_format else DATE_FORMATS
     fmt_list = "[" + ", ".join(lit(f) for f in fmts) + "]"
     # DuckDB's cast also reads "02/03/24" (as the year 2!): only ISO-looking text goes through it.
@@ -81,13 +86,28 @@ def _timestamp(raw: str, date_format: str | None) -> str:
     # A configured format wins; ISO text (2026-12-06, 2026-12-06 10:22:01) still reads in a file whose other date
     # columns are day-first, as CRMs export a created timestamp beside a close date in the user's locale.
     strp = f"try_strptime({raw}, {fmt_list})"
-    ts = f"coalesce({strp}, {iso})" if date_format else f"coalesce({iso}, {strp})"
+    return f"coalesce({strp}, {iso})" if date_format else f"coalesce({iso}, {strp})"
+
+
+def _in_range(ts: str) -> str:
     lo, hi = DATE_RANGE
     return f"(case when {ts} >= timestamp {lit(lo)} and {ts} < timestamp {lit(hi)} then {ts} end)"
 
 
-def _typed(col: Column, raw: str, source: Source) -> str:
-    """SQL that turns the trimmed VARCHAR `raw` into the column's type (NULL when it cannot)."""
+def _parsed(col: Column, raw: str, source: Source) -> str | None:
+    """SQL for a date or timestamp column's parsed text before its range check (None for other columns).
+
+    A select of its own names it, and the range check reads the name: repeated three times in the check, the
+    parsing made DuckDB plan a deals select with three date columns in about 45 ms instead of 10, in every build.
+    """
+    return _parse_timestamp(raw, source.date_format) if col.type in ("date", "timestamp") else None
+
+
+def _typed(col: Column, raw: str, source: Source, parsed: str | None = None) -> str:
+    """SQL that turns the trimmed VARCHAR `raw` into the column's type (NULL when it cannot).
+
+    `parsed`: a date or timestamp column's parsed text as a select named it (`_parsed`).
+    """
     if col.type == "id":
         # Salesforce exports a lookup that points nowhere as 000000000000000AAA; other CRMs write 0. Both are
         # "none" (the raw value keeps the text, for the quarantine report). Only a value ending in 0 is trimmed.
@@ -96,7 +116,7 @@ def _typed(col: Column, raw: str, source: Source) -> str:
     if col.type == "text":
         return raw
     if col.type in ("date", "timestamp"):
-        ts = _timestamp(raw, source.date_format)
+        ts = _in_range(parsed) if parsed else _timestamp(raw, source.date_format)
         return f"cast({ts} as date)" if col.type == "date" else ts
     if col.type == "money":
         return _money(raw)
@@ -114,11 +134,16 @@ def _typed(col: Column, raw: str, source: Source) -> str:
     raise AssertionError(col.type)
 
 
-def _raw_value(col: Column, expr: str | None, clean: frozenset[str] = frozenset()) -> str:
-    """The trimmed text of a value, NULL when empty; `clean`: column references known to hold no control character."""
+def _raw_value(col: Column, expr: str | None, clean: frozenset[str] = frozenset(),
+               unpadded: frozenset[str] = frozenset()) -> str:
+    """The trimmed text of a value, NULL when empty.
+
+    `clean` and `unpadded`: column references known to hold no control character, and no value that `trim` would
+    change (trimming 6 million values of each column costs more than typing them).
+    """
     if not expr:
         return "null::varchar"
-    text = f"trim(cast({expr} as varchar))"
+    text = f"cast({expr} as varchar)" if expr in unpadded else f"trim(cast({expr} as varchar))"
     if col.type == "text" and expr not in clean:
         ctrl = lit(CONTROL_CHARS)
         text = f"(case when regexp_matches({text}, {ctrl}) then regexp_replace({text}, {ctrl}, '', 'g') else {text} end)"

@@ -9,6 +9,7 @@ are SQL conditions over the typed rows, so DuckDB checks the whole extract at on
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,6 +78,23 @@ def _problems(table: Table, cfg: Config, reps_loaded: bool) -> list[tuple[str, s
     return rules
 
 
+# How a rule's SQL names a column's raw text: <column>__raw, quoted or not.
+_RAW = re.compile(r"(\w+)__raw\b")
+
+
+def raw_read(table: Table, cfg: Config, reps_loaded: bool) -> frozenset[str]:
+    """The columns whose raw text a rule reads or quotes, and the key's (a duplicate quotes it).
+
+    Only these keep their raw text beside the typed value: the others' is never read, and copying it
+    (an activity's type and deal, a deal's account and name: millions of values) costs more than typing.
+    """
+    rules = _problems(table, cfg, reps_loaded)
+    named = {column for column, *_ in rules} | set(table.key)
+    for _, cond, reason, _ in rules:
+        named.update(_RAW.findall(f"{cond} {reason}"))
+    return frozenset(named)
+
+
 def _deal_rules(cfg: Config) -> list[tuple[str, str, str, str]]:
     """The rules that need to know what a deal's stage means; missing dates and amounts are flagged, not rejected.
 
@@ -116,8 +134,8 @@ def _quarantine_rows(con, table: Table, x: str, cfg: Config, reps_loaded: bool) 
     # The rules have read the raw text; only the key's is quoted again (by a duplicate). Dropping the rest
     # now frees most of x before the duplicate check's hash table is built (an ALTER copies no row).
     for col in table.columns:
-        if col.name not in table.key:
-            con.execute(f"alter table {x} drop column {q(col.name + '__raw')}")
+        if col.name not in table.key:  # (x has only the raw text some rule reads: `raw_read`)
+            con.execute(f"alter table {x} drop column if exists {q(col.name + '__raw')}")
     if table.key:
         _quarantine_duplicates(con, table, x, owner_sql)
 

@@ -196,14 +196,17 @@ def plan_table(con, store: Store, spec: StoredTable, day: dt.date) -> TablePlan:
     nxt = later[0] if later else None
     entries = store.newest(store.verified(store.entries(spec.name, nxt or day)))
     plan = TablePlan(spec, first=not entries and not store.load_days(spec.name))
-    _before(con, store, spec, t, [e for e in entries if e.day < day])
-    for name, on_day in (("at", day), ("later", nxt)):
-        rows = files_select(con, store, spec, [e for e in entries if e.day == on_day])
-        con.execute(f"create or replace temp table {t}_{name} as {with_keys(spec, rows)}")
+    if entries:
+        _before(con, store, spec, t, [e for e in entries if e.day < day])
+        for name, on_day in (("at", day), ("later", nxt)):
+            rows = files_select(con, store, spec, [e for e in entries if e.day == on_day])
+            con.execute(f"create or replace temp table {t}_{name} as {with_keys(spec, rows)}")
+    elif spec.name == "opportunities":  # nothing stored: only the (no) deal versions the models read are made
+        con.execute(f"create or replace temp table {t}_lt as {with_keys(spec, files_select(con, store, spec, []))}")
     numbered = repeats(con, spec)
     cur = f"select *, false as {DELETED}, {keyed(spec)} from ({extract_rows(spec, numbered)})"
     plan.rows_now = count(con, f"extract_{spec.source}")
-    if not count(con, f"{t}_before") and not count(con, f"{t}_at"):
+    if not entries or not count(con, f"{t}_before") and not count(con, f"{t}_at"):
         differs = _first_rows(con, spec, cur, t, plan, numbered) > 0  # nothing stored for the day: any row differs
     else:
         # A view unless _n is numbered: _day_rows reads it once (twice when keys left), so a copy is not needed.
@@ -309,8 +312,9 @@ def _nulls_known(con, spec: StoredTable, rows: str) -> bool:
     maybe = [c for c, st in zip(cols, first) if st["has_null"]]
     if not maybe:
         return True
-    found = con.execute(f"select {', '.join(f'bool_or({c} is null)' for c in maybe)} from ({rows})").fetchone()
-    return all(found)
+    # Each looks only as far as its first null (an opportunity_id-less activity is near the top), not at every row.
+    found = con.execute("select " + ", ".join(f"exists (select 1 from ({rows}) where {c} is null)" for c in maybe))
+    return all(found.fetchone())
 
 
 def drop_rows(con, name: str) -> None:
@@ -396,12 +400,13 @@ def plan_load(con, store: Store, day: dt.date, present: set[str], rebuild: bool 
         plan.changes.append(_change(con, plan, table, [plan.tables[s.name] for s in specs]))
         for spec in specs:
             for part in SCRATCH_TABLES:
-                drop_rows(con, f"h_{spec.name}_{part}")
+                con.execute(f"drop table if exists h_{spec.name}_{part}")
+            drop_rows(con, f"h_{spec.name}_cur")  # a view, unless _n had to be numbered
     return plan
 
 
-# Temp tables of planning, dropped once a table is planned: the big ones hold a whole extract.
-SCRATCH_TABLES = ("before", "at", "later", "cur", "v", "added", "changed", "rest")
+# Temp tables of planning, dropped once a table is planned: the big ones hold a whole extract (and so does _cur).
+SCRATCH_TABLES = ("before", "at", "later", "v", "added", "changed", "rest")
 
 
 def _change(con, plan: Plan, table: str, parts: list[TablePlan]) -> TableChange:
