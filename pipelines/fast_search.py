@@ -16,7 +16,9 @@ import functools
 import html
 import re
 
-_TOKEN = re.compile(r'(<!--.*?-->|<([a-z][a-z0-9]*)((?: [a-z][a-z-]*="[^"<>]*")*)>|</([a-z][a-z0-9]*)>|([^<]+))', re.S)
+# A comment, a start tag, an end tag, text, or a `<` that starts none of them (the page is then not for here):
+# every character of a page is in one token.
+_TOKEN = re.compile(r'<!--.*?-->|<([a-z][a-z0-9]*)((?: [a-z][a-z-]*="[^"<>]*")*)>|</([a-z][a-z0-9]*)>|([^<]+)|(<)', re.S)
 _ATTR = re.compile(r' ([a-z][a-z-]*)="([^"<>]*)"')
 
 
@@ -29,11 +31,8 @@ def entries(index, page) -> list | None:
     search = page.meta.get("search") or {}
     if search.get("exclude"):
         return []
-    tokens = _TOKEN.findall(page.content)
-    if sum(len(token[0]) for token in tokens) != len(page.content):  # some text is not one of the tokens
-        return None
     parser = Parser()
-    for _, start, attrs, end, text in tokens:
+    for start, attrs, end, text, stray in _TOKEN.findall(page.content):
         if start:
             if start in ("script", "style"):  # their content is not parsed as HTML
                 return None
@@ -41,7 +40,9 @@ def entries(index, page) -> list | None:
         elif end:
             parser.handle_endtag(end)
         elif text:
-            parser.handle_data(html.unescape(text))
+            parser.handle_data(html.unescape(text) if "&" in text else text)
+        elif stray:
+            return None
     n0 = len(index.entries)
     for section in parser.data:
         if not section.is_excluded():
