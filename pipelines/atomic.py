@@ -211,8 +211,9 @@ def recover_folder(out: Path) -> None:
 
 
 # Pages in a folder from which it is removed in the background: below it, removing it takes less than
-# starting the process that would.
-BACKGROUND_REMOVAL_PAGES = 1000
+# starting the process that would. The unlinks cost little CPU but wait on the disk: a 50-rep org's docs
+# folder (134 pages, 194 files) took 0.4-0.8 s to remove here on ext4 with `discard`, 0.02 CPU s.
+BACKGROUND_REMOVAL_PAGES = 100
 
 
 def remove_folder(path: Path, pages: int = 0) -> None:

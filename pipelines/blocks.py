@@ -7,11 +7,14 @@ along in one HTML comment at the end of the page (which all three pass over as o
 and `fill` puts them in place in the built HTML. Headings and prose stay markdown, so the
 table of contents and search still see them; a changed block changes the page's markdown
 too, so page reuse between builds stays correct.
+
+The comment holds the blocks as one line of ASCII JSON (no base64: it would only make the file a
+third larger and its decoding slower) in which no `--` occurs (the second dash of each pair is
+written `\\u002d`), so no block can end the comment or break its line.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from pathlib import Path
@@ -25,10 +28,11 @@ def placeholder(index: int) -> str:
 
 
 def attach(markdown: str, blocks: list[str]) -> str:
-    """The page's markdown with its blocks appended as base64 JSON in a closing comment."""
+    """The page's markdown with its blocks appended as JSON in a closing comment."""
     if not blocks:
         return markdown
-    payload = base64.b64encode(json.dumps(blocks, separators=(",", ":")).encode("utf-8")).decode("ascii")
+    # A dash in JSON text is always a character of a string, so "-\u002d" reads back as "--".
+    payload = json.dumps(blocks, separators=(",", ":")).replace("--", "-\\u002d")
     return f"{markdown.rstrip()}\n\n{MARK}{payload}-->\n"
 
 
@@ -39,7 +43,7 @@ def _comment(text: str) -> tuple[int, int] | None:
 
 
 def _payload(text: str | bytes, start: int, end: int) -> list[str]:
-    return json.loads(base64.b64decode(text[start + len(MARK):end]))
+    return json.loads(text[start + len(MARK):end])
 
 
 def fill_text(text: str, blocks: list[str] | None = None) -> str | None:
@@ -69,9 +73,9 @@ def take(markdown: str) -> tuple[str, list[str] | None]:
 
 
 def take_bytes(data: bytes) -> tuple[bytes, list[str]] | None:
-    """`take` on a Markdown file's bytes, before they are decoded (the base64 is most of a page): the file with
+    """`take` on a Markdown file's bytes, before they are decoded (the blocks are most of a page): the file with
     an empty blocks comment in place of its first full one, and the blocks; None when it has no such comment
-    or one that is not ASCII (which `take` would refuse, not skip over)."""
+    or one that is not ASCII (`attach` writes none such: it is cut from the decoded text, as `take` cuts it)."""
     mark = MARK.encode("ascii")
     start = data.find(mark)
     end = data.find(b"-->", start) if start >= 0 else -1

@@ -106,15 +106,16 @@ class _Page:
         self.closed = False  # the blocks comment was read: only blank lines may follow
 
     def line(self, line: str, blank_follows: bool) -> bool:
-        if line == "":
-            return self.end()
+        if line == "":  # most blank lines end nothing: a block or another blank line came before
+            return self.end() if self.para or self.items is not None else True
         if self.closed or line[0].isspace() or line[-1].isspace():
             return False
-        if _COMMENT_LINE.fullmatch(line):
-            self.closed = True
-            return self.end() and self.raw(line, blank_follows)
-        if line[0] == "<" and _RAW_LINE.fullmatch(line):
-            return self.end() and self.raw(line, blank_follows)
+        if line[0] == "<":
+            if _COMMENT_LINE.fullmatch(line):
+                self.closed = True
+                return self.end() and self.raw(line, blank_follows)
+            if _RAW_LINE.fullmatch(line):
+                return self.end() and self.raw(line, blank_follows)
         if line[0] == "#":
             return self.end_paragraph() and self.items is None and self.heading(line)
         if line.startswith("- "):

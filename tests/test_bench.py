@@ -278,6 +278,35 @@ def test_parallel_incremental_site_is_what_mkdocs_build_writes(tmp_path, monkeyp
     assert built.reused == 0 and built.rendered == built.pages
 
 
+def test_theme_templates_compiled_once_for_all_builds_change_nothing(tmp_path, monkeypatch):
+    """The theme's compiled templates are kept in the cache folder (site._TemplateCache): a build that loads
+    them, and one whose cache folder cannot be written, write the site `mkdocs build` writes."""
+    import jinja2
+
+    compiled: list[str] = []
+    compile_ = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, *args, **kwargs):
+        if filename:  # a template file, not the shell's own small strings
+            compiled.append(name)
+        return compile_(self, source, name, filename, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    docs = _docs(tmp_path, 3)
+    _plain_mkdocs(docs, tmp_path / "plain")
+    cache = tmp_path / "cache"
+    for n in range(2):
+        compiled.clear()
+        site.build_site("Bench <Org>", docs, tmp_path / f"site{n}", jobs=1, cache_dir=cache)
+        assert _same_tree(tmp_path / "plain", tmp_path / f"site{n}") == []
+        assert ("main.html" in compiled) == (n == 0), compiled
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder would go", encoding="utf-8")
+    site.build_site("Bench <Org>", docs, tmp_path / "site2", jobs=1, cache_dir=blocked)
+    assert "main.html" in compiled
+    assert _same_tree(tmp_path / "plain", tmp_path / "site2") == []
+
+
 def test_failed_site_build_keeps_previous_site_and_cache(tmp_path, monkeypatch):
     docs = _docs(tmp_path, 3)
     out = tmp_path / "site"

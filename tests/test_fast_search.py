@@ -6,6 +6,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from material.plugins.search.plugin import SearchIndex
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import meta
@@ -85,3 +87,37 @@ def test_a_disproved_place_is_indexed_by_the_plugin(monkeypatch):
     _index(shells, 1)
     assert shells.fast_index == {"reps/*/": None}
     _index(shells, 2)
+
+
+STRETCHES = [
+    '<h2 id="a">A</h2>\n<p>one &amp; two</p>\n', '<h2 id="a">A</h2>\n<p>one &amp; two</p>\n',  # a repeat
+    '<h3 id="b">B <em>x</em></h3>\n<ul>\n<li>i</li>\n</ul>\n', '<h2 id="c" data-search-exclude="">C</h2>\n<p>hid</p>\n',
+    '<p><span>open\n', '</span></p>\n', '<div data-search-exclude=""><p>gone</p></div>\n', '<h2>no id</h2>\n<p>t</p>\n',
+    '<div><h2 id="in">nested</h2></div>\n', '<!-- <h2 id="c">in a comment --> -->\n', '<p>a < b</p>\n',
+    '<object><p>o</p></object>\n', '<h1 id="t">T</h1>\n', "\n", "<p>preface</p>\n", '<div class="linenodiv">1</div>\n',
+    '<h2 id="e"></h2>\n', '<p><code>c</code> <sub>2</sub></p>\n',
+]
+
+
+@given(st.lists(st.sampled_from(STRETCHES), max_size=8))
+def test_any_run_of_sections_indexes_as_the_plugin_does(parts):
+    """Pages cut into stretches at their headings, each parsed once (fast_search._stretch): the entries are
+    the plugin's for any page, tags left open, skipped, nested or commented headings included."""
+    content = "".join(parts)
+    page = SimpleNamespace(content=content, toc=get_toc([]), url="reps/r1/", meta={"title": "P"}, title="T")
+    plugin = SearchIndex()
+    plugin.add_entry_from_context(page)
+    got = fast_search.entries(SearchIndex(), page)
+    assert got == plugin.entries or got is None and "<p>a < b" in content, content
+
+
+def test_a_stretch_seen_before_is_not_parsed_again():
+    fast_search._stretch.cache_clear()
+    for n in range(3):
+        content = f'<h1 id="t">Rep {n}</h1>\n' + STRETCHES[0] + STRETCHES[2]
+        page = SimpleNamespace(content=content, toc=get_toc([]), url=f"reps/r{n}/", meta={}, title="T")
+        plugin = SearchIndex()
+        plugin.add_entry_from_context(page)
+        assert fast_search.entries(SearchIndex(), page) == plugin.entries
+    info = fast_search._stretch.cache_info()
+    assert (info.misses, info.hits) == (3 + 2, 2 * 2)  # each page's own first stretch, the shared two once

@@ -8,7 +8,10 @@ import logging
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from mkdocs.config import load_config
+from mkdocs.utils import meta
 from mkdocs.structure.pages import Page
 
 from pipelines import blocks, site
@@ -90,3 +93,25 @@ def test_a_manifest_value_json_cannot_hold_is_written_as_text_after_the_swap(tmp
     written = json.loads((tmp_path / "cache" / "pages.json").read_text(encoding="ascii"))
     assert written["pages"]["a.html"]["search"] == [{"boost": "2026-01-01"}]
     assert written["pages"]["a.html"]["size"] == len("<p>a</p>")
+
+
+RESTS = ["", "hide:\n  - navigation\n", "hide:\n  - navigation\n  - toc\nsearch:\n  exclude: true\n", "  indented: 1\n",
+         "{flow: 1}\n", "title: again\n", "- a list\n", "%YAML 1.1\n", "a: [1\n", "n: .nan\n", "d: 2026-01-01\n", "# c\n"]
+
+
+@given(st.text(), st.sampled_from(RESTS), st.sampled_from(["", "# T\n\ntext\n", "\n\n# T\n"]))
+@example('Coaching: Ann \u2028 \x85 \ufeff \t " \\ \\u0041 #x', RESTS[2], "# T\n")
+def test_front_matter_is_what_mkdocs_reads(title, rest, body):
+    """site._front_matter reads a quoted title line itself and the rest once: the same as MkDocs' get_data."""
+    for line in (f'title: "{title}"\n', f"title: {title}\n"):
+        doc = f"---\n{line}{rest}---\n{body}"
+        theirs = meta.get_data(doc)
+        ours = site._front_matter(doc)
+        assert ours == theirs and list(ours[1].items()) == list(theirs[1].items()), doc
+
+
+def test_the_pages_front_matters_are_read_without_yaml_but_the_odd_ones():
+    assert [site._after_title(rest) is not None for rest in RESTS] == [
+        True, True, True, False, False, False, False, False, False, True, True, False]
+    assert site._TITLE_LINE.match('title: "Coaching: Ann · Zoë"\n')
+    assert not site._TITLE_LINE.match('title: "a\u2028b"\n')
