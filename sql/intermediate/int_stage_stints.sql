@@ -24,13 +24,16 @@ states as (
     select * from int_opportunity_states
 ),
 
+stages as (
+    select * from stg_stages
+),
+
 stint_starts as (
     select
         opportunity_id,
         valid_from,
         stage,
         stage_kind,
-        stage_order,
         state_number = 1 and not is_created as is_first_seen,
     from states
     where previous_stage is distinct from stage
@@ -41,7 +44,7 @@ with_progress as (
         stint_starts.opportunity_id,
         stint_starts.stage,
         stint_starts.stage_kind,
-        stint_starts.stage_order,
+        stages.stage_order,
         case when not stint_starts.is_first_seen then stint_starts.valid_from end as entered_on,
         row_number() over w as stint_number,
         lead(stint_starts.valid_from) over w as left_on,
@@ -49,10 +52,11 @@ with_progress as (
         max(
             case
                 when stint_starts.stage_kind = 'won' then 1000000
-                when stint_starts.stage_kind = 'open' then stint_starts.stage_order
+                when stint_starts.stage_kind = 'open' then stages.stage_order
             end
         ) over (w rows between 1 following and unbounded following) as furthest_later_order,
     from stint_starts
+    left join stages on stint_starts.stage = stages.stage
     window w as (partition by stint_starts.opportunity_id order by stint_starts.valid_from)
 ),
 
