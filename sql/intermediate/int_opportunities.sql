@@ -23,14 +23,8 @@ stages as (
     select * from stg_stages
 ),
 
-quarter_days as (
-    -- one row per day of each quarter: a date finds its quarter by an equality (hash) join, far cheaper than a
-    -- range join on `between period_start and period_end`, which sorts every row of the larger side
-    select
-        cast(unnest(generate_series(period_start, period_end, interval 1 day)) as date) as day,
-        period,
-        period_start,
-    from int_fiscal_quarters
+days as (
+    select * from int_fiscal_days
 ),
 
 last_activity as (
@@ -73,8 +67,8 @@ final as (
         opportunities.conversion_rate,
     from opportunities
     inner join stages on opportunities.stage = stages.stage
-    left join quarter_days as close_q on opportunities.close_date = close_q.day
-    left join quarter_days as created_q on opportunities.created_date = created_q.day
+    left join days as close_q on opportunities.close_date = close_q.day
+    left join days as created_q on opportunities.created_date = created_q.day
     left join last_activity on opportunities.opportunity_id = last_activity.opportunity_id
 )
 

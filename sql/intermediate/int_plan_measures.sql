@@ -47,16 +47,6 @@ quarters as (
     select * from int_fiscal_quarters
 ),
 
-quarter_days as (
-    -- one row per day of each quarter: a date finds its quarter by an equality (hash) join, far cheaper than a
-    -- range join on `between period_start and period_end`, which sorts every row of the larger side
-    select
-        cast(unnest(generate_series(period_start, period_end, interval 1 day)) as date) as day,
-        period,
-        period_start,
-    from quarters
-),
-
 current_quarter as (
     select * from quarters
     where is_current
@@ -108,7 +98,7 @@ activity_counts as (
         graded_quarters.period,
         count(*) as activities,
     from stg_activities as activities
-    inner join quarter_days as days on activities.activity_date = days.day
+    inner join int_fiscal_days as days on activities.activity_date = days.day
     inner join graded_quarters on days.period = graded_quarters.period
     where activities.activity_date <= getvariable('as_of')
     group by all

@@ -42,16 +42,6 @@ quarters as (
     select * from int_fiscal_quarters
 ),
 
-quarter_days as (
-    -- one row per day of each quarter: a date finds its quarter by an equality (hash) join, far cheaper than a
-    -- range join on `between period_start and period_end`, which sorts every row of the larger side
-    select
-        cast(unnest(generate_series(period_start, period_end, interval 1 day)) as date) as day,
-        period,
-        period_start,
-    from quarters
-),
-
 scorecard as (
     select * from int_rep_quarters
 ),
@@ -138,7 +128,7 @@ scoped_changes as (
         ) as closes_in_period,
     from state_changes
     -- the day's quarter first (a hash join), then its window, which lies inside the quarter
-    inner join quarter_days as days on state_changes.valid_from = days.day
+    inner join int_fiscal_days as days on state_changes.valid_from = days.day
     inner join windows
         on
             days.period = windows.period

@@ -43,24 +43,14 @@ with_previous as (
     from int_opportunity_states as states
 ),
 
-quarter_days as (
-    -- one row per day of each quarter: a date finds its quarter by an equality (hash) join, far cheaper than a
-    -- range join on `between period_start and period_end`, which sorts every row of the larger side
-    select
-        cast(unnest(generate_series(period_start, period_end, interval 1 day)) as date) as day,
-        period,
-        period_start,
-    from int_fiscal_quarters
-),
-
 recent as (
     select
         with_previous.*,
         close_q.period_start as close_quarter,
         previous_q.period_start as previous_close_quarter,
     from with_previous
-    left join quarter_days as close_q on with_previous.close_date = close_q.day
-    left join quarter_days as previous_q on with_previous.previous_close_date = previous_q.day
+    left join int_fiscal_days as close_q on with_previous.close_date = close_q.day
+    left join int_fiscal_days as previous_q on with_previous.previous_close_date = previous_q.day
     where with_previous.event_date > getvariable('as_of') - interval 35 day
 ),
 

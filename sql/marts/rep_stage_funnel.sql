@@ -43,16 +43,6 @@ stages as (
     select * from stg_stages
 ),
 
-quarter_days as (
-    -- one row per day of each quarter: a date finds its quarter by an equality (hash) join, far cheaper than a
-    -- range join on `between period_start and period_end`, which sorts every row of the larger side
-    select
-        cast(unnest(generate_series(period_start, period_end, interval 1 day)) as date) as day,
-        period,
-        period_start,
-    from int_fiscal_quarters
-),
-
 quarters as (
     select
         int_fiscal_quarters.*,
@@ -81,7 +71,7 @@ entries as (
         owned_stints.opportunity_id,
         bool_or(owned_stints.reached_later_stage) as reached_later_stage,
     from owned_stints
-    inner join quarter_days as days on owned_stints.entered_on = days.day
+    inner join int_fiscal_days as days on owned_stints.entered_on = days.day
     inner join quarters on days.period = quarters.period
     group by all
 ),
@@ -93,7 +83,7 @@ exits as (
         owned_stints.stage,
         owned_stints.days_in_stage,
     from owned_stints
-    inner join quarter_days as days on owned_stints.left_on = days.day
+    inner join int_fiscal_days as days on owned_stints.left_on = days.day
     inner join quarters on days.period = quarters.period
     where owned_stints.left_on <= getvariable('as_of')
 ),
