@@ -157,6 +157,18 @@ def test_column_dictionary_errors_name_the_file(sql):
         assert e.value.file == str(sql / "columns.yml")
 
 
+def test_the_column_dictionary_reads_as_the_pure_python_safe_loader_reads_it(monkeypatch):
+    """load_dictionary uses libyaml's loader when PyYAML has one; it must give what yaml.safe_load gives."""
+    import yaml
+
+    from pipelines.catalog import load_dictionary
+
+    fast = load_dictionary()
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    assert load_dictionary() == fast
+    assert len(fast) > 100
+
+
 def test_macro_errors_name_the_file(sql):
     macros = sql / "macros"
     macros.mkdir()

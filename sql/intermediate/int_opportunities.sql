@@ -23,8 +23,8 @@ stages as (
     select * from stg_stages
 ),
 
-quarters as (
-    select * from int_fiscal_quarters
+days as (
+    select * from int_fiscal_days
 ),
 
 last_activity as (
@@ -67,10 +67,8 @@ final as (
         opportunities.conversion_rate,
     from opportunities
     inner join stages on opportunities.stage = stages.stage
-    left join quarters as close_q
-        on opportunities.close_date between close_q.period_start and close_q.period_end
-    left join quarters as created_q
-        on opportunities.created_date between created_q.period_start and created_q.period_end
+    left join days as close_q on opportunities.close_date = close_q.day
+    left join days as created_q on opportunities.created_date = created_q.day
     left join last_activity on opportunities.opportunity_id = last_activity.opportunity_id
 )
 

@@ -98,8 +98,8 @@ activity_counts as (
         graded_quarters.period,
         count(*) as activities,
     from stg_activities as activities
-    inner join graded_quarters
-        on activities.activity_date between graded_quarters.period_start and graded_quarters.period_end
+    inner join int_fiscal_days as days on activities.activity_date = days.day
+    inner join graded_quarters on days.period = graded_quarters.period
     where activities.activity_date <= getvariable('as_of')
     group by all
 ),

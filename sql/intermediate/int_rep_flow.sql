@@ -127,8 +127,12 @@ scoped_changes as (
             false
         ) as closes_in_period,
     from state_changes
+    -- the day's quarter first (a hash join), then its window, which lies inside the quarter
+    inner join int_fiscal_days as days on state_changes.valid_from = days.day
     inner join windows
-        on state_changes.valid_from between windows.window_start and windows.window_end
+        on
+            days.period = windows.period
+            and state_changes.valid_from between windows.window_start and windows.window_end
 ),
 
 bucketed as (

@@ -49,10 +49,8 @@ recent as (
         close_q.period_start as close_quarter,
         previous_q.period_start as previous_close_quarter,
     from with_previous
-    left join int_fiscal_quarters as close_q
-        on with_previous.close_date between close_q.period_start and close_q.period_end
-    left join int_fiscal_quarters as previous_q
-        on with_previous.previous_close_date between previous_q.period_start and previous_q.period_end
+    left join int_fiscal_days as close_q on with_previous.close_date = close_q.day
+    left join int_fiscal_days as previous_q on with_previous.previous_close_date = previous_q.day
     where with_previous.event_date > getvariable('as_of') - interval 35 day
 ),
 

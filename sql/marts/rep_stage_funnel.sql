@@ -71,7 +71,8 @@ entries as (
         owned_stints.opportunity_id,
         bool_or(owned_stints.reached_later_stage) as reached_later_stage,
     from owned_stints
-    inner join quarters on owned_stints.entered_on between quarters.period_start and quarters.period_end
+    inner join int_fiscal_days as days on owned_stints.entered_on = days.day
+    inner join quarters on days.period = quarters.period
     group by all
 ),
 
@@ -82,7 +83,8 @@ exits as (
         owned_stints.stage,
         owned_stints.days_in_stage,
     from owned_stints
-    inner join quarters on owned_stints.left_on between quarters.period_start and quarters.period_end
+    inner join int_fiscal_days as days on owned_stints.left_on = days.day
+    inner join quarters on days.period = quarters.period
     where owned_stints.left_on <= getvariable('as_of')
 ),
 

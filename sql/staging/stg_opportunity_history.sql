@@ -10,12 +10,35 @@ columns:
   close_date: Close date after the change.
   forecast_category: Forecast category after the change (mapped as in stg_opportunities).
 */
-select
-    opportunity_id,
-    changed_at,
-    cast(changed_at as date) as changed_date,
-    stage,
-    cast(amount as double) / deal_rate(opportunity_id) as amount,
-    close_date,
-    forecast_category(forecast_category) as forecast_category,
-from raw_opportunity_history
+with
+
+source as (
+    select * from raw_opportunity_history
+),
+
+spellings as (
+    select distinct forecast_category as spelling from source
+),
+
+categories as (
+    -- the forecast_category macro (a regular expression) once per distinct spelling, not once per change
+    select
+        spelling,
+        forecast_category(spelling) as forecast_category,
+    from spellings
+),
+
+final as (
+    select
+        source.opportunity_id,
+        source.changed_at,
+        cast(source.changed_at as date) as changed_date,
+        source.stage,
+        cast(source.amount as double) / deal_rate(source.opportunity_id) as amount,
+        source.close_date,
+        categories.forecast_category,
+    from source
+    left join categories on source.forecast_category = categories.spelling
+)
+
+select * from final
