@@ -346,3 +346,15 @@ def test_diff_compares_the_audience_that_sees_everything(audience_build):
     out = audience_build["out"]
     report = diff_sites(out, out)
     assert f"Base: `{out / 'leaders'}`" in report and "No metric changed between the two builds." in report
+
+
+def test_audience_site_figures_add_up_every_count():
+    """Two audiences' site figures: 10 + 4 pages, 8 + 3 filled, 6 + 3 through fast Markdown; the most workers (2)."""
+    from pipelines.audience_sites import _sum
+    from pipelines.site import SiteResult
+
+    leaders = SiteResult("parallel", 10, 10, 0, 2, 1.5, filled=8, fast_markdown=6)
+    team = SiteResult("in-process", 4, 4, 0, 1, 0.5, filled=3, fast_markdown=3)
+    total = _sum([leaders, team])
+    assert (total.pages, total.rendered, total.reused, total.workers) == (14, 14, 0, 2)
+    assert (total.filled, total.fast_markdown, total.seconds) == (11, 9, 2.0)
