@@ -108,6 +108,20 @@ def grades_table(fmt: Fmt):
     return table
 
 
+def figure_helpers(fmt: Fmt) -> dict:
+    """`amount(v, hide)` and `coverage_value(r)` for templates: an amount (or "hidden", for privacy) and a
+    scorecard row's coverage ("quota met" once the quota is). Python for the same reason as `kpi`: a rep page
+    shows a dozen amounts."""
+    def amount(v, hide=False) -> Markup:
+        return finalize("hidden" if hide else fmt.money(v))
+
+    def coverage_value(r: dict | None) -> Markup:
+        if r and r["quota_met"]:
+            return Markup("quota met")
+        return finalize(fmt.times(r["pipeline_coverage"]) if r else None)
+    return dict(amount=amount, coverage_value=coverage_value)
+
+
 def crm_link(template: str | None, key: str):
     """row -> the CRM address of its deal or account (None when not configured or the row has no id)."""
     def href(row: dict) -> str | None:
@@ -231,7 +245,7 @@ def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.E
         else Markup(f'<p class="no-data">{escape(title)}: no data because {escape(empty)}.</p>')
     )
     env.globals.update(col=col, rep_href=_rep_href, team_href=_team_href, term=_term, kpi=_kpi,
-                       grade_badge=grade_badge, grades_table=grades_table(fmt),
+                       grade_badge=grade_badge, grades_table=grades_table(fmt), **figure_helpers(fmt),
                        anchor=lambda name: Markup("{#" + str(escape(name)) + "}"),
                        table=jinja2.pass_context(_table_global(tables)))
     env.filters["period_label"] = _period_label
