@@ -222,7 +222,8 @@ amount_value = st.one_of(st.none(), st.integers(-10**10, 10**10), st.floats(-1e1
                          st.decimals(-10**9, 10**9, places=2))
 # A scorecard row, as every page passes one (each call sits under `{% if now %}`). Without one the macro's
 # `{{ None }}` read "None": Jinja folded the constant at compile time, before finalize; the helper says "no data".
-scorecard_row = st.fixed_dictionaries({"quota_met": st.one_of(st.none(), st.booleans()), "pipeline_coverage": amount_value})
+scorecard_row = st.fixed_dictionaries({"quota_met": st.one_of(st.none(), st.booleans()),
+                                       "pipeline_coverage": amount_value})
 
 
 @settings(max_examples=300, deadline=None)
@@ -232,7 +233,8 @@ def test_amount_and_coverage_value_are_the_macros(v, hide, row, currency):
     page = ('{{ amount(v, hide) }}|{{ amount(v) }}|{{ kpi("Won", amount(v, hide), amount(v) ~ " in <them>") }}|'
             '{{ coverage_value(row) }}|{{ kpi("Coverage", coverage_value(row), "x") }}|{{ coverage_value(row) ~ "&" }}')
     env = environment(Fmt(currency))
-    old = OLD_FIGURES.lstrip() + page.replace("amount(", "old_amount(").replace("coverage_value(", "old_coverage_value(")
+    old = OLD_FIGURES.lstrip() + page.replace("amount(", "old_amount(").replace("coverage_value(",
+                                                                            "old_coverage_value(")
     context = dict(v=v, hide=hide, row=row)
     assert render_page(env.from_string(page), **context) == render_page(env.from_string(old), **context)
 

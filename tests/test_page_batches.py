@@ -41,7 +41,7 @@ def test_the_pages_are_the_same_whatever_the_batch_size(tmp_path, monkeypatch):
 
 def test_forked_batches_with_prefetch_give_the_same_pages(tmp_path, monkeypatch):
     """The same tiny org rendered by two forked workers per batch, one team a batch: the next batch's rows are
-    fetched, and the downloads written during the last batch, while the workers render. Every file must be
+    fetched, and the downloads written a few a batch, while the workers render. Every file must be
     byte for byte what one in-process batch writes."""
     from pipelines import workers
 
