@@ -57,7 +57,10 @@ class Col:
         return self.fmt in NUMERIC or self.sort is not None
 
 
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: a Markup label or glossary is not a str one
 def col(label: str, key, fmt: str = "text", **kw) -> Col:
+    """A column for `table(...)`. Templates declare the same columns on every page (sixty a rep page); a Col
+    is immutable, so each is made once."""
     return Col(label, key, fmt, **kw)
 
 

@@ -236,6 +236,9 @@ def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.E
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The templates do not change during a build: no stat of a template file at each import of its macros
+        # (twice per rep page).
+        auto_reload=False,
     )
     env.filters.update(fmt.filters(), page_title=lambda v: Markup(plain_title(v)), rep_slug=rep_slug,
                        team_slug=team_slug, block=_block)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
 from pipelines.formatting import NO_DATA, Fmt, finalize, md_escape
-from pipelines.html_tables import NUMERIC, Col, Tables
+from pipelines.html_tables import NUMERIC, Col, Tables, col
 from pipelines.page_env import environment, render_page
 
 HOSTILE = ["<script>alert(1)</script>", "a & b", '"quoted" \'single\'', "[x](javascript:alert(1))",
@@ -132,6 +132,22 @@ def test_a_table_is_the_same_html_as_cell_by_cell(spec, root, currency):
     body = "\n".join("<tr>" + "".join(_ref_cell(fmt, c, r, root) for c in cols) + "</tr>" for r in rows)
     assert got.startswith(f'<div class="table-wrap"><table class="sortable "><thead><tr>{head}</tr></thead>'
                           f"<tbody>\n{body}\n</tbody></table></div>")
+
+
+def test_col_makes_each_column_once_and_the_same_as_col_would():
+    """`col(...)` is cached: the same arguments give the same Col (an immutable one), equal to one made anew;
+    text and Markup, False and 0, and a different link function are different columns."""
+    def link(r):
+        return r.get("href")
+
+    first = col("a & b", "x", "money", link=link, glossary="won_amount")
+    assert first is col("a & b", "x", "money", link=link, glossary="won_amount")
+    assert first == Col("a & b", "x", "money", glossary="won_amount", link=link)
+    assert type(col(Markup("a & b"), "x").label) is Markup and type(col("a & b", "x").label) is str
+    assert type(col("l", "x", glossary=Markup("g")).glossary) is Markup
+    assert type(col("l", "x", glossary="g").glossary) is str
+    assert col("l", "x", hidden=0).hidden is not col("l", "x", hidden=False).hidden
+    assert col("l", "x", link=lambda r: None).link is not col("l", "x", link=lambda r: None).link
 
 
 def test_a_header_label_given_as_markup_is_not_escaped_and_as_text_is():
