@@ -184,7 +184,7 @@ def rep_rows(con: duckdb.DuckDBPyConnection, rep_ids: list[str]) -> dict[str, di
                 {"ids": list(rep_ids)})
     try:
         for name in BATCH_ONLY:
-            # Rows come ordered by rep_id (but for a few marts): each run of one rep's rows is added at once.
+            # Rows come ordered by rep_id (all but the quarantine): each run of one rep's rows is added at once.
             for rid, run in groupby(fetch(con, _rep_sql(name, "page_batch")), key=itemgetter("rep_id")):
                 out[rid][name].extend(run)
     finally:
