@@ -81,11 +81,21 @@ def _period_label(ctx, period):
     return (ctx.get("period_labels") or {}).get(period, period)
 
 
-def grade_badge(grade) -> Markup:
-    """A grade (1 to 5) as its coloured badge; no grade is a dash."""
+def _grade_badge(grade) -> Markup:
     if grade is None:
         return Markup('<span class="grade grade-none" title="no data">–</span>')
     return Markup(f'<span class="grade grade-{finalize(grade)}">{finalize(grade)}</span>')
+
+
+# The badges of the grades there are, made once: a rep and coaching page show thirty.
+_GRADE_BADGES = {grade: _grade_badge(grade) for grade in (1, 2, 3, 4, 5)}
+
+
+def grade_badge(grade) -> Markup:
+    """A grade (1 to 5) as its coloured badge; no grade is a dash."""
+    if type(grade) is int and grade in _GRADE_BADGES:  # not a float or bool that equals one: those read otherwise
+        return _GRADE_BADGES[grade]
+    return _grade_badge(grade)
 
 
 def grades_table(fmt: Fmt):
