@@ -9,7 +9,9 @@ digits so that the same input gives the same bytes.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -61,9 +63,18 @@ def export_csvs(con: duckdb.DuckDBPyConnection, cfg: Config, marts: list[Model],
 
     For an audience, only the rows its scope may see (pipelines.audiences), and the columns its privacy allows.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
-    manifest = {}
-    for mart in marts:
+    for step in export_steps(con, cfg, marts, data_dir, audience, people):
+        step()
+
+
+def export_steps(con: duckdb.DuckDBPyConnection, cfg: Config, marts: list[Model], data_dir: Path,
+                 audience: Audience | None = None, people: set[str] | None = None) -> list[Callable[[], None]]:
+    """`export_csvs` as steps to run in order: one per mart, then marts.json. The pages stage runs a few of them
+    while each batch of pages renders, so that no batch's workers wait for all of them at once."""
+    manifest: dict[str, dict] = {}
+
+    def mart_csv(mart: Model) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
         hidden = hidden_columns(cfg, mart, audience.privacy if audience else None)
         rel = con.sql(f"select * from {mart.name}")
         types = dict(zip(rel.columns, (str(t) for t in rel.types)))
@@ -79,4 +90,9 @@ def export_csvs(con: duckdb.DuckDBPyConnection, cfg: Config, marts: list[Model],
             f"to {lit(str(data_dir / (mart.name + '.csv')))} (header, delimiter ',')"
         )
         manifest[mart.name] = {"unique": mart.unique, "columns": cols, "grain": mart.grain}
-    (data_dir / "marts.json").write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+
+    def write_manifest() -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        (data_dir / "marts.json").write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+
+    return [functools.partial(mart_csv, mart) for mart in marts] + [write_manifest]

@@ -57,12 +57,17 @@ class Col:
         return self.fmt in NUMERIC or self.sort is not None
 
 
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: a Markup label or glossary is not a str one
 def col(label: str, key, fmt: str = "text", **kw) -> Col:
+    """A column for `table(...)`. Templates declare the same columns on every page (sixty a rep page); a Col
+    is immutable, so each is made once."""
     return Col(label, key, fmt, **kw)
 
 
 def _sort_key(value) -> str:
     """What a numeric cell sorts by, as its data-sort attribute (escaped)."""
+    if type(value) is float:  # most are: the same as below, with fewer checks
+        return "" if math.isnan(value) else format(value, ".12g")
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
@@ -70,6 +75,11 @@ def _sort_key(value) -> str:
     # 12 significant digits, as in the downloads: a sum's last digits depend on the order DuckDB's threads add it up.
     # A number's digits need no escaping; anything else (a date, text) does.
     return format(float(value), ".12g") if isinstance(value, (int, float)) else _esc(str(value))
+
+
+def _linked(text: str, href: str, root: str) -> str:
+    """A cell's text as a link: a path from the site root (made relative to the page), or a URL as it is."""
+    return f'<a href="{_esc(href if "://" in href else root + href)}">{text}</a>'
 
 
 def _html(value) -> str:
@@ -116,44 +126,43 @@ class Tables:
             return _SHOWN[c.fmt]
         if c.fmt in NUMERIC:
             number = getattr(self.fmt, c.fmt)
+            if c.fmt != "money" or _esc(self.fmt.currency) == self.fmt.currency:
+                return number  # digits, signs and units: nothing to escape (a currency symbol may need it)
             return lambda value: _esc(number(value))
         return _esc
 
-    def _cell(self, c: Col, root: str) -> Callable[[dict], str]:
-        """row -> this column's <td>.
+    def _column(self, c: Col, rows: list[dict], root: str) -> list[str]:
+        """This column's <td> for every row.
 
-        All that depends on the column alone (where its value comes from, its format, link, badge and sort) is
-        settled here, once per table, not once per cell: a large org's pages have millions of cells.
+        A column at a time, not a cell at a time: what depends on the column alone (where its value comes
+        from, its format, link, badge and sort) is settled once, and each step is one loop over the rows, not
+        one call per cell (a large org's pages have millions of cells).
         """
-        key, link, badge, sort, hidden, shown = c.key, c.link, c.badge, c.sort, c.hidden, self._shown(c)
-        by_key = not callable(key)
-        sorted_by = c.num and not hidden  # a hidden column's cells all sort as ""
+        key = c.key
+        values = [key(r) for r in rows] if callable(key) else [r.get(key) for r in rows]
+        if c.hidden:
+            texts = ["hidden"] * len(rows)
+        else:
+            shown = self._shown(c)
+            texts = [_NO_DATA if v is None or (isinstance(v, float) and math.isnan(v)) else shown(v) for v in values]
+        if c.link:
+            texts = [_linked(t, href, root) if (href := c.link(r)) else t for t, r in zip(texts, rows)]
+        if c.badge:
+            texts = [f'{t} <span class="tag">{_esc(tag)}</span>' if (tag := c.badge(r)) else t
+                     for t, r in zip(texts, rows)]
+        if c.num and not c.hidden:  # a hidden column's cells all sort as ""
+            keys = [c.sort(r) for r in rows] if c.sort else values
+            return [f'<td class="num" data-sort="{_sort_key(k)}">{t}</td>' for k, t in zip(keys, texts)]
         attrs = ' class="num" data-sort=""' if c.num else ' class="date"' if c.fmt == "date" else ""
-
-        def cell(row: dict) -> str:
-            value = row.get(key) if by_key else key(row)
-            if hidden:
-                text = "hidden"
-            elif value is None or (isinstance(value, float) and math.isnan(value)):
-                text = _NO_DATA
-            else:
-                text = shown(value)
-            if link and (href := link(row)):
-                href = href if "://" in href else root + href
-                text = f'<a href="{_esc(href)}">{text}</a>'
-            if badge and (tag := badge(row)):
-                text = f'{text} <span class="tag">{_esc(tag)}</span>'
-            if sorted_by:
-                return f'<td class="num" data-sort="{_sort_key(sort(row) if sort else value)}">{text}</td>'
-            return f"<td{attrs}>{text}</td>"
-        return cell
+        return [f"<td{attrs}>{t}</td>" for t in texts]
 
     def __call__(self, rows: list[dict], cols: list[Col], root: str = "", csv: str | None = None,
                  filter: str | None = None, note: str | None = None, cls: str = "") -> Markup:
         """The table's HTML: a sortable <table> in its scrolling box, then its note and CSV link."""
         head = "".join(_header(c.label, c.glossary, c.num, c.pick, root) for c in cols)
-        cells = [self._cell(c, root) for c in cols]
-        body = "\n".join("<tr>" + "".join([cell(r) for cell in cells]) + "</tr>" for r in rows)
+        columns = [self._column(c, rows, root) for c in cols]
+        body = "\n".join(["<tr>" + "".join(cells) + "</tr>" for cells in zip(*columns)] if cols else
+                         ["<tr></tr>"] * len(rows))
         filt = f' data-filter="{escape(filter)}"' if filter else ""
         out = [f'<div class="table-wrap"><table class="sortable {escape(cls)}"{filt}><thead><tr>{head}</tr></thead>',
                f"<tbody>\n{body}\n</tbody></table></div>"]

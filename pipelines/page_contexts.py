@@ -93,12 +93,19 @@ def ramp_values(ramp: list[dict], curve: list[dict]) -> list[dict]:
 FORECAST_COLUMNS = [("commit", "Commit"), ("best_case", "Best Case"), ("pipeline", "Pipeline"), ("closed", "Closed")]
 
 
-def forecast_view(rollup: list[dict], movement: list[dict], trend: list[dict] | None = None) -> dict:
+def forecast_view(rollup: list[dict], movement: list[dict], trend: list[dict] | None = None,
+                  with_charts: bool = True) -> dict:
     """The forecast section of a rep, team or org page: the roll-up row, each column's week (with its waterfall's
-    bars) and the trend line's points. The marts computed every figure; this only orders and shapes them."""
+    bars, unless the page draws no waterfall: a rep page's week is a table only) and the trend line's points.
+    The marts computed every figure; this only orders and shapes them."""
     by_column = {m["forecast_column"]: m for m in movement}
-    weeks = [dict(by_column[key], label=label, bars=charts.forecast_waterfall_values(by_column[key]))
-             for key, label in FORECAST_COLUMNS if key in by_column]
+    weeks = []
+    for key, label in FORECAST_COLUMNS:
+        if key in by_column:
+            week = dict(by_column[key], label=label)
+            if with_charts:
+                week["bars"] = charts.forecast_waterfall_values(by_column[key])
+            weeks.append(week)
     return {"rollup": rollup[0] if rollup else None, "weeks": weeks,
             "trend_values": charts.forecast_trend_values(trend or [])}
 
@@ -174,9 +181,9 @@ def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
         alerts=sorted([a for a in d["alerts"] if a["is_worse"]], key=lambda a: a["alert_rank"]),
         flow=period_row(d["flow"], cur),
         forecast=[f for f in d["forecast"] if f["period"] in recent],
-        forecast_now=forecast_view(d["forecast_rollup"], d["forecast_movement"]),
+        forecast_now=forecast_view(d["forecast_rollup"], d["forecast_movement"], with_charts=False),
         forecast_calls=[c for c in d["forecast_calls"] if c["period"] in recent][:12],
-        events=d["events"], changes=d["changes"],
+        changes=d["changes"], won_last_30_days=[e for e in month if e["event"] == "won"],
         largest_changes=sorted([e for e in month if e["amount"]], key=lambda e: (-e["amount"], e["opportunity_id"]))[:5],
         history_known=bool(b.org["coverage"] and b.org["coverage"][0]["history_starts_on"]),
         event_labels=EVENT_LABELS, pipeline=d["pipeline"], vs_plan=d["vs_plan"],

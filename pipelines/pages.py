@@ -9,6 +9,7 @@ them. It computes no metric.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
@@ -20,7 +21,7 @@ import jinja2
 from pipelines import audiences, charts, page_contexts, workers
 from pipelines.audiences import Audience
 from pipelines.catalog import Catalog
-from pipelines.exports import export_csvs
+from pipelines.exports import export_steps
 from pipelines.formatting import Fmt, currency_symbol, period_label
 from pipelines.page_contexts import rep_context, team_list
 from pipelines.page_data import Bundle, Calendar, load_bundle, period_row, rep_batch, rep_rows
@@ -138,13 +139,15 @@ def _batches(directory: list[dict], teams: list[dict]) -> list[tuple[list[dict],
     return batches
 
 
-def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult, then: Callable[[], None]) -> None:
+def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult,
+                        meanwhile: list[Callable[[], None]]) -> None:
     """Team, Monday, rep and coaching pages: thousands of them, so every core renders (forked workers
     inherit the data; none touches DuckDB), a batch of teams at a time so that only that batch's page
-    data is in memory. While the workers render a batch, this process fetches the next one's rows
-    (and, during the last, runs `then`) instead of waiting. Each chunk reports the chart time it added,
-    on its own copy of the timing in a worker or on this process's, so the chart figures are the same
-    either way."""
+    data is in memory. While the workers render a batch, this process fetches the next one's rows and
+    runs a share of the `meanwhile` steps, in order, instead of waiting (none during the last batch: it
+    is the small remainder, and its workers waited for all the steps when they ran there). Each chunk
+    reports the chart time it added, on its own copy of the timing in a worker or on this process's, so
+    the chart figures are the same either way."""
     rep_tpl, coach_tpl = job.env.get_template("rep.md.j2"), job.env.get_template("coaching.md.j2")
     job.env.get_template("team.md.j2"), job.env.get_template("monday.md.j2")  # compiled once, before the forks
     timing = job.timing
@@ -164,12 +167,19 @@ def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult, then:
     own_seconds, own_calls = timing.seconds, timing.calls
     batches = _batches(job.bundle.directory, teams)
     ahead = [rows_of(batches[0][1])]
+    share = math.ceil(len(meanwhile) / max(1, len(batches) - 1))
+
+    def while_rendering(i: int) -> None:
+        if i + 1 < len(batches):
+            ahead.append(rows_of(batches[i + 1][1]))
+        for step in meanwhile[i * share:(i + 1) * share]:
+            step()
+
     for i, (batch_teams, people) in enumerate(batches):
-        nxt = batches[i + 1][1] if i + 1 < len(batches) else None
         with rep_batch(job.bundle, ahead.pop()):
             items = [("team", t) for t in batch_teams] + [("rep", p) for p in people]
             done, used = workers.fork_map(chunk, items, jobs=job.cfg.build.jobs, min_per_worker=100,
-                                          meanwhile=then if nxt is None else lambda: ahead.append(rows_of(nxt)))
+                                          meanwhile=lambda: while_rendering(i))
         result.workers = max(result.workers, used)
         result.chart_calls += sum(calls for _, calls in done)
         result.chart_seconds += sum(seconds for seconds, _ in done) / used
@@ -226,7 +236,7 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
     result = PagesResult(docs_dir)
     people = audiences.people_in(full, aud)
     _team_and_rep_pages(job, teams, result,
-                        then=lambda: export_csvs(con, cfg, catalog.marts, docs_dir / "data", aud, people))
+                        meanwhile=export_steps(con, cfg, catalog.marts, docs_dir / "data", aud, people))
     (docs_dir / "assets").mkdir(parents=True, exist_ok=True)
     (docs_dir / "assets" / "chart-specs.js").write_text(charts.specs_script(fmt.currency), encoding="utf-8")
     return result

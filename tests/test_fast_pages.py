@@ -1,7 +1,8 @@
 """The fast paths of the pages stage give the bytes the plain ones gave.
 
-Tables settle each column's format, link, badge and sort once per table (pipelines.html_tables); the KPI,
-grade badge and grades table are Python helpers rather than Jinja macros (pipelines.page_env); finalize takes
+Tables settle each column's format, link, badge and sort once per table and lay out a column at a time
+(pipelines.html_tables); the KPI, grade badge, grades table, amount and coverage value are Python helpers rather
+than Jinja macros (pipelines.page_env); finalize takes
 text straight to its escaping; `row.name` reads a dict's key first. Each is checked against the code it
 replaced, kept below as the reference, on hostile text, missing values and every column option.
 """
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
 from pipelines.formatting import NO_DATA, Fmt, finalize, md_escape
-from pipelines.html_tables import NUMERIC, Col, Tables
+from pipelines.html_tables import NUMERIC, Col, Tables, col
 from pipelines.page_env import environment, render_page
 
 HOSTILE = ["<script>alert(1)</script>", "a & b", '"quoted" \'single\'', "[x](javascript:alert(1))",
@@ -133,6 +134,22 @@ def test_a_table_is_the_same_html_as_cell_by_cell(spec, root, currency):
                           f"<tbody>\n{body}\n</tbody></table></div>")
 
 
+def test_col_makes_each_column_once_and_the_same_as_col_would():
+    """`col(...)` is cached: the same arguments give the same Col (an immutable one), equal to one made anew;
+    text and Markup, False and 0, and a different link function are different columns."""
+    def link(r):
+        return r.get("href")
+
+    first = col("a & b", "x", "money", link=link, glossary="won_amount")
+    assert first is col("a & b", "x", "money", link=link, glossary="won_amount")
+    assert first == Col("a & b", "x", "money", glossary="won_amount", link=link)
+    assert type(col(Markup("a & b"), "x").label) is Markup and type(col("a & b", "x").label) is str
+    assert type(col("l", "x", glossary=Markup("g")).glossary) is Markup
+    assert type(col("l", "x", glossary="g").glossary) is str
+    assert col("l", "x", hidden=0).hidden is not col("l", "x", hidden=False).hidden
+    assert col("l", "x", link=lambda r: None).link is not col("l", "x", link=lambda r: None).link
+
+
 def test_a_header_label_given_as_markup_is_not_escaped_and_as_text_is():
     """Headers are made once per distinct label: the same characters as Markup and as text are still two."""
     tables = Tables(Fmt())
@@ -187,7 +204,9 @@ def test_kpi_is_the_macro(label, value, note, metric):
     assert new == old
 
 
-grade = st.one_of(st.none(), st.integers(1, 5), st.just(math.nan), st.floats(1, 5))
+# Grades are 1 to 5 (made once each); a float, bool or Decimal equal to one must read as it did, not as the int.
+grade = st.one_of(st.none(), st.integers(0, 6), st.just(math.nan), st.floats(1, 5), st.sampled_from([1.0, -0.0, 0.0]),
+                  st.booleans(), st.decimals(1, 5, places=1))
 
 
 @st.composite
@@ -205,6 +224,41 @@ def test_grades_table_and_badge_are_the_macros(grades, prev, previous, one):
                             one=one, grades=grades, prev=prev, previous=previous,
                             period_labels={"2026-Q1": "FY2026 Q1 & <b>"})
     assert new == old
+
+
+# --- amount and coverage_value: Python helpers against the macros they replaced --------------------------------
+
+OLD_FIGURES = """
+{% macro old_amount(v, hide=False) -%}
+{{ "hidden" if hide else v|money }}
+{%- endmacro %}
+{% macro old_coverage_value(r) -%}
+{% if r and r.quota_met %}quota met{% elif r %}{{ r.pipeline_coverage|times }}{% else %}{{ None }}{% endif %}
+{%- endmacro %}
+"""
+amount_value = st.one_of(st.none(), st.integers(-10**10, 10**10), st.floats(-1e12, 1e12),
+                         st.decimals(-10**9, 10**9, places=2))
+# A scorecard row, as every page passes one (each call sits under `{% if now %}`). Without one the macro's
+# `{{ None }}` read "None": Jinja folded the constant at compile time, before finalize; the helper says "no data".
+scorecard_row = st.fixed_dictionaries({"quota_met": st.one_of(st.none(), st.booleans()),
+                                       "pipeline_coverage": amount_value})
+
+
+@settings(max_examples=300, deadline=None)
+@given(v=amount_value, hide=st.booleans(), row=scorecard_row, currency=st.sampled_from(["$", "<b>€</b>", "CHF "]))
+def test_amount_and_coverage_value_are_the_macros(v, hide, row, currency):
+    """Alone, in a KPI and joined to text with `~` (which escapes the text beside Markup, not the Markup)."""
+    page = ('{{ amount(v, hide) }}|{{ amount(v) }}|{{ kpi("Won", amount(v, hide), amount(v) ~ " in <them>") }}|'
+            '{{ coverage_value(row) }}|{{ kpi("Coverage", coverage_value(row), "x") }}|{{ coverage_value(row) ~ "&" }}')
+    env = environment(Fmt(currency))
+    old = OLD_FIGURES.lstrip() + page.replace("amount(", "old_amount(").replace("coverage_value(",
+                                                                            "old_coverage_value(")
+    context = dict(v=v, hide=hide, row=row)
+    assert render_page(env.from_string(page), **context) == render_page(env.from_string(old), **context)
+
+
+def test_coverage_value_without_a_row_is_no_data():
+    assert environment(Fmt()).globals["coverage_value"](None) == NO_DATA
 
 
 # --- finalize, the last step of every `{{ value }}` ----------------------------------------------------------

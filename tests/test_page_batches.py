@@ -41,7 +41,7 @@ def test_the_pages_are_the_same_whatever_the_batch_size(tmp_path, monkeypatch):
 
 def test_forked_batches_with_prefetch_give_the_same_pages(tmp_path, monkeypatch):
     """The same tiny org rendered by two forked workers per batch, one team a batch: the next batch's rows are
-    fetched, and the downloads written during the last batch, while the workers render. Every file must be
+    fetched, and the downloads written a few a batch, while the workers render. Every file must be
     byte for byte what one in-process batch writes."""
     from pipelines import workers
 
@@ -98,3 +98,29 @@ def test_release_keeps_only_what_it_is_told_and_the_memory_limit(tmp_path):
     assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "512.0 MiB"
     release(con, set())
     assert con.execute("select count(*) from information_schema.tables").fetchone()[0] == 0
+
+
+def test_a_batch_holds_each_reps_rows_in_the_order_of_its_mart(tmp_path, monkeypatch):
+    """rep_rows adds each run of one rep's rows at once. A mart ordered by something else first (the quarantine is
+    ordered by file and row) interleaves reps: every rep must still get all its rows, in the mart's order, as
+    when each row was appended on its own."""
+    from pipelines import page_data
+
+    con = models_on(TINY, tmp_path)
+    ids = ["r1", "r2", "r3", "m1"]
+    fetched = page_data.fetch
+
+    def interleaved(con, sql):
+        rows = fetched(con, sql)
+        fake = [{"rep_id": rid, "n": i} for i, rid in enumerate(["r3", "r1", "r1", "r3", "r2", "r1"])]
+        return fake if "org_quarantine" in sql else rows
+
+    monkeypatch.setattr(page_data, "fetch", interleaved)
+    got = rep_rows(con, ids)
+    expected = {rid: {name: [] for name in page_data.BATCH_ONLY} for rid in ids}
+    for name in page_data.BATCH_ONLY:
+        for row in interleaved(con, page_data._rep_sql(name)):  # every rep's rows: keep the batch's
+            if row["rep_id"] in expected:
+                expected[row["rep_id"]][name].append(row)
+    assert [r["n"] for r in got["r1"]["quarantine"]] == [1, 2, 5] and got["m1"]["quarantine"] == []
+    assert got == expected
