@@ -314,3 +314,17 @@ def test_a_repeated_history_row_is_numbered_and_an_extract_without_repeats_needs
     stored = duckdb.connect().execute(
         f"select _n, count(*) from '{wh}/opportunity_history/*/*.parquet' group by _n order by _n").fetchall()
     assert stored == [(0, len(lines) - 1), (1, 1)]
+
+
+def test_an_earlier_day_rebuilt_after_a_table_was_first_stored_empty(org, tmp_path):
+    """Activities came with a header only on 2026-05-16 (stored with no file); 2026-05-14 is then loaded with
+    --rebuild and its rows. That day gets the tiny org's activities, and 2026-05-16 still holds none: the later
+    day is reasserted from what is stored for it, which is nothing (it crashed on the missing scratch tables)."""
+    wh = tmp_path / "wh"
+    full = (org / "activities.csv").read_text(encoding="utf-8")
+    (org / "activities.csv").write_text(full.splitlines(keepends=True)[0], encoding="utf-8")
+    cli_load(org, wh, "2026-05-16")
+    (org / "activities.csv").write_text(full, encoding="utf-8")
+    cli_load(org, wh, "2026-05-14", "--rebuild")
+    assert state(wh, "activities", "2026-05-14") == extract_rows(org, "activities")
+    assert state(wh, "activities", "2026-05-16") == []

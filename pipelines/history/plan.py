@@ -196,7 +196,7 @@ def plan_table(con, store: Store, spec: StoredTable, day: dt.date) -> TablePlan:
     nxt = later[0] if later else None
     entries = store.newest(store.verified(store.entries(spec.name, nxt or day)))
     plan = TablePlan(spec, first=not entries and not store.load_days(spec.name))
-    if entries:
+    if entries or nxt:  # a later day (a --rebuild of an earlier one) is reasserted from these, even when empty
         _before(con, store, spec, t, [e for e in entries if e.day < day])
         for name, on_day in (("at", day), ("later", nxt)):
             rows = files_select(con, store, spec, [e for e in entries if e.day == on_day])
