@@ -379,23 +379,40 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
     Jinja loads a template's compiled code only if the template's source is the one compiled. Its key here
     adds what else shapes that code: the versions of Jinja (its own check is only of the Python version),
     MkDocs and the theme, and the environment's syntax and extensions (MkDocs adds i18n when Babel is installed).
-    A cache that cannot be written is no cache: the build compiles as before.
+    A cache that cannot be written is no cache: the build compiles as before. Each key gets its own folder, and
+    the folders of other keys (an upgrade's leftovers) are removed, so the cache does not grow with upgrades.
+    A damaged file (a crash or a full disk mid-write) is compiled again, never a failed build.
     """
 
-    def __init__(self, directory: Path, env: jinja2.Environment):
+    def __init__(self, directory: Path, salt: str):
         super().__init__(str(directory))
-        self.salt = _compile_settings(env)
+        self.salt = salt
 
     @classmethod
     def at(cls, directory: Path, env: jinja2.Environment) -> _TemplateCache | None:
+        salt = _compile_settings(env)
+        folder = directory / hashlib.sha256(salt.encode("utf-8")).hexdigest()[:16]
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
+            stale = [p for p in directory.iterdir() if p != folder]
         except OSError:
             return None
-        return cls(directory, env)
+        for old in stale:
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
+        return cls(folder, salt)
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         return super().get_cache_key(name, f"{filename}\0{self.salt}")
+
+    def load_bytecode(self, bucket) -> None:
+        # Jinja guards only the marshal load: a file cut short in its checksum header raises here instead.
+        try:
+            super().load_bytecode(bucket)
+        except Exception:
+            bucket.reset()
 
     def dump_bytecode(self, bucket) -> None:
         try:

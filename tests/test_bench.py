@@ -300,6 +300,18 @@ def test_theme_templates_compiled_once_for_all_builds_change_nothing(tmp_path, m
         site.build_site("Bench <Org>", docs, tmp_path / f"site{n}", jobs=1, cache_dir=cache)
         assert _same_tree(tmp_path / "plain", tmp_path / f"site{n}") == []
         assert ("main.html" in compiled) == (n == 0), compiled
+    # A compiled file cut short (a crash mid-write) is compiled again, and an upgrade's leftovers are removed.
+    warm = len(compiled)  # compiled by a build that loads the theme's templates: the project's own small ones
+    templates = cache / "theme-templates"
+    (folder,) = templates.iterdir()
+    damaged = max(folder.iterdir(), key=lambda p: p.stat().st_size)
+    damaged.write_bytes(damaged.read_bytes()[:10])
+    (templates / "0123456789abcdef").mkdir()
+    (templates / "0123456789abcdef" / "__jinja2_old.cache").write_bytes(b"from another jinja2")
+    compiled.clear()
+    site.build_site("Bench <Org>", docs, tmp_path / "site3", jobs=1, cache_dir=cache)
+    assert _same_tree(tmp_path / "plain", tmp_path / "site3") == []
+    assert len(compiled) == warm + 1 and [p.name for p in templates.iterdir()] == [folder.name]
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache folder would go", encoding="utf-8")
     site.build_site("Bench <Org>", docs, tmp_path / "site2", jobs=1, cache_dir=blocked)
