@@ -37,7 +37,8 @@ _VALUE = r'(?:[^"<>&\n\\`|\[\]{}]|&#[0-9]+;|&[a-zA-Z][a-zA-Z0-9]*;)*'
 _ATTR = re.compile(rf'([a-z][a-z-]*)="({_VALUE})"')
 _TAG = rf'<([a-z]+)((?: [a-z][a-z-]*="{_VALUE}")*)>|</([a-z]+)>'
 _RAW_LINE = re.compile(rf'<(p|div)((?: [a-z][a-z-]*="{_VALUE}")*)>(.*)</\1>')
-_COMMENT_LINE = re.compile(r"<!--sc-blocks:[A-Za-z0-9+/=]*-->")
+# The blocks comment (pipelines.blocks): printable ASCII JSON in which no two dashes follow each other.
+_COMMENT_LINE = re.compile(r"<!--sc-blocks:(?:[ -,.-~]|-(?!-))*-->")
 _HEADING = re.compile(r"(#{1,6}) (.+)")
 # Inline tokens: a tag, an entity, a link, a run of asterisks, a bare ampersand or `>`, or a character
 # this module does not handle (the match then fails the page).

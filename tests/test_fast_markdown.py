@@ -182,3 +182,11 @@ def test_pages_sharing_lines_convert_the_same_from_the_caches():
     for text in texts + texts[::-1]:
         assert same_or_fallback(text), text
     assert fast_markdown._inline.cache_info().hits >= 10 and fast_markdown._raw_ids.cache_info().hits == 3
+
+
+def test_a_page_still_carrying_its_blocks_comment_converts_the_same():
+    """The comment holds the blocks as JSON (pipelines.blocks.attach), dashes and all; Python-Markdown passes
+    it through whole, and so must the fast path, rather than give the page back to Python-Markdown."""
+    text = blocks.attach("# Title\n\nBefore.\n", ['<table><tr><td>a--b</td></tr></table>', "<!-- x --> -"])
+    assert blocks.MARK in text
+    assert same_or_fallback(text)
