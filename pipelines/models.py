@@ -50,7 +50,9 @@ def data_tests(models: list[Model], sql_dir: Path = SQL_DIR) -> list[DataTest]:
         for expr in m.tests:
             tests.append(DataTest(f"{m.name}: {expr}", m.path, f"select * from {m.name} where not coalesce(({expr}), true)"))
     for path in sorted((sql_dir / "tests").glob("*.sql")):
-        tests.append(DataTest(path.stem, path, path.read_text(encoding="utf-8")))
+        # A query typed in an editor often ends in `;`, which no query wrapped around it can hold.
+        sql = path.read_text(encoding="utf-8").strip().removesuffix(";")
+        tests.append(DataTest(path.stem, path, sql))
     return tests
 
 
@@ -159,10 +161,11 @@ def run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> None:
             rel = con.sql(t.sql)
             cols = rel.columns
             rows = rel.limit(5).fetchall()
+            # Counted on lines of their own: a test may end in a -- comment.
+            n = con.execute(f"select count(*) from (\n{t.sql}\n)").fetchall()[0][0] if rows else 0
         except duckdb.Error as e:
             raise ModelError(f"data test {t.name} could not run: {str(e).splitlines()[0]}", t.file) from e
         if rows:
-            n = con.execute(f"select count(*) from (\n{t.sql}\n)").fetchall()[0][0]  # a test may end in a -- comment
             failures.append((t, n, [dict(zip(cols, r)) for r in rows]))
     if failures:
         t, n, sample = failures[0]
