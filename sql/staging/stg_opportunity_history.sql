@@ -38,6 +38,7 @@ final as (
         source.close_date,
         categories.forecast_category,
     from source
+    -- the join leaves the rows in no fixed order: readers order by what they need (int_opportunity_states does)
     left join categories on source.forecast_category = categories.spelling
 )
 
