@@ -238,7 +238,9 @@ class Cli(click.Group):
         except Exception as e:  # never a traceback for the user, but say it is ours
             if debug:
                 raise
-            click.secho(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)", fg="red", err=True)
+            first = next(iter(str(e).splitlines()), "")  # DuckDB's messages run on ("Did you mean ...")
+            click.secho(f"internal error: {type(e).__name__}: {first} (run with --debug for the traceback)", fg="red",
+                        err=True)
             ctx.exit(2)
 
 

@@ -112,6 +112,19 @@ def test_unexpected_error_keeps_the_previous_site(tmp_path, built, monkeypatch):
     assert line == "internal error: RuntimeError: boom (run with --debug for the traceback)"
 
 
+def test_unexpected_error_of_many_lines_is_still_one_line(tmp_path, built, monkeypatch):
+    """DuckDB's own errors run over lines (a hint, the query): the line says the first."""
+    from pipelines import pages
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Catalog Error: Table with name x does not exist!\nDid you mean \"y\"?\n\nLINE 1: ...")
+
+    monkeypatch.setattr(pages, "render", broken)
+    line = rebuild_fails(tmp_path, built, code=2)
+    assert line == ("internal error: RuntimeError: Catalog Error: Table with name x does not exist! "
+                    "(run with --debug for the traceback)")
+
+
 def test_broken_extract_keeps_the_previous_site(tmp_path, built):
     (tmp_path / "org" / "reps.csv").write_bytes(b"rep_id,name\nr1,Jos\x81\n")  # 0x81: neither UTF-8 nor Windows-1252
     line = rebuild_fails(tmp_path, built)
