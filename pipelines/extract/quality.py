@@ -9,11 +9,11 @@ are SQL conditions over the typed rows, so DuckDB checks the whole extract at on
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines import forecast
+from pipelines.catalog import parse_tree
 from pipelines.errors import QualityGateError
 from pipelines.extract.stages import kind_of
 from pipelines.schema import Table
@@ -78,21 +78,30 @@ def _problems(table: Table, cfg: Config, reps_loaded: bool) -> list[tuple[str, s
     return rules
 
 
-# How a rule's SQL names a column's raw text: <column>__raw, quoted or not.
-_RAW = re.compile(r"(\w+)__raw\b")
-
-
 def raw_read(table: Table, cfg: Config, reps_loaded: bool) -> frozenset[str]:
     """The columns whose raw text a rule reads or quotes, and the key's (a duplicate quotes it).
 
     Only these keep their raw text beside the typed value: the others' is never read, and copying it
     (an activity's type and deal, a deal's account and name: millions of values) costs more than typing.
+    Which <column>__raw a rule names is read from DuckDB's parse tree of it.
     """
     rules = _problems(table, cfg, reps_loaded)
     named = {column for column, *_ in rules} | set(table.key)
     for _, cond, reason, _ in rules:
-        named.update(_RAW.findall(f"{cond} {reason}"))
+        named.update(_raw_columns(parse_tree(f"select {cond}, {reason}")))
     return frozenset(named)
+
+
+def _raw_columns(node) -> set[str]:
+    """The <column> of every <column>__raw a parse tree refers to."""
+    if isinstance(node, list):
+        return set().union(*map(_raw_columns, node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    found = set().union(*map(_raw_columns, node.values())) if node else set()
+    if node.get("class") == "COLUMN_REF" and node["column_names"][-1].endswith("__raw"):
+        found.add(node["column_names"][-1].removesuffix("__raw"))
+    return found
 
 
 def _deal_rules(cfg: Config) -> list[tuple[str, str, str, str]]:
