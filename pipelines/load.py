@@ -19,7 +19,7 @@ import duckdb
 from pipelines import gates, history
 from pipelines.extract import ExtractResult
 from pipelines.history.layout import DELETED, VOLATILE, Store
-from pipelines.history.plan import Plan, TableChange, drop_rows, lit_date
+from pipelines.history.plan import Plan, TableChange, drop_day_rows, lit_date
 from pipelines.schema import TABLES
 from pipelines.settings import Config
 from pipelines.sqltext import lit, q
@@ -79,9 +79,7 @@ def load(
     _events_input(con, stored, snapshot_date, extracted.present, keep_history)
     if keep_history:
         history.stage(con, plan)
-    for name in plan.tables:
-        drop_rows(con, f"h_{name}_new")
-        con.execute(f"drop table if exists h_{name}_next")
+    drop_day_rows(con, plan)
     if keep_history and store:
         store_day(result)
     return result

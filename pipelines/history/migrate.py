@@ -58,7 +58,7 @@ def _as_extract(con, table: str, path: Path | None) -> None:
 def migrate(src: Path, dst: Path, say=None, memory: str = "1GB") -> Migrated:
     """Load every old day of `src` into the empty store `dst`, then check every day against its old snapshot."""
     from pipelines.history import lock
-    from pipelines.history.plan import drop_rows, plan_load
+    from pipelines.history.plan import drop_day_rows, plan_load
     from pipelines.history.write import commit, stage
 
     days = old_snapshots(src)
@@ -75,9 +75,7 @@ def migrate(src: Path, dst: Path, say=None, memory: str = "1GB") -> Migrated:
             plan = plan_load(con, open_store(dst), day, set(files))
             stage(con, plan)
             manifests += commit(plan) is not None
-            for name in plan.tables:
-                drop_rows(con, f"h_{name}_new")
-                con.execute(f"drop table if exists h_{name}_next")
+            drop_day_rows(con, plan)
             con.execute("drop table if exists h_opportunities_lt")
             if say and (i % 20 == 0 or i == len(days)):
                 say(f"  migrated {i} of {len(days)} days (up to {day})")

@@ -323,6 +323,13 @@ def drop_rows(con, name: str) -> None:
     con.execute(f"drop {kind} if exists {name}")
 
 
+def drop_day_rows(con, plan: Plan) -> None:
+    """Drop the day's rows the plan made for each table (h_<t>_new, h_<t>_next), once they are written."""
+    for name in plan.tables:
+        drop_rows(con, f"h_{name}_new")
+        con.execute(f"drop table if exists h_{name}_next")
+
+
 def key_order(spec: StoredTable) -> str:
     return ", ".join(f"_k{i} nulls first" for i in range(len(spec.key)))
 
