@@ -65,16 +65,14 @@ def check_categories(cfg: Config, con: duckdb.DuckDBPyConnection) -> None:
         ).fetchone()[0]
         if not unmapped:
             continue
-        found = con.execute(
+        file, row, value, n, values = con.execute(
             f"""select _file, _row, {q(column)},
                     count(distinct {q(column)}) over () as n, list(distinct {q(column)}) over () as values_
                 from extract_{table}
                 where {q(column)} is not null and ({mapped})[{normal_sql(q(column))}] is null
                 order by _file, _row limit 1"""
-        ).fetchall()
-        if found:
-            file, row, value, n, values = found[0]
-            raise DataError(_unmapped_message(table, column, row, value, n, sorted(values)), file)
+        ).fetchone()  # a value maps to nothing (above), so a row holds it
+        raise DataError(_unmapped_message(table, column, row, value, n, sorted(values)), file)
 
 
 def _unmapped_message(table: str, column: str, row: int, value: str, n: int, values: list[str]) -> str:
