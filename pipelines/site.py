@@ -376,17 +376,13 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
     """The theme's templates as Jinja compiles them, kept between builds: compiling Material's templates was
     half the site stage of a 50-rep org, every build.
 
-    Jinja loads a template's compiled code only if the template's source is the one compiled. Its key here
-    adds what else shapes that code: the versions of Jinja (its own check is only of the Python version),
-    MkDocs and the theme, and the environment's syntax and extensions (MkDocs adds i18n when Babel is installed).
-    A cache that cannot be written is no cache: the build compiles as before. Each key gets its own folder, and
-    the folders of other keys (an upgrade's leftovers) are removed, so the cache does not grow with upgrades.
-    A damaged file (a crash or a full disk mid-write) is compiled again, never a failed build.
+    Jinja loads a template's compiled code only if the template's source is the one compiled. The folder the
+    code is kept in is named after what else shapes it: the versions of Jinja (its own check is only of the
+    Python version), MkDocs and the theme, and the environment's syntax and extensions (MkDocs adds i18n when
+    Babel is installed). Other folders (an upgrade's leftovers) are removed, so the cache does not grow with
+    upgrades. A cache that cannot be written is no cache: the build compiles as before. A damaged file (a
+    crash or a full disk mid-write) is compiled again, never a failed build.
     """
-
-    def __init__(self, directory: Path, salt: str):
-        super().__init__(str(directory))
-        self.salt = salt
 
     @classmethod
     def at(cls, directory: Path, env: jinja2.Environment) -> _TemplateCache | None:
@@ -402,10 +398,7 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 old.unlink(missing_ok=True)
-        return cls(folder, salt)
-
-    def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        return super().get_cache_key(name, f"{filename}\0{self.salt}")
+        return cls(str(folder))
 
     def load_bytecode(self, bucket) -> None:
         # Jinja guards only the marshal load: a file cut short in its checksum header raises here instead.
