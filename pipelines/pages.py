@@ -23,6 +23,7 @@ from pipelines.audiences import Audience
 from pipelines.catalog import Catalog
 from pipelines.exports import export_steps
 from pipelines.formatting import Fmt, currency_symbol, period_label
+from pipelines.models import give_back_memory
 from pipelines.page_contexts import rep_context, team_list
 from pipelines.page_data import Bundle, Calendar, load_bundle, period_row, rep_batch, rep_rows
 from pipelines.page_env import cell_helpers, crm_link, environment, render_page, root_of
@@ -167,13 +168,16 @@ def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult,
     own_seconds, own_calls = timing.seconds, timing.calls
     batches = _batches(job.bundle.directory, teams)
     ahead = [rows_of(batches[0][1])]
+    give_back_memory(job.con)  # before the first fork, so no worker starts with it either
     share = math.ceil(len(meanwhile) / max(1, len(batches) - 1))
 
     def while_rendering(i: int) -> None:
         if i + 1 < len(batches):
             ahead.append(rows_of(batches[i + 1][1]))
+            give_back_memory(job.con)
         for step in meanwhile[i * share:(i + 1) * share]:
             step()
+            give_back_memory(job.con)
 
     for i, (batch_teams, people) in enumerate(batches):
         with rep_batch(job.bundle, ahead.pop()):
