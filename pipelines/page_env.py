@@ -19,6 +19,7 @@ from pipelines.formatting import Fmt, finalize, plain_title
 from pipelines.html_tables import Tables, col
 from pipelines.page_data import EVENT_LABELS  # noqa: F401 (event_label below)
 from pipelines.slugs import rep_slug, team_slug
+from pipelines.template_cache import TemplateCache
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -234,8 +235,10 @@ class _Environment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
-def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.Environment:
-    """The page templates' environment; charts drawn through it are timed on `chart_timing`."""
+def environment(fmt: Fmt, chart_timing: charts.Timing | None = None,
+                template_cache: Path | None = None) -> jinja2.Environment:
+    """The page templates' environment; charts drawn through it are timed on `chart_timing`, and the templates'
+    compiled code is kept in the `template_cache` folder between builds (`pipelines.template_cache`)."""
     timing = chart_timing if chart_timing is not None else charts.Timing()
     tables = Tables(fmt)
     env = _Environment(
@@ -262,6 +265,8 @@ def environment(fmt: Fmt, chart_timing: charts.Timing | None = None) -> jinja2.E
                        anchor=lambda name: Markup("{#" + str(escape(name)) + "}"),
                        table=jinja2.pass_context(_table_global(tables)))
     env.filters["period_label"] = _period_label
+    if template_cache is not None:
+        env.bytecode_cache = TemplateCache.at(template_cache, env)
     return env
 
 

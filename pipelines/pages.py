@@ -230,7 +230,7 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
     timing = charts.Timing()
     code = next((r["currency"] for r in full.org["scorecard"] if r.get("currency")), None)
     fmt = Fmt(currency_symbol(code, cfg.currency_symbol, "currency_symbol" in cfg.model_fields_set), code)
-    env = environment(fmt, timing)
+    env = environment(fmt, timing, cfg.build.cache_path / "page-templates")
     env.globals["demo_data"] = cfg.is_demo  # every page says so: imported macros see globals, not the context
     job = _Job(cfg, con, env, docs_dir, b, cal, _common(cfg, b, cal, catalog, as_of, aud, fmt), timing)
     teams = [dict(t, slug=team_slug(t["team"])) for t in team_list(b, cal)]

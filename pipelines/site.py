@@ -43,6 +43,7 @@ from pathlib import Path
 import jinja2
 
 from pipelines import blocks, fast_markdown, fast_search, shell, workers
+from pipelines.template_cache import TemplateCache
 from pipelines.errors import BuildError
 from pipelines.settings import Build
 
@@ -301,7 +302,7 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
            jobs: int | None, template_cache: Path | None = None) -> tuple[dict | None, SiteResult]:
     """`mkdocs build`, with pages rendered in parallel and unchanged pages reused; returns the manifest and figures.
 
-    `template_cache` keeps the theme's compiled templates between builds (`_TemplateCache`)."""
+    `template_cache` keeps the theme's compiled templates between builds (`pipelines.template_cache`)."""
     from mkdocs import utils
     from mkdocs.commands import build as mkb
 
@@ -359,7 +360,7 @@ def _collect(config, template_cache: Path | None = None) -> _Run:
     files = get_files(config)
     env = config.theme.get_env()
     if template_cache is not None:
-        env.bytecode_cache = _TemplateCache.at(template_cache, env)
+        env.bytecode_cache = TemplateCache.at(template_cache, env)
     files.add_files_from_theme(env, config)
     files = config.plugins.on_files(files, config=config)
     set_exclusions(files, config)
@@ -370,68 +371,6 @@ def _collect(config, template_cache: Path | None = None) -> _Run:
         if file.page is None and file.inclusion.is_not_in_nav():
             Page(None, file, config)
     return _Run(config, files, doc_files, nav, env)
-
-
-class _TemplateCache(jinja2.FileSystemBytecodeCache):
-    """The theme's templates as Jinja compiles them, kept between builds: compiling Material's templates was
-    half the site stage of a 50-rep org, every build.
-
-    Jinja loads a template's compiled code only if the template's source is the one compiled. The folder the
-    code is kept in is named after what else shapes it: the versions of Jinja (its own check is only of the
-    Python version), MkDocs and the theme, and the environment's syntax and extensions (MkDocs adds i18n when
-    Babel is installed). Other folders (an upgrade's leftovers) are removed, so the cache does not grow with
-    upgrades. A cache that cannot be written is no cache: the build compiles as before. A damaged file (a
-    crash or a full disk mid-write) is compiled again, never a failed build.
-    """
-
-    @classmethod
-    def at(cls, directory: Path, env: jinja2.Environment) -> _TemplateCache | None:
-        salt = _compile_settings(env)
-        folder = directory / hashlib.sha256(salt.encode("utf-8")).hexdigest()[:16]
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            stale = [p for p in directory.iterdir() if p != folder]
-        except OSError:
-            return None
-        for old in stale:
-            if old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                old.unlink(missing_ok=True)
-        return cls(str(folder))
-
-    def load_bytecode(self, bucket) -> None:
-        # Jinja guards only the marshal load: a file cut short in its checksum header raises here instead.
-        try:
-            super().load_bytecode(bucket)
-        except Exception:
-            bucket.reset()
-
-    def dump_bytecode(self, bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
-
-
-def _compile_settings(env: jinja2.Environment) -> str:
-    """What, besides a template's source, its compiled code depends on, as text."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    def installed(dist: str) -> str:
-        try:
-            return version(dist)
-        except PackageNotFoundError:
-            return "?"
-
-    names = ("block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
-             "comment_start_string", "comment_end_string", "line_statement_prefix", "line_comment_prefix",
-             "trim_blocks", "lstrip_blocks", "newline_sequence", "keep_trailing_newline", "optimized",
-             "autoescape", "finalize", "is_async", "newstyle_gettext")
-    settings = [installed(d) for d in ("jinja2", "mkdocs", "mkdocs-material")]
-    settings += [f"{n}={getattr(env, n, None)!r}" for n in names]
-    settings += sorted(f"{type(e).__module__}.{type(e).__qualname__}" for e in env.extensions.values())
-    return "\n".join(settings)
 
 
 def _reusable(doc_files, keys: dict[int, str], old_pages: dict, previous_site: Path | None) -> dict[int, dict]:

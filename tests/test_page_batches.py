@@ -144,3 +144,61 @@ def test_a_batch_holds_each_reps_rows_in_the_order_of_its_mart(tmp_path, monkeyp
                 expected[row["rep_id"]][name].append(row)
     assert [r["n"] for r in got["r1"]["quarantine"]] == [1, 2, 5] and got["m1"]["quarantine"] == []
     assert got == expected
+
+
+def test_page_templates_compiled_once_for_all_builds_change_nothing(tmp_path, monkeypatch):
+    """The page templates' compiled code is kept in build.cache_dir/page-templates (pipelines.template_cache).
+    The tiny org rendered three times: the first compiles every page template, the second none, the third after
+    one compiled file was cut short (a crash mid-write) compiles that one again. Every file is byte for byte the
+    same as without a cache. The cache folder is named after settings that are the same in another process (a
+    function's name, not its address): a fresh interpreter names the same folder."""
+    import json
+    import subprocess
+    import sys
+
+    import jinja2
+
+    from pipelines.formatting import Fmt
+    from pipelines.page_env import environment
+    from pipelines.template_cache import compile_settings
+
+    compiled: list[str] = []
+    compile_ = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, *args, **kwargs):
+        if filename:
+            compiled.append(name)
+        return compile_(self, source, name, filename, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    cfg = load_config(TINY)
+    con = models_on(TINY, tmp_path)
+    catalog = load_catalog()
+    cfg.build.cache_dir = str(tmp_path / "cache")  # the configuration page shows it: the same in every render
+    blocked = tmp_path / "cache" / "page-templates"
+    blocked.parent.mkdir()
+    blocked.write_text("a file where the cache folder would go", encoding="utf-8")
+    pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "plain")
+    every = sorted(set(compiled))
+    assert "rep.md.j2" in every and "coaching.md.j2" in every
+    blocked.unlink()
+
+    for n, expected in enumerate([every, []]):
+        compiled.clear()
+        pages.render(cfg, con, catalog, cfg.as_of, tmp_path / f"cached{n}")
+        assert sorted(set(compiled)) == expected
+        assert _files(tmp_path / f"cached{n}") == _files(tmp_path / "plain")
+    (folder,) = (tmp_path / "cache" / "page-templates").iterdir()
+    damaged = max(folder.iterdir(), key=lambda p: p.stat().st_size)
+    damaged.write_bytes(damaged.read_bytes()[:10])
+    compiled.clear()
+    pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "cached2")
+    assert len(compiled) == 1 and _files(tmp_path / "cached2") == _files(tmp_path / "plain")
+
+    here = compile_settings(environment(Fmt()))
+    there = subprocess.run(
+        [sys.executable, "-c", "import json; from pipelines.formatting import Fmt; "
+         "from pipelines.page_env import environment; from pipelines.template_cache import compile_settings; "
+         "print(json.dumps(compile_settings(environment(Fmt()))))"],
+        capture_output=True, text=True, check=True).stdout
+    assert json.loads(there) == here and "0x" not in here
