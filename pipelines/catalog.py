@@ -12,8 +12,11 @@ intermediate, marts read any model below them and other marts.
 
 from __future__ import annotations
 
+import contextlib
 import graphlib
+import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,8 +209,9 @@ def load_dictionary(sql_dir: Path = SQL_DIR) -> dict[str, dict]:
     return out
 
 
-def parse_model(path: Path, layer: str, dictionary: dict[str, dict] | None = None) -> Model:
-    """Read one model file, its header and the tables it reads."""
+def parse_model(path: Path, layer: str, dictionary: dict[str, dict] | None = None,
+                known_refs: _KnownRefs | None = None) -> Model:
+    """Read one model file, its header and the tables it reads (from `known_refs` when its text was read before)."""
     sql = path.read_text(encoding="utf-8")
     model = Model(path.stem, layer, path, sql)
     m = HEADER.match(sql)
@@ -224,7 +228,7 @@ def parse_model(path: Path, layer: str, dictionary: dict[str, dict] | None = Non
     model.columns_from, model.materialized = meta["columns_from"], meta["materialized"]
     model.columns = {c: dictionary[c]["help"] for c in meta["dictionary"]} | meta["columns"]
     model.kinds = {c: dictionary[c]["kind"] for c in model.columns if c in dictionary} | meta["kinds"]
-    model.refs = table_refs(sql, path)
+    model.refs = known_refs.refs(sql, path) if known_refs is not None else table_refs(sql, path)
     return model
 
 
@@ -273,6 +277,53 @@ def table_refs(sql: str, path: Path | None = None) -> set[str]:
 
     walk(parse_tree(sql, path), frozenset())
     return refs
+
+
+class _KnownRefs:
+    """The tables each model's SQL reads, as found before, kept in build.cache_dir between builds.
+
+    Asking DuckDB's parser for a hundred models' parse trees and walking them cost about 0.2 s of every
+    build and of every test that reads the catalog. A model's references depend only on its text and on the
+    parser, so they are looked up by a hash of both: an edited model, or another DuckDB, is parsed again (a
+    model that does not parse is never stored, so it fails as before). The file keeps only the texts of the
+    last catalog read, so it does not grow with edits; a cache that cannot be read or written is no cache.
+    """
+
+    FILE = "sql-references.json"
+
+    def __init__(self, path: Path | None, stored: dict[str, list[str]]):
+        self.path, self.stored, self.used = path, stored, {}
+
+    @classmethod
+    def read(cls, cache_dir: Path | None) -> _KnownRefs:
+        from pipelines.settings import Build
+
+        path = (Build().cache_path if cache_dir is None else cache_dir) / cls.FILE
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            stored = {}
+        return cls(path, stored if isinstance(stored, dict) else {})
+
+    def refs(self, sql: str, path: Path | None = None) -> set[str]:
+        key = hashlib.sha256(f"{duckdb.__version__}\0{sql}".encode("utf-8")).hexdigest()
+        found = self.stored.get(key)
+        if not (isinstance(found, list) and all(isinstance(r, str) for r in found)):
+            found = sorted(table_refs(sql, path))
+        self.used[key] = found
+        return set(found)
+
+    def save(self) -> None:
+        if self.path is None or self.used == self.stored:
+            return
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(self.used, sort_keys=True), encoding="utf-8")
+            tmp.replace(self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
 
 
 # --- the graph ---------------------------------------------------------------------------------
@@ -329,18 +380,22 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
     return load_catalog(sql_dir).models
 
 
-def load_catalog(sql_dir: Path = SQL_DIR) -> Catalog:
-    """Read sql/: the dictionary, the macros and every model, check the layers, order the graph."""
+def load_catalog(sql_dir: Path = SQL_DIR, cache_dir: Path | None = None) -> Catalog:
+    """Read sql/: the dictionary, the macros and every model, check the layers, order the graph.
+
+    What each model reads is kept in `cache_dir` (build.cache_dir by default) between calls (`_KnownRefs`)."""
     dictionary = load_dictionary(sql_dir)
     models: dict[str, Model] = {}
+    known = _KnownRefs.read(cache_dir)
     for layer in LAYERS:
         for path in sorted((sql_dir / layer).glob("*.sql")):
-            model = parse_model(path, layer, dictionary)
+            model = parse_model(path, layer, dictionary, known)
             if model.name in models:
                 raise ModelError(f"two models are named {model.name} ({models[model.name].path})", path)
             if model.name in RAW_INPUTS:
                 raise ModelError(f"{model.name} is the name of a raw input; name the model differently", path)
             models[model.name] = model
+    known.save()
     for model in models.values():
         _check_refs(model, models)
         _inherit_columns(model, models)

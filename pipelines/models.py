@@ -175,7 +175,7 @@ def run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> None:
 
 def run(cfg: Config, con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> ModelsResult:
     """Run every model, then every data test; a failing test raises with sample rows."""
-    catalog = load_catalog(sql_dir)
+    catalog = load_catalog(sql_dir, cfg.build.cache_path)
     as_of = cfg.as_of or default_as_of(con)
     prepare(con, cfg, catalog, as_of)
     for model in catalog.models:

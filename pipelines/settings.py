@@ -364,7 +364,8 @@ class Build(Strict):
     cache_dir: str = Field(
         ".cache",
         description="Folder for the generated demo org, the Vega bundle, the page and theme templates as Jinja "
-        "compiles them, and `make bench`'s orgs and builds; relative to the project root.",
+        "compiles them, the tables each SQL model reads, and `make bench`'s orgs and builds; relative to the "
+        "project root.",
     )
 
     @field_validator("duckdb_memory")

@@ -1,6 +1,7 @@
 """The model graph: references from DuckDB's parser, layers enforced, every loader error is one clear line."""
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import duckdb
@@ -199,3 +200,41 @@ def test_the_shipped_models_respect_the_layers():
     for m in catalog.models:
         if m.layer != "marts":
             assert not (m.refs & marts), (m.name, m.refs & marts)
+
+
+def test_references_found_before_are_read_from_the_cache(sql, tmp_path, monkeypatch):
+    """What each model reads is kept in the cache folder: the second read of the same sql/ parses nothing; an edited
+    model is parsed again (its new reference counts), and the file then holds only the current texts; a damaged file
+    or a wrong entry is parsed again, never believed; a model that does not parse fails every time."""
+    from pipelines import catalog
+
+    parsed: list[str] = []
+    parse = catalog.parse_tree
+    monkeypatch.setattr(catalog, "parse_tree", lambda text, path=None: parsed.append(text) or parse(text, path))
+    cache = tmp_path / "cache"
+
+    def refs() -> dict[str, set[str]]:
+        return {m.name: m.refs for m in load_catalog(sql, cache).models}
+
+    first = refs()
+    assert len(parsed) == 3 and first["rep_a"] == {"int_a"}
+    parsed.clear()
+    assert refs() == first and parsed == []
+
+    model(sql, "intermediate", "int_b", "select x from stg_reps where true")
+    model(sql, "marts", "rep_a", "select a.x from int_a as a, int_b", "grain: one row.\nunique: [x]\ncolumns:\n  x: An x.")
+    assert refs()["rep_a"] == {"int_a", "int_b"} and len(parsed) == 2
+    stored = json.loads((cache / "sql-references.json").read_text(encoding="utf-8"))
+    assert sorted(stored.values()) == [["int_a", "int_b"], ["raw_reps"], ["stg_reps"], ["stg_reps"]]
+
+    parsed.clear()
+    (cache / "sql-references.json").write_text(json.dumps({k: [1] for k in stored}), encoding="utf-8")
+    assert refs()["rep_a"] == {"int_a", "int_b"} and len(parsed) == 4
+    parsed.clear()
+    (cache / "sql-references.json").write_text("{not json", encoding="utf-8")
+    assert refs()["rep_a"] == {"int_a", "int_b"} and len(parsed) == 4
+
+    model(sql, "marts", "rep_a", "select x frm int_a", "grain: one row.\nunique: [x]\ncolumns:\n  x: An x.")
+    for _ in range(2):
+        with pytest.raises(ModelError, match="cannot parse"):
+            refs()
