@@ -43,9 +43,9 @@ from pathlib import Path
 import jinja2
 
 from pipelines import blocks, fast_markdown, fast_search, shell, workers
-from pipelines.template_cache import TemplateCache
 from pipelines.errors import BuildError
 from pipelines.settings import Build
+from pipelines.template_cache import TemplateCache
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MANIFEST_VERSION = 1
