@@ -21,6 +21,7 @@ import gzip
 import io
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -328,11 +329,14 @@ def _read_utf8_csv(
     con, path: Path, source: Source, name: str, display: str, key: str
 ) -> tuple[list[str], list[dict], list[str], Text]:
     cols, delim, notes = _header(path, source, display, key)
-    _scan_csv(con, path, name, cols, delim, display, key)
-    malformed = _csv_rejects(con, name, display, len(cols))
+    # The pass over the bytes is Python, and DuckDB lets go of the GIL while it reads: they run side by side.
+    with ThreadPoolExecutor(1) as beside:
+        scanned = beside.submit(_scan_text, path, delim)
+        _scan_csv(con, path, name, cols, delim, display, key)
+        malformed = _csv_rejects(con, name, display, len(cols))
+        rows = 1 + con.execute(f"select count(*) from {name}_in").fetchone()[0] + len(malformed)  # the header too
+        lines, text = scanned.result()
     holes = [m["row"] for m in malformed]
-    rows = 1 + con.execute(f"select count(*) from {name}_in").fetchone()[0] + len(malformed)  # the header too
-    lines, text = _scan_text(path, delim)
     if lines != rows and _has_blank_lines(path):
         holes = sorted(set(holes) | set(_blank_rows(con, path, name)))
     _number_rows(con, name, holes)
