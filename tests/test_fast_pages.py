@@ -286,3 +286,60 @@ def test_a_dict_field_reads_as_in_plain_jinja():
     assert environment(Fmt()).from_string(page).render(**context) == "&#60;key&#62; True &#60;key&#62; attribute"
     with pytest.raises(jinja2.UndefinedError):
         environment(Fmt()).from_string("{{ row.missing }}").render(row={})
+
+
+# --- Jinja's compiler and context: `{{ value }}` without a second escape, calls with fewer checks ----------------
+
+def _stock(env: jinja2.Environment) -> jinja2.Environment:
+    """The same environment with Jinja's own code generator and context (an instance's attributes win)."""
+    env.code_generator_class = jinja2.compiler.CodeGenerator
+    env.context_class = jinja2.runtime.Context
+    return env
+
+
+CALLS = """{% macro shout(x) %}<{{ x }}>{% endmacro %}{{ v }}|{{ v ~ "&" }}|{{ shout(v) }}|{{ plain(v) }}|{{ ctx(v) }}|
+{{ envf(v) }}|{{ evalf(v) }}|{{ obj(v) }}|{{ obj.method(v) }}|{{ d.get("k", v) }}|{{ stop() is undefined }}|
+{% for i in [1, 2] %}{{ ctx(v ~ i) }}{{ shout(i) }}{% endfor %}|{% set block %}{{ ctx(v) }}{% endset %}{{ block }}|
+{% filter upper %}{{ v }}{{ ctx(v) }}{% endfilter %}|{% autoescape false %}{{ v }}{{ plain(v) }}{% endautoescape %}|
+{{ kpi("Won", v, v, metric="win_rate") }}{{ table([{"a": v}], [col("A", "a")]) }}|{{ term("win_rate") }}"""
+
+
+class _CallableWithContext:
+    @jinja2.pass_context
+    def __call__(self, ctx, v):
+        return f"{ctx.get('root')}:{v}"
+
+    def method(self, v):
+        return f"m{v}"
+
+
+def _stop():
+    raise StopIteration
+
+
+CALLABLES = dict(
+    plain=lambda v: f"<{v}>", ctx=jinja2.pass_context(lambda c, v: f"{c.get('root')}{v}"),
+    envf=jinja2.pass_environment(lambda e, v: f"{type(e).__name__}{v}"),
+    evalf=jinja2.pass_eval_context(lambda e, v: f"{e.autoescape}{v}"),
+    obj=_CallableWithContext(), d={"x": 1}, stop=_stop, root="../",
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(v=st.one_of(text, text.map(Markup), st.none(), st.just(math.nan), st.integers(), st.floats(), st.dates()))
+def test_pages_render_as_with_jinjas_own_compiler_and_context(v):
+    """Output, macros, every kind of callable Jinja passes something to, calls in loops, blocks and filters."""
+    ours, stock = environment(Fmt()), _stock(environment(Fmt()))
+    assert type(ours.from_string("{{ 1 }}").new_context()) is not jinja2.runtime.Context  # the fast one
+    assert render_page(ours.from_string(CALLS), v=v, **CALLABLES) == render_page(stock.from_string(CALLS), v=v,
+                                                                                 **CALLABLES)
+
+
+def test_every_page_template_compiles_to_finalize_without_escape_around_it():
+    """Jinja's code for each page template with ours differs only in the `escape(` dropped around finalize."""
+    ours, stock = environment(Fmt()), _stock(environment(Fmt()))
+    for name in ours.list_templates():
+        source = ours.loader.get_source(ours, name)[0]
+        fast, slow = ours.compile(source, name, raw=True), stock.compile(source, name, raw=True)
+        assert "escape(environment.finalize(" not in fast
+        assert fast == slow.replace("escape(environment.finalize(", "(environment.finalize("), name
