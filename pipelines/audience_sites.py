@@ -56,7 +56,7 @@ def _pages(cfg, con, catalog, as_of, out: Path, timer, made: list[Path]) -> list
     the largest thing this build held in Python is gone.
     """
     with timer.stage("pages"):  # reading the marts is the pages' work, and a second of it at 5,000 reps
-        bundle = load_bundle(con)
+        bundle = load_bundle(con, cfg.site.recent_quarters)
     drafts = []
     for aud in audiences.resolve(cfg, list(bundle.by_team)):
         docs = Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-{aud.name}", dir=out.parent))

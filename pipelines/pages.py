@@ -224,7 +224,7 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
     With audiences, the CLI calls this once per audience with the same `bundle` (fetched once): the pages and
     the downloads hold only the audience's scope, with its privacy.
     """
-    full = bundle or load_bundle(con)
+    full = bundle or load_bundle(con, cfg.site.recent_quarters)
     aud = audience or Audience("", None, True, cfg.privacy)
     b = audiences.scope_bundle(full, aud)
     cal = Calendar(b.org["quarters"], cfg.site.recent_quarters)

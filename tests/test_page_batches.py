@@ -7,13 +7,15 @@ be "no data" invented), and a released connection keeps exactly what it was told
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from pipelines import pages
 from pipelines.catalog import load_catalog
 from pipelines.models import release
-from pipelines.page_contexts import rep_context
-from pipelines.page_data import Calendar, load_bundle, rep_batch, rep_rows
+from pipelines.page_contexts import rep_context, reps_index, team_context, team_list
+from pipelines.page_data import Calendar, fetch, load_bundle, rep_batch, rep_rows
 from pipelines.settings import load_config
 from tests.helpers import FIXTURES, models_on
 
@@ -74,7 +76,7 @@ def test_a_reps_own_page_data_exists_only_inside_its_batch(tmp_path):
     empty list); r2, not in the batch, still has no events key. After it, the data and the batch's scratch
     table are gone."""
     con = models_on(TINY, tmp_path)
-    b = load_bundle(con)
+    b = load_bundle(con, 4)
     with pytest.raises(KeyError):
         b.by_rep["r3"]["events"]
     with pytest.raises(KeyError):  # a rep page's context asked for outside the batch: an error, not empty tables
@@ -202,3 +204,25 @@ def test_page_templates_compiled_once_for_all_builds_change_nothing(tmp_path, mo
          "print(json.dumps(compile_settings(environment(Fmt()))))"],
         capture_output=True, text=True, check=True).stdout
     assert json.loads(there) == here and "0x" not in here
+
+
+@pytest.mark.parametrize("recent_quarters", [1, 2, 4, 20])
+def test_a_reps_scorecard_older_than_the_pages_show_is_not_fetched_and_not_missed(tmp_path, recent_quarters):
+    """The bundle holds a rep's scorecard rows of the recent quarters only: exactly those of all the rows, and
+    every rep, team and index page's context is what it is with all of them."""
+    con = models_on(TINY, tmp_path)
+    b = load_bundle(con, recent_quarters)
+    cal = Calendar(b.org["quarters"], recent_quarters)
+    every = fetch(con, "select * from rep_scorecard order by rep_id, period_start")
+    full = dataclasses.replace(b, by_rep={rid: d | {"scorecard": [r for r in every if r["rep_id"] == rid]}
+                                          for rid, d in b.by_rep.items()})
+    for rid, d in full.by_rep.items():
+        assert b.by_rep[rid]["scorecard"] == [r for r in d["scorecard"] if r["period"] in cal.recent]
+    assert len(cal.quarters) <= recent_quarters or len(every) > sum(len(d["scorecard"]) for d in b.by_rep.values())
+    assert reps_index(b, cal) == reps_index(full, cal)
+    with rep_batch(b, rep_rows(con, list(b.people))), rep_batch(full, rep_rows(con, list(b.people))):
+        for rid in b.people:
+            assert rep_context(b, rid, cal) == rep_context(full, rid, cal), rid
+        assert team_list(b, cal) == team_list(full, cal)
+        for t in team_list(b, cal):
+            assert team_context(b, t, cal) == team_context(full, t, cal), t["team"]
