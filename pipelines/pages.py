@@ -9,6 +9,7 @@ them. It computes no metric.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,6 +109,16 @@ def _indexes(job: _Job, team_rows: list[dict], catalog: Catalog) -> None:
                                     key=lambda h: (-h["deals_with_problems"], h["rep_id"])))
 
 
+def _front_pages(job: _Job, teams: list[dict], team_rows: list[dict], catalog: Catalog, result: PagesResult) -> None:
+    """The home, index, glossary, reference and data-quality pages, with the chart time they took. A step of the
+    first batch's `meanwhile`: rendered beside its workers, not before the first fork with a core idle."""
+    seconds, calls = job.timing.seconds, job.timing.calls
+    _home(job, teams, team_rows)
+    _indexes(job, team_rows, catalog)
+    result.chart_seconds += job.timing.seconds - seconds
+    result.chart_calls += job.timing.calls - calls
+
+
 def _team_page(job: _Job, t: dict) -> None:
     c = page_contexts.team_context(job.bundle, t, job.cal)
     job.write(f"teams/{team_slug(t['team'])}/index.md", "team.md.j2", **c)
@@ -148,7 +159,7 @@ def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult,
     runs a share of the `meanwhile` steps, in order, instead of waiting (none during the last batch: it
     is the small remainder, and its workers waited for all the steps when they ran there). Each chunk
     reports the chart time it added, on its own copy of the timing in a worker or on this process's, so
-    the chart figures are the same either way."""
+    the chart figures are the same either way (a `meanwhile` step that draws charts adds its own)."""
     rep_tpl, coach_tpl = job.env.get_template("rep.md.j2"), job.env.get_template("coaching.md.j2")
     job.env.get_template("team.md.j2"), job.env.get_template("monday.md.j2")  # compiled once, before the forks
     timing = job.timing
@@ -165,7 +176,6 @@ def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult,
     def rows_of(people: list[dict]) -> dict:
         return rep_rows(job.con, [p["rep_id"] for p in people])
 
-    own_seconds, own_calls = timing.seconds, timing.calls
     batches = _batches(job.bundle.directory, teams)
     ahead = [rows_of(batches[0][1])]
     give_back_memory(job.con)  # before the first fork, so no worker starts with it either
@@ -189,8 +199,6 @@ def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult,
         result.chart_calls += sum(calls for _, calls in done)
         result.chart_seconds += sum(seconds for seconds, _ in done) / used
     result.rep_pages, result.team_pages = len(job.bundle.directory), len(teams)
-    result.chart_calls += own_calls
-    result.chart_seconds += own_seconds
 
 
 def _common(cfg: Config, b: Bundle, cal: Calendar, catalog: Catalog, as_of: dt.date, aud: Audience,
@@ -236,12 +244,11 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
     job = _Job(cfg, con, env, docs_dir, b, cal, _common(cfg, b, cal, catalog, as_of, aud, fmt), timing)
     teams = [dict(t, slug=team_slug(t["team"])) for t in team_list(b, cal)]
     team_rows = [dict(t["now"], team=t["team"]) for t in teams if t["now"]]
-    _home(job, teams, team_rows)
-    _indexes(job, team_rows, catalog)
     result = PagesResult(docs_dir)
     people = audiences.people_in(full, aud)
     _team_and_rep_pages(job, teams, result,
-                        meanwhile=export_steps(con, cfg, catalog.marts, docs_dir / "data", aud, people))
+                        meanwhile=[functools.partial(_front_pages, job, teams, team_rows, catalog, result),
+                                   *export_steps(con, cfg, catalog.marts, docs_dir / "data", aud, people)])
     (docs_dir / "assets").mkdir(parents=True, exist_ok=True)
     (docs_dir / "assets" / "chart-specs.js").write_text(charts.specs_script(fmt.currency), encoding="utf-8")
     return result

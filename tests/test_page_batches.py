@@ -50,13 +50,16 @@ def test_forked_batches_with_prefetch_give_the_same_pages(tmp_path, monkeypatch)
     cfg = load_config(TINY)
     con = models_on(TINY, tmp_path)
     catalog = load_catalog()
-    pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "one")
+    in_process = pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "one")
     monkeypatch.setattr(pages, "BATCH_REPS", 1)
     monkeypatch.setattr(workers, "workers_for", lambda n, jobs, per: 2 if n >= 2 else 1)
     result = pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "forked")
     one, forked = _files(tmp_path / "one"), _files(tmp_path / "forked")
     assert result.workers == 2 and one.keys() == forked.keys()
     assert [str(k) for k in one if one[k] != forked[k]] == []
+    # Every chart is counted once, the home page's (drawn beside the first batch's workers) too.
+    drawn = sum(v.count(b"scorecard-chart") for k, v in one.items() if k.suffix == ".md")
+    assert drawn > 0 and result.chart_calls == in_process.chart_calls == drawn
 
 
 def test_batches_are_whole_teams_of_about_the_batch_size(monkeypatch):
