@@ -76,7 +76,7 @@ def compile_settings(env: jinja2.Environment) -> str:
     names = ("block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
              "comment_start_string", "comment_end_string", "line_statement_prefix", "line_comment_prefix",
              "trim_blocks", "lstrip_blocks", "newline_sequence", "keep_trailing_newline", "optimized",
-             "autoescape", "finalize", "is_async", "newstyle_gettext")
+             "autoescape", "finalize", "is_async", "newstyle_gettext", "code_generator_class")
     settings = [installed(d) for d in ("jinja2", "mkdocs", "mkdocs-material")]
     settings += [f"{type(env).__module__}.{type(env).__qualname__}"]
     settings += [f"{n}={_setting(getattr(env, n, None))}" for n in names]

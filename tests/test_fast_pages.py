@@ -343,3 +343,11 @@ def test_every_page_template_compiles_to_finalize_without_escape_around_it():
         fast, slow = ours.compile(source, name, raw=True), stock.compile(source, name, raw=True)
         assert "escape(environment.finalize(" not in fast
         assert fast == slow.replace("escape(environment.finalize(", "(environment.finalize("), name
+
+
+def test_code_compiled_by_jinjas_own_generator_is_kept_apart_from_ours():
+    """The template cache (pipelines.template_cache) names its folder after the code generator too: a cache
+    written by a build before this one (or by the theme's stock environment) is never loaded as ours."""
+    from pipelines.template_cache import compile_settings
+
+    assert compile_settings(environment(Fmt())) != compile_settings(_stock(environment(Fmt())))
