@@ -301,7 +301,8 @@ CALLS = """{% macro shout(x) %}<{{ x }}>{% endmacro %}{{ v }}|{{ v ~ "&" }}|{{ s
 {{ envf(v) }}|{{ evalf(v) }}|{{ obj(v) }}|{{ obj.method(v) }}|{{ d.get("k", v) }}|{{ stop() is undefined }}|
 {% for i in [1, 2] %}{{ ctx(v ~ i) }}{{ shout(i) }}{% endfor %}|{% set block %}{{ ctx(v) }}{% endset %}{{ block }}|
 {% filter upper %}{{ v }}{{ ctx(v) }}{% endfilter %}|{% autoescape false %}{{ v }}{{ plain(v) }}{% endautoescape %}|
-{{ kpi("Won", v, v, metric="win_rate") }}{{ table([{"a": v}], [col("A", "a")]) }}|{{ term("win_rate") }}"""
+{{ kpi("Won", v, v, metric="win_rate") }}{{ table([{"a": v}], [col("A", "a")]) }}|{{ term("win_rate") }}|
+{% macro wrap(x) %}[{{ caller(x) }}]{% endmacro %}{% call(y) wrap(v) %}{{ y }}{{ ctx(y) }}{% endcall %}"""
 
 
 class _CallableWithContext:
@@ -328,7 +329,8 @@ CALLABLES = dict(
 @settings(max_examples=150, deadline=None)
 @given(v=st.one_of(text, text.map(Markup), st.none(), st.just(math.nan), st.integers(), st.floats(), st.dates()))
 def test_pages_render_as_with_jinjas_own_compiler_and_context(v):
-    """Output, macros, every kind of callable Jinja passes something to, calls in loops, blocks and filters."""
+    """Output, macros, every kind of callable Jinja passes something to, calls in loops, blocks, filters and a
+    call block (its caller)."""
     ours, stock = environment(Fmt()), _stock(environment(Fmt()))
     assert type(ours.from_string("{{ 1 }}").new_context()) is not jinja2.runtime.Context  # the fast one
     assert render_page(ours.from_string(CALLS), v=v, **CALLABLES) == render_page(stock.from_string(CALLS), v=v,
