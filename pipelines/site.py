@@ -283,7 +283,8 @@ def _fingerprint(fingerprint_yml: str, files, nav) -> str:
 
 # --- the build ----------------------------------------------------------------------------------
 #
-# The steps of `mkdocs build` (mkdocs/commands/build.py), in its order, each a function below.
+# The steps of `mkdocs build` (mkdocs/commands/build.py), each a function below, in its order but for
+# what no other step reads (the nav pages' HTML, the theme's files), done while the workers fill pages.
 
 
 @dataclass
@@ -324,7 +325,7 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
             keys = {i: _key(Path(f.abs_src_path).read_bytes()) for i, f in enumerate(run.doc_files)}
         reuse = _reusable(run.doc_files, keys, old_pages, previous_site)
         in_nav = _read_nav_pages(run, reuse)
-        _write_theme(run)
+        run.env = run.config.plugins.on_env(run.env, config=run.config, files=run.files)
         run.search = _search_index(run.config)
         entries, n_workers, worker_warnings, (filled, fast) = _render_pages(run, in_nav, reuse, jobs, keys)
         _link_reused(run, reuse, previous_site, entries)
@@ -394,25 +395,32 @@ def _reusable(doc_files, keys: dict[int, str], old_pages: dict, previous_site: P
 def _read_nav_pages(run: _Run, reuse: dict[int, dict]) -> list[int]:
     """Read the pages in the navigation first and return their indexes.
 
-    `mkdocs build` reads every page before writing any: a nav title taken from a page's first
-    heading is shown on every page. Only nav pages can be such titles, so only they are read up front.
+    `mkdocs build` reads every page before writing any: every page shows the navigation, its
+    titles and its pages' front matter (Material's nav shows a page's `icon`, `status`...). Only
+    nav pages are in it, so only they are read up front. A page whose title the navigation does
+    not give (it is then its first heading) is rendered here; the others only read (their front
+    matter), and rendered while the workers fill the other pages (`_render_pages`): the nav pages'
+    Markdown was a fifth of the one-core time before the workers start, at 5,000 reps.
     """
     from mkdocs.commands import build as mkb
 
     nav_ids = {id(p) for p in run.nav.pages}
     in_nav = [i for i, f in enumerate(run.doc_files) if id(f.page) in nav_ids]
     for i in in_nav:
-        if i not in reuse or "title" not in vars(run.doc_files[i].page):
-            mkb._populate_page(run.doc_files[i].page, run.config, run.files)
+        page = run.doc_files[i].page
+        if "title" not in vars(page):
+            mkb._populate_page(page, run.config, run.files)
+        elif i not in reuse:
+            page.read_source(run.config)
     return in_nav
 
 
 def _write_theme(run: _Run) -> None:
-    """The env event, static files and theme templates, written before the pages as `mkdocs build` does."""
+    """The static files and theme templates (`mkdocs build` writes them before the pages; no page reads them,
+    so they are written while the workers fill pages). The env event ran before the workers forked."""
     from mkdocs.commands import build as mkb
     from mkdocs.structure.files import InclusionLevel
 
-    run.env = run.config.plugins.on_env(run.env, config=run.config, files=run.files)
     run.files.copy_static_files(inclusion=InclusionLevel.is_included)
     for template in run.config.theme.static_templates:
         mkb._build_theme_template(template, run.env, run.files, run.config, run.nav)
@@ -426,16 +434,21 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict], jobs: in
     warnings, and how many pages were filled into a shell and how many of those converted by fast_markdown.
     Each page rendered has its key put in `keys`: the workers hash the Markdown they read anyway.
 
-    Nav pages stay in this process because their content is kept for the navigation. The others
-    are filled into their kind's shell (`pipelines.shell`). Warnings logged in a worker are counted
-    there and added up here; in this process the build's own handler already counts them.
+    Nav pages stay in this process, rendered the ordinary way, with the theme's static files and templates,
+    while the workers fill the others into their kind's shell (`pipelines.shell`); with one worker, after
+    it. Warnings logged in a worker are counted there and added up here; in this process the build's own
+    handler already counts them.
     """
     entries: dict[int, list] = {}
-    for i in in_nav:
-        if i not in reuse:
-            entries[i] = _render_one(run, i, free=False)
-            if i not in keys:  # known already when the previous build's pages were looked at for reuse
-                keys[i] = _key(Path(run.doc_files[i].abs_src_path).read_bytes())
+
+    def nav_pages_and_theme() -> None:
+        for i in in_nav:
+            if i not in reuse:
+                entries[i] = _render_one(run, i, free=False)
+                if i not in keys:  # known already when the previous build's pages were looked at for reuse
+                    keys[i] = _key(Path(run.doc_files[i].abs_src_path).read_bytes())
+        _write_theme(run)
+
     nav_set = set(in_nav)
     todo = [i for i in range(len(run.doc_files)) if i not in reuse and i not in nav_set]
     shells = shell.Shells.prepare(run) if todo else None
@@ -453,7 +466,8 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict], jobs: in
         finally:
             logging.getLogger("mkdocs").removeHandler(counter)
 
-    results, n_workers = workers.fork_map(chunk, todo, jobs=jobs, min_per_worker=MIN_PAGES_PER_WORKER)
+    results, n_workers = workers.fork_map(chunk, todo, jobs=jobs, min_per_worker=MIN_PAGES_PER_WORKER,
+                                          meanwhile=nav_pages_and_theme)
     for got, _, _ in results:
         for i, (key, page_entries) in got.items():
             keys.setdefault(i, key)
