@@ -48,14 +48,26 @@ def entries(index, page) -> list | None:
     if sections is None:
         return None
     n0 = len(index.entries)
+    toc = _toc_by_id(page.toc, {})
     for tag, attrs, title, text, anchor in sections:
         section = Section(Element(tag, dict(attrs)))
         section.title, section.text, section.id = list(title), list(text), anchor
         if not section.is_excluded():
-            index.create_entry_for_section(section, page.toc, page.url, page)
+            found = toc.get(anchor)
+            index.create_entry_for_section(section, [found] if found is not None else [], page.url, page)
     got = index.entries[n0:]
     del index.entries[n0:]
     return got
+
+
+def _toc_by_id(items, found: dict) -> dict:
+    """Each id's first item in the table of contents, in the order the plugin's `_find_toc_by_id` looks (an item,
+    then its children): the entry builder is handed that item alone, not the whole table to search again for
+    each section (a rep page's thirteen sections searched its thirteen items each)."""
+    for item in items:
+        found.setdefault(item.id, item)
+        _toc_by_id(item.children, found)
+    return found
 
 
 def _page_sections(content: str) -> list | None:

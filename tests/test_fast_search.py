@@ -121,3 +121,17 @@ def test_a_stretch_seen_before_is_not_parsed_again():
         assert fast_search.entries(SearchIndex(), page) == plugin.entries
     info = fast_search._stretch.cache_info()
     assert (info.misses, info.hits) == (3 + 2, 2 * 2)  # each page's own first stretch, the shared two once
+
+
+def test_each_sections_toc_item_is_the_one_the_plugin_finds():
+    """fast_search hands the entry builder the item the plugin's own search of the table of contents finds:
+    the first in its order (an item, then its children), the same id nested or repeated included."""
+    tokens = [{"level": 1, "id": "a", "name": "A", "children": [
+        {"level": 2, "id": "b", "name": "B", "children": [{"level": 3, "id": "c", "name": "C1", "children": []}]},
+        {"level": 2, "id": "c", "name": "C2", "children": []}]},
+        {"level": 1, "id": "b", "name": "B2", "children": [{"level": 2, "id": "d", "name": "D", "children": []}]}]
+    toc = get_toc(tokens)
+    found = fast_search._toc_by_id(toc, {})
+    for anchor in ("a", "b", "c", "d", "missing", None):
+        assert found.get(anchor) is SearchIndex()._find_toc_by_id(toc, anchor), anchor
+    assert found["c"].title == "C1" and found["b"].title == "B"
