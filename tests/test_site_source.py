@@ -115,3 +115,33 @@ def test_the_pages_front_matters_are_read_without_yaml_but_the_odd_ones():
         True, True, True, False, False, False, False, False, False, True, True, False]
     assert site._TITLE_LINE.match('title: "Coaching: Ann · Zoë"\n')
     assert not site._TITLE_LINE.match('title: "a\u2028b"\n')
+
+
+def test_the_theme_files_are_those_mkdocs_adds_without_walking_dot_folders(tmp_path: Path):
+    """`_ThemeListing` skips folders whose names start with a dot (Material's `.icons`); MkDocs' filter turns
+    down every file in one, so the files added from the theme are the same, dot files elsewhere included."""
+    from mkdocs.structure.files import get_files
+
+    theme = tmp_path / "theme"
+    for name in ("extra.css", ".hidden.js", ".dots/a.js", "deep/.dots/b.js", "deep/ok.js", "deep/.c.js",
+                 "deep/page.html", "main.html", "locales/x.js", "deeper/still/README.txt", "deeper/still/d.svg"):
+        (theme / name).parent.mkdir(parents=True, exist_ok=True)
+        (theme / name).write_text("x", encoding="utf-8")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Home\n", encoding="utf-8")
+    yml = site._mkdocs_yml("Org", docs, tmp_path / "site", tmp_path / "mkdocs.yml")
+    config = load_config(config_file=str(yml))
+    config.theme.dirs.insert(0, str(theme))
+    env = config.theme.get_env()
+    assert isinstance(site._ThemeListing.of(env), site._ThemeListing)
+
+    def added(listing) -> list:
+        files = get_files(config)
+        files.add_files_from_theme(listing, config)
+        return [(f.src_uri, f.abs_src_path, f.dest_uri) for f in files]
+
+    ours = added(site._ThemeListing.of(env))
+    assert ours == added(env)
+    assert {"extra.css", "deep/ok.js", "deeper/still/d.svg"} <= {uri for uri, _, _ in ours}
+    assert any(uri.startswith("assets/javascripts/") for uri, _, _ in ours)  # Material's own, after ours
