@@ -135,3 +135,41 @@ def test_each_sections_toc_item_is_the_one_the_plugin_finds():
     for anchor in ("a", "b", "c", "d", "missing", None):
         assert found.get(anchor) is SearchIndex()._find_toc_by_id(toc, anchor), anchor
     assert found["c"].title == "C1" and found["b"].title == "B"
+
+
+def test_the_search_event_is_left_out_only_where_it_would_add_those_entries_and_change_nothing(tmp_path):
+    """Once a place's fast entries are proved, a page without a `data-search-` attribute does not run the
+    page_context event (Material's search plugin's alone): its entries and HTML are what the event makes."""
+    from mkdocs.config import load_config
+
+    from pipelines import site
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Home\n", encoding="utf-8")
+    config = load_config(config_file=str(site._mkdocs_yml("Org", docs, tmp_path / "site", tmp_path / "mkdocs.yml")))
+    config = config.plugins.on_config(config)
+    index = site._search_index(config)
+    shells = shell.Shells(SimpleNamespace(config=config, files=None, search=index), None, None)
+    assert shells.search_event_only
+    runs, seen = [], 0
+
+    def event(page):
+        return lambda: runs.append(page) or config.plugins.on_page_context({}, page=page, config=config, nav=None)
+
+    for n in range(shell.PROOFS + 3):
+        for attrs in ("", ' data-search-exclude="x"', ' class="a" data-search-boost="2"'):
+            text = f"# T{n}\n\n<p{attrs}>Body {n}.</p>\n\n## Part\n\nMore *{n}*.\n"
+            page = SimpleNamespace(markdown=text, url=f"reps/r{n}/", file=None, meta={"title": "T"}, title="T")
+            shells.convert(page)
+            same = SimpleNamespace(**vars(page))
+            n0 = len(index.entries)
+            event(same)()
+            expected = index.entries[n0:], same.content
+            del index.entries[n0:]
+            runs.clear()
+            shells.page_context(page, event(page))
+            assert (index.entries[n0:], page.content) == expected
+            assert bool(runs) == (seen < shell.PROOFS or "data-search-" in attrs), (n, attrs)
+            seen += 1
+    assert shells.fast_index == {"reps/*/": 0}
