@@ -114,9 +114,10 @@ class _Page:
         if line[0] == "<":
             if _COMMENT_LINE.fullmatch(line):
                 self.closed = True
-                return self.end() and self.raw(line, blank_follows)
-            if _RAW_LINE.fullmatch(line):
-                return self.end() and self.raw(line, blank_follows)
+                return self.end() and self.raw(line, blank_follows, ())
+            ids = _raw_ids(line)
+            if ids is not False:
+                return self.end() and self.raw(line, blank_follows, ids)
         if line[0] == "#":
             return self.end_paragraph() and self.items is None and self.heading(line)
         if line.startswith("- "):
@@ -129,9 +130,9 @@ class _Page:
             self.para.append(line)
         return True
 
-    def raw(self, line: str, blank_follows: bool) -> bool:
-        """A whole-line block of HTML: kept as it is (with a newline when a blank line follows, as the stash does)."""
-        ids = _raw_ids(line)
+    def raw(self, line: str, blank_follows: bool, ids: tuple[str, ...] | None) -> bool:
+        """A whole-line block of HTML with these ids (None: not sure of it): kept as it is (with a newline when a
+        blank line follows, as the stash does)."""
         if ids is None:
             return False
         self.ids.update(ids)
@@ -217,12 +218,13 @@ class _Page:
 
 
 @functools.lru_cache(maxsize=_CACHED)
-def _raw_ids(line: str) -> tuple[str, ...] | None:
-    """The ids MkDocs' raw-HTML scan finds in a whole-line block (the blocks comment has none), or None
-    when the block holds something this module does not handle."""
+def _raw_ids(line: str) -> tuple[str, ...] | None | bool:
+    """The ids MkDocs' raw-HTML scan finds in a whole-line block, None when the block holds something this
+    module does not handle, False when the line is not such a block: a line is matched once per process
+    (a rep page's twenty such lines recur), not once per page before its cache is asked."""
     m = _RAW_LINE.fullmatch(line)
     if m is None:
-        return ()
+        return False
     ids = _tag_ids(m.group(1), m.group(2))
     for tag in _RAW_INNER.finditer(m.group(3)):
         if tag.group("bad"):
