@@ -8,6 +8,7 @@ computes a metric: every figure arrives from a mart.
 
 from __future__ import annotations
 
+import functools
 import types
 from pathlib import Path
 from urllib.parse import quote
@@ -286,6 +287,25 @@ class _Environment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
+def _at_render(f):
+    """A filter Jinja never calls while it compiles.
+
+    Jinja computes a filter of constants into a template's code (`{{ 1234|money }}` becomes '$1.2k'), and the
+    code is kept between builds and orgs (pipelines.template_cache): the project's filters know the org's
+    currency, or have effects (`block`), so they must run when the page renders. Jinja calls early only a
+    filter that does not take the context.
+    """
+    if getattr(f, "jinja_pass_arg", None) is not None:
+        return f
+
+    @jinja2.pass_context
+    @functools.wraps(f)
+    def at_render(_context, *args, **kwargs):
+        return f(*args, **kwargs)
+
+    return at_render
+
+
 def environment(fmt: Fmt, chart_timing: charts.Timing | None = None,
                 template_cache: Path | None = None) -> jinja2.Environment:
     """The page templates' environment; charts drawn through it are timed on `chart_timing`, and the templates'
@@ -304,8 +324,9 @@ def environment(fmt: Fmt, chart_timing: charts.Timing | None = None,
         # (twice per rep page).
         auto_reload=False,
     )
-    env.filters.update(fmt.filters(), page_title=lambda v: Markup(plain_title(v)), rep_slug=rep_slug,
-                       team_slug=team_slug, block=_block)
+    ours = dict(fmt.filters(), page_title=lambda v: Markup(plain_title(v)), rep_slug=rep_slug, team_slug=team_slug,
+                block=_block)
+    env.filters.update({name: _at_render(f) for name, f in ours.items()})
     env.globals["currency_code"] = fmt.code
     env.globals["chart"] = lambda kind, values, title, desc, empty=None: (
         _block(timing.figure(kind, values, title, desc)) if values or empty is None

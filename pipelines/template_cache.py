@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sys
 from pathlib import Path
 
 import jinja2
@@ -63,8 +64,32 @@ def _setting(value) -> str:
     return repr(value)
 
 
+def _pass_arg(func) -> str:
+    arg = getattr(func, "jinja_pass_arg", None)
+    return getattr(arg, "name", str(arg))
+
+
+def _sources(objects) -> list[str]:
+    """A hash of each module that defines one of `objects`: the code generator, the filters and tests are code
+    people edit, and a cached template must not outlive the code that compiled it."""
+    out = []
+    for name in sorted({getattr(obj, "__module__", None) or type(obj).__module__ for obj in objects}):
+        file = getattr(sys.modules.get(name), "__file__", None)
+        try:
+            out.append(f"{name}={hashlib.sha256(Path(file).read_bytes()).hexdigest()}" if file else f"{name}=built in")
+        except OSError:
+            out.append(f"{name}=?")
+    return out
+
+
 def compile_settings(env: jinja2.Environment) -> str:
-    """What, besides a template's source, its compiled code depends on, as text."""
+    """What, besides a template's source, its compiled code depends on, as text.
+
+    Jinja compiles into a template whether each filter and test exists and what it is passed (the context, the
+    environment), so their names and pass arguments count, as do the files that define them and the code
+    generator. Jinja also computes a filter of constants into the code unless the filter takes the context: a
+    filter that reads state set at run time must (pipelines.page_env makes the project's filters do so).
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     def installed(dist: str) -> str:
@@ -81,4 +106,8 @@ def compile_settings(env: jinja2.Environment) -> str:
     settings += [f"{type(env).__module__}.{type(env).__qualname__}"]
     settings += [f"{n}={_setting(getattr(env, n, None))}" for n in names]
     settings += sorted(f"{type(e).__module__}.{type(e).__qualname__}" for e in env.extensions.values())
+    for kind, funcs in (("filter", env.filters), ("test", env.tests)):
+        settings += sorted(f"{kind} {name}={_setting(f)} pass={_pass_arg(f)}" for name, f in funcs.items())
+    settings += _sources([type(env), env.code_generator_class, env.finalize, *env.filters.values(),
+                          *env.tests.values()])
     return "\n".join(settings)

@@ -229,3 +229,32 @@ def test_a_reps_scorecard_older_than_the_pages_show_is_not_fetched_and_not_misse
         assert team_list(b, cal) == team_list(full, cal)
         for t in team_list(b, cal):
             assert team_context(b, t, cal) == team_context(full, t, cal), t["team"]
+
+
+def test_the_template_cache_outlives_neither_a_filter_nor_the_orgs_currency(tmp_path):
+    """Jinja compiles into a template whether a filter exists and what it is passed, and would fold a filter of
+    constants into its code. Two orgs share one cache folder: a page template `{{ 1234|money }}` shows each org's
+    own currency (no folding), and a filter that takes the environment instead, or a new filter, names another
+    folder."""
+    import jinja2
+
+    from pipelines.formatting import Fmt
+    from pipelines.page_env import environment
+    from pipelines.template_cache import compile_settings
+
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "money.md.j2").write_text("{{ 1234|money }}", encoding="utf-8")
+    shown = []
+    for fmt in (Fmt("$", "USD"), Fmt("€", "EUR"), Fmt("$", "USD")):
+        env = environment(fmt, None, tmp_path / "cache")
+        env.loader = jinja2.FileSystemLoader(tmp_path / "t")
+        shown.append(env.get_template("money.md.j2").render())
+    assert shown == ["&#36;1.2k", "€1.2k", "&#36;1.2k"]  # a dollar sign is escaped on a page (Markdown math)
+
+    plain = compile_settings(environment(Fmt()))
+    env = environment(Fmt())
+    env.filters["money"] = jinja2.pass_environment(lambda environment_, v: v)
+    assert compile_settings(env) != plain
+    env = environment(Fmt())
+    env.filters["brand_new"] = str
+    assert compile_settings(env) != plain
