@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import graphlib
 import hashlib
+import inspect
 import json
 import os
 import re
@@ -283,10 +284,11 @@ class _KnownRefs:
     """The tables each model's SQL reads, as found before, kept in build.cache_dir between builds.
 
     Asking DuckDB's parser for a hundred models' parse trees and walking them cost about 0.2 s of every
-    build and of every test that reads the catalog. A model's references depend only on its text and on the
-    parser, so they are looked up by a hash of both: an edited model, or another DuckDB, is parsed again (a
-    model that does not parse is never stored, so it fails as before). The file keeps only the texts of the
-    last catalog read, so it does not grow with edits; a cache that cannot be read or written is no cache.
+    build. A model's references depend only on its text, the parser and the code that reads the tree, so
+    they are looked up by a hash of all three: an edited model, another DuckDB, or a change to `parse_tree`
+    or `table_refs` parses again (a model that does not parse is never stored, so it fails as before). A
+    malformed file or entry is ignored. The file keeps only the texts of the last catalog read, so it does
+    not grow with edits; a cache that cannot be read or written is no cache.
     """
 
     FILE = "sql-references.json"
@@ -296,9 +298,9 @@ class _KnownRefs:
 
     @classmethod
     def read(cls, cache_dir: Path | None) -> _KnownRefs:
-        from pipelines.settings import Build
-
-        path = (Build().cache_path if cache_dir is None else cache_dir) / cls.FILE
+        if cache_dir is None:
+            return cls(None, {})
+        path = cache_dir / cls.FILE
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -306,7 +308,7 @@ class _KnownRefs:
         return cls(path, stored if isinstance(stored, dict) else {})
 
     def refs(self, sql: str, path: Path | None = None) -> set[str]:
-        key = hashlib.sha256(f"{duckdb.__version__}\0{sql}".encode("utf-8")).hexdigest()
+        key = hashlib.sha256(f"{_READER}\0{sql}".encode("utf-8")).hexdigest()
         found = self.stored.get(key)
         if not (isinstance(found, list) and all(isinstance(r, str) for r in found)):
             found = sorted(table_refs(sql, path))
@@ -324,6 +326,10 @@ class _KnownRefs:
         except OSError:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
+
+
+# What reads a model's references: DuckDB's parser, and this module's two functions that ask it and walk the tree.
+_READER = "\0".join([duckdb.__version__, inspect.getsource(parse_tree), inspect.getsource(table_refs)])
 
 
 # --- the graph ---------------------------------------------------------------------------------
@@ -383,7 +389,8 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
 def load_catalog(sql_dir: Path = SQL_DIR, cache_dir: Path | None = None) -> Catalog:
     """Read sql/: the dictionary, the macros and every model, check the layers, order the graph.
 
-    What each model reads is kept in `cache_dir` (build.cache_dir by default) between calls (`_KnownRefs`)."""
+    With a `cache_dir` (a build passes build.cache_dir), what each model reads is kept there between calls
+    (`_KnownRefs`)."""
     dictionary = load_dictionary(sql_dir)
     models: dict[str, Model] = {}
     known = _KnownRefs.read(cache_dir)
