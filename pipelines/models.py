@@ -208,10 +208,10 @@ def give_back_memory(con: duckdb.DuckDBPyConnection) -> None:
     """Hand the memory DuckDB has freed but still holds back to the system.
 
     DuckDB's allocator keeps what a finished query used (a sort's buffers, a fetched result) until
-    its memory limit is lowered. The pages stage calls this after each query it runs while page
-    workers render (the next batch's rows, a download's sorted COPY): otherwise what they used
-    stays in the parent at the moment the workers are largest, the build's peak (about 100 MB at
-    5,000 reps), when nothing will use it again.
+    its memory limit is lowered. The pages stage calls this before its first fork and once a batch,
+    after the queries it runs while page workers render (the next batch's rows, the downloads' sorted
+    COPYs): otherwise what they used stays in the parent at the moment the workers are largest, the
+    build's peak (about 100 MB at 5,000 reps), when nothing will use it again.
     """
     limit, used = con.execute(
         "select current_setting('memory_limit'), (select sum(memory_usage_bytes) from duckdb_memory())"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import groupby
 from operator import itemgetter
@@ -127,6 +127,7 @@ class Bundle:
     by_rep: dict[str, dict[str, list[dict]]]
     by_team: dict[str, dict[str, list[dict]]]
     org: dict[str, list[dict]]
+    recent_quarters: int | None = None  # a rep's scorecard holds these recent quarters only (load_bundle)
 
     @cached_property
     def managed_by(self) -> dict[str, list[str]]:
@@ -179,7 +180,14 @@ def load_bundle(con: duckdb.DuckDBPyConnection, recent_quarters: int) -> Bundle:
         _by_rep(con, [p["rep_id"] for p in directory], Calendar(org["quarters"], recent_quarters).recent),
         _grouped(con, TEAM_MARTS, "team"),
         org,
+        recent_quarters,
     )
+
+
+def across_reps_only(b: Bundle) -> Bundle:
+    """The bundle as outside any batch (`rep_batch`): a rep's ACROSS_REPS marts only, so a page rendered from it
+    that read a batch-only mart fails instead of seeing one batch's reps."""
+    return replace(b, by_rep={rid: {k: v for k, v in d.items() if k in ACROSS_REPS} for rid, d in b.by_rep.items()})
 
 
 def rep_rows(con: duckdb.DuckDBPyConnection, rep_ids: list[str]) -> dict[str, dict[str, list[dict]]]:

@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from pathlib import Path
 
@@ -26,7 +26,8 @@ from pipelines.exports import export_steps
 from pipelines.formatting import Fmt, currency_symbol, period_label
 from pipelines.models import give_back_memory
 from pipelines.page_contexts import rep_context, team_list
-from pipelines.page_data import Bundle, Calendar, load_bundle, period_row, rep_batch, rep_rows
+from pipelines.page_data import (Bundle, Calendar, across_reps_only, load_bundle, period_row, rep_batch,
+                                 rep_rows)
 from pipelines.page_env import cell_helpers, crm_link, environment, render_page, root_of
 from pipelines.settings import Config
 from pipelines.slugs import rep_slug, team_slug
@@ -113,8 +114,9 @@ def _front_pages(job: _Job, teams: list[dict], team_rows: list[dict], catalog: C
     """The home, index, glossary, reference and data-quality pages, with the chart time they took. A step of the
     first batch's `meanwhile`: rendered beside its workers, not before the first fork with a core idle."""
     seconds, calls = job.timing.seconds, job.timing.calls
-    _home(job, teams, team_rows)
-    _indexes(job, team_rows, catalog)
+    front = replace(job, bundle=across_reps_only(job.bundle))  # the first batch's rows are in job.bundle by now
+    _home(front, teams, team_rows)
+    _indexes(front, team_rows, catalog)
     result.chart_seconds += job.timing.seconds - seconds
     result.chart_calls += job.timing.calls - calls
 
@@ -233,6 +235,9 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
     the downloads hold only the audience's scope, with its privacy.
     """
     full = bundle or load_bundle(con, cfg.site.recent_quarters)
+    if full.recent_quarters != cfg.site.recent_quarters:  # a rep's scorecard would miss quarters the pages show
+        raise RuntimeError(f"the page data holds {full.recent_quarters} recent quarters, the pages show "
+                           f"{cfg.site.recent_quarters}")
     aud = audience or Audience("", None, True, cfg.privacy)
     b = audiences.scope_bundle(full, aud)
     cal = Calendar(b.org["quarters"], cfg.site.recent_quarters)

@@ -258,3 +258,30 @@ def test_the_template_cache_outlives_neither_a_filter_nor_the_orgs_currency(tmp_
     env = environment(Fmt())
     env.filters["brand_new"] = str
     assert compile_settings(env) != plain
+
+
+def test_front_pages_see_no_batch_only_data(tmp_path, monkeypatch):
+    """The home, index and data-quality pages render beside the first batch's workers, when that batch's rows are
+    in the bundle: they must see the bundle as outside any batch, so that one reading a batch-only mart fails
+    (KeyError) instead of showing the first batch's reps as if they were everyone. With one team a batch and two
+    workers, every rep the front pages see holds exactly the ACROSS_REPS marts; and the bundle they are given
+    is refused if it holds fewer recent quarters than the pages show."""
+    from pipelines import workers
+    from pipelines.page_data import ACROSS_REPS
+
+    cfg = load_config(TINY)
+    con = models_on(TINY, tmp_path)
+    catalog = load_catalog()
+    seen = []
+    for name in ("_home", "_indexes"):
+        real = getattr(pages, name)
+        monkeypatch.setattr(pages, name, lambda job, *a, _real=real: seen.append(
+            {k for d in job.bundle.by_rep.values() for k in d}) or _real(job, *a))
+    monkeypatch.setattr(pages, "BATCH_REPS", 1)
+    monkeypatch.setattr(workers, "workers_for", lambda n, jobs, per: 2 if n >= 2 else 1)
+    pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "forked")
+    assert seen == [set(ACROSS_REPS)] * 2
+
+    with pytest.raises(RuntimeError, match="recent quarters"):
+        pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "short",
+                     bundle=load_bundle(con, cfg.site.recent_quarters - 1))
