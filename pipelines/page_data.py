@@ -127,7 +127,7 @@ class Bundle:
     by_rep: dict[str, dict[str, list[dict]]]
     by_team: dict[str, dict[str, list[dict]]]
     org: dict[str, list[dict]]
-    recent_quarters: int | None = None  # a rep's scorecard holds these recent quarters only (load_bundle)
+    recent_quarters: int  # a rep's scorecard holds this many recent quarters only (load_bundle)
 
     @cached_property
     def managed_by(self) -> dict[str, list[str]]:
