@@ -7,7 +7,8 @@ presses Ctrl-C twice). Each step here is either done or not done, never half don
   releases it when the process dies, so a crash never leaves a stale lock, and a second writer
   waits for it or fails with one line saying who holds it.
 * `write_atomically` / `place` write a file under a scratch name on the same file system,
-  flush it to disk and rename it into place: a reader sees the old file or the new one.
+  flush it to disk and rename it into place: a reader sees the old file or the new one
+  (`write_cache` the same without the flush, for files a build can make again).
 * `exchange` swaps two folders in one system call (`renameat2(RENAME_EXCHANGE)` on Linux,
   `renamex_np(RENAME_SWAP)` on macOS), so there is no moment without a `site/`. Where
   neither exists, a folder that is a symlink is flipped by renaming a new symlink over it.
@@ -21,6 +22,7 @@ presses Ctrl-C twice). Each step here is either done or not done, never half don
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -137,6 +139,23 @@ def write_atomically(target: Path, data: bytes, scratch: Path) -> None:
     tmp = scratch / f"{target.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
     tmp.write_bytes(data)
     place(tmp, target)
+
+
+def write_cache(target: Path, data: bytes) -> None:
+    """Write a cache file whole or not at all, best effort: a reader sees the old file, the new one or none.
+
+    For what a build can make again (the Vega bundle, the page manifest, the models' references), so unlike
+    `write_atomically` it does not flush to disk, and a cache that cannot be written (a read-only checkout, a
+    full disk) is no cache: nothing is raised and no scratch file is left.
+    """
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _exchange_call():

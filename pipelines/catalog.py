@@ -12,12 +12,10 @@ intermediate, marts read any model below them and other marts.
 
 from __future__ import annotations
 
-import contextlib
 import graphlib
 import hashlib
 import inspect
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from pipelines.atomic import write_cache
 from pipelines.errors import ModelError
 from pipelines.inputs import RAW_INPUTS
 
@@ -316,16 +315,8 @@ class _KnownRefs:
         return set(found)
 
     def save(self) -> None:
-        if self.path is None or self.used == self.stored:
-            return
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(self.used, sort_keys=True), encoding="utf-8")
-            tmp.replace(self.path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+        if self.path is not None and self.used != self.stored:
+            write_cache(self.path, json.dumps(self.used, sort_keys=True).encode("utf-8"))
 
 
 # What reads a model's references: DuckDB's parser, and this module's two functions that ask it and walk the tree.

@@ -43,6 +43,7 @@ from pathlib import Path
 import jinja2
 
 from pipelines import blocks, fast_markdown, fast_search, shell, workers
+from pipelines.atomic import write_cache
 from pipelines.errors import BuildError
 from pipelines.settings import Build
 from pipelines.template_cache import TemplateCache
@@ -82,13 +83,7 @@ def vega_bundle(cache_dir: Path | None = None) -> str:
     if cached.exists():
         return cached.read_text(encoding="utf-8")
     bundle = vl_convert.javascript_bundle()
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(bundle, encoding="utf-8")
-        tmp.replace(cached)
-    except OSError:
-        pass  # a read-only checkout still builds, just without the cache
+    write_cache(cached, bundle.encode("utf-8"))  # a read-only checkout still builds, just without the cache
     return bundle
 
 
@@ -248,13 +243,11 @@ def _write_manifest(path: Path, manifest: dict, site: Path) -> None:
             continue
         rec["size"], rec["mtime_ns"] = st.st_size, st.st_mtime_ns
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         # default=str as Material's own search index has: an entry's front-matter value need not be JSON's.
-        tmp.write_bytes(json.dumps(manifest, separators=(",", ":"), default=str).encode("ascii"))  # non-ASCII escaped
-        tmp.replace(path)
-    except (OSError, ValueError):
-        pass  # no cache: the next build renders every page (this runs after the swap, so it must not fail it)
+        data = json.dumps(manifest, separators=(",", ":"), default=str).encode("ascii")  # non-ASCII escaped
+    except ValueError:
+        return  # no cache: the next build renders every page (this runs after the swap, so it must not fail it)
+    write_cache(path, data)
 
 
 def _fingerprint(fingerprint_yml: str, files, nav) -> str:

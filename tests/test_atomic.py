@@ -122,3 +122,21 @@ def test_the_background_removal_does_not_hold_the_lock(tmp_path):
     with atomic.DirLock(tmp_path / ".site.lock", "site", wait=0):
         pass
     assert _gone(big)
+
+
+def test_a_cache_file_is_written_whole_or_not_at_all_and_never_fails_the_build(tmp_path):
+    """write_cache: the file appears with its bytes, folders made; where it cannot be written (its folder is a
+    file) nothing is raised and no scratch file is left beside it."""
+    from pipelines.atomic import write_cache
+
+    write_cache(tmp_path / "a" / "b.json", b'{"x": 1}')
+    assert (tmp_path / "a" / "b.json").read_bytes() == b'{"x": 1}'
+    write_cache(tmp_path / "a" / "b.json", b"{}")
+    assert (tmp_path / "a" / "b.json").read_bytes() == b"{}" and len(list((tmp_path / "a").iterdir())) == 1
+    (tmp_path / "blocked").write_text("a file where a folder would go", encoding="utf-8")
+    write_cache(tmp_path / "blocked" / "c.json", b"{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "blocked"]
+    target = tmp_path / "dir-as-target"
+    target.mkdir()
+    write_cache(target, b"{}")  # the rename fails: the scratch file is removed
+    assert target.is_dir() and sorted(p.name for p in tmp_path.iterdir()) == ["a", "blocked", "dir-as-target"]
