@@ -7,12 +7,15 @@ variables, so models stay plain SQL that lints and runs anywhere.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from pipelines import workers
 from pipelines.catalog import SQL_DIR, Catalog, Model, discover, load_catalog
 from pipelines.errors import DataTestError, ModelError
 from pipelines.forecast import category_map_sql
@@ -27,6 +30,8 @@ class DataTest:
     name: str
     file: Path
     sql: str
+    # The one model it reads, for a grain test; None: it may read any (a header's expression may hold a subquery).
+    model: str | None = None
 
 
 @dataclass
@@ -44,9 +49,11 @@ def data_tests(models: list[Model], sql_dir: Path = SQL_DIR) -> list[DataTest]:
         if m.unique:
             cols = ", ".join(m.unique)
             tests.append(DataTest(f"unique({m.name}: {cols})", m.path,
-                                  f"select {cols}, count(*) as n from {m.name} group by all having count(*) > 1"))
+                                  f"select {cols}, count(*) as n from {m.name} group by all having count(*) > 1",
+                                  m.name))
             nulls = " or ".join(f"{c} is null" for c in m.unique)
-            tests.append(DataTest(f"not_null({m.name}: {cols})", m.path, f"select * from {m.name} where {nulls}"))
+            tests.append(DataTest(f"not_null({m.name}: {cols})", m.path, f"select * from {m.name} where {nulls}",
+                                  m.name))
         for expr in m.tests:
             tests.append(DataTest(f"{m.name}: {expr}", m.path, f"select * from {m.name} where not coalesce(({expr}), true)"))
     for path in sorted((sql_dir / "tests").glob("*.sql")):
@@ -72,7 +79,7 @@ def default_as_of(con) -> dt.date:
                  where cast(changed_at as date) <= current_date)),
             (select max(o.close_date) from raw_opportunities as o inner join raw_stages as s on o.stage = s.stage
              where s.kind in ('won', 'lost') and o.close_date <= current_date))"""
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     return row or dt.date.today()
 
 
@@ -151,11 +158,14 @@ def _may_fail(con: duckdb.DuckDBPyConnection, test: DataTest) -> bool:
         return True
 
 
-def run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> None:
-    """Every data test; the first failure raises with sample rows, naming how many others failed."""
+def run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest], may_fail: set[int] | None = None) -> None:
+    """Every data test; the first failure raises with sample rows, naming how many others failed.
+
+    `may_fail`, when given, holds the positions of the only tests that may fail: the others were
+    asked already (`_may_fail`, in `run_models`' threads) and returned no row."""
     failures = []
-    for t in tests:
-        if not _may_fail(con, t):
+    for i, t in enumerate(tests):
+        if not (i in may_fail if may_fail is not None else _may_fail(con, t)):
             continue
         try:
             rel = con.sql(t.sql)
@@ -174,15 +184,134 @@ def run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> None:
 
 
 def run(cfg: Config, con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> ModelsResult:
-    """Run every model, then every data test; a failing test raises with sample rows."""
+    """Run every model, then every data test; a failing test raises with sample rows.
+
+    With more than one job (`build.jobs`, by default one per core) the models and tests run on
+    that many threads (`run_models`); with one, one by one on `con`."""
     catalog = load_catalog(sql_dir, cfg.build.cache_path)
     as_of = cfg.as_of or default_as_of(con)
     prepare(con, cfg, catalog, as_of)
-    for model in catalog.models:
-        run_model(con, model)
     tests = data_tests(catalog.models, sql_dir)
-    run_tests(con, tests)
+    jobs = workers.available_cores() if cfg.build.jobs is None else cfg.build.jobs
+    if jobs <= 1:
+        for model in catalog.models:
+            run_model(con, model)
+        run_tests(con, tests)
+    else:
+        database = con.execute("select current_database()").fetchall()[0][0]
+        session = [f"use {q(database)}"] + [f"set variable {n} = {v}" for n, v in variables(cfg, as_of).items()]
+        may_fail = run_models(con, catalog.models, tests, jobs, session)
+        run_tests(con, tests, may_fail)
     return ModelsResult(catalog.models, len(tests), as_of, catalog)
+
+
+class _Cursors:
+    """One cursor of `con` per thread, each set up like `con`: the same database, tables and macros
+    are shared by DuckDB, but the time zone, `use` and variables are kept per connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, session: list[str]):
+        # fetchall, never fetchone: a result left pending keeps `con`'s transaction open, and `con.sql` would
+        # then not see the tables the cursors create (run_tests found no int_a that a cursor had just built).
+        zone = con.execute("select current_setting('TimeZone')").fetchall()[0][0]
+        self._con, self._session = con, [f"set TimeZone = {lit(zone)}", *session]
+        self._local, self._lock, self._all = threading.local(), threading.Lock(), []
+
+    def get(self) -> duckdb.DuckDBPyConnection:
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._local.cursor = self._con.cursor()
+            with self._lock:
+                self._all.append(cur)
+            for statement in self._session:
+                cur.execute(statement)
+        return cur
+
+    def close(self) -> None:
+        for cur in self._all:
+            cur.close()
+
+
+def run_models(con: duckdb.DuckDBPyConnection, models: list[Model], tests: list[DataTest], jobs: int,
+               session: list[str]) -> set[int]:
+    """Run `models` (in dependency order) as soon as what each reads is built, on `jobs` threads, each with its own
+    cursor; ask each data test whether it may fail (`_may_fail`) once what it reads is built. Returns the positions
+    in `tests` of those that may fail, for `run_tests` to run again and report.
+
+    Most models are small: one of them leaves DuckDB's second thread idle while Python and
+    DuckDB's planner work, and a chain of them leaves a core idle for most of the stage. So
+    models whose inputs are built run side by side: at 50 reps the stage went 0.79 -> 0.55 s, at
+    1,000 reps 2.27 -> 1.82 s. At 5,000 reps it gains nothing: DuckDB's memory limit, not a
+    core, is what holds those models back.
+    """
+    plan, cursors = _Plan(models, tests), _Cursors(con, session)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="models") as pool:
+            running: dict[concurrent.futures.Future, Model | int] = {}
+            while True:
+                for what in plan.ready():
+                    if isinstance(what, int):
+                        running[pool.submit(_may_fail_on, cursors, tests[what])] = what
+                    else:
+                        running[pool.submit(_run_model_on, cursors, what)] = what
+                if not running:
+                    break
+                finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in finished:
+                    plan.finished(running.pop(future), future)
+    finally:
+        cursors.close()
+    return plan.outcome()
+
+
+def _run_model_on(cursors: _Cursors, model: Model) -> None:
+    run_model(cursors.get(), model)
+
+
+def _may_fail_on(cursors: _Cursors, test: DataTest) -> bool:
+    return _may_fail(cursors.get(), test)
+
+
+class _Plan:
+    """What `run_models` may start next, and what it found.
+
+    What is raised is what a run one by one would raise: the first model in `models`' order
+    that fails. So after a failure only the models before it in that order are still started
+    (one of them may fail too), never one that reads a failed model, and no more tests.
+    """
+
+    def __init__(self, models: list[Model], tests: list[DataTest]):
+        names = {m.name for m in models}
+        self.models, self.order = models, {m.name: i for i, m in enumerate(models)}
+        self.waiting = {m.name: {r for r in m.refs if r in names and r != m.name} for m in models}
+        # A grain test reads its model; any other test may read any model (a header's test may hold a subquery).
+        self.test_needs = [{t.model} if t.model in names else names for t in tests]
+        self.started: set[str | int] = set()
+        self.done: set[str] = set()
+        self.failed: dict[str, BaseException] = {}
+        self.may_fail: set[int] = set()
+
+    def ready(self) -> list[Model | int]:
+        stop = min((self.order[n] for n in self.failed), default=len(self.models))
+        got: list[Model | int] = [m for m in self.models[:stop]
+                                  if m.name not in self.started and not self.waiting[m.name] - self.done]
+        if not self.failed:
+            got += [i for i, needs in enumerate(self.test_needs) if i not in self.started and not needs - self.done]
+        self.started.update(m if isinstance(m, int) else m.name for m in got)
+        return got
+
+    def finished(self, what: Model | int, future: concurrent.futures.Future) -> None:
+        if isinstance(what, int):
+            if future.result():
+                self.may_fail.add(what)
+        elif future.exception() is not None:
+            self.failed[what.name] = future.exception()
+        else:
+            self.done.add(what.name)
+
+    def outcome(self) -> set[int]:
+        if self.failed:
+            raise self.failed[min(self.failed, key=self.order.__getitem__)]
+        return self.may_fail
 
 
 def release(con: duckdb.DuckDBPyConnection, keep: set[str]) -> None:
