@@ -112,3 +112,22 @@ def test_a_header_test_that_reads_another_model_waits_for_it(tmp_path):
     two, _ = outcome(d, 2)
     assert one == two
     assert one[0] is DataTestError and "failed on 2 row(s)" in one[1]
+
+
+def test_models_run_one_at_a_time_when_duckdb_holds_half_its_limit(wide, monkeypatch):
+    """A 64 MiB limit and a table of 8 million BIGINTs (61 MiB of values): DuckDB holds about 64 MiB and
+    spills the rest, so there is no room for two models at once, and they run one by one."""
+    side_by_side = []
+    monkeypatch.setattr(models, "run_models", lambda *a: side_by_side.append(1) or set())
+    roomy = database()
+    assert models.room_for_two(roomy)
+    models.run(config(2), roomy, wide)
+    assert side_by_side == [1]
+
+    tight = database()
+    tight.execute("set memory_limit = '64MiB'")
+    tight.execute("create table filler as select range as i from range(8000000)")
+    assert not models.room_for_two(tight)
+    models.run(config(2), tight, wide)
+    assert side_by_side == [1]  # not called again
+    assert tight.execute("select count(*) from rep_ab").fetchall() == [(6,)]
