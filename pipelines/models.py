@@ -230,8 +230,10 @@ def room_for_two(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 class _Cursors:
-    """One cursor of `con` per thread, each set up like `con`: the same database, tables and macros
-    are shared by DuckDB, but the time zone, `use` and variables are kept per connection."""
+    """One cursor of `con` per thread, each set up like `con`: DuckDB shares the database's tables and
+    macros, but keeps the time zone, `use`, variables and temporary objects per connection (the build
+    makes none a model may read: `catalog` refuses a reference to a temporary table, and the
+    extract's `parse_date` is a macro of the database)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, session: list[str]):
         # fetchall, never fetchone: a result left pending keeps `con`'s transaction open, and `con.sql` would
@@ -250,6 +252,10 @@ class _Cursors:
                 cur.execute(statement)
         return cur
 
+    def interrupt(self) -> None:
+        for cur in self._all:
+            cur.interrupt()
+
     def close(self) -> None:
         for cur in self._all:
             cur.close()
@@ -261,28 +267,34 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model], tests: list[
     cursor; ask each data test whether it may fail (`_may_fail`) once what it reads is built. Returns the positions
     in `tests` of those that may fail, for `run_tests` to run again and report.
 
-    Most models are small: one of them leaves DuckDB's second thread idle while Python and
-    DuckDB's planner work, and a chain of them leaves a core idle for most of the stage. So
+    Most models are small: one of them leaves DuckDB's other threads idle while Python and
+    DuckDB's planner work, and a chain of them leaves cores idle for most of the stage. So
     models whose inputs are built run side by side: at 50 reps the stage went 0.79 -> 0.55 s, at
     1,000 reps 2.27 -> 1.82 s. At 5,000 reps DuckDB's memory limit, not a core, holds the
     models back, and `run` does not call this (`room_for_two`).
     """
     plan, cursors = _Plan(models, tests), _Cursors(con, session)
+    # Two at most: `room_for_two` made room for two, and every model uses DuckDB's threads besides.
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, 2), thread_name_prefix="models")
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="models") as pool:
-            running: dict[concurrent.futures.Future, Model | int] = {}
-            while True:
-                for what in plan.ready():
-                    if isinstance(what, int):
-                        running[pool.submit(_may_fail_on, cursors, tests[what])] = what
-                    else:
-                        running[pool.submit(_run_model_on, cursors, what)] = what
-                if not running:
-                    break
-                finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
-                for future in finished:
-                    plan.finished(running.pop(future), future)
+        running: dict[concurrent.futures.Future, Model | int] = {}
+        while True:
+            for what in plan.ready():
+                if isinstance(what, int):
+                    running[pool.submit(_may_fail_on, cursors, tests[what])] = what
+                else:
+                    running[pool.submit(_run_model_on, cursors, what)] = what
+            if not running:
+                break
+            finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in finished:
+                plan.finished(running.pop(future), future)
+    except BaseException:  # Ctrl-C, or a bug: nothing queued starts, and what runs is interrupted
+        pool.shutdown(wait=False, cancel_futures=True)
+        cursors.interrupt()
+        raise
     finally:
+        pool.shutdown(wait=True)
         cursors.close()
     return plan.outcome()
 
@@ -300,7 +312,9 @@ class _Plan:
 
     What is raised is what a run one by one would raise: the first model in `models`' order
     that fails. So after a failure only the models before it in that order are still started
-    (one of them may fail too), never one that reads a failed model, and no more tests.
+    (one of them may fail too), never one that reads a failed model, and no more tests. A test
+    that could not be asked for another reason than DuckDB's (a bug) is raised only when no
+    model failed.
     """
 
     def __init__(self, models: list[Model], tests: list[DataTest]):
@@ -313,6 +327,7 @@ class _Plan:
         self.done: set[str] = set()
         self.failed: dict[str, BaseException] = {}
         self.may_fail: set[int] = set()
+        self.test_error: BaseException | None = None
 
     def ready(self) -> list[Model | int]:
         stop = min((self.order[n] for n in self.failed), default=len(self.models))
@@ -325,7 +340,9 @@ class _Plan:
 
     def finished(self, what: Model | int, future: concurrent.futures.Future) -> None:
         if isinstance(what, int):
-            if future.result():
+            if future.exception() is not None:  # not a DuckDB error (`_may_fail` keeps those): raised after models'
+                self.test_error = self.test_error or future.exception()
+            elif future.result():
                 self.may_fail.add(what)
         elif future.exception() is not None:
             self.failed[what.name] = future.exception()
@@ -335,6 +352,8 @@ class _Plan:
     def outcome(self) -> set[int]:
         if self.failed:
             raise self.failed[min(self.failed, key=self.order.__getitem__)]
+        if self.test_error is not None:
+            raise self.test_error
         return self.may_fail
 
 

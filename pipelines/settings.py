@@ -342,9 +342,9 @@ class Build(Strict):
 
     jobs: int | None = Field(
         None, ge=1,
-        description="Worker processes that render rep pages and the site's HTML, and threads that run the SQL "
-        "models side by side; empty: one per core this process may use. 1 does everything in the build's own "
-        "process, one step at a time.",
+        description="Worker processes that render rep pages and the site's HTML, and (up to 2, when DuckDB has "
+        "spilled nothing and holds under half its memory) threads that run the SQL models side by side; empty: "
+        "one per core this process may use. 1 does everything in the build's own process, one step at a time.",
     )
     page_cache: bool = Field(
         True,

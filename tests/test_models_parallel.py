@@ -1,5 +1,6 @@
 """Models run side by side (`build.jobs` > 1): the same tables, settings and errors as one by one."""
 
+import concurrent.futures
 import datetime as dt
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import duckdb
 import pytest
 
 from pipelines import models
+from pipelines.catalog import load_catalog
 from pipelines.errors import DataTestError, ModelError
 from pipelines.settings import Build, Config
 from tests.test_catalog import model
@@ -22,9 +24,9 @@ def database() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def outcome(sql: Path, jobs: int):
+def outcome(sql: Path, jobs: int, make=database):
     """What a run says (nothing, or the error's type, message and file) and which models it built."""
-    con = database()
+    con = make()
     try:
         models.run(config(jobs), con, sql)
         said = None
@@ -102,16 +104,103 @@ def test_a_failing_data_test_is_reported_as_one_by_one(wide):
 
 def test_a_header_test_that_reads_another_model_waits_for_it(tmp_path):
     """int_a's header test reads rep_z (built after it, in another chain) in a subquery: it must run once rep_z
-    exists. rep_z holds r1 only, so r2 and r3 fail it."""
+    is built. The database holds last build's int_a and rep_z, each with r1, r2 and r3: asked before this
+    build's rep_z (r1 only), the test would pass. Asked after it, r2 and r3 fail it."""
     d = tmp_path / "sql"
     model(d, "staging", "stg_a", "select rep_id as x from raw_reps")
     model(d, "intermediate", "int_a", "select x from stg_a",
           "grain: one row per x.\ntests:\n  - x in (select x from rep_z)\ncolumns:\n  x: An x.")
     model(d, "marts", "rep_z", "select x from stg_a where x = 'r1'")
-    one, _ = outcome(d, 1)
-    two, _ = outcome(d, 2)
+
+    def stale_database():
+        con = database()
+        con.execute("create table rep_z as select rep_id as x from raw_reps")
+        con.execute("create table int_a as select rep_id as x from raw_reps")
+        return con
+
+    one, _ = outcome(d, 1, stale_database)
+    two, _ = outcome(d, 2, stale_database)
     assert one == two
     assert one[0] is DataTestError and "failed on 2 row(s)" in one[1]
+
+
+def done(value=None) -> concurrent.futures.Future:
+    future = concurrent.futures.Future()
+    future.set_result(value)
+    return future
+
+
+def failed(error: BaseException) -> concurrent.futures.Future:
+    future = concurrent.futures.Future()
+    future.set_exception(error)
+    return future
+
+
+@pytest.fixture
+def chains(tmp_path) -> list:
+    """stg_a -> int_a and stg_b -> int_b, in that order: int_b may be ready before int_a (its input built first)."""
+    d = tmp_path / "sql"
+    model(d, "staging", "stg_a", "select rep_id as x from raw_reps")
+    model(d, "staging", "stg_b", "select rep_id as x from raw_reps")
+    model(d, "intermediate", "int_a", "select x from stg_a")
+    model(d, "intermediate", "int_b", "select x from stg_b")
+    found = load_catalog(d).models
+    assert [m.name for m in found] == ["stg_a", "stg_b", "int_a", "int_b"]
+    return found
+
+
+def names(got) -> list[str]:
+    return sorted(m.name for m in got)
+
+
+@pytest.mark.parametrize("int_a_fails", [False, True])
+def test_a_later_model_failing_first_still_lets_the_earlier_ones_run(chains, int_a_fails):
+    """stg_b finishes first, and int_b fails while int_a (before it in order) has not started: int_a still runs,
+    as it would one by one. If int_a fails too, its error is the one raised; if not, int_b's."""
+    plan = models._Plan(chains, [])
+    stg_a, stg_b, int_a, int_b = chains
+    assert names(plan.ready()) == ["stg_a", "stg_b"]
+    plan.finished(stg_b, done())
+    assert names(plan.ready()) == ["int_b"]
+    plan.finished(int_b, failed(ModelError("model int_b failed", "int_b.sql")))
+    assert plan.ready() == []
+    plan.finished(stg_a, done())
+    assert names(plan.ready()) == ["int_a"]
+    plan.finished(int_a, failed(ModelError("model int_a failed", "int_a.sql")) if int_a_fails else done())
+    assert plan.ready() == []
+    with pytest.raises(ModelError, match="int_a" if int_a_fails else "int_b"):
+        plan.outcome()
+
+
+def test_nothing_starts_after_a_failure_but_what_comes_before_it(chains):
+    """stg_a fails first: int_b (after it in order) never starts though its input is built, nor int_a, which
+    reads stg_a."""
+    plan = models._Plan(chains, [])
+    stg_a, stg_b, int_a, int_b = chains
+    plan.ready()
+    plan.finished(stg_a, failed(ModelError("model stg_a failed", "stg_a.sql")))
+    plan.finished(stg_b, done())
+    assert plan.ready() == []
+    with pytest.raises(ModelError, match="stg_a"):
+        plan.outcome()
+
+
+def test_a_test_that_cannot_be_asked_is_raised_after_a_failing_model(chains):
+    """A data test whose asking raised something other than a DuckDB error (a bug) is raised, but only when no
+    model failed: a failing model is what a run one by one reports first."""
+    test = models.DataTest("t", "t.sql", "select 1", "stg_b")
+    plan = models._Plan(chains, [test])
+    stg_a, stg_b, int_a, int_b = chains
+    plan.ready()
+    plan.finished(stg_b, done())
+    assert plan.ready() == [int_b, 0]  # the test reads stg_b only
+    plan.finished(0, failed(RuntimeError("a bug")))
+    plan.finished(stg_a, failed(ModelError("model stg_a failed", "stg_a.sql")))
+    with pytest.raises(ModelError, match="stg_a"):
+        plan.outcome()
+    plan.failed.clear()
+    with pytest.raises(RuntimeError, match="a bug"):
+        plan.outcome()
 
 
 def test_models_run_one_at_a_time_when_duckdb_holds_half_its_limit(wide, monkeypatch):

@@ -151,6 +151,9 @@ def _raw_value(col: Column, expr: str | None, clean: frozenset[str] = frozenset(
 
 
 def define_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """`parse_date(x)`: any recognised date form -> DATE, for expressions in column mappings."""
+    """`parse_date(x)`: any recognised date form -> DATE, for expressions in column mappings.
+
+    In the database, like the models' macros, not a temporary one: a temporary macro lives on one
+    connection, and the models may run on cursors of their own (`pipelines.models.run_models`)."""
     ts = _timestamp("cast(x as varchar)", None)
-    con.execute(f"create or replace temp macro parse_date(x) as cast({ts} as date)")
+    con.execute(f"create or replace macro parse_date(x) as cast({ts} as date)")
