@@ -48,8 +48,9 @@ lint: $(STAMP) node_modules/.package-lock.json
 # make bench HISTORY=30,250               history mode: daily loads, warehouse growth, builds after day 2/30/250
 # make bench AUDIENCES=1                  audiences mode: 5,000 reps as one site, leaders + 10 teams, one per team
 # make bench PROTOTYPE=DIR                prototype mode: 5,000 reps against DIR/build_fast.sh, alternately
+# make bench AGAINST=REV                  against mode: 1,000 reps, this checkout against commit REV, alternately
 bench: $(STAMP)
-	$(PY) -m bench$(if $(SIZES), --sizes $(SIZES))$(if $(HISTORY), --history $(HISTORY))$(if $(AUDIENCES), --audiences)$(if $(PROTOTYPE), --prototype $(PROTOTYPE))
+	$(PY) -m bench$(if $(SIZES), --sizes $(SIZES))$(if $(HISTORY), --history $(HISTORY))$(if $(AUDIENCES), --audiences)$(if $(PROTOTYPE), --prototype $(PROTOTYPE))$(if $(AGAINST), --against $(AGAINST))
 
 clean:
 	rm -rf site .cache warehouse .site-report .site-cache

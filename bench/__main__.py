@@ -16,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from bench import bound, builds, history, machine, orgs, prototype, report
+from bench import against, bound, builds, history, machine, orgs, prototype, report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SIZES = (50, 500, 1000, 5000)
@@ -92,6 +92,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--prototype", type=Path, default=None, metavar="DIR",
                    help="prototype mode: the full build against the throwaway prototype's build_fast.sh in DIR (set "
                         "up as its README says), alternately, --repeat pairs (default 2; size: 5,000 reps)")
+    p.add_argument("--against", default=None, metavar="REV",
+                   help="against mode: full builds of REV (a commit, branch or tag, checked out in a temporary "
+                        "worktree) and of this checkout, alternately, --repeat pairs (default 3; size: 1,000 reps)")
     return p.parse_args(argv)
 
 
@@ -132,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         return audiences_main(a, cache, log, started, load_before)
     if a.prototype:
         return prototype_main(a, cache, log, started, load_before)
+    if a.against:
+        return against_main(a, cache, log, started, load_before)
     results: list[dict] = []
     for reps in sizes:  # the JSON is rewritten after each size: a long run stopped midway keeps what it measured
         results.append(bench_size(reps, a.seed, max(1, a.repeat), cache, not a.no_rebuild, log))
@@ -215,6 +220,15 @@ def prototype_main(a: argparse.Namespace, cache: Path, log, started: dt.datetime
     settings = {"sizes": sizes, "seed": a.seed, "pairs": pairs, "prototype": str(a.prototype)}
     return _finish_mode(a, started, load_before, "prototype", settings, results,
                         prototype.verdicts(results), prototype.table(results))
+
+
+def against_main(a: argparse.Namespace, cache: Path, log, started: dt.datetime, load_before) -> int:
+    """The against mode: this checkout's full build against another commit's, alternately."""
+    sizes = _mode_sizes(a, 1000)
+    pairs = a.repeat if a.repeat > 1 else 3
+    results = [against.compare(a.against, reps, a.seed, pairs, cache, log) for reps in sizes]
+    settings = {"sizes": sizes, "seed": a.seed, "pairs": pairs, "against": a.against}
+    return _finish_mode(a, started, load_before, "against", settings, results, [], against.table(results))
 
 
 def history_main(a: argparse.Namespace, cache: Path, log, started: dt.datetime, load_before) -> int:

@@ -74,15 +74,18 @@ def site_figures(site: Path) -> dict:
     return {"html_pages": pages, "site_bytes": size, "site_files": files}
 
 
-def build(config: Path, out: Path, warehouse: Path, snapshot_date: str | None = None) -> dict:
-    """One `python -m pipelines build`, measured; its figures, or {"error": ...} if it failed."""
+def build(config: Path, out: Path, warehouse: Path, snapshot_date: str | None = None, cwd: Path = ROOT) -> dict:
+    """One `python -m pipelines build`, measured; its figures, or {"error": ...} if it failed.
+
+    `cwd` is the checkout whose code builds (`python -m` finds `pipelines` in it first): the project's own, or
+    another commit's worktree (`bench.against`)."""
     with tempfile.TemporaryDirectory(prefix="bench-timings-") as tmp:
         timings = Path(tmp) / "timings.json"
         args = ["-m", "pipelines", "build", "--config", str(config), "--out", str(out),
                 "--warehouse", str(warehouse), "--timings", str(timings)]
         if snapshot_date:
             args += ["--snapshot-date", snapshot_date]
-        measured = run_process(args)
+        measured = run_process(args, cwd=cwd)
         if measured.returncode != 0:
             return measured.error()
         summary = json.loads(timings.read_text(encoding="utf-8"))

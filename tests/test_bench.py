@@ -108,6 +108,7 @@ def test_make_bench_passes_sizes_through():
     assert bench_line().endswith("-m bench")
     assert bench_line("AUDIENCES=1").endswith("-m bench --audiences")
     assert bench_line("PROTOTYPE=../p").endswith("-m bench --prototype ../p")
+    assert bench_line("AGAINST=HEAD~1").endswith("-m bench --against HEAD~1")
 
 
 def _fake_prototype(root: Path, reps: int, seconds: float) -> Path:
@@ -142,6 +143,32 @@ def test_prototype_mode_says_what_set_up_is_missing(tmp_path, capsys):
     code = bench_main(["--prototype", str(proto), "--sizes", "6", "--cache", str(tmp_path / "cache"),
                        "--results", str(tmp_path / "results")])
     assert code == 1 and "lacks models.sql" in capsys.readouterr().out
+
+
+def test_against_mode_builds_both_checkouts_alternately_and_removes_its_worktree(tmp_path, capsys):
+    """`make bench AGAINST=HEAD`: a warm-up build of each, then HEAD, this checkout, HEAD, this checkout. Both are
+    full builds of the same 6-rep org (the same pages); the ratios are this checkout's time over HEAD's, and no
+    worktree is left behind."""
+    from bench.machine import git
+
+    before = git("worktree", "list", "--porcelain")
+    code = bench_main(["--against", "HEAD", "--sizes", "6", "--repeat", "2", "--cache", str(tmp_path / "cache"),
+                       "--results", str(tmp_path / "results")])
+    assert code == 0
+    [result_file] = list((tmp_path / "results").glob("*-against.json"))
+    [r] = json.loads(result_file.read_text(encoding="utf-8"))["results"]
+    assert r["rev"] == git("rev-parse", "--short=12", "HEAD")
+    assert [len(r["runs"][side]) for side in ("rev", "this")] == [2, 2]
+    assert r["best"]["rev"]["html_pages"] == r["best"]["this"]["html_pages"] > 6
+    assert r["ratio_best"] == r["best"]["this"]["total"] / r["best"]["rev"]["total"]
+    assert f"this / {r['rev']}" in capsys.readouterr().out
+    assert git("worktree", "list", "--porcelain") == before
+
+
+def test_against_mode_says_when_rev_names_no_commit(tmp_path, capsys):
+    code = bench_main(["--against", "no-such-branch-x", "--sizes", "6", "--cache", str(tmp_path / "cache"),
+                       "--results", str(tmp_path / "results")])
+    assert code == 1 and "'no-such-branch-x' names no commit" in capsys.readouterr().out
 
 
 def test_peak_memory_is_summed_over_the_process_tree():
