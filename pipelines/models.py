@@ -187,8 +187,8 @@ def run(cfg: Config, con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) ->
     """Run every model, then every data test; a failing test raises with sample rows.
 
     With more than one job (`build.jobs`, by default one per core) and room in DuckDB's memory
-    (`room_for_two`), the models and tests run on that many threads (`run_models`); otherwise
-    one by one on `con`."""
+    (`room_for_two`), the models and tests run on two threads (`run_models`); otherwise one by
+    one on `con`."""
     catalog = load_catalog(sql_dir, cfg.build.cache_path)
     as_of = cfg.as_of or default_as_of(con)
     prepare(con, cfg, catalog, as_of)
@@ -263,8 +263,8 @@ class _Cursors:
 
 def run_models(con: duckdb.DuckDBPyConnection, models: list[Model], tests: list[DataTest], jobs: int,
                session: list[str]) -> set[int]:
-    """Run `models` (in dependency order) as soon as what each reads is built, on `jobs` threads, each with its own
-    cursor; ask each data test whether it may fail (`_may_fail`) once what it reads is built. Returns the positions
+    """Run `models` (in dependency order) as soon as what each reads is built, on up to two threads (fewer if `jobs`
+    is 1), each with its own cursor; ask each data test whether it may fail (`_may_fail`) once what it reads is built. Returns the positions
     in `tests` of those that may fail, for `run_tests` to run again and report.
 
     Most models are small: one of them leaves DuckDB's other threads idle while Python and
