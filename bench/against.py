@@ -30,7 +30,7 @@ def resolve(rev: str) -> str | None:
 
 
 class Worktree:
-    """REV checked out in a temporary folder beside nothing else, for as long as the comparison runs."""
+    """REV checked out in a temporary folder (a git worktree), for as long as the comparison runs."""
 
     def __init__(self, sha: str):
         self.sha = sha
