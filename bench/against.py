@@ -13,6 +13,7 @@ of the medians. Each side builds once first, untimed: a checkout's first build i
 from __future__ import annotations
 
 import shutil
+import statistics
 import subprocess
 import tempfile
 from pathlib import Path
@@ -58,34 +59,28 @@ def compare(rev: str, reps: int, seed: int, pairs: int, cache: Path, log) -> dic
     runs: dict[str, list[dict]] = {side: [] for side in SIDES}
     with Worktree(sha) as checkout:
         folders = {"rev": checkout, "this": ROOT}
-        for side in SIDES:  # warm-up: fills each checkout's build.cache_dir; not compared
-            shutil.rmtree(work, ignore_errors=True)
+
+        def full_build(side: str, what: str) -> dict:
+            shutil.rmtree(work, ignore_errors=True)  # a full build: empty warehouse, no previous site
             work.mkdir(parents=True)
-            log(f"  {reps} reps: {sha if side == 'rev' else 'this checkout'} warm-up build ...")
-            warm = builds.build(org / "config.yml", work / "site", work / "warehouse", cwd=folders[side])
+            log(f"  {reps} reps: {sha if side == 'rev' else 'this checkout'} {what} ...")
+            return builds.build(org / "config.yml", work / "site", work / "warehouse", cwd=folders[side])
+
+        for side in SIDES:  # warm-up: fills each checkout's build.cache_dir; not compared
+            warm = full_build(side, "warm-up build")
             if "error" in warm:
                 return {"reps": reps, "rev": sha, "error": f"{side}: {warm['error']}"}
         for i in range(pairs):
             for side in SIDES:
-                shutil.rmtree(work, ignore_errors=True)  # a full build: empty warehouse, no previous site
-                work.mkdir(parents=True)
-                log(f"  {reps} reps: {sha if side == 'rev' else 'this checkout'} build {i + 1}/{pairs} ...")
-                runs[side].append(builds.build(org / "config.yml", work / "site", work / "warehouse",
-                                               cwd=folders[side]))
+                runs[side].append(full_build(side, f"build {i + 1}/{pairs}"))
                 if "error" in runs[side][-1]:
                     return {"reps": reps, "rev": sha, "error": f"{side}: {runs[side][-1]['error']}", "runs": runs}
     shutil.rmtree(work, ignore_errors=True)
     best = {side: min(got, key=lambda r: r["total"]) for side, got in runs.items()}
-    median = {side: _median([r["total"] for r in got]) for side, got in runs.items()}
+    median = {side: statistics.median(r["total"] for r in got) for side, got in runs.items()}
     return {"reps": reps, "seed": seed, "rev": sha, "runs": runs, "best": best, "median": median,
             "ratio_best": best["this"]["total"] / best["rev"]["total"],
             "ratio_median": median["this"] / median["rev"]}
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def table(results: list[dict]) -> str:

@@ -37,14 +37,20 @@ def outcome(sql: Path, jobs: int, make=database):
     return said, built
 
 
-@pytest.fixture
-def wide(tmp_path) -> Path:
-    """Two staging models, each with a chain of its own, and a mart reading both chains."""
+def two_chains(tmp_path) -> Path:
+    """stg_a -> int_a and stg_b -> int_b (whose x end in '!'): two chains that share nothing."""
     d = tmp_path / "sql"
     model(d, "staging", "stg_a", "select rep_id as x from raw_reps")
     model(d, "staging", "stg_b", "select rep_id || '!' as x from raw_reps")
     model(d, "intermediate", "int_a", "select x from stg_a")
     model(d, "intermediate", "int_b", "select x from stg_b")
+    return d
+
+
+@pytest.fixture
+def wide(tmp_path) -> Path:
+    """The two chains, and a mart reading both."""
+    d = two_chains(tmp_path)
     model(d, "marts", "rep_ab", "select x from int_a union all select x from int_b",
           "grain: one row per x.\nunique: [x]\ncolumns:\n  x: An x.")
     return d
@@ -138,13 +144,8 @@ def failed(error: BaseException) -> concurrent.futures.Future:
 
 @pytest.fixture
 def chains(tmp_path) -> list:
-    """stg_a -> int_a and stg_b -> int_b, in that order: int_b may be ready before int_a (its input built first)."""
-    d = tmp_path / "sql"
-    model(d, "staging", "stg_a", "select rep_id as x from raw_reps")
-    model(d, "staging", "stg_b", "select rep_id as x from raw_reps")
-    model(d, "intermediate", "int_a", "select x from stg_a")
-    model(d, "intermediate", "int_b", "select x from stg_b")
-    found = load_catalog(d).models
+    """The two chains' models, in order: int_b may be ready before int_a (its input built first)."""
+    found = load_catalog(two_chains(tmp_path)).models
     assert [m.name for m in found] == ["stg_a", "stg_b", "int_a", "int_b"]
     return found
 
