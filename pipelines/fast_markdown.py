@@ -3,7 +3,8 @@
 Python-Markdown was two thirds of the site stage's time at 5,000 reps: per page it runs an HTML
 parser over the source, a dozen block processors, sixteen inline patterns over every text node,
 an ElementTree serializer and the table of contents. The pages filled into a theme shell
-(`pipelines.shell`) use very little Markdown: headings, paragraphs of text with `**strong**`,
+(`pipelines.shell`) use very little Markdown: headings (with `{ data-search-exclude }`, the one attribute
+list handled, or none), paragraphs of text with `**strong**`,
 `*em*`, `[links](url)`, entities and inline tags, tight `- ` lists, and whole-line `<p>` / `<div>`
 blocks. This module converts exactly that subset, with the rules Python-Markdown 3.11 applies to
 it (with the extensions toc, tables, fenced_code and attr_list), and answers None for anything
@@ -39,7 +40,9 @@ _TAG = rf'<([a-z]+)((?: [a-z][a-z-]*="{_VALUE}")*)>|</([a-z]+)>'
 _RAW_LINE = re.compile(rf'<(p|div)((?: [a-z][a-z-]*="{_VALUE}")*)>(.*)</\1>')
 # The blocks comment (pipelines.blocks): printable ASCII JSON in which no two dashes follow each other.
 _COMMENT_LINE = re.compile(r"<!--sc-blocks:(?:[ -,.-~]|-(?!-))*-->")
-_HEADING = re.compile(r"(#{1,6}) (.+)")
+_HEADING = re.compile(r"(#{1,6}) (.+?)( \{ data-search-exclude \})?")
+# What a heading's attr_list suffix ` { data-search-exclude }` puts in its tag (the one attribute list handled here).
+_UNSEARCHED = " data-search-exclude"
 # Inline tokens: a tag, an entity, a link, a run of asterisks, a bare ampersand or `>`, or a character
 # this module does not handle (the match then fails the page).
 _INLINE = re.compile(
@@ -99,7 +102,7 @@ class _Page:
     """The block structure of one page, built line by line as Python-Markdown's block parser would."""
 
     def __init__(self):
-        self.blocks: list[tuple[str, str]] = []  # (kind, html); kind "h1".."h6", "p", "ul", "raw"
+        self.blocks: list[tuple[str, str]] = []  # (kind, html); kind "h1".."h6" (+ _UNSEARCHED), "p", "ul", "raw"
         self.para: list[str] = []
         self.items: list[str] | None = None
         self.links: list[str] = []
@@ -149,7 +152,7 @@ class _Page:
         inner = self.inline(text)
         if inner is None:
             return False
-        self.blocks.append((f"h{len(m.group(1))}", inner))
+        self.blocks.append((f"h{len(m.group(1))}" + (_UNSEARCHED if m.group(3) else ""), inner))
         return True
 
     def item(self, text: str) -> bool:
@@ -205,7 +208,7 @@ class _Page:
                 self.ids.add(anchor)
                 tokens.append({"level": int(kind[1]), "id": anchor, "name": name, "html": inner,
                                "data-toc-label": ""})
-                parts.append(f'<{kind} id="{_escape_attrib_html(anchor)}">{inner}</{kind}>')
+                parts.append(f'<{kind} id="{_escape_attrib_html(anchor)}">{inner}</{kind[:2]}>')
             elif kind == "raw":
                 parts.append(inner)
             else:
@@ -213,7 +216,7 @@ class _Page:
         urls = iter([_escape_attrib_html(rewrite_link(url)) for url in self.links])  # in the markers' order
         content = _LINK_RE.sub(lambda m: next(urls), "\n".join(parts).strip())
         first = self.blocks[0] if self.blocks else ("", "")
-        title = title_text(first[1]) if first[0] == "h1" else None
+        title = title_text(first[1]) if first[0][:2] == "h1" else None
         return Converted(content, nest_toc_tokens(tokens), title, self.ids)
 
 

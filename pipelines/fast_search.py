@@ -24,12 +24,15 @@ import re
 
 # A comment, a start tag, an end tag, text, or a `<` that starts none of them (the page is then not for here):
 # every character of a page is in one token.
-_TOKEN = re.compile(r'<!--.*?-->|<([a-z][a-z0-9]*)((?: [a-z][a-z-]*="[^"<>]*")*)>|</([a-z][a-z0-9]*)>|([^<]+)|(<)', re.S)
-_ATTR = re.compile(r' ([a-z][a-z-]*)="([^"<>]*)"')
+_TOKEN = re.compile(r'<!--.*?-->|<([a-z][a-z0-9]*)((?: [a-z][a-z-]*(?:="[^"<>]*")?)*)>|</([a-z][a-z0-9]*)>|([^<]+)|(<)',
+                    re.S)
+# An attribute with a value, or a bare one (a heading's data-search-exclude), which the parser hands over as None.
+_ATTR = re.compile(r' ([a-z][a-z-]*)(="([^"<>]*)")?')
 
 
-# Where a stretch of a page begins: a heading with an id (fast_markdown's are all top-level).
-_HEADING = re.compile(r'<h[1-6] id="')
+# Where a stretch of a page begins: a heading with an id (fast_markdown's are all top-level), perhaps excluded
+# from search (its section is then left out of the index, as the plugin leaves it out).
+_HEADING = re.compile(r'<h[1-6](?: data-search-exclude)? id="')
 _HEADINGS = frozenset(f"h{n}" for n in range(1, 7))
 # The tags the plugin's parser skips to begin with: after a stretch, it skips these alone again.
 _SKIPPED = frozenset({"object", "script", "style"})
@@ -124,4 +127,4 @@ _stretch = functools.lru_cache(maxsize=1 << 13)(_parse)
 @functools.lru_cache(maxsize=1 << 12)
 def _attributes(attrs: str) -> tuple[tuple[str, str], ...]:
     """A start tag's attributes as the parser hands them over; tags repeat, so each is read once per process."""
-    return tuple((k, html.unescape(v)) for k, v in _ATTR.findall(attrs))
+    return tuple((k, html.unescape(v) if eq else None) for k, eq, v in _ATTR.findall(attrs))

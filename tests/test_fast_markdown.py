@@ -109,6 +109,8 @@ HOSTILE = [
 PLACES = [
     "{}", "# {}", "## {}", "### {}", "- {}", "- a\n- {}", "- a\n{}", "**{}**", "*{}*", "[{}](../x/)", "x {} y",
     '<p class="x">{}</p>', '<div class="sc-block" data-block="0"></div>\n{}', "{}\n## After", "## Before\n{}",
+    "## {} {{ data-search-exclude }}", "### x {} {{ data-search-exclude }}", "# {} {{ data-search-exclude }}",
+    "## Before {{ data-search-exclude }}\n{}", "## {} {{data-search-exclude}}",
 ]
 
 

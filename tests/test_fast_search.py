@@ -96,6 +96,7 @@ STRETCHES = [
     '<div><h2 id="in">nested</h2></div>\n', '<!-- <h2 id="c">in a comment --> -->\n', '<p>a < b</p>\n',
     '<object><p>o</p></object>\n', '<h1 id="t">T</h1>\n', "\n", "<p>preface</p>\n", '<div class="linenodiv">1</div>\n',
     '<h2 id="e"></h2>\n', '<p><code>c</code> <sub>2</sub></p>\n',
+    '<h2 data-search-exclude id="x">X <em>y</em></h2>\n<p>hid</p>\n',  # as fast_markdown writes an excluded heading
 ]
 
 
