@@ -33,6 +33,7 @@ _ATTR = re.compile(r' ([a-z][a-z-]*)(="([^"<>]*)")?')
 # Where a stretch of a page begins: a heading with an id (fast_markdown's are all top-level), perhaps excluded
 # from search (its section is then left out of the index, as the plugin leaves it out).
 _HEADING = re.compile(r'<h[1-6](?: data-search-exclude)? id="')
+_EXCLUDED = re.compile(r'<h[1-6] data-search-exclude id="')
 _HEADINGS = frozenset(f"h{n}" for n in range(1, 7))
 # The tags the plugin's parser skips to begin with: after a stretch, it skips these alone again.
 _SKIPPED = frozenset({"object", "script", "style"})
@@ -79,12 +80,41 @@ def _page_sections(content: str) -> list | None:
     cuts = [0, *(m.start() for m in _HEADING.finditer(content, 1)), len(content)]
     sections: list = []
     for start, end in zip(cuts, cuts[1:]):
+        if sections and _left_out(content, start, end):
+            continue
         got = _stretch(content[start:end], not sections)
         if got is None or (not got[1] and end < len(content)):
             whole = _parse(content, True)
             return None if whole is None else list(whole[0])
         sections.extend(got[0])
     return sections
+
+
+def _left_out(content: str, start: int, end: int) -> bool:
+    """Whether content[start:end], a stretch after the first, is one section left out of search that leaves the
+    parser as it found it: then it adds no entry and changes nothing after it, and is not parsed at all.
+
+    Most of a rep page is such stretches (its headings after the first carry data-search-exclude). Sure only
+    when the stretch opens with such a heading, holds no other heading, nothing the parser skips, and no stray
+    `<`, and closes every tag it opens in order (the parser ignores an end tag that does not match: not sure).
+    """
+    if not _EXCLUDED.match(content, start):
+        return False
+    from material.plugins.search.plugin import void
+
+    open_tags: list[str] = []
+    for n, (tag, _, end_tag, _, stray) in enumerate(_TOKEN.findall(content, start, end)):
+        if tag:
+            if tag in _SKIPPED or (n and tag in _HEADINGS):
+                return False
+            if tag not in void:
+                open_tags.append(tag)
+        elif end_tag:
+            if not open_tags or open_tags.pop() != end_tag:
+                return False
+        elif stray:
+            return False
+    return not open_tags
 
 
 def _parse(html_text: str, first: bool) -> tuple[tuple, bool] | None:

@@ -96,7 +96,11 @@ STRETCHES = [
     '<div><h2 id="in">nested</h2></div>\n', '<!-- <h2 id="c">in a comment --> -->\n', '<p>a < b</p>\n',
     '<object><p>o</p></object>\n', '<h1 id="t">T</h1>\n', "\n", "<p>preface</p>\n", '<div class="linenodiv">1</div>\n',
     '<h2 id="e"></h2>\n', '<p><code>c</code> <sub>2</sub></p>\n',
-    '<h2 data-search-exclude id="x">X <em>y</em></h2>\n<p>hid</p>\n',  # as fast_markdown writes an excluded heading
+    # As fast_markdown writes a heading left out of search; then one leaving a tag open, one closing a tag it did
+    # not open, one holding another heading with an id, one holding a void tag and a comment.
+    '<h2 data-search-exclude id="x">X <em>y</em></h2>\n<p>hid</p>\n', '<h2 data-search-exclude id="o">O</h2>\n<div><p>o\n',
+    '<h2 data-search-exclude id="m">M</h2>\n</div><p>m</p>\n', '<h2 data-search-exclude id="k">K</h2>\n<h3 class="k" id="n">N</h3>\n',
+    '<h3 data-search-exclude id="v">V</h3>\n<p>a<br>b<!-- c --></p>\n',
 ]
 
 
@@ -174,3 +178,18 @@ def test_the_search_event_is_left_out_only_where_it_would_add_those_entries_and_
             assert bool(runs) == (seen < shell.PROOFS or "data-search-" in attrs), (n, attrs)
             seen += 1
     assert shells.fast_index == {"reps/*/": 0}
+
+
+def test_a_section_left_out_of_search_is_not_parsed_when_it_closes_what_it_opens():
+    """A rep page's headings after the first carry data-search-exclude: those stretches add no entry, so they are
+    only checked for balance, not fed to the parser; one that leaves a tag open is parsed (with the whole page)."""
+    left_out = '<h2 data-search-exclude id="p{n}">Pipeline</h2>\n<p>open deals <strong>{n}</strong></p>\n'
+    for tail, parsed in (("", 1), ('<h2 data-search-exclude id="z">Z</h2>\n<div><p>open\n', 2)):
+        fast_search._stretch.cache_clear()
+        content = '<h1 id="t">Rep</h1>\n<p>intro</p>\n' + "".join(left_out.format(n=n) for n in range(3)) + tail
+        page = SimpleNamespace(content=content, toc=get_toc([]), url="reps/r1/", meta={}, title="T")
+        plugin = SearchIndex()
+        plugin.add_entry_from_context(page)
+        assert fast_search.entries(SearchIndex(), page) == plugin.entries
+        assert [e["location"] for e in plugin.entries] == ["reps/r1/"]
+        assert fast_search._stretch.cache_info().misses == parsed
