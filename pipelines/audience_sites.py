@@ -55,16 +55,33 @@ def _pages(cfg, con, catalog, as_of, out: Path, timer, made: list[Path]) -> list
     The mart rows the pages are made of (the bundle) live only in here: by the time MkDocs runs,
     the largest thing this build held in Python is gone.
     """
-    with timer.stage("pages"):  # reading the marts is the pages' work, and a second of it at 5,000 reps
-        bundle = load_bundle(con, cfg.site.recent_quarters)
-    drafts = []
-    for aud in audiences.resolve(cfg, list(bundle.by_team)):
-        docs = Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-{aud.name}", dir=out.parent))
-        made.append(docs)
-        with timer.stage("pages"):
-            rendered = pages_stage.render(cfg, con, catalog, as_of, docs, audience=aud, bundle=bundle)
-        drafts.append((aud, rendered, docs))
-    return drafts
+
+    def docs_for(aud: audiences.Audience) -> Path:
+        made.append(Path(tempfile.mkdtemp(prefix=f".{out.name}-docs-{aud.name}", dir=out.parent)))
+        return made[-1]
+
+    # The one site (no audiences): its downloads need nothing from the page data, so they start now, on a
+    # thread, while that is read (`pages.start_downloads`).
+    single = None if cfg.audiences else audiences.resolve(cfg, [])[0]
+    single_docs = docs_for(single) if single is not None else None
+    downloads = None
+    try:
+        with timer.stage("pages"):  # reading the marts is the pages' work, and a second of it at 5,000 reps
+            if single is not None:
+                downloads = pages_stage.start_downloads(cfg, con, catalog, single_docs, single)
+            bundle = load_bundle(con, cfg.site.recent_quarters)
+        drafts = []
+        for aud in [single] if single is not None else audiences.resolve(cfg, list(bundle.by_team)):
+            docs = single_docs if single is not None else docs_for(aud)
+            with timer.stage("pages"):
+                rendered = pages_stage.render(cfg, con, catalog, as_of, docs, audience=aud, bundle=bundle,
+                                              downloads=downloads)
+            drafts.append((aud, rendered, docs))
+        return drafts
+    except BaseException:
+        if downloads is not None:  # stopped before its docs folder goes and the connection closes
+            downloads.stop(cancel=True)
+        raise
 
 
 def _sites(cfg, out: Path, timer, drafts: list[tuple]) -> AudienceSites:

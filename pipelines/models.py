@@ -199,8 +199,7 @@ def run(cfg: Config, con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) ->
             run_model(con, model)
         run_tests(con, tests)
     else:
-        database = con.execute("select current_database()").fetchall()[0][0]
-        session = [f"use {q(database)}"] + [f"set variable {n} = {v}" for n, v in variables(cfg, as_of).items()]
+        session = [f"set variable {n} = {v}" for n, v in variables(cfg, as_of).items()]
         may_fail = run_models(con, catalog.models, tests, jobs, session)
         run_tests(con, tests, may_fail)
     return ModelsResult(catalog.models, len(tests), as_of, catalog)
@@ -229,27 +228,38 @@ def room_for_two(con: duckdb.DuckDBPyConnection) -> bool:
     return spilled == 0 and held < cap / 2
 
 
-class _Cursors:
-    """One cursor of `con` per thread, each set up like `con`: DuckDB shares the database's tables and
+def session_of(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The statements that set a new cursor of `con` up like `con`: DuckDB shares the database's tables and
     macros, but keeps the time zone, `use`, variables and temporary objects per connection (the build
     makes none a model may read: `catalog` refuses a reference to a temporary table, and the
-    extract's `parse_date` is a macro of the database)."""
+    extract's `parse_date` is a macro of the database). Variables are the caller's to add."""
+    # fetchall, never fetchone: a result left pending keeps `con`'s transaction open, and `con.sql` would
+    # then not see the tables the cursors create (run_tests found no int_a that a cursor had just built).
+    zone, database = con.execute("select current_setting('TimeZone'), current_database()").fetchall()[0]
+    return [f"set TimeZone = {lit(zone)}", f"use {q(database)}"]
+
+
+def cursor_like(con: duckdb.DuckDBPyConnection, session: list[str]) -> duckdb.DuckDBPyConnection:
+    """A new cursor of `con`, for another thread, set up by `session` (`session_of` and any variables)."""
+    cur = con.cursor()
+    for statement in session:
+        cur.execute(statement)
+    return cur
+
+
+class _Cursors:
+    """One cursor of `con` per thread, each set up like `con` (`session_of`) and with the build's variables."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, session: list[str]):
-        # fetchall, never fetchone: a result left pending keeps `con`'s transaction open, and `con.sql` would
-        # then not see the tables the cursors create (run_tests found no int_a that a cursor had just built).
-        zone = con.execute("select current_setting('TimeZone')").fetchall()[0][0]
-        self._con, self._session = con, [f"set TimeZone = {lit(zone)}", *session]
+        self._con, self._session = con, [*session_of(con), *session]  # asked here: never from two threads
         self._local, self._lock, self._all = threading.local(), threading.Lock(), []
 
     def get(self) -> duckdb.DuckDBPyConnection:
         cur = getattr(self._local, "cursor", None)
         if cur is None:
-            cur = self._local.cursor = self._con.cursor()
+            cur = self._local.cursor = cursor_like(self._con, self._session)
             with self._lock:
                 self._all.append(cur)
-            for statement in self._session:
-                cur.execute(statement)
         return cur
 
     def interrupt(self) -> None:

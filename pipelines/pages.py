@@ -24,7 +24,7 @@ from pipelines.audiences import Audience
 from pipelines.catalog import Catalog
 from pipelines.exports import export_steps
 from pipelines.formatting import Fmt, currency_symbol, period_label
-from pipelines.models import give_back_memory
+from pipelines.models import cursor_like, give_back_memory, session_of
 from pipelines.page_contexts import rep_context, team_list
 from pipelines.page_data import (Bundle, Calendar, across_reps_only, load_bundle, period_row, rep_batch,
                                  rep_rows)
@@ -154,14 +154,16 @@ def _batches(directory: list[dict], teams: list[dict]) -> list[tuple[list[dict],
 
 
 def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult,
-                        meanwhile: list[Callable[[], None]]) -> None:
+                        meanwhile: list[Callable[[], None]], early: workers.Background | None = None) -> None:
     """Team, Monday, rep and coaching pages: thousands of them, so every core renders (forked workers
     inherit the data; none touches DuckDB), a batch of teams at a time so that only that batch's page
     data is in memory. While the workers render a batch, this process fetches the next one's rows and
     runs a share of the `meanwhile` steps, in order, instead of waiting (none during the last batch: it
     is the small remainder, and its workers waited for all the steps when they ran there). Each chunk
     reports the chart time it added, on its own copy of the timing in a worker or on this process's, so
-    the chart figures are the same either way (a `meanwhile` step that draws charts adds its own)."""
+    the chart figures are the same either way (a `meanwhile` step that draws charts adds its own).
+    Steps started `early` on a thread run until the first batch's rows are read; those they did not
+    reach join the `meanwhile` steps."""
     rep_tpl, coach_tpl = job.env.get_template("rep.md.j2"), job.env.get_template("coaching.md.j2")
     job.env.get_template("team.md.j2"), job.env.get_template("monday.md.j2")  # compiled once, before the forks
     timing = job.timing
@@ -180,6 +182,8 @@ def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult,
 
     batches = _batches(job.bundle.directory, teams)
     ahead = [rows_of(batches[0][1])]
+    if early is not None:
+        meanwhile = [*meanwhile, *early.stop()]
     give_back_memory(job.con)  # before the first fork, so no worker starts with it either
     share = math.ceil(len(meanwhile) / max(1, len(batches) - 1))
 
@@ -227,12 +231,28 @@ def _common(cfg: Config, b: Bundle, cal: Calendar, catalog: Catalog, as_of: dt.d
     return common
 
 
+def start_downloads(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, docs_dir: Path,
+                    audience: Audience) -> workers.Background:
+    """The CSV downloads of an audience that sees everyone, started on a thread of their own (`render(downloads=)`).
+
+    Such downloads need nothing from the page data, and DuckDB writes them without the GIL: started
+    before the page data is read (a second of one core's Python at 5,000 reps, then the first batch's
+    rows), they use the core that would wait, instead of a share of the cores the page workers render on.
+    """
+    assert audience.is_all, "an audience's downloads keep the rows of its people, known from the page data"
+    cur = cursor_like(con, session_of(con))
+    return workers.Background(export_steps(cur, cfg, catalog.marts, docs_dir / "data", audience, set()),
+                              interrupt=cur.interrupt)
+
+
 def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of: dt.date, docs_dir: Path,
-           audience: Audience | None = None, bundle: Bundle | None = None) -> PagesResult:
+           audience: Audience | None = None, bundle: Bundle | None = None,
+           downloads: workers.Background | None = None) -> PagesResult:
     """Write every page of one site as markdown into docs_dir, its CSV downloads and the chart specs.
 
     With audiences, the CLI calls this once per audience with the same `bundle` (fetched once): the pages and
-    the downloads hold only the audience's scope, with its privacy.
+    the downloads hold only the audience's scope, with its privacy. `downloads`: this site's, already under
+    way (`start_downloads`).
     """
     full = bundle or load_bundle(con, cfg.site.recent_quarters)
     if full.recent_quarters < cfg.site.recent_quarters:  # a rep's scorecard would miss quarters the pages show
@@ -250,10 +270,13 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
     teams = [dict(t, slug=team_slug(t["team"])) for t in team_list(b, cal)]
     team_rows = [dict(t["now"], team=t["team"]) for t in teams if t["now"]]
     result = PagesResult(docs_dir)
-    people = audiences.people_in(full, aud)
-    _team_and_rep_pages(job, teams, result,
-                        meanwhile=[functools.partial(_front_pages, job, teams, team_rows, catalog, result),
-                                   *export_steps(con, cfg, catalog.marts, docs_dir / "data", aud, people)])
+    front = functools.partial(_front_pages, job, teams, team_rows, catalog, result)
+    if downloads is None:
+        people = audiences.people_in(full, aud)
+        _team_and_rep_pages(job, teams, result, [front, *export_steps(con, cfg, catalog.marts, docs_dir / "data",
+                                                                      aud, people)])
+    else:
+        _team_and_rep_pages(job, teams, result, [front], early=downloads)
     (docs_dir / "assets").mkdir(parents=True, exist_ok=True)
     (docs_dir / "assets" / "chart-specs.js").write_text(charts.specs_script(fmt.currency), encoding="utf-8")
     return result

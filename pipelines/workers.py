@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -99,3 +100,39 @@ def fork_map(work: Callable[[Sequence[T]], R], items: Sequence[T], *, jobs: int 
             return list(results), workers
     finally:
         gc.unfreeze()
+
+
+class Background:
+    """Steps run one after another on a thread of this process until `stop`, which hands back those not started.
+
+    Work for a core that would otherwise wait: DuckDB runs a statement without holding the GIL, so its
+    statements (the CSV downloads) go on while this process's Python reads the page data, which leaves the
+    other core idle. Whatever is not started by `stop` goes back to the caller, to run as before, so that no
+    thread of ours is running when the workers fork (a fork copies only the thread that calls it, and with it
+    any lock another thread held).
+    """
+
+    def __init__(self, steps: Sequence[Callable[[], None]], interrupt: Callable[[], None] | None = None):
+        self._steps, self._started, self._interrupt = list(steps), 0, interrupt
+        self._stopping, self._error = threading.Event(), None
+        self._thread = threading.Thread(target=self._run, name="background-steps", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while self._started < len(self._steps) and not self._stopping.is_set():
+                self._started += 1
+                self._steps[self._started - 1]()
+        except BaseException as e:  # raised where `stop` is called, as if the step had run there
+            self._error = e
+
+    def stop(self, cancel: bool = False) -> list[Callable[[], None]]:
+        """Wait for the step under way (`cancel`: interrupt it first) and return the steps not started; raise the
+        error a step raised (not when cancelling: the caller is failing already)."""
+        self._stopping.set()
+        if cancel and self._interrupt is not None and self._thread.is_alive():
+            self._interrupt()
+        self._thread.join()
+        if self._error is not None and not cancel:
+            raise self._error
+        return self._steps[self._started:]

@@ -62,6 +62,39 @@ def test_forked_batches_with_prefetch_give_the_same_pages(tmp_path, monkeypatch)
     assert drawn > 0 and result.chart_calls == in_process.chart_calls == drawn
 
 
+def test_downloads_started_early_on_a_thread_give_the_same_files(tmp_path, monkeypatch):
+    """The one site's downloads start on a thread before the page data is read (`pages.start_downloads`); those
+    it has not reached when the first batch's rows are read run beside the workers, as before. Whichever runs
+    them, every file is byte for byte what render writes alone, and when the thread wrote only two of them."""
+    from pipelines import audiences, workers
+
+    cfg = load_config(TINY)
+    con = models_on(TINY, tmp_path)
+    catalog = load_catalog()
+    pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "alone")
+    site = audiences.resolve(cfg, [])[0]
+    started = pages.start_downloads(cfg, con, catalog, tmp_path / "early", site)
+    pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "early", audience=site, downloads=started)
+
+    class TwoStepsOnly:  # the thread has written two downloads when the first batch's rows are read
+        def __init__(self, steps, interrupt=None):
+            self.rest = list(steps[2:])
+            for step in steps[:2]:
+                step()
+
+        def stop(self, cancel=False):
+            return self.rest
+
+    monkeypatch.setattr(workers, "Background", TwoStepsOnly)
+    half = pages.start_downloads(cfg, con, catalog, tmp_path / "half", site)
+    pages.render(cfg, con, catalog, cfg.as_of, tmp_path / "half", audience=site, downloads=half)
+    alone = _files(tmp_path / "alone")
+    assert any(k.suffix == ".csv" for k in alone)
+    for other in ("early", "half"):
+        files = _files(tmp_path / other)
+        assert files.keys() == alone.keys() and [str(k) for k in alone if alone[k] != files[k]] == []
+
+
 def test_batches_are_whole_teams_of_about_the_batch_size(monkeypatch):
     """BATCH_REPS = 2 over teams A (2 people), B (1), C (3), and D with nobody in the directory: A fills the
     first batch; B starts the second, which is below 2 people, so C joins it; D, with no one to batch by,

@@ -69,3 +69,48 @@ def test_meanwhile_runs_once_in_this_process_and_never_reaches_the_workers(jobs)
     done, used = workers.fork_map(work, list(range(40)), jobs=jobs, min_per_worker=10, meanwhile=meanwhile)
     assert used == jobs and seen == [os.getpid()]
     assert sorted(x for chunk in done for x in chunk) == [(i, 0) for i in range(40)]
+
+
+def test_background_steps_run_in_order_until_stop_hands_back_the_rest():
+    """Steps run one after another on a thread; `stop` waits for the one under way and returns those not started,
+    which the caller then runs itself: every step runs once, in order, whoever runs it."""
+    ran, gate = [], threading.Event()
+
+    def step(n):
+        def run():
+            ran.append((n, threading.current_thread().name))
+            if n == 1:
+                gate.wait(5)  # the thread is inside step 1 when stop is called
+        return run
+
+    steps = [step(n) for n in range(4)]
+    background = workers.Background(steps)
+    while not ran or ran[-1][0] != 1:
+        threading.Event().wait(0.01)
+    stopped = []
+    stopping = threading.Thread(target=lambda: stopped.append(background.stop()))
+    stopping.start()
+    background._stopping.wait(5)  # asked to stop while step 1 is still under way
+    gate.set()
+    stopping.join()
+    rest = stopped[0]
+    assert [n for n, _ in ran] == [0, 1] and rest == steps[2:]
+    assert {name for _, name in ran} == {"background-steps"}
+    for run in rest:
+        run()
+    assert [n for n, _ in ran] == [0, 1, 2, 3]
+    assert background.stop() == steps[2:]  # a second stop changes nothing
+
+
+def test_a_background_steps_error_is_raised_by_stop_unless_cancelling():
+    def fails():
+        raise OSError("No space left on device")
+
+    never = []
+    background = workers.Background([fails, lambda: never.append(1)])
+    with pytest.raises(OSError, match="No space left"):
+        background.stop()
+    assert never == []
+    interrupted = []
+    background = workers.Background([fails], interrupt=lambda: interrupted.append(1))
+    assert background.stop(cancel=True) == []  # the caller is failing already: its own error is the one raised
