@@ -22,6 +22,8 @@ from pipelines.formatting import NO_DATA, Fmt
 
 NUMERIC = {"money", "pct", "times", "days", "num", "grade"}
 _NO_DATA = str(NO_DATA)
+# A table of more rows than this is marked "big": the browser lays it out once, after tables.js (scorecards.css).
+BIG_ROWS = 300
 
 
 def _esc(value) -> str:
@@ -164,7 +166,8 @@ class Tables:
         body = "\n".join(["<tr>" + "".join(cells) + "</tr>" for cells in zip(*columns)] if cols else
                          ["<tr></tr>"] * len(rows))
         filt = f' data-filter="{escape(filter)}"' if filter else ""
-        out = [f'<div class="table-wrap"><table class="sortable {escape(cls)}"{filt}><thead><tr>{head}</tr></thead>',
+        wrap = "table-wrap big" if len(rows) > BIG_ROWS else "table-wrap"
+        out = [f'<div class="{wrap}"><table class="sortable {escape(cls)}"{filt}><thead><tr>{head}</tr></thead>',
                f"<tbody>\n{body}\n</tbody></table></div>"]
         foot = []
         if note:

@@ -134,6 +134,19 @@ def test_a_table_is_the_same_html_as_cell_by_cell(spec, root, currency):
                           f"<tbody>\n{body}\n</tbody></table></div>")
 
 
+def test_a_table_of_more_than_big_rows_is_marked_big_and_otherwise_the_same(monkeypatch):
+    """Past html_tables.BIG_ROWS rows the wrap says "big" (scorecards.css lays it out once, after tables.js);
+    nothing else about the table changes."""
+    from pipelines import html_tables
+
+    monkeypatch.setattr(html_tables, "BIG_ROWS", 2)
+    cols = [col("Rep", "name")]
+    at = Tables(Fmt())([{"name": "a"}, {"name": "b"}], cols)
+    past = Tables(Fmt())([{"name": "a"}, {"name": "b"}, {"name": "c"}], cols)
+    assert at.startswith('<div class="table-wrap"><table') and past.startswith('<div class="table-wrap big"><table')
+    assert str(past).replace(' big"', '"', 1).replace("\n<tr><td>c</td></tr>", "") == str(at)
+
+
 def test_col_makes_each_column_once_and_the_same_as_col_would():
     """`col(...)` is cached: the same arguments give the same Col (an immutable one), equal to one made anew;
     text and Markup, False and 0, and a different link function are different columns."""

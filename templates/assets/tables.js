@@ -94,15 +94,29 @@
     wrap.parentNode.insertBefore(box, wrap);
   }
 
+  /* A big table (scorecards.css) is hidden until here, so that it is laid out once, enhanced: shown whatever
+     enhancing it does or fails to do. */
+  function show(table) {
+    var wrap = table.closest(".table-wrap");
+    if (wrap) wrap.classList.add("shown");
+  }
+
   function enhance() {
     document.querySelectorAll("table.sortable").forEach(function (table) {
-      if (table.getAttribute("data-enhanced") === "true" || !table.tHead || !table.tBodies.length) return;
-      table.setAttribute("data-enhanced", "true");
-      if (window.Tablesort && table.tBodies[0].rows.length > 1) {
-        new window.Tablesort(table);
-        keyboardHeaders(table);
+      if (table.getAttribute("data-enhanced") === "true" || !table.tHead || !table.tBodies.length) {
+        show(table);
+        return;
       }
-      if (table.hasAttribute("data-filter")) filters(table);
+      table.setAttribute("data-enhanced", "true");
+      try {
+        if (window.Tablesort && table.tBodies[0].rows.length > 1) {
+          new window.Tablesort(table);
+          keyboardHeaders(table);
+        }
+        if (table.hasAttribute("data-filter")) filters(table);
+      } finally {
+        show(table);
+      }
     });
   }
 
