@@ -61,13 +61,13 @@ def _pages(cfg, con, catalog, as_of, out: Path, timer, made: list[Path]) -> list
         return made[-1]
 
     # The one site (no audiences): its downloads need nothing from the page data, so they start now, on a
-    # thread, while that is read (`pages.start_downloads`).
+    # thread, while that is read (`pages.start_downloads`); not when the build is told to use one core.
     single = None if cfg.audiences else audiences.resolve(cfg, [])[0]
     single_docs = docs_for(single) if single is not None else None
     downloads = None
     try:
         with timer.stage("pages"):  # reading the marts is the pages' work, and a second of it at 5,000 reps
-            if single is not None:
+            if single is not None and cfg.build.jobs != 1:
                 downloads = pages_stage.start_downloads(cfg, con, catalog, single_docs, single)
             bundle = load_bundle(con, cfg.site.recent_quarters)
         drafts = []

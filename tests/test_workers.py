@@ -111,6 +111,17 @@ def test_a_background_steps_error_is_raised_by_stop_unless_cancelling():
     with pytest.raises(OSError, match="No space left"):
         background.stop()
     assert never == []
-    interrupted = []
-    background = workers.Background([fails], interrupt=lambda: interrupted.append(1))
-    assert background.stop(cancel=True) == []  # the caller is failing already: its own error is the one raised
+    # Cancelling interrupts the step under way (DuckDB raises in it), and raises nothing: the caller is failing
+    # already, and its own error is the one to report.
+    interrupted, after = threading.Event(), []
+
+    def waits_to_be_interrupted():
+        interrupted.wait(5)
+        raise RuntimeError("INTERRUPT Error: Interrupted!")
+
+    steps = [waits_to_be_interrupted, lambda: after.append(1)]
+    background = workers.Background(steps, interrupt=interrupted.set)
+    while not background._started:  # the first step is under way
+        threading.Event().wait(0.01)
+    assert background.stop(cancel=True) == steps[1:]
+    assert interrupted.is_set() and after == []
