@@ -10,6 +10,10 @@ section out), and each of those pages is found by its first section: its title a
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
+
+from material.plugins.search.plugin import SearchIndex
+from mkdocs.structure.toc import get_toc
 
 from pipelines import fast_markdown, fast_search
 from pipelines.slugs import rep_slug
@@ -41,11 +45,6 @@ def test_the_sites_own_pages_keep_their_sections(tiny_site):
 def test_an_excluded_heading_stays_on_the_fast_path_and_in_the_table_of_contents():
     """`## Pipeline { data-search-exclude }` converts by hand to Python-Markdown's HTML (attr_list puts the bare
     attribute first), keeps its table-of-contents entry, and its section has no search entry."""
-    from types import SimpleNamespace
-
-    from material.plugins.search.plugin import SearchIndex
-    from mkdocs.structure.toc import get_toc
-
     got = fast_markdown.convert("# Cy\n\nintro\n\n## Pipeline { data-search-exclude }\n\nopen deals\n", lambda u: u)
     assert got.content == ('<h1 id="cy">Cy</h1>\n<p>intro</p>\n'
                            '<h2 data-search-exclude id="pipeline">Pipeline</h2>\n<p>open deals</p>')
