@@ -270,13 +270,12 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
     teams = [dict(t, slug=team_slug(t["team"])) for t in team_list(b, cal)]
     team_rows = [dict(t["now"], team=t["team"]) for t in teams if t["now"]]
     result = PagesResult(docs_dir)
-    front = functools.partial(_front_pages, job, teams, team_rows, catalog, result)
-    if downloads is None:
-        people = audiences.people_in(full, aud)
-        _team_and_rep_pages(job, teams, result, [front, *export_steps(con, cfg, catalog.marts, docs_dir / "data",
-                                                                      aud, people)])
-    else:
-        _team_and_rep_pages(job, teams, result, [front], early=downloads)
+    # The downloads run beside the page workers, unless they are under way on a thread of their own already.
+    steps = [] if downloads is not None else export_steps(con, cfg, catalog.marts, docs_dir / "data", aud,
+                                                          audiences.people_in(full, aud))
+    _team_and_rep_pages(job, teams, result,
+                        [functools.partial(_front_pages, job, teams, team_rows, catalog, result), *steps],
+                        early=downloads)
     (docs_dir / "assets").mkdir(parents=True, exist_ok=True)
     (docs_dir / "assets" / "chart-specs.js").write_text(charts.specs_script(fmt.currency), encoding="utf-8")
     return result
