@@ -121,30 +121,18 @@ def _front_pages(job: _Job, teams: list[dict], team_rows: list[dict], catalog: C
     result.chart_calls += job.timing.calls - calls
 
 
-def page_file(folder: str, slug: str) -> str:
-    """The docs file of the page served at `<folder>/<slug>/`: `<folder>/<slug>.md`, which MkDocs serves there
-    as it does `<folder>/<slug>/index.md` (the same HTML, byte for byte), except for the slug `index`, whose
-    `<folder>/index.md` is the folder's own index page.
-
-    A file in a folder made just for it costs the file system far more than one among its siblings: at
-    5,000 reps, the page workers' open() and mkdir() calls took 5.3 s of CPU with a folder per page, 2.1 s
-    without. A coaching or Monday page still has one, its rep's or team's.
-    """
-    return f"{folder}/index/index.md" if slug == "index" else f"{folder}/{slug}.md"
-
-
 def _team_page(job: _Job, t: dict) -> None:
     c = page_contexts.team_context(job.bundle, t, job.cal)
-    job.write(page_file("teams", team_slug(t["team"])), "team.md.j2", **c)
-    job.write(f"teams/{team_slug(t['team'])}/monday.md", "monday.md.j2", **c)
+    job.write(f"teams/{team_slug(t['team'])}/index.md", "team.md.j2", **c)
+    job.write(f"teams/{team_slug(t['team'])}/monday/index.md", "monday.md.j2", **c)
 
 
 def _rep_page(job: _Job, person: dict, rep_tpl: jinja2.Template, coach_tpl: jinja2.Template) -> None:
     c = rep_context(job.bundle, person["rep_id"], job.cal)
-    slug = rep_slug(person["rep_id"])
-    kinds = [(job.docs / page_file("reps", slug), rep_tpl, "../../")]
+    base = job.docs / "reps" / rep_slug(person["rep_id"])
+    kinds = [(base / "index.md", rep_tpl, "../../")]
     if job.common["coaching"]:
-        kinds.append((job.docs / "reps" / slug / "coaching.md", coach_tpl, "../../../"))
+        kinds.append((base / "coaching" / "index.md", coach_tpl, "../../../"))
     for path, tpl, root in kinds:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render_page(tpl, root=root, **c, **job.common), encoding="utf-8")
