@@ -3,7 +3,9 @@
 Pages are rendered by our own Jinja2 step, not by MkDocs plugins, so the site outlives
 MkDocs (Zensical reads the same markdown). The data comes from `pipelines.page_data`, the
 look of every value from `pipelines.formatting`; this module only lays pages out and writes
-them. It computes no metric.
+them. It computes no metric. The thousands of rep, coaching, team and Monday pages are written a
+chunk to a file (`pipelines.page_packs`, which the site stage reads); `page_packs.unpack(docs)`
+writes them out as files of their own for any other tool that reads a docs folder.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 import duckdb
 import jinja2
 
-from pipelines import audiences, charts, page_contexts, workers
+from pipelines import audiences, charts, page_contexts, page_packs, workers
 from pipelines.audiences import Audience
 from pipelines.catalog import Catalog
 from pipelines.exports import export_steps
@@ -67,11 +69,14 @@ class _Job:
     common: dict
     timing: charts.Timing
 
+    def render(self, rel: str, template: str, **context) -> str:
+        """The Markdown of docs page `rel` from `template`."""
+        return render_page(self.env.get_template(template), root=root_of(rel), **context, **self.common)
+
     def write(self, rel: str, template: str, **context) -> None:
         path = self.docs / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        page = render_page(self.env.get_template(template), root=root_of(rel), **context, **self.common)
-        path.write_text(page, encoding="utf-8")
+        path.write_text(self.render(rel, template, **context), encoding="utf-8")
 
 
 def _home(job: _Job, teams: list[dict], team_rows: list[dict]) -> None:
@@ -121,21 +126,22 @@ def _front_pages(job: _Job, teams: list[dict], team_rows: list[dict], catalog: C
     result.chart_calls += job.timing.calls - calls
 
 
-def _team_page(job: _Job, t: dict) -> None:
+def _team_page(job: _Job, t: dict, out: page_packs.Writer) -> None:
     c = page_contexts.team_context(job.bundle, t, job.cal)
-    job.write(f"teams/{team_slug(t['team'])}/index.md", "team.md.j2", **c)
-    job.write(f"teams/{team_slug(t['team'])}/monday/index.md", "monday.md.j2", **c)
+    for rel, template in ((f"teams/{team_slug(t['team'])}/index.md", "team.md.j2"),
+                          (f"teams/{team_slug(t['team'])}/monday/index.md", "monday.md.j2")):
+        out.add(rel, job.render(rel, template, **c))
 
 
-def _rep_page(job: _Job, person: dict, rep_tpl: jinja2.Template, coach_tpl: jinja2.Template) -> None:
+def _rep_page(job: _Job, person: dict, rep_tpl: jinja2.Template, coach_tpl: jinja2.Template,
+              out: page_packs.Writer) -> None:
     c = rep_context(job.bundle, person["rep_id"], job.cal)
-    base = job.docs / "reps" / rep_slug(person["rep_id"])
-    kinds = [(base / "index.md", rep_tpl, "../../")]
+    base = f"reps/{rep_slug(person['rep_id'])}"
+    kinds = [(f"{base}/index.md", rep_tpl, "../../")]
     if job.common["coaching"]:
-        kinds.append((base / "coaching" / "index.md", coach_tpl, "../../../"))
-    for path, tpl, root in kinds:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_page(tpl, root=root, **c, **job.common), encoding="utf-8")
+        kinds.append((f"{base}/coaching/index.md", coach_tpl, "../../../"))
+    for rel, tpl, root in kinds:
+        out.add(rel, render_page(tpl, root=root, **c, **job.common))
 
 
 def _batches(directory: list[dict], teams: list[dict]) -> list[tuple[list[dict], list[dict]]]:
@@ -168,14 +174,18 @@ def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult,
     job.env.get_template("team.md.j2"), job.env.get_template("monday.md.j2")  # compiled once, before the forks
     timing = job.timing
 
-    def chunk(share: list[tuple[str, dict]]) -> tuple[float, int]:
+    def chunk(share: list[tuple[str, dict]]) -> tuple[float, int, list[page_packs.Entry]]:
         seconds, calls = timing.seconds, timing.calls
-        for kind, item in share:
-            if kind == "team":
-                _team_page(job, item)
-            else:
-                _rep_page(job, item, rep_tpl, coach_tpl)
-        return timing.seconds - seconds, timing.calls - calls
+        out = page_packs.Writer(job.docs)  # a pack of this chunk's pages, not a file (and a folder) each
+        try:
+            for kind, item in share:
+                if kind == "team":
+                    _team_page(job, item, out)
+                else:
+                    _rep_page(job, item, rep_tpl, coach_tpl, out)
+        finally:
+            out.close()
+        return timing.seconds - seconds, timing.calls - calls, out.entries
 
     def rows_of(people: list[dict]) -> dict:
         return rep_rows(job.con, [p["rep_id"] for p in people])
@@ -196,14 +206,17 @@ def _team_and_rep_pages(job: _Job, teams: list[dict], result: PagesResult,
         # query's, not the sum (a call after each query cost 0.065 s at 50 reps; a 5,000-rep build peaked the same).
         give_back_memory(job.con)
 
+    packed: list[page_packs.Entry] = []
     for i, (batch_teams, people) in enumerate(batches):
         with rep_batch(job.bundle, ahead.pop()):
             items = [("team", t) for t in batch_teams] + [("rep", p) for p in people]
             done, used = workers.fork_map(chunk, items, jobs=job.cfg.build.jobs, min_per_worker=100,
                                           meanwhile=lambda: while_rendering(i))
         result.workers = max(result.workers, used)
-        result.chart_calls += sum(calls for _, calls in done)
-        result.chart_seconds += sum(seconds for seconds, _ in done) / used
+        result.chart_calls += sum(calls for _, calls, _ in done)
+        result.chart_seconds += sum(seconds for seconds, _, _ in done) / used
+        packed += [entry for _, _, entries in done for entry in entries]
+    page_packs.write_index(job.docs, packed)
     result.rep_pages, result.team_pages = len(job.bundle.directory), len(teams)
 
 

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import jinja2
 
-from pipelines import blocks, fast_markdown, fast_search, shell, workers
+from pipelines import blocks, fast_markdown, fast_search, page_packs, shell, workers
 from pipelines.atomic import write_cache
 from pipelines.errors import BuildError
 from pipelines.settings import Build
@@ -302,6 +302,7 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
 
     t0 = time.perf_counter()
     if not set(config.plugins) <= PARALLEL_SAFE_PLUGINS:
+        page_packs.unpack(Path(config.docs_dir))  # MkDocs itself reads only files
         mkb.build(config)
         return None, SiteResult("mkdocs build", None, None, 0, 1, time.perf_counter() - t0)
 
@@ -315,7 +316,7 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
         old_pages = previous["pages"] if previous and previous.get("fingerprint") == fp else {}
         keys: dict[int, str] = {}  # each page's markdown's sha256, for the next build's reuse
         if old_pages and previous_site is not None:  # needed now, to tell which pages can be reused
-            keys = {i: _key(Path(f.abs_src_path).read_bytes()) for i, f in enumerate(run.doc_files)}
+            keys = {i: _key(_source(f)) for i, f in enumerate(run.doc_files)}
         reuse = _reusable(run.doc_files, keys, old_pages, previous_site)
         in_nav = _read_nav_pages(run, reuse)
         run.env = run.config.plugins.on_env(run.env, config=run.config, files=run.files)
@@ -328,6 +329,7 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
         raise
     finally:
         mk_logger.removeHandler(warnings)
+        page_packs.close_all()
 
     n = len(run.doc_files)
     result = SiteResult("parallel" if n_workers > 1 else "in-process", n, n - len(reuse), len(reuse), n_workers,
@@ -351,7 +353,7 @@ def _collect(config, template_cache: Path | None = None) -> _Run:
     config = config.plugins.on_config(config)
     config.plugins.on_pre_build(config=config)
     utils.clean_directory(config.site_dir)
-    files = get_files(config)
+    files = _with_packed(get_files(config), config)
     env = config.theme.get_env()
     if template_cache is not None:
         env.bytecode_cache = TemplateCache.at(template_cache, env)
@@ -365,6 +367,32 @@ def _collect(config, template_cache: Path | None = None) -> _Run:
         if file.page is None and file.inclusion.is_not_in_nav():
             Page(None, file, config)
     return _Run(config, files, doc_files, nav, env)
+
+
+def _with_packed(files, config):
+    """The docs folder's files and its packed pages (`pipelines.page_packs`), in the order `get_files` gives a
+    folder's files: each packed page where it would be as a file of its own. The packs themselves are left out
+    (MkDocs would leave them out of the site too, a name starting with a dot): their names change every build,
+    and the files are part of what a reused page is checked against (`_fingerprint`)."""
+    from mkdocs.structure.files import File, Files, file_sort_key
+
+    packed = page_packs.read_index(Path(config.docs_dir))
+    if not packed:
+        return files
+    pages = [f for f in files if f.src_uri.split("/", 1)[0] != page_packs.FOLDER]
+    for rel, entry in packed.items():
+        f = File(rel, config.docs_dir, config.site_dir, config.use_directory_urls)
+        f.packed = entry
+        pages.append(f)
+    return Files(sorted(pages, key=file_sort_key))
+
+
+def _source(file) -> bytes:
+    """A docs page's bytes: from its pack (`pipelines.page_packs`), or its own file."""
+    entry = getattr(file, "packed", None)
+    if entry is not None:
+        return page_packs.read(Path(file.src_dir), entry)
+    return Path(file.abs_src_path).read_bytes()
 
 
 class _ThemeListing:
@@ -470,7 +498,7 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict], jobs: in
             if i not in reuse:
                 entries[i] = _render_one(run, i, free=False)
                 if i not in keys:  # known already when the previous build's pages were looked at for reuse
-                    keys[i] = _key(Path(run.doc_files[i].abs_src_path).read_bytes())
+                    keys[i] = _key(_source(run.doc_files[i]))
         _write_theme(run)
 
     nav_set = set(in_nav)
@@ -618,7 +646,7 @@ def _read_source(page, config, key: str | None = None) -> tuple[str, list[str] |
     """
     log = logging.getLogger("mkdocs.structure.pages")
     try:
-        data = Path(page.file.abs_src_path).read_bytes()
+        data = _source(page.file)
     except OSError:
         log.error(f"File not found: {page.file.src_path}")
         raise

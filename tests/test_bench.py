@@ -22,7 +22,7 @@ import pytest
 
 from bench import memory, orgs
 from bench.__main__ import main as bench_main
-from pipelines import blocks, site
+from pipelines import blocks, page_packs, site
 from pipelines.demo import generate_demo
 
 
@@ -254,6 +254,7 @@ def test_demo_org_site_is_what_mkdocs_build_writes(tmp_path, monkeypatch, site_u
 
     def keep_docs(title, docs_dir, out, **options):
         shutil.copytree(docs_dir, tmp_path / "docs")
+        page_packs.unpack(tmp_path / "docs")  # a plain `mkdocs build` reads files only
         seen.update(title=title, site_url=options.get("site_url"))
         staged = stage_site(title, docs_dir, out, **options)
         seen["result"] = staged.result

@@ -17,7 +17,7 @@ import pytest
 from mkdocs.structure import pages as mp
 from mkdocs.utils import meta
 
-from pipelines import blocks, extract, fast_markdown, load, models, pages, shell
+from pipelines import blocks, extract, fast_markdown, load, models, page_packs, pages, shell
 from pipelines.formatting import md_escape
 from pipelines.settings import load_config
 from tests.helpers import FIXTURES
@@ -72,6 +72,7 @@ def _docs(org: str, tmp: Path) -> Path:
     load.load(con, found, tmp / "wh", day, cfg=cfg, keep_history=False, store=False)
     built = models.run(cfg, con, models.SQL_DIR)
     pages.render(cfg, con, built.catalog, built.as_of, tmp / "docs")
+    page_packs.unpack(tmp / "docs")  # the rep and team pages as files of their own, to glob
     return tmp / "docs"
 
 

@@ -8,10 +8,11 @@ be "no data" invented), and a released connection keeps exactly what it was told
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
-from pipelines import pages
+from pipelines import page_packs, pages
 from pipelines.catalog import load_catalog
 from pipelines.models import release
 from pipelines.page_contexts import rep_context, reps_index, team_context, team_list
@@ -23,7 +24,8 @@ TINY = FIXTURES / "tiny" / "config.yml"
 
 
 def _files(root):
-    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every docs file as MkDocs is given it, the packed pages included (their packs' bytes depend on the chunks)."""
+    return {Path(rel): data for rel, data in page_packs.files(root).items()}
 
 
 def test_the_pages_are_the_same_whatever_the_batch_size(tmp_path, monkeypatch):

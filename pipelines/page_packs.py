@@ -1,0 +1,110 @@
+"""The rep, coaching, team and Monday pages' Markdown, written a chunk of pages to a file (a pack).
+
+A 5,000-rep org has 12,500 such pages. As a file each, in a folder each (their URLs are
+`reps/<slug>/`, `reps/<slug>/coaching/`...), they cost the file system more than writing them: on
+the 2-core machine the bench runs on, whose ext4 walks past every recently freed inode to make a
+new one, the pages stage took 28.0, 32.4 and 31.9 CPU s writing them as files, and 27.0, 28.5
+and 26.8 writing a file per chunk of pages (alternated runs on the same marts).
+
+The pages keep their docs paths (`reps/<slug>/index.md`...): only where their bytes are changes.
+A pack lives in the docs folder's `.pages/` (MkDocs leaves out names that start with a dot), with
+an index of every packed page: its docs path, pack, offset and length. The site stage gives MkDocs
+each packed page as a file of the docs folder that it reads from its pack (`pipelines.site`);
+`unpack` writes them out as ordinary files, for a plain `mkdocs build` and for tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+FOLDER = ".pages"
+INDEX = "index.tsv"
+
+Entry = tuple[str, str, int, int]  # docs path, pack file name, offset, length
+
+
+class Writer:
+    """One chunk's pages appended to one pack of their own; `entries` says where each is."""
+
+    def __init__(self, docs: Path):
+        folder = docs / FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, path = tempfile.mkstemp(suffix=".pack", dir=folder)
+        self._file = os.fdopen(fd, "wb")
+        self.name = os.path.basename(path)
+        self.entries: list[Entry] = []
+        self._offset = 0
+
+    def add(self, rel: str, text: str) -> None:
+        data = text.encode("utf-8")
+        self._file.write(data)
+        self.entries.append((rel, self.name, self._offset, len(data)))
+        self._offset += len(data)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def write_index(docs: Path, entries: list[Entry]) -> None:
+    """The index of every packed page of `docs`; none packed, no index. Docs paths are slugs' (no tab or newline)."""
+    if not entries:
+        return
+    lines = [f"{rel}\t{pack}\t{offset}\t{length}\n" for rel, pack, offset, length in sorted(entries)]
+    (docs / FOLDER / INDEX).write_text("".join(lines), encoding="utf-8")
+
+
+def read_index(docs: Path) -> dict[str, Entry]:
+    """Docs path -> where its page is, for every packed page of `docs` (none: empty)."""
+    try:
+        text = (docs / FOLDER / INDEX).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    found: dict[str, Entry] = {}
+    for line in text.splitlines():
+        rel, pack, offset, length = line.split("\t")
+        found[rel] = (rel, pack, int(offset), int(length))
+    return found
+
+
+_OPEN: dict[str, int] = {}  # pack path -> descriptor, per process; read with pread, so forked workers may share them
+
+
+def read(docs: Path, entry: Entry) -> bytes:
+    """The bytes of one packed page."""
+    _, pack, offset, length = entry
+    path = str(docs / FOLDER / pack)
+    fd = _OPEN.get(path)
+    if fd is None:
+        fd = _OPEN[path] = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    data = os.pread(fd, length, offset)
+    if len(data) != length:
+        raise OSError(f"{path}: a page ends past the end of its pack")
+    return data
+
+
+def close_all() -> None:
+    """Close every pack this process opened (before the docs folder goes)."""
+    while _OPEN:
+        os.close(_OPEN.popitem()[1])
+
+
+def unpack(docs: Path) -> None:
+    """Write every packed page of `docs` out as its own file, and remove the packs."""
+    for rel, entry in read_index(docs).items():
+        path = docs / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(read(docs, entry))
+    close_all()
+    shutil.rmtree(docs / FOLDER, ignore_errors=True)
+
+
+def files(docs: Path) -> dict[str, bytes]:
+    """Every file of `docs` as MkDocs is given it: its own files and the packed pages, by docs path."""
+    found = {p.relative_to(docs).as_posix(): p.read_bytes() for p in sorted(docs.rglob("*"))
+             if p.is_file() and FOLDER not in p.relative_to(docs).parts}
+    found.update({rel: read(docs, entry) for rel, entry in read_index(docs).items()})
+    close_all()
+    return dict(sorted(found.items()))

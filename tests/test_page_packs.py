@@ -1,0 +1,77 @@
+"""Rep, coaching, team and Monday pages are written a chunk to a file (`pipelines.page_packs`), and read from it.
+
+Nothing about a page may change for it: the site from packed pages must be byte for byte the site from the
+same pages as files of their own, whether MkDocs is driven page by page (`pipelines.site`) or runs a plain
+`mkdocs build` (another plugin configured: the packs are written out as files first).
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+from pipelines import page_packs, pages, site
+from pipelines.catalog import load_catalog
+from pipelines.settings import load_config
+from tests.helpers import FIXTURES, models_on
+
+TINY = FIXTURES / "tiny" / "config.yml"
+
+
+def test_pages_of_two_chunks_read_back_and_unpack_as_written(tmp_path):
+    """Two chunks. "# é\\n" is 5 bytes in UTF-8 ("# " 2, "é" 2, the newline 1), so chunk one's second page,
+    "# coach\\n", is at offset 5, 8 bytes long; the index lists the three pages in docs-path order."""
+    docs = tmp_path / "docs"
+    (docs / "reps").mkdir(parents=True)
+    (docs / "reps" / "index.md").write_text("# Reps\n", encoding="utf-8")
+    one, two = page_packs.Writer(docs), page_packs.Writer(docs)
+    one.add("reps/r2/index.md", "# é\n")
+    one.add("reps/r2/coaching/index.md", "# coach\n")
+    two.add("reps/r1/index.md", "# one\n")
+    one.close()
+    two.close()
+    assert one.entries[1][2:] == (5, 8)
+    page_packs.write_index(docs, one.entries + two.entries)
+    index = page_packs.read_index(docs)
+    assert list(index) == ["reps/r1/index.md", "reps/r2/coaching/index.md", "reps/r2/index.md"]
+    assert page_packs.read(docs, index["reps/r2/index.md"]) == "# é\n".encode("utf-8")
+    assert page_packs.files(docs) == {"reps/index.md": b"# Reps\n", "reps/r1/index.md": b"# one\n",
+                                      "reps/r2/coaching/index.md": b"# coach\n", "reps/r2/index.md": "# é\n".encode()}
+    page_packs.unpack(docs)
+    assert not (docs / page_packs.FOLDER).exists()
+    assert (docs / "reps" / "r2" / "coaching" / "index.md").read_bytes() == b"# coach\n"
+    assert page_packs.read_index(docs) == {}
+
+
+def _tree(root: Path) -> dict[str, Path]:
+    return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
+
+
+def _differ(a: Path, b: Path) -> list[str]:
+    ta, tb = _tree(a), _tree(b)
+    return sorted(set(ta) ^ set(tb)) + [k for k in sorted(set(ta) & set(tb)) if not filecmp.cmp(ta[k], tb[k], False)]
+
+
+def test_the_site_of_packed_pages_is_the_site_of_the_same_pages_as_files(tmp_path, monkeypatch):
+    cfg = load_config(TINY)
+    con = models_on(TINY, tmp_path)
+    packed = tmp_path / "packed"
+    pages.render(cfg, con, load_catalog(), cfg.as_of, packed)
+    assert page_packs.read_index(packed) and not (packed / "reps" / "r1").exists()
+    files = tmp_path / "files"
+    shutil.copytree(packed, files)
+    page_packs.unpack(files)
+    assert (files / "reps" / "r1" / "index.md").is_file()
+
+    from_files = site.build_site("Org", files, tmp_path / "from-files", jobs=1)
+    from_packs = site.build_site("Org", packed, tmp_path / "from-packs", jobs=1)
+    assert from_files.mode == from_packs.mode == "in-process" and from_packs.filled > 0
+    assert _differ(tmp_path / "from-files", tmp_path / "from-packs") == []
+    assert (tmp_path / "from-packs" / "reps" / "r1" / "coaching" / "index.html").is_file()
+
+    # Another plugin: a plain `mkdocs build`, which reads files only, so the packs are written out first.
+    monkeypatch.setattr(site, "PARALLEL_SAFE_PLUGINS", set())
+    plain = site.build_site("Org", packed, tmp_path / "plain", jobs=1)
+    assert plain.mode == "mkdocs build"
+    assert _differ(tmp_path / "from-files", tmp_path / "plain") == []
