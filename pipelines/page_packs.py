@@ -49,9 +49,9 @@ class Writer:
 
 
 def write_index(docs: Path, entries: list[Entry]) -> None:
-    """The index of every packed page of `docs`; none packed, no index. Docs paths are slugs' (no tab or newline)."""
-    if not entries:
-        return
+    """The index of every packed page of `docs`, in place of any earlier one (even with none packed: no page of
+    an earlier render may stay). Docs paths are made of slugs, so they hold no tab or newline."""
+    (docs / FOLDER).mkdir(parents=True, exist_ok=True)
     lines = [f"{rel}\t{pack}\t{offset}\t{length}\n" for rel, pack, offset, length in sorted(entries)]
     (docs / FOLDER / INDEX).write_text("".join(lines), encoding="utf-8")
 

@@ -377,9 +377,9 @@ def _with_packed(files, config):
     from mkdocs.structure.files import File, Files, file_sort_key
 
     packed = page_packs.read_index(Path(config.docs_dir))
-    if not packed:
-        return files
     pages = [f for f in files if f.src_uri.split("/", 1)[0] != page_packs.FOLDER]
+    if not packed and len(pages) == len(files):
+        return files
     for rel, entry in packed.items():
         f = File(rel, config.docs_dir, config.site_dir, config.use_directory_urls)
         f.packed = entry

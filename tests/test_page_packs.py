@@ -38,6 +38,10 @@ def test_pages_of_two_chunks_read_back_and_unpack_as_written(tmp_path):
     assert page_packs.read(docs, index["reps/r2/index.md"]) == "# é\n".encode("utf-8")
     assert page_packs.files(docs) == {"reps/index.md": b"# Reps\n", "reps/r1/index.md": b"# one\n",
                                       "reps/r2/coaching/index.md": b"# coach\n", "reps/r2/index.md": "# é\n".encode()}
+    # A render that packs nothing into the same folder leaves no page of the last one listed.
+    page_packs.write_index(docs, [])
+    assert page_packs.read_index(docs) == {}
+    page_packs.write_index(docs, one.entries + two.entries)
     page_packs.unpack(docs)
     assert not (docs / page_packs.FOLDER).exists()
     assert (docs / "reps" / "r2" / "coaching" / "index.md").read_bytes() == b"# coach\n"
