@@ -78,7 +78,7 @@ def read(docs: Path, entry: Entry) -> bytes:
     path = str(docs / FOLDER / pack)
     fd = _OPEN.get(path)
     if fd is None:
-        fd = _OPEN[path] = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = _OPEN[path] = os.open(path, os.O_RDONLY)  # not inherited by a program started later (PEP 446)
     data = os.pread(fd, length, offset)
     if len(data) != length:
         raise OSError(f"{path}: a page ends past the end of its pack")

@@ -261,7 +261,8 @@ def start_downloads(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalo
 def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of: dt.date, docs_dir: Path,
            audience: Audience | None = None, bundle: Bundle | None = None,
            downloads: workers.Background | None = None) -> PagesResult:
-    """Write every page of one site as markdown into docs_dir, its CSV downloads and the chart specs.
+    """Write every page of one site as markdown into docs_dir (the rep and team pages in packs, `page_packs`), its
+    CSV downloads and the chart specs.
 
     With audiences, the CLI calls this once per audience with the same `bundle` (fetched once): the pages and
     the downloads hold only the audience's scope, with its privacy. `downloads`: this site's, already under
