@@ -137,11 +137,11 @@ def _rep_page(job: _Job, person: dict, rep_tpl: jinja2.Template, coach_tpl: jinj
               out: page_packs.Writer) -> None:
     c = rep_context(job.bundle, person["rep_id"], job.cal)
     base = f"reps/{rep_slug(person['rep_id'])}"
-    kinds = [(f"{base}/index.md", rep_tpl, "../../")]
+    kinds = [(f"{base}/index.md", rep_tpl)]
     if job.common["coaching"]:
-        kinds.append((f"{base}/coaching/index.md", coach_tpl, "../../../"))
-    for rel, tpl, root in kinds:
-        out.add(rel, render_page(tpl, root=root, **c, **job.common))
+        kinds.append((f"{base}/coaching/index.md", coach_tpl))
+    for rel, tpl in kinds:
+        out.add(rel, render_page(tpl, root=root_of(rel), **c, **job.common))
 
 
 def _batches(directory: list[dict], teams: list[dict]) -> list[tuple[list[dict], list[dict]]]:
