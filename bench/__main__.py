@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
+    builds.compile_code()
     started = dt.datetime.now(dt.timezone.utc)
     load_before = machine.load_average()
     if a.history:

@@ -59,6 +59,7 @@ def compare(rev: str, reps: int, seed: int, pairs: int, cache: Path, log) -> dic
     runs: dict[str, list[dict]] = {side: [] for side in SIDES}
     with Worktree(sha) as checkout:
         folders = {"rev": checkout, "this": ROOT}
+        builds.compile_code(checkout)
 
         def full_build(side: str, what: str) -> dict:
             shutil.rmtree(work, ignore_errors=True)  # a full build: empty warehouse, no previous site
