@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import memory, orgs
+from bench import memory, orgs, prototype
 from bench.__main__ import main as bench_main
 from pipelines import blocks, page_packs, site
 from pipelines.demo import generate_demo
@@ -142,7 +142,49 @@ def test_prototype_mode_says_what_set_up_is_missing(tmp_path, capsys):
     (proto / "models.sql").unlink()
     code = bench_main(["--prototype", str(proto), "--sizes", "6", "--cache", str(tmp_path / "cache"),
                        "--results", str(tmp_path / "results")])
-    assert code == 1 and "lacks models.sql" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert code == 1 and "lacks models.sql" in out and "cp " + str(prototype.MODELS) in out
+
+
+def test_the_prototype_models_reconstruction_gives_what_its_pipeline_reads():
+    """bench/prototype_models.sql, run as the prototype's pipeline.py runs models.sql (split at `;`), on its
+    schema: one rep (1) of team 7 with a 100 quota in Q4 2025, one deal won for 30 and one open for 50 closing
+    in Q4, two calls. Worked out by hand: attainment 30 / 100 = 0.3, win rate 1 / 1, coverage 50 / (100 - 30)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("create table reps as select 1::bigint as rep_id, 'Ann' as rep_name, 'AE' as role, 7::bigint as team_id,"
+                " null::bigint as manager_id, 'EU' as region, date '2024-01-01' as hire_date")
+    con.execute("create table teams as select 7::bigint as team_id, 'T7' as team_name, null::bigint as manager_id,"
+                " 'EU' as region")
+    con.execute("create table quotas as select 1::bigint as rep_id, date '2025-10-01' as quarter_start,"
+                " 100.0::double as quota_amount")
+    con.execute("""create table opportunities as select * from (values
+        (1::bigint, 1::bigint, 1::bigint, 'A', 'Closed Won', 30.0::double, date '2025-10-02', date '2025-10-12', 'web'),
+        (2, 1, 1, 'B', 'Proposal', 50.0, date '2025-10-03', date '2025-12-01', 'web'))
+        as t(opp_id, owner_id, account_id, opp_name, stage, amount, created_date, close_date, lead_source)""")
+    con.execute("""create table activities as select * from (values
+        (1::bigint, 1::bigint, date '2025-11-10', 'call', 1::bigint, 5::smallint),
+        (2, 1, date '2025-11-11', 'call', 2, 5))
+        as t(activity_id, rep_id, activity_date, activity_type, opp_id, duration_min)""")
+    for statement in prototype.MODELS.read_text(encoding="utf-8").split(";"):
+        if statement.strip() and not all(line.strip().startswith("--") for line in statement.strip().splitlines()):
+            con.execute(statement)
+    read = {  # what pipeline.py's queries and page templates read from each
+        "m_rep_quarter": "rep_id, quarter, quarter_start, quota_amount, won_amount, attainment",
+        "m_team_quarter": "team_id, quarter, quarter_start, quota_amount, won_amount, attainment",
+        "m_rep_pipeline": "rep_id, stage, n_opps, amount",
+        "m_rep_weekly_activity": "rep_id, week, activity_type, n",
+        "m_rep_scorecard": "rep_id, rep_name, team_id, team_name, region, win_rate, avg_deal_size, cycle_days, "
+                           "cq_quota, cq_attainment, pipeline_coverage, ytd_attainment, acts_per_week, acts_per_week_l4w",
+        "m_team_scorecard": "team_id, team_name, region, n_reps, win_rate, cq_attainment, open_pipe_total, "
+                            "acts_per_week, avg_deal_size",
+    }
+    for table, cols in read.items():
+        con.execute(f"select {cols} from {table}").fetchall()
+    assert con.execute("select quarter, attainment from m_rep_quarter").fetchall() == [("2025-Q4", 0.3)]
+    win_rate, coverage = con.execute("select win_rate, pipeline_coverage from m_rep_scorecard").fetchall()[0]
+    assert win_rate == 1.0 and abs(coverage - 50 / 70) < 1e-12
 
 
 def test_against_mode_builds_both_checkouts_alternately_and_removes_its_worktree(tmp_path, capsys):
