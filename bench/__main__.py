@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -39,7 +38,7 @@ def bench_size(reps: int, seed: int, repeat: int, cache: Path, rebuild: bool, lo
     out, warehouse = work / "site", work / "warehouse"
     runs = []
     for r in range(repeat):
-        shutil.rmtree(work, ignore_errors=True)  # a full build: no warehouse, no previous site, no page cache
+        builds.set_aside(work)  # a full build: no warehouse, no previous site, no page cache
         work.mkdir(parents=True)
         log(f"  {reps} reps: full build {r + 1}/{repeat} ...")
         runs.append(builds.build(config, out, warehouse))
@@ -120,6 +119,13 @@ def write_results(a: argparse.Namespace, sizes: list[int], results: list[dict], 
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    finally:
+        builds.empty_trash()  # what was set aside between timed builds, deleted once nothing more is timed
+
+
+def _main(argv: list[str] | None) -> int:
     a = parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
     cache = a.cache or default_cache()
@@ -167,11 +173,11 @@ def bench_audiences(reps: int, seed: int, repeat: int, cache: Path, log) -> dict
     for r in range(repeat):
         for layout, config in configs.items():
             work = cache / f"work-{reps}-{seed}-{layout}"
-            shutil.rmtree(work, ignore_errors=True)
+            builds.set_aside(work)
             work.mkdir(parents=True)
             log(f"  {reps} reps, {layout}: full build {r + 1}/{repeat} ...")
             got = builds.build(config, work / "site", work / "warehouse")
-            shutil.rmtree(work, ignore_errors=True)
+            builds.set_aside(work)
             if "error" in got:
                 return {"reps": reps, "error": f"{layout}: {got['error']}", "output": got.get("output", "")}
             runs[layout].append(got)

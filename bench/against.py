@@ -62,7 +62,7 @@ def compare(rev: str, reps: int, seed: int, pairs: int, cache: Path, log) -> dic
         builds.compile_code(checkout)
 
         def full_build(side: str, what: str) -> dict:
-            shutil.rmtree(work, ignore_errors=True)  # a full build: empty warehouse, no previous site
+            builds.set_aside(work)  # a full build: empty warehouse, no previous site
             work.mkdir(parents=True)
             log(f"  {reps} reps: {sha if side == 'rev' else 'this checkout'} {what} ...")
             return builds.build(org / "config.yml", work / "site", work / "warehouse", cwd=folders[side])
@@ -76,7 +76,7 @@ def compare(rev: str, reps: int, seed: int, pairs: int, cache: Path, log) -> dic
                 runs[side].append(full_build(side, f"build {i + 1}/{pairs}"))
                 if "error" in runs[side][-1]:
                     return {"reps": reps, "rev": sha, "error": f"{side}: {runs[side][-1]['error']}", "runs": runs}
-    shutil.rmtree(work, ignore_errors=True)
+    builds.set_aside(work)
     best = {side: min(got, key=lambda r: r["total"]) for side, got in runs.items()}
     median = {side: statistics.median(r["total"] for r in got) for side, got in runs.items()}
     return {"reps": reps, "seed": seed, "rev": sha, "runs": runs, "best": best, "median": median,

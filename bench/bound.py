@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.builds import run_process
+from bench.builds import run_process, set_aside
 
 
 def measure(config: Path, files: int, total_bytes: int, scratch: Path) -> dict:
@@ -64,9 +63,7 @@ def _write_html(site: Path, files: int, total_bytes: int) -> float:
         os.makedirs(d, exist_ok=True)
         with open(d / "index.html", "wb") as fh:
             fh.write(body + (b"x" * extra if i == 0 else b""))
-    seconds = time.perf_counter() - start
-    shutil.rmtree(site, ignore_errors=True)
-    return seconds
+    return time.perf_counter() - start  # the files are deleted with the scratch, once timing is over
 
 
 def run(config: Path, files: int, total_bytes: int, work: Path) -> dict:
@@ -80,7 +77,7 @@ def run(config: Path, files: int, total_bytes: int, work: Path) -> dict:
             return measured.error()
         return json.loads(result.read_text(encoding="utf-8"))
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        set_aside(scratch)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,10 +13,12 @@ import compileall
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +43,35 @@ class Measured:
         """The failure as the bench records it: the last line (the build's one red line) and the tail."""
         text = self.output.strip()
         return {"error": text.splitlines()[-1] if text else f"exit {self.returncode}", "output": self.output[-4000:]}
+
+
+TRASH = ".bench-trash"  # beside each folder set aside; emptied by `empty_trash` once nothing more is timed
+_trash: set[Path] = set()
+
+
+def set_aside(folder: Path) -> None:
+    """Take `folder` out of the way of the next timed step, to be deleted when timing is over (`empty_trash`).
+
+    Deleting is itself work for the file system, and for a while afterwards more: ext4 without a journal (as
+    on the machine this was measured on) walks past every inode freed in the last minute or so (longer while
+    the inode table is not written back) for each file and folder it makes. A 5,000-rep build's folder holds
+    about 50,000; deleted just before the next build, it cost that build 3-4 s of its site and pages stages
+    (alternated: 47.6 and 41.9 s against 45.7 and 40.2; site stage 10.3 and 8.6 s against 6.3 and 6.0). A
+    build on a CI runner, or a day after the last one, pays none of that, so the bench renames the folder (a
+    rename frees no inode) and deletes what it set aside after its last timed step.
+    """
+    if not folder.exists():
+        return
+    trash = folder.parent / TRASH
+    trash.mkdir(exist_ok=True)
+    _trash.add(trash)
+    folder.rename(trash / f"{folder.name}-{uuid.uuid4().hex[:12]}")
+
+
+def empty_trash() -> None:
+    """Delete every folder `set_aside` took out of the way in this process (and any an interrupted run left)."""
+    while _trash:
+        shutil.rmtree(_trash.pop(), ignore_errors=True)
 
 
 def compile_code(checkout: Path = ROOT) -> None:

@@ -111,10 +111,10 @@ def load(org: Org, warehouse: Path) -> dict:
 
 def measured_build(org: Org, warehouse: Path, out: Path) -> dict:
     """A full build of the org's current day into a new site folder (no page cache), as the bench measures it."""
-    shutil.rmtree(out, ignore_errors=True)
-    shutil.rmtree(out.parent / f".{out.name}-cache", ignore_errors=True)
+    builds.set_aside(out)
+    builds.set_aside(out.parent / f".{out.name}-cache")
     result = builds.build(org.folder / "config.yml", out, warehouse, snapshot_date=org.day.isoformat())
-    shutil.rmtree(out, ignore_errors=True)
+    builds.set_aside(out)
     return result
 
 

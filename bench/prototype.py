@@ -11,7 +11,6 @@ run of each is compared, as the prototype's README asks.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from bench import builds, orgs
@@ -53,7 +52,7 @@ def compare(prototype: Path, reps: int, seed: int, pairs: int, cache: Path, log)
     for i in range(pairs):
         log(f"  {reps} reps: prototype build_fast.sh {i + 1}/{pairs} ...")
         runs["prototype"].append(_prototype_run(prototype, reps))
-        shutil.rmtree(work, ignore_errors=True)  # a full build: empty warehouse, no previous site
+        builds.set_aside(work)  # a full build: empty warehouse, no previous site
         work.mkdir(parents=True)
         log(f"  {reps} reps: project build {i + 1}/{pairs} ...")
         runs["project"].append(builds.build(org / "config.yml", work / "site", work / "warehouse"))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import memory, orgs, prototype
+from bench import builds, memory, orgs, prototype
 from bench.__main__ import main as bench_main
 from pipelines import blocks, page_packs, site
 from pipelines.demo import generate_demo
@@ -69,11 +69,29 @@ def test_bench_runs_end_to_end_and_writes_table_and_json(tmp_path, capsys):
     # A same-day correction keeps as_of, so the pages of reps whose data did not change are reused.
     assert r["rebuild_same_day"]["site_build"]["reused"] > 0, r["rebuild_same_day"].get("output")
     assert isinstance(report["verdicts"], list)
+    # The folders set aside between timed builds (the last build's, the bound's scratch) are gone once it is done.
+    assert not list((tmp_path / "cache").rglob(builds.TRASH))
     # Demo orgs are cached: a second call finds the folder and does not regenerate it.
     org = tmp_path / "cache" / "demo-4-42"
     stamp = (org / "opportunities.csv").stat().st_mtime_ns
     assert orgs.demo_org(4, 42, tmp_path / "cache") == org
     assert (org / "opportunities.csv").stat().st_mtime_ns == stamp
+
+
+def test_a_folder_set_aside_keeps_its_files_until_the_trash_is_emptied(tmp_path):
+    """The bench takes the last build's folder out of the next build's way by renaming it, which frees no inode,
+    and deletes it only when nothing more is timed."""
+    work = tmp_path / "work-4-42"
+    (work / "site" / "reps").mkdir(parents=True)
+    (work / "site" / "reps" / "index.html").write_text("x", encoding="utf-8")
+    inode = (work / "site" / "reps" / "index.html").stat().st_ino
+    builds.set_aside(work)
+    builds.set_aside(tmp_path / "not-there")  # nothing to set aside: no error
+    assert not work.exists()
+    [kept] = (tmp_path / builds.TRASH).rglob("index.html")
+    assert kept.stat().st_ino == inode and kept.read_text(encoding="utf-8") == "x"
+    builds.empty_trash()
+    assert not (tmp_path / builds.TRASH).exists()
 
 
 def test_audiences_mode_builds_each_layout_and_compares_with_the_single_site(tmp_path, capsys):
