@@ -55,10 +55,13 @@ def set_aside(folder: Path) -> None:
     Deleting is itself work for the file system, and for a while afterwards more: ext4 without a journal (as
     on the machine this was measured on) walks past every inode freed in the last minute or so (longer while
     the inode table is not written back) for each file and folder it makes. A 5,000-rep build's folder holds
-    about 50,000; deleted just before the next build, it cost that build 3-4 s of its site and pages stages
-    (alternated: 47.6 and 41.9 s against 45.7 and 40.2; site stage 10.3 and 8.6 s against 6.3 and 6.0). A
-    build on a CI runner, or a day after the last one, pays none of that, so the bench renames the folder (a
-    rename frees no inode) and deletes what it set aside after its last timed step.
+    about 25,000; deleted just before the next build, it made that build's pages and site stages 3.2-6.3 s
+    slower (alternated: 25.7 and 20.9 s against 19.4 and 17.7; the totals 47.6 and 41.9 s against 45.7 and
+    40.2, the load of one run set aside 3 s slower by the machine's noise). A build on a CI runner, or a day
+    after the last one, has no such deletion before it, so the bench renames the folder (a rename frees no
+    inode) and deletes what it set aside after its last timed step. The build still removes its own scratch
+    (its docs folder, a few hundred files with the pages packed) in the background as it ends; a folder set
+    aside while that runs keeps whatever the remover had not reached, for `empty_trash`.
     """
     if not folder.exists():
         return
@@ -69,19 +72,22 @@ def set_aside(folder: Path) -> None:
 
 
 def empty_trash() -> None:
-    """Delete every folder `set_aside` took out of the way in this process (and any an interrupted run left)."""
+    """Delete every `.bench-trash` folder `set_aside` used in this process, with anything an interrupted run
+    left in them."""
     while _trash:
         shutil.rmtree(_trash.pop(), ignore_errors=True)
 
 
 def compile_code(checkout: Path = ROOT) -> None:
-    """Write the bytecode of `checkout`'s `pipelines` package, as `make` does before it builds.
+    """Write the bytecode of `checkout`'s `pipelines` and `bench` packages, as `make bytecode` does.
 
     Python writes it on first import, unless PYTHONDONTWRITEBYTECODE is set (as on some CI images and
     sandboxes): then every build compiled the package's source again, about 0.1 s a process. Both sides of
     a comparison are measured as `make` leaves them, with their bytecode written.
     """
-    compileall.compile_dir(checkout / "pipelines", quiet=1)
+    for package in ("pipelines", "bench"):
+        if (checkout / package).is_dir():
+            compileall.compile_dir(checkout / package, quiet=1)
 
 
 def run_process(args: list[str], program: str = sys.executable, cwd: Path = ROOT) -> Measured:

@@ -133,7 +133,7 @@ def run(reps: int, seed: int, days: list[int], changes: int, cache: Path, log) -
     """Load `max(days)` days one after another; builds after day 2 and after each of `days`."""
     source = orgs.demo_org(reps, seed, cache)
     work = cache / f"history-{reps}-{seed}"
-    shutil.rmtree(work, ignore_errors=True)
+    builds.set_aside(work)
     work.mkdir(parents=True)
     org = Org(source, work / "extracts", seed)
     warehouse = work / "warehouse"

@@ -11,6 +11,7 @@ run of each is compared, as the prototype's README asks.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from bench import builds, orgs
@@ -18,14 +19,15 @@ from bench.report import each_size
 
 TARGET = 0.8  # the project's time over the prototype's, at most
 # The shared prototype ships without the models.sql its build_fast.sh runs: this one was written from what its
-# pipeline.py reads, so a ratio measured with it estimates the original's (the models are about 1 s of its 40).
+# pipeline.py reads, so a ratio measured with it estimates the original's (its models take about 1 s of 35-60).
 MODELS = Path(__file__).resolve().parent / "prototype_models.sql"
 
 
 def missing_setup(prototype: Path, reps: int) -> str | None:
     """What the prototype folder lacks to run `build_fast.sh reps` (its README's set-up), or None."""
     needs = {"build_fast.sh": prototype / "build_fast.sh",
-             f"models.sql (it ships without one: cp {MODELS} {prototype / 'models.sql'}, a reconstruction)":
+             f"models.sql (shipped without one; `cp {shlex.quote(str(MODELS))} "
+             f"{shlex.quote(str(prototype / 'models.sql'))}` gives the reconstruction)":
              prototype / "models.sql",
              "venv (python3.11 -m venv venv, then its pip install)": prototype / "venv" / "bin" / "python",
              "assets/vega-bundle.js (venv/bin/python make_assets.py)": prototype / "assets" / "vega-bundle.js",

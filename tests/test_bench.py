@@ -161,7 +161,7 @@ def test_prototype_mode_says_what_set_up_is_missing(tmp_path, capsys):
     code = bench_main(["--prototype", str(proto), "--sizes", "6", "--cache", str(tmp_path / "cache"),
                        "--results", str(tmp_path / "results")])
     out = capsys.readouterr().out
-    assert code == 1 and "lacks models.sql" in out and "cp " + str(prototype.MODELS) in out
+    assert code == 1 and "lacks models.sql" in out and f"`cp {prototype.MODELS} {proto / 'models.sql'}`" in out
 
 
 def test_the_prototype_models_reconstruction_gives_what_its_pipeline_reads():
