@@ -57,11 +57,11 @@ def set_aside(folder: Path) -> None:
     the inode table is not written back) for each file and folder it makes. A 5,000-rep build's folder holds
     about 25,000; deleted just before the next build, it made that build's pages and site stages 3.2-6.3 s
     slower (alternated: 25.7 and 20.9 s against 19.4 and 17.7; the totals 47.6 and 41.9 s against 45.7 and
-    40.2, the load of one run set aside 3 s slower by the machine's noise). A build on a CI runner, or a day
-    after the last one, has no such deletion before it, so the bench renames the folder (a rename frees no
-    inode) and deletes what it set aside after its last timed step. The build still removes its own scratch
-    (its docs folder, a few hundred files with the pages packed) in the background as it ends; a folder set
-    aside while that runs keeps whatever the remover had not reached, for `empty_trash`.
+    40.2, as the load stage of one run without the deletion was 3 s slower by the machine's noise). A build on
+    a CI runner, or a day after the last one, has no such deletion before it, so the bench renames the folder
+    (a rename frees no inode) and deletes what it set aside after its last timed step. The build still removes
+    its own scratch (its docs folder, far fewer files now that the pages are packed) in the background as it
+    ends; a folder set aside while that runs keeps whatever the remover had not reached, for `empty_trash`.
     """
     if not folder.exists():
         return
