@@ -36,8 +36,10 @@ def _lines(rows: list[list[str]]) -> str:
 
 
 def table(results: list[dict]) -> str:
-    """One row per size: seconds per stage, totals, pages, size, memory, CPU, the bound; then the rebuilds."""
-    rows = [["reps", *STAGES, "total", "s/rep ms", "pages", "site MB", "peak MB", "cpu s", "bound s", "× bound"]]
+    """One row per size: seconds per stage, totals, pages, size, memory, CPU (and its kernel share), the bound;
+    then the rebuilds."""
+    rows = [["reps", *STAGES, "total", "s/rep ms", "pages", "site MB", "peak MB", "cpu s", "kernel s", "bound s",
+             "× bound"]]
     for r in results:
         if "error" in r:
             rows.append([str(r["reps"]), f"failed: {r['error']}"])
@@ -47,7 +49,8 @@ def table(results: list[dict]) -> str:
         rows.append([
             f"{r['reps']:,}", *[_f(full["stages"].get(s)) for s in STAGES], _f(full["total"]),
             _f(1000 * full["total"] / r["reps"]), f"{full['html_pages']:,}", _f(full["site_bytes"] / 2**20, "{:.0f}"),
-            _f(full["peak_mb"], "{:.0f}"), _f(full["cpu_seconds"], "{:.1f}"), _f(bound_total),
+            _f(full["peak_mb"], "{:.0f}"), _f(full["cpu_seconds"], "{:.1f}"),
+            _f(full.get("system_seconds"), "{:.1f}"), _f(bound_total),
             _f(full["total"] / bound_total if bound_total else None, "{:.1f}×"),
         ])
     out = _lines(rows)
