@@ -22,7 +22,7 @@ import duckdb
 from pipelines.errors import ConfigError, DataError, UnusableFileError
 from pipelines.forecast import check_categories
 from pipelines.extract.files import _display, _files_for, _first_line, _read_file
-from pipelines.extract.mapping import _Fallback, _fallback_note, _resolve_mapping, _typed_select
+from pipelines.extract.mapping import _Fallback, _fallback_note, _resolve_mapping, _typed_select, files_type
 from pipelines.extract import resolve
 from pipelines.extract.parsers import _money, define_macros
 from pipelines.extract.quality import (
@@ -36,7 +36,7 @@ from pipelines.extract.quality import (
 from pipelines.extract.stages import configured_stages, describe_from_deals, describe_from_history, describe_note
 from pipelines.schema import DUCKDB_TYPES, TABLES, Table
 from pipelines.settings import Config, Source, preset_standard_stages
-from pipelines.sqltext import q
+from pipelines.sqltext import lit, q
 
 # Imported from here by other modules and tests: `_money` and `define_macros` are tested directly.
 __all__ = ["ExtractResult", "TableReport", "_money", "check_quality_gate", "define_macros", "extract"]
@@ -223,6 +223,7 @@ def _type_and_quarantine(
     cols = ", ".join(q(c.name) for c in table.columns)
     report = reports[table.name]
     try:
+        files_enum(con, table, report.files)
         typed = f"create or replace table {x} as {' union all by name '.join(selects)}"
         in_order = _in_file_order(con, report, typed)
         con.execute(typed)
@@ -244,6 +245,16 @@ def _type_and_quarantine(
         con.execute(f"drop table if exists {x}")
         for k in sources:
             _drop_source(con, k)
+
+
+def files_enum(con: duckdb.DuckDBPyConnection, table: Table, files: list[str]) -> None:
+    """The enum type `extract_<table>._file` is made of: the table's files, in the order their names sort in.
+
+    Sorted so that ordering by `_file` is ordering by name, as it was when `_file` was text. A table made
+    with an earlier version of the type keeps that version (DuckDB copies an enum's values into each column).
+    """
+    values = ", ".join(lit(f) for f in dict.fromkeys(sorted(files)))
+    con.execute(f"create or replace type {files_type(table)} as enum ({values})")
 
 
 def _in_file_order(con: duckdb.DuckDBPyConnection, report: TableReport, create: str) -> bool:
