@@ -137,6 +137,26 @@ def test_a_rates_table_converts_at_the_rate_in_force_on_the_close_date(tmp_path)
                                  "avg_deal_size": pytest.approx(770.0), "currency": "EUR"}]
 
 
+def test_config_rates_add_to_a_rates_table(tmp_path):
+    """config_rates_table.yml plus `currency.rates: {CHF: 0.9}` and a deal c6 of 900 CHF won 2026-03-10: the table's
+    rates as before (won 3080 from 4 deals) and c6 at config's rate, 900 ÷ 0.9 = 1000. Won 4080 from 5 deals, one
+    lost: win rate 5 ÷ 6, average deal 4080 ÷ 5 = 816. Config's rate is a row of the rates, from config.yml."""
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "currency_generic", folder)
+    with open(folder / "deals.csv", "a", encoding="utf-8") as fh:
+        fh.write("c6,r1,Won,900,CHF,2026-01-05,2026-03-10\n")
+    config = folder / "config_rates_table.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("currency: {code: EUR}",
+                                                                 "currency: {code: EUR, rates: {CHF: 0.9}}"),
+                      encoding="utf-8")
+    con = models_on(config, tmp_path)
+    assert rows(con, SCORE) == [{"won_amount": pytest.approx(4080.0), "deals_won": 5, "deals_lost": 1,
+                                 "win_rate": pytest.approx(5 / 6), "avg_deal_size": pytest.approx(816.0),
+                                 "currency": "EUR"}]
+    assert rows(con, "select currency, rate, _file from extract_currency_rates where currency = 'CHF'") == [
+        {"currency": "CHF", "rate": 0.9, "_file": "config_rates_table.yml"}]
+
+
 def build_line(tmp_path, config) -> tuple[int, list[str]]:
     result = CliRunner().invoke(main, ["build", "--config", str(config), "--out", str(tmp_path / "site"),
                                        "--warehouse", str(tmp_path / "wh")])

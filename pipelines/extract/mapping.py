@@ -131,7 +131,10 @@ def _fallback_note(table: Table, fb: _Fallback, display: str, rows: int, key: st
 
 
 def files_type(table: Table) -> str:
-    """The enum type of `extract_<table>._file`, whose values are the table's files (`extract.files_enum`)."""
+    """The enum type of `extract_<table>._file`, whose values are the table's files (`extract.files_enum`).
+
+    A table with no file keeps `_file` as text (`extract._empty_table`), and so do the currency rates once config's
+    are added (`resolve.settle_currencies`: config.yml is none of the extract's files)."""
     return f"extract_files_{table.name}"
 
 
@@ -144,7 +147,7 @@ def _typed_select(table: Table, mapping: dict[str, str | None], src: str, file: 
     or ends with a space (`parsers._raw_value`).
     """
     # The file as a value of its table's enum type (`files_type`), not as text: a path on each of millions of
-    # rows held 435 MB of DuckDB's memory at 5,000 reps (an enum value is a byte), and that spilled to disk.
+    # rows held 435 MB of DuckDB's memory at 5,000 reps (an enum value is a byte, two past 255 files), and spilled.
     parts = [f"cast({lit(file)} as {files_type(table)}) as _file", "__row__ as _row",
              f"{str(owner_fallback).lower()} as _owner_fallback"]
     for col in table.columns:

@@ -108,6 +108,9 @@ def settle_currencies(con: duckdb.DuckDBPyConnection, cfg: Config, reports: dict
     """
     config_file = cfg.config_file.name
     if cfg.currency.rates:
+        # An extract's `_file` is an enum of its own files (`extract.files_enum`), and config is none of them: the
+        # rates, a few rows, keep their files as text.
+        con.execute("alter table extract_currency_rates alter column _file set data type varchar")
         con.executemany(
             "insert into extract_currency_rates (currency, rate, is_corporate, _file) values (?, ?, false, ?)",
             [[code, rate, config_file] for code, rate in cfg.currency.rates.items()],
