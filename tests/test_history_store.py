@@ -181,6 +181,34 @@ def test_corrected_extract_of_the_newest_day_is_a_new_generation(org, tmp_path):
     assert "opportunities/valid_from=2026-05-15/part-1.parquet" in hashes(wh)
 
 
+def test_a_corrected_extract_of_the_first_stored_day_is_reported_against_what_it_stored(org, tmp_path):
+    """The first day loaded again is compared with what it stored at once (`plan._first_day_again`); a
+    correction of it still goes the general way and is reported as on any later day: the tiny org's
+    o3 removed, o4's amount changed, o9 added (1 added, 1 removed, 1 changed), o4's new history row added."""
+    wh = tmp_path / "wh"
+    cli_load(org, wh, "2026-05-15")
+    before = hashes(wh)
+    edit(
+        org / "opportunities.csv",
+        {"o3,": None, "o4,": "o4,r1,Delta,Delta expansion,Proposal,85000,2026-03-01,2026-06-10,Commit,Send contract,2026-05-10\n"},
+        append="o9,r2,India,India new,Prospecting,10000,2026-05-01,2026-06-30,Pipeline,Call,2026-05-02\n",
+    )
+    edit(org / "opportunity_history.csv", {}, append="o4,2026-05-14 10:00:00,Proposal,85000,2026-06-10,Commit\n")
+    assert cli_load(org, wh, "2026-05-15") == [
+        "reps: unchanged",
+        "opportunities: replaced (1 added, 1 removed, 1 changed)",
+        "opportunity_history: replaced (1 added, 0 removed, 0 changed)",
+        "activities: unchanged",
+        "quotas: unchanged",
+    ]
+    after = hashes(wh)
+    assert {k: after[k] for k in before} == before
+    assert [r[0] for r in state(wh, "opportunities", "2026-05-15")] == ["o1", "o2", "o4", "o5", "o6", "o7", "o8", "o9"]
+    assert state(wh, "opportunity_history", "2026-05-15") == extract_rows(org, "opportunity_history")
+    assert cli_load(org, wh, "2026-05-15") == [f"{t}: unchanged" for t in TABLES]  # the correction, again: a no-op
+    assert hashes(wh) == after
+
+
 def test_an_older_day_that_differs_is_refused_unless_rebuild(org, tmp_path):
     wh = tmp_path / "wh"
     cli_load(org, wh, "2026-05-14")

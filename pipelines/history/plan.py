@@ -206,8 +206,11 @@ def plan_table(con, store: Store, spec: StoredTable, day: dt.date) -> TablePlan:
     numbered = repeats(con, spec)
     cur = f"select *, false as {DELETED}, {keyed(spec)} from ({extract_rows(spec, numbered)})"
     plan.rows_now = count(con, f"extract_{spec.source}")
-    if not entries or not count(con, f"{t}_before") and not count(con, f"{t}_at"):
+    empty_before = not entries or not count(con, f"{t}_before")
+    if empty_before and (not entries or not count(con, f"{t}_at")):
         differs = _first_rows(con, spec, cur, t, plan, numbered) > 0  # nothing stored for the day: any row differs
+    elif empty_before and _first_day_again(con, spec, cur, t, plan, numbered):
+        differs = False
     else:
         # A view unless _n is numbered: _day_rows reads it once (twice when keys left), so a copy is not needed.
         drop_rows(con, f"{t}_cur")
@@ -273,6 +276,7 @@ def _day_rows(con, spec: StoredTable, t: str, plan: TablePlan) -> None:
     con.execute(f"create temp table {t}_new as select * from ({rows}) order by {key_order(spec)}")
     con.execute(f"create or replace temp table {t}_added as select {keys(spec)} from {t}_v where _why = 'added'")
     con.execute(f"create or replace temp table {t}_changed as select {keys(spec)} from {t}_v where _why = 'changed'")
+    con.execute(f"create or replace temp table {t}_removed as select {keys(spec)} from {t}_v where _why = 'removed'")
 
 
 def _first_rows(con, spec: StoredTable, cur: str, t: str, plan: TablePlan, numbered: bool) -> int:
@@ -292,9 +296,28 @@ def _first_rows(con, spec: StoredTable, cur: str, t: str, plan: TablePlan, numbe
     con.execute(f"create temp {kind} {t}_new as {rows} order by {key_order(spec)}")
     plan.added = plan.rows_now if spec.tombstones else 0
     con.execute(f"create or replace temp table {t}_added as select {keys(spec)} from ({rows}) where false")
+    con.execute(f"create or replace temp table {t}_removed as select {keys(spec)} from ({rows}) where false")
     con.execute(f"create or replace temp table {t}_changed as select {keys(spec)} from ({rows})"
                 + ("" if not spec.tombstones else " where false"))
     return plan.rows_now if spec.tombstones else count(con, f"{t}_changed")
+
+
+def _first_day_again(con, spec: StoredTable, cur: str, t: str, plan: TablePlan, numbered: bool) -> bool:
+    """Whether the extract is what the first stored day already holds (the same day loaded again): then no row
+    is new, and the day's rows are the extract's, as on that day's first load.
+
+    With nothing stored before the day, every row of the extract is a row of the day, so the general
+    path (`_day_rows`, then `_report_correction`) copies and compares the whole extract several times to
+    find that nothing changed: a second build of a 5,000-rep org on its first day spent 25 s there against
+    9 s for the whole first load. Here the day's rows are made as on a first load and compared once with
+    what the day stores; only when they differ does the general path run, and report the correction.
+    """
+    _first_rows(con, spec, cur, t, plan, numbered)
+    if _differs(con, spec, f"{t}_new", f"{t}_at"):
+        return False
+    live = f" where not {DELETED}" if spec.tombstones else ""
+    plan.rows_before, plan.added, plan.removed = count(con, f"{t}_at{live}"), 0, 0
+    return True
 
 
 def _nulls_known(con, spec: StoredTable, rows: str) -> bool:
@@ -347,7 +370,8 @@ def _report_correction(con, spec: StoredTable, t: str, plan: TablePlan) -> None:
     old_live, new_live = f"(select * from {old} where {live})", f"(select * from {new} where {live})"
     con.execute(f"create or replace temp table {t}_added as select {k} from {new_live} except select {k} from {old_live}")
     plan.added = count(con, f"{t}_added") if spec.tombstones else 0
-    plan.removed = count(con, f"(select {k} from {old_live} except select {k} from {new_live})") if spec.tombstones else 0
+    con.execute(f"create or replace temp table {t}_removed as select {k} from {old_live} except select {k} from {new_live}")
+    plan.removed = count(con, f"{t}_removed") if spec.tombstones else 0
     con.execute(f"create or replace temp table {t}_changed as select {keys(spec, 'n')} from {new_live} n "
                 f"join {old_live} o on {same_key(spec, 'n', 'o')} where {differ(spec, 'n', 'o')}"
                 + ("" if spec.tombstones else f" union select {k} from {t}_added"))
@@ -413,7 +437,7 @@ def plan_load(con, store: Store, day: dt.date, present: set[str], rebuild: bool 
 
 
 # Temp tables of planning, dropped once a table is planned: the big ones hold a whole extract (and so does _cur).
-SCRATCH_TABLES = ("before", "at", "later", "v", "added", "changed", "rest")
+SCRATCH_TABLES = ("before", "at", "later", "v", "added", "changed", "removed", "rest")
 
 
 def _change(con, plan: Plan, table: str, parts: list[TablePlan]) -> TableChange:
@@ -425,7 +449,9 @@ def _change(con, plan: Plan, table: str, parts: list[TablePlan]) -> TableChange:
         return TableChange(table, "unchanged")
     k = keys(main.spec)
     union = " union ".join(f"select {k} from h_{p.spec.name}_changed" for p in parts)
-    # A volatile value of a deal added today is part of adding it, not a change.
-    changed = count(con, f"(select {k} from ({union}) except select {k} from h_{main.spec.name}_added)")
+    # A volatile value of a deal added or removed today is part of adding or removing it, not a change (a removed
+    # deal's last activity date goes empty when a correction drops it).
+    changed = count(con, f"(select {k} from ({union}) except select {k} from h_{main.spec.name}_added "
+                         f"except select {k} from h_{main.spec.name}_removed)")
     status = "replaced" if plan.day in plan.store.load_days(main.spec.name) else "changed"
     return TableChange(table, status, main.added, main.removed, changed)
