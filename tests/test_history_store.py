@@ -209,6 +209,23 @@ def test_a_corrected_extract_of_the_first_stored_day_is_reported_against_what_it
     assert hashes(wh) == after
 
 
+def test_a_first_day_corrected_in_one_value_counts_one_change(org, tmp_path):
+    """o4's amount alone corrected (80000 -> 85000), its last activity date as it was: the deal is one change.
+    Its volatile fields are the first day's again (`plan._first_day_again`), and none of them counts."""
+    wh = tmp_path / "wh"
+    cli_load(org, wh, "2026-05-15")
+    edit(org / "opportunities.csv",
+         {"o4,": "o4,r1,Delta,Delta expansion,Proposal,85000,2026-03-01,2026-06-10,Commit,Send contract,2026-05-10\n"})
+    assert cli_load(org, wh, "2026-05-15") == [
+        "reps: unchanged",
+        "opportunities: replaced (0 added, 0 removed, 1 changed)",
+        "opportunity_history: unchanged",
+        "activities: unchanged",
+        "quotas: unchanged",
+    ]
+    assert state(wh, "opportunities", "2026-05-15") == extract_rows(org, "opportunities")
+
+
 def test_an_older_day_that_differs_is_refused_unless_rebuild(org, tmp_path):
     wh = tmp_path / "wh"
     cli_load(org, wh, "2026-05-14")
