@@ -144,16 +144,16 @@ def test_a_deal_that_leaves_gets_a_tombstone_and_valid_to_is_derived(org, tmp_pa
     assert "o3" not in {r[0] for r in state(wh, "opportunities", "2026-05-15")}
 
 
-def test_corrected_extract_of_the_newest_day_is_a_new_generation(org, tmp_path):
-    """Nothing stored changes: the correction is a new file, and the day reads as the corrected extract."""
-    wh = tmp_path / "wh"
-    cli_load(org, wh, "2026-05-14")
-    cli_load(org, wh, "2026-05-15")
-    before = hashes(wh)
-    # The corrected 2026-05-15 extract: o3 removed, o4's amount changed, o9 added.
+# o4 as a correction gives it: its amount 80000 -> 85000, everything else (its last activity date too) as it was.
+O4_CORRECTED = "o4,r1,Delta,Delta expansion,Proposal,85000,2026-03-01,2026-06-10,Commit,Send contract,2026-05-10\n"
+
+
+def assert_correction_replaces_the_day(org: Path, wh: Path) -> None:
+    """Correct the 2026-05-15 extracts (o3 removed, o4's amount changed, o9 added, o4's new history row) and load
+    them: each changed table is replaced, a removed deal counted as removed only (not also as changed)."""
     edit(
         org / "opportunities.csv",
-        {"o3,": None, "o4,": "o4,r1,Delta,Delta expansion,Proposal,85000,2026-03-01,2026-06-10,Commit,Send contract,2026-05-10\n"},
+        {"o3,": None, "o4,": O4_CORRECTED},
         append="o9,r2,India,India new,Prospecting,10000,2026-05-01,2026-06-30,Pipeline,Call,2026-05-02\n",
     )
     edit(org / "opportunity_history.csv", {}, append="o4,2026-05-14 10:00:00,Proposal,85000,2026-06-10,Commit\n")
@@ -164,6 +164,15 @@ def test_corrected_extract_of_the_newest_day_is_a_new_generation(org, tmp_path):
         "activities: unchanged",
         "quotas: unchanged",
     ]
+
+
+def test_corrected_extract_of_the_newest_day_is_a_new_generation(org, tmp_path):
+    """Nothing stored changes: the correction is a new file, and the day reads as the corrected extract."""
+    wh = tmp_path / "wh"
+    cli_load(org, wh, "2026-05-14")
+    cli_load(org, wh, "2026-05-15")
+    before = hashes(wh)
+    assert_correction_replaces_the_day(org, wh)
     after = hashes(wh)
     assert {k: after[k] for k in before} == before  # append-only: every earlier file as it was
     assert sorted(set(after) - set(before)) == [
@@ -188,19 +197,7 @@ def test_a_corrected_extract_of_the_first_stored_day_is_reported_against_what_it
     wh = tmp_path / "wh"
     cli_load(org, wh, "2026-05-15")
     before = hashes(wh)
-    edit(
-        org / "opportunities.csv",
-        {"o3,": None, "o4,": "o4,r1,Delta,Delta expansion,Proposal,85000,2026-03-01,2026-06-10,Commit,Send contract,2026-05-10\n"},
-        append="o9,r2,India,India new,Prospecting,10000,2026-05-01,2026-06-30,Pipeline,Call,2026-05-02\n",
-    )
-    edit(org / "opportunity_history.csv", {}, append="o4,2026-05-14 10:00:00,Proposal,85000,2026-06-10,Commit\n")
-    assert cli_load(org, wh, "2026-05-15") == [
-        "reps: unchanged",
-        "opportunities: replaced (1 added, 1 removed, 1 changed)",
-        "opportunity_history: replaced (1 added, 0 removed, 0 changed)",
-        "activities: unchanged",
-        "quotas: unchanged",
-    ]
+    assert_correction_replaces_the_day(org, wh)
     after = hashes(wh)
     assert {k: after[k] for k in before} == before
     assert [r[0] for r in state(wh, "opportunities", "2026-05-15")] == ["o1", "o2", "o4", "o5", "o6", "o7", "o8", "o9"]
@@ -214,8 +211,7 @@ def test_a_first_day_corrected_in_one_value_counts_one_change(org, tmp_path):
     Its volatile fields are the first day's again (`plan._first_day_again`), and none of them counts."""
     wh = tmp_path / "wh"
     cli_load(org, wh, "2026-05-15")
-    edit(org / "opportunities.csv",
-         {"o4,": "o4,r1,Delta,Delta expansion,Proposal,85000,2026-03-01,2026-06-10,Commit,Send contract,2026-05-10\n"})
+    edit(org / "opportunities.csv", {"o4,": O4_CORRECTED})
     assert cli_load(org, wh, "2026-05-15") == [
         "reps: unchanged",
         "opportunities: replaced (0 added, 0 removed, 1 changed)",
