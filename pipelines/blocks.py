@@ -33,6 +33,15 @@ def attach(markdown: str, blocks: list[str]) -> str:
         return markdown
     # A dash in JSON text is always a character of a string, so "-\u002d" reads back as "--".
     payload = json.dumps(blocks, separators=(",", ":")).replace("--", "-\\u002d")
+    return _closed(markdown, payload)
+
+
+def emptied(markdown: str) -> str:
+    """What `take` leaves of `attach(markdown, blocks)` for any blocks: the markdown with an empty comment."""
+    return _closed(markdown, "")
+
+
+def _closed(markdown: str, payload: str) -> str:
     return f"{markdown.rstrip()}\n\n{MARK}{payload}-->\n"
 
 

@@ -38,10 +38,17 @@ def _block(html) -> Markup:
 
 def render_page(template: jinja2.Template, **context) -> str:
     """Render one page; its tables and charts travel in a closing comment (pipelines.blocks)."""
+    return blocks.attach(*render_parts(template, **context))
+
+
+def render_parts(template: jinja2.Template, **context) -> tuple[str, list[str]]:
+    """One page's Markdown and its blocks, apart: a pack keeps them apart (`pipelines.page_packs`), so the
+    blocks are never written as JSON only to be read back from it."""
     _PAGE_BLOCKS.clear()
-    text = blocks.attach(template.render(**context), list(_PAGE_BLOCKS))
-    _PAGE_BLOCKS.clear()
-    return text
+    try:
+        return template.render(**context), list(_PAGE_BLOCKS)
+    finally:
+        _PAGE_BLOCKS.clear()
 
 
 def root_of(rel: str) -> str:

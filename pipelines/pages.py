@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import jinja2
 
-from pipelines import audiences, charts, page_contexts, page_packs, workers
+from pipelines import audiences, blocks, charts, page_contexts, page_packs, workers
 from pipelines.audiences import Audience
 from pipelines.catalog import Catalog
 from pipelines.exports import export_steps
@@ -30,7 +30,7 @@ from pipelines.models import cursor_like, give_back_memory, session_of
 from pipelines.page_contexts import rep_context, team_list
 from pipelines.page_data import (Bundle, Calendar, across_reps_only, load_bundle, period_row, rep_batch,
                                  rep_rows)
-from pipelines.page_env import cell_helpers, crm_link, environment, render_page, root_of
+from pipelines.page_env import cell_helpers, crm_link, environment, render_parts, root_of
 from pipelines.settings import Config
 from pipelines.slugs import rep_slug, team_slug
 
@@ -71,7 +71,11 @@ class _Job:
 
     def render(self, rel: str, template: str, **context) -> str:
         """The Markdown of docs page `rel` from `template`."""
-        return render_page(self.env.get_template(template), root=root_of(rel), **context, **self.common)
+        return blocks.attach(*self.render_parts(rel, template, **context))
+
+    def render_parts(self, rel: str, template: str, **context) -> tuple[str, list[str]]:
+        """The Markdown of docs page `rel` and its blocks, apart (for a pack)."""
+        return render_parts(self.env.get_template(template), root=root_of(rel), **context, **self.common)
 
     def write(self, rel: str, template: str, **context) -> None:
         path = self.docs / rel
@@ -130,7 +134,7 @@ def _team_page(job: _Job, t: dict, out: page_packs.Writer) -> None:
     c = page_contexts.team_context(job.bundle, t, job.cal)
     for rel, template in ((f"teams/{team_slug(t['team'])}/index.md", "team.md.j2"),
                           (f"teams/{team_slug(t['team'])}/monday/index.md", "monday.md.j2")):
-        out.add(rel, job.render(rel, template, **c))
+        out.add(rel, *job.render_parts(rel, template, **c))
 
 
 def _rep_page(job: _Job, person: dict, rep_tpl: jinja2.Template, coach_tpl: jinja2.Template,
@@ -141,7 +145,7 @@ def _rep_page(job: _Job, person: dict, rep_tpl: jinja2.Template, coach_tpl: jinj
     if job.common["coaching"]:
         kinds.append((f"{base}/coaching/index.md", coach_tpl))
     for rel, tpl in kinds:
-        out.add(rel, render_page(tpl, root=root_of(rel), **c, **job.common))
+        out.add(rel, *render_parts(tpl, root=root_of(rel), **c, **job.common))
 
 
 def _batches(directory: list[dict], teams: list[dict]) -> list[tuple[list[dict], list[dict]]]:

@@ -316,7 +316,7 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
         old_pages = previous["pages"] if previous and previous.get("fingerprint") == fp else {}
         keys: dict[int, str] = {}  # each page's markdown's sha256, for the next build's reuse
         if old_pages and previous_site is not None:  # needed now, to tell which pages can be reused
-            keys = {i: _key(_source(f)) for i, f in enumerate(run.doc_files)}
+            keys = {i: _source_key(f) for i, f in enumerate(run.doc_files)}
         reuse = _reusable(run.doc_files, keys, old_pages, previous_site)
         in_nav = _read_nav_pages(run, reuse)
         run.env = run.config.plugins.on_env(run.env, config=run.config, files=run.files)
@@ -393,6 +393,13 @@ def _source(file) -> bytes:
     if entry is not None:
         return page_packs.read(Path(file.src_dir), entry)
     return Path(file.abs_src_path).read_bytes()
+
+
+def _source_key(file) -> str:
+    """A docs page's key in the manifest: the sha256 of its file, or of a packed page's bytes as its pack holds them
+    (the same page gives the same bytes either way; hashing them needs no file to be made of them)."""
+    entry = getattr(file, "packed", None)
+    return _key(page_packs.read_raw(Path(file.src_dir), entry) if entry is not None else _source(file))
 
 
 class _ThemeListing:
@@ -498,7 +505,7 @@ def _render_pages(run: _Run, in_nav: list[int], reuse: dict[int, dict], jobs: in
             if i not in reuse:
                 entries[i] = _render_one(run, i, free=False)
                 if i not in keys:  # known already when the previous build's pages were looked at for reuse
-                    keys[i] = _key(_source(run.doc_files[i]))
+                    keys[i] = _source_key(run.doc_files[i])
         _write_theme(run)
 
     nav_set = set(in_nav)
@@ -645,12 +652,20 @@ def _read_source(page, config, key: str | None = None) -> tuple[str, list[str] |
     (so MkDocs reads the same front matter and `take` would cut at the same place), else out of the text.
     """
     log = logging.getLogger("mkdocs.structure.pages")
+    source = config.plugins.on_page_read_source(page=page, config=config)
+    entry = getattr(page.file, "packed", None)
+    if source is None and entry is not None:
+        apart = _read_apart(page, entry)
+        if apart is not None:
+            page.markdown, page.meta = _front_matter(apart[1])
+            return key or apart[0], apart[2]
     try:
         data = _source(page.file)
+        if entry is not None and key is None:  # a packed page's key is its bytes' as packed, whichever way it is read
+            key = _source_key(page.file)
     except OSError:
         log.error(f"File not found: {page.file.src_path}")
         raise
-    source = config.plugins.on_page_read_source(page=page, config=config)
     if source is None:
         early = _taken_early(data)
         if early is not None:
@@ -704,6 +719,28 @@ def _after_title(rest: str) -> dict | None:
     if not isinstance(alone, dict) or "title" in alone or together != {"title": "T", **alone}:
         return None
     return alone if list(together) == ["title", *alone] else None
+
+
+def _read_apart(page, entry) -> tuple[str, str, list[str]] | None:
+    """A packed page read as `_taken_early` reads its file, from its parts (no JSON): its key, its text with an
+    empty blocks comment, and its blocks; None when the file's way might read it otherwise (no blocks, a
+    blocks mark of its own, no front matter or one that does not end before the comment, as `_taken_early`
+    asks) or it does not decode: the file's way then reads it, from `page_packs.read`."""
+    from mkdocs.utils import meta
+
+    try:
+        raw = page_packs.read_raw(Path(page.file.src_dir), entry)
+        markdown, parts = page_packs.parts(raw)
+        text = markdown.decode("utf-8")
+    except (OSError, ValueError):  # for MkDocs' own error, from the file's way
+        return None
+    if not parts or blocks.MARK in text:
+        return None
+    short = _decoded(blocks.emptied(text).encode("utf-8"))
+    front = meta.YAML_RE.match(short)
+    if front is None or short.find(blocks.MARK) < front.end():
+        return None
+    return _key(raw), short, [p.decode("utf-8", "surrogatepass") for p in parts]
 
 
 def _taken_early(data: bytes) -> tuple[str, list[str]] | None:

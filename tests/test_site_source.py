@@ -14,7 +14,7 @@ from mkdocs.config import load_config
 from mkdocs.utils import meta
 from mkdocs.structure.pages import Page
 
-from pipelines import blocks, site
+from pipelines import blocks, page_packs, site
 
 BLOCKS = blocks.attach("x", ['<table><tr><td>é &amp; "q"</td></tr></table>', "<svg>--></svg>"]).encode()[1:]
 TEXTS = {
@@ -77,6 +77,52 @@ def test_an_unreadable_source_fails_as_mkdocs_does(run, caplog):
         site._read_source(page, run.config)
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
         "Encoding error reading file: bom.md", "File not found: bom.md"]
+
+
+# Pages as the pages stage packs them: Markdown and blocks apart (pipelines.page_packs).
+TABLE = '<table><tr><td>é &amp; "q"</td></tr></table>'
+PACKED = {
+    "plain": ("---\ntitle: \"Ann\"\n---\n\n# Ann\n\nText · – é\n", []),
+    "blocks": ("---\ntitle: \"Ann\"\n---\n\n# Ann · –\n\n", [TABLE, "<svg>--></svg>"]),
+    "bom-crlf": ("\ufeff---\r\ntitle: Bom\r\n---\r\n\r\n# Bom\r\n", [TABLE]),
+    "no-meta": ("# Just a heading\n", [TABLE]),
+    "surrogate": ("---\ntitle: S\n---\n\n# S\n", ["<td>\ud800</td>"]),
+    "mark-in-title": ('---\ntitle: "<!--sc-blocks:junk-->"\n---\n\n# T\n', [TABLE]),
+    "mark-in-text": ("---\ntitle: T\n---\n\n# T\n\n<!--sc-blocks:[\"x\"]-->\n", [TABLE]),  # `take` cuts here
+}
+
+
+def test_a_packed_page_is_read_as_its_file_would_be_without_json(tmp_path: Path):
+    """Each page of `PACKED` in a pack, and as the file `page_packs.read` makes of it: `_read_source` gives the
+    same Markdown, front matter and blocks for both, and the packed page's key is the sha256 of its bytes as
+    packed. The Markdown and blocks are read apart (no JSON) but for the pages where the file's way might cut
+    elsewhere: no blocks, no front matter, or a blocks mark of the page's own (in the front matter or after it)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Home\n", encoding="utf-8")
+    out = page_packs.Writer(docs)
+    for name, (markdown, page_blocks) in PACKED.items():
+        out.add(f"packed/{name}.md", markdown, page_blocks)
+    out.close()
+    page_packs.write_index(docs, out.entries)
+    for rel, entry in page_packs.read_index(docs).items():
+        (docs / rel.replace("packed/", "file-")).write_bytes(page_packs.read(docs, entry))
+    yml = site._mkdocs_yml("Org", docs, tmp_path / "site", tmp_path / "mkdocs.yml")
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)
+    run = site._collect(load_config(config_file=str(yml)))
+    files = {f.src_uri: f for f in run.doc_files}
+    apart = set()
+    for name in PACKED:
+        packed, as_file = files[f"packed/{name}.md"], files[f"file-{name}.md"]
+        ours, theirs = Page(None, packed, run.config), Page(None, as_file, run.config)
+        key, got = site._read_source(ours, run.config)
+        assert got == site._read_source(theirs, run.config)[1], name
+        assert (ours.markdown, ours.meta) == (theirs.markdown, theirs.meta), name
+        assert key == hashlib.sha256(page_packs.read_raw(docs, packed.packed)).hexdigest() == site._source_key(packed)
+        if site._read_apart(ours, packed.packed) is not None:
+            apart.add(name)
+    assert apart == {"blocks", "bom-crlf", "surrogate"}
+    page_packs.close_all()
 
 
 def test_a_manifest_value_json_cannot_hold_is_written_as_text_after_the_swap(tmp_path: Path):
