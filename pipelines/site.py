@@ -49,7 +49,8 @@ from pipelines.settings import Build
 from pipelines.template_cache import TemplateCache
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-MANIFEST_VERSION = 1
+# 2: a packed page's key is the sha256 of its bytes as packed (`_source_key`), no longer of its file's.
+MANIFEST_VERSION = 2
 # Plugins whose only per-page state is the search index, which the workers hand back.
 PARALLEL_SAFE_PLUGINS = {"search", "material/search"}
 # Pages each worker must have, else forking costs more than it saves: a filled page takes about 1 ms, a
