@@ -10,7 +10,9 @@ too, so page reuse between builds stays correct.
 
 The comment holds the blocks as one line of ASCII JSON (no base64: it would only make the file a
 third larger and its decoding slower) in which no `--` occurs (the second dash of each pair is
-written `\\u002d`), so no block can end the comment or break its line.
+written `\\u002d`), so no block can end the comment or break its line. That is a page as a file of
+its own (the site's index pages, `page_packs.unpack`); a packed page keeps its blocks apart, as
+they are, and gives them to the site stage without JSON (`pipelines.page_packs`).
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ each packed page as a file of the docs folder that it reads from its pack (`pipe
 A packed page keeps its Markdown and its blocks (`pipelines.blocks`) apart: one line of their byte
 lengths, then the Markdown, then each block as UTF-8. As a file, a page carries its blocks as JSON in a
 closing comment, which cost the pages stage about 1 CPU s to write and the site stage about 1 to read
-again at 5,000 reps; `read` gives a packed page as that file, `read_parts` the parts the site stage
-needs, with no JSON at all.
+again at 5,000 reps; `read` gives a packed page as that file, `read_raw` and `parts` the parts the site
+stage needs, with no JSON at all.
 """
 
 from __future__ import annotations
@@ -83,8 +83,14 @@ _OPEN: dict[str, int] = {}  # pack path -> descriptor, per process; read with pr
 
 
 def _block_bytes(block: str) -> bytes:
-    # A lone surrogate is kept as it is, as the JSON of a file's blocks comment keeps it.
-    return block.encode("utf-8", "surrogatepass")
+    """A block as UTF-8. Text holding surrogates (never DuckDB's, which is UTF-8) comes back as the JSON of a
+    file's blocks comment gives it back: a high and a low surrogate side by side as the one character they
+    encode, a lone one as it is."""
+    try:
+        return block.encode("utf-8")
+    except UnicodeEncodeError:
+        joined = block.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        return joined.encode("utf-8", "surrogatepass")
 
 
 def read(docs: Path, entry: Entry) -> bytes:

@@ -263,7 +263,8 @@ def _fingerprint(fingerprint_yml: str, files, nav) -> str:
             h.update(f"{dist}={version(dist)}\n".encode())
         except PackageNotFoundError:
             h.update(f"{dist}=?\n".encode())
-    for module in (__file__, shell.__file__, fast_markdown.__file__, fast_search.__file__, blocks.__file__):
+    for module in (__file__, shell.__file__, fast_markdown.__file__, fast_search.__file__, blocks.__file__,
+                   page_packs.__file__):  # a packed page's key is its bytes as packed
         h.update(Path(module).read_bytes())
     # Links are resolved against the set of files, so adding or removing a page renders all again.
     for f in files:
@@ -315,7 +316,7 @@ def _build(config, fingerprint_yml: str, previous_site: Path | None, previous: d
         run = _collect(config, template_cache)
         fp = _fingerprint(fingerprint_yml, run.files, run.nav)
         old_pages = previous["pages"] if previous and previous.get("fingerprint") == fp else {}
-        keys: dict[int, str] = {}  # each page's markdown's sha256, for the next build's reuse
+        keys: dict[int, str] = {}  # each page's key (`_source_key`), for the next build's reuse
         if old_pages and previous_site is not None:  # needed now, to tell which pages can be reused
             keys = {i: _source_key(f) for i, f in enumerate(run.doc_files)}
         reuse = _reusable(run.doc_files, keys, old_pages, previous_site)
@@ -640,17 +641,19 @@ def _render_filled(run: _Run, i: int, shells: shell.Shells, key: str | None = No
 
 
 def _key(markdown: bytes) -> str:
-    """A page's key in the manifest: its Markdown file's sha256."""
+    """A page's key in the manifest: the sha256 of its Markdown file, or of a packed page's bytes as packed."""
     return hashlib.sha256(markdown).hexdigest()
 
 
 def _read_source(page, config, key: str | None = None) -> tuple[str, list[str] | None]:
-    """`Page.read_source` then `blocks.take`, the file read once: returns the page's key (hashed from the bytes
-    read, unless `key` is given: an incremental build hashed every page already) and its blocks.
+    """`Page.read_source` then `blocks.take`, the file read once: returns the page's key (`_source_key`, unless
+    `key` is given: an incremental build hashed every page already) and its blocks.
 
     The text is what `File.content_string` reads: UTF-8 (a byte-order mark dropped), universal newlines.
     The blocks are taken out of the bytes before they are decoded when the front matter ends before them
     (so MkDocs reads the same front matter and `take` would cut at the same place), else out of the text.
+    A packed page is read from its parts, no JSON (`_read_apart`), unless that might read it otherwise: then
+    as the file `page_packs.read` makes of it, in the same way as any file.
     """
     log = logging.getLogger("mkdocs.structure.pages")
     source = config.plugins.on_page_read_source(page=page, config=config)
@@ -666,6 +669,9 @@ def _read_source(page, config, key: str | None = None) -> tuple[str, list[str] |
             key = _source_key(page.file)
     except OSError:
         log.error(f"File not found: {page.file.src_path}")
+        raise
+    except ValueError:  # a damaged pack's text that does not decode (a file's is decoded below)
+        log.error(f"Encoding error reading file: {page.file.src_path}")
         raise
     if source is None:
         early = _taken_early(data)
@@ -733,15 +739,16 @@ def _read_apart(page, entry) -> tuple[str, str, list[str]] | None:
         raw = page_packs.read_raw(Path(page.file.src_dir), entry)
         markdown, parts = page_packs.parts(raw)
         text = markdown.decode("utf-8")
-    except (OSError, ValueError):  # for MkDocs' own error, from the file's way
+        found = [p.decode("utf-8", "surrogatepass") for p in parts]
+    except (OSError, ValueError):  # for the error the file's way gives, and logs
         return None
-    if not parts or blocks.MARK in text:
+    if not found or blocks.MARK in text:
         return None
     short = _decoded(blocks.emptied(text).encode("utf-8"))
     front = meta.YAML_RE.match(short)
     if front is None or short.find(blocks.MARK) < front.end():
         return None
-    return _key(raw), short, [p.decode("utf-8", "surrogatepass") for p in parts]
+    return _key(raw), short, found
 
 
 def _taken_early(data: bytes) -> tuple[str, list[str]] | None:

@@ -1,5 +1,6 @@
 """pipelines.site reads a filled page's Markdown file once, for MkDocs, its blocks and its key in the manifest:
-it reads what `Page.read_source` and `blocks.take` read, and the key is the file's sha256."""
+it reads what `Page.read_source` and `blocks.take` read, and the key is the file's sha256 (a packed page's: the
+sha256 of its bytes as packed, and it reads as the file `page_packs.read` makes of it)."""
 
 from __future__ import annotations
 
@@ -87,6 +88,8 @@ PACKED = {
     "bom-crlf": ("\ufeff---\r\ntitle: Bom\r\n---\r\n\r\n# Bom\r\n", [TABLE]),
     "no-meta": ("# Just a heading\n", [TABLE]),
     "surrogate": ("---\ntitle: S\n---\n\n# S\n", ["<td>\ud800</td>"]),
+    # JSON reads an escaped pair back as the one character it encodes: so must a pack.
+    "surrogate-pair": ("---\ntitle: P\n---\n\n# P\n", ["<td>\ud83d\ude00 \ude00\ud83d</td>"]),
     "mark-in-title": ('---\ntitle: "<!--sc-blocks:junk-->"\n---\n\n# T\n', [TABLE]),
     "mark-in-text": ("---\ntitle: T\n---\n\n# T\n\n<!--sc-blocks:[\"x\"]-->\n", [TABLE]),  # `take` cuts here
 }
@@ -121,8 +124,30 @@ def test_a_packed_page_is_read_as_its_file_would_be_without_json(tmp_path: Path)
         assert key == hashlib.sha256(page_packs.read_raw(docs, packed.packed)).hexdigest() == site._source_key(packed)
         if site._read_apart(ours, packed.packed) is not None:
             apart.add(name)
-    assert apart == {"blocks", "bom-crlf", "surrogate"}
+    assert apart == {"blocks", "bom-crlf", "surrogate", "surrogate-pair"}
     page_packs.close_all()
+
+
+def test_a_damaged_pack_fails_as_a_file_that_does_not_decode(tmp_path: Path, caplog):
+    """A pack is the build's own scratch, but a damaged one fails as MkDocs fails a file: the page's Markdown
+    "# A" packed with one block, then its "A" overwritten with the byte 0xff, which no UTF-8 text holds."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    out = page_packs.Writer(docs)
+    out.add("packed/a.md", "---\ntitle: A\n---\n\n# A\n", [TABLE])
+    out.close()
+    page_packs.write_index(docs, out.entries)
+    pack = docs / page_packs.FOLDER / out.name
+    data = pack.read_bytes()
+    pack.write_bytes(data.replace(b"# A", b"# \xff"))
+    yml = site._mkdocs_yml("Org", docs, tmp_path / "site", tmp_path / "mkdocs.yml")
+    run = site._collect(load_config(config_file=str(yml)))
+    page = Page(None, next(f for f in run.doc_files if f.src_uri == "packed/a.md"), run.config)
+    with pytest.raises(ValueError):
+        site._read_source(page, run.config)
+    page_packs.close_all()
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        "Encoding error reading file: packed/a.md"]
 
 
 def test_a_manifest_value_json_cannot_hold_is_written_as_text_after_the_swap(tmp_path: Path):
