@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import jinja2
 
-from pipelines import audiences, blocks, charts, page_contexts, page_packs, workers
+from pipelines import audiences, charts, page_contexts, page_packs, workers
 from pipelines.audiences import Audience
 from pipelines.catalog import Catalog
 from pipelines.exports import export_steps
@@ -30,7 +30,7 @@ from pipelines.models import cursor_like, give_back_memory, session_of
 from pipelines.page_contexts import rep_context, team_list
 from pipelines.page_data import (Bundle, Calendar, across_reps_only, load_bundle, period_row, rep_batch,
                                  rep_rows)
-from pipelines.page_env import cell_helpers, crm_link, environment, render_parts, root_of
+from pipelines.page_env import cell_helpers, crm_link, environment, render_page, render_parts, root_of
 from pipelines.settings import Config
 from pipelines.slugs import rep_slug, team_slug
 
@@ -71,7 +71,7 @@ class _Job:
 
     def render(self, rel: str, template: str, **context) -> str:
         """The Markdown of docs page `rel` from `template`."""
-        return blocks.attach(*self.render_parts(rel, template, **context))
+        return render_page(self.env.get_template(template), root=root_of(rel), **context, **self.common)
 
     def render_parts(self, rel: str, template: str, **context) -> tuple[str, list[str]]:
         """The Markdown of docs page `rel` and its blocks, apart (for a pack)."""

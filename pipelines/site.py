@@ -399,7 +399,7 @@ def _source(file) -> bytes:
 
 def _source_key(file) -> str:
     """A docs page's key in the manifest: the sha256 of its file, or of a packed page's bytes as its pack holds them
-    (the same page gives the same bytes either way; hashing them needs no file to be made of them)."""
+    (the same page is always packed as the same bytes, and hashing them needs no file to be made of them)."""
     entry = getattr(file, "packed", None)
     return _key(page_packs.read_raw(Path(file.src_dir), entry) if entry is not None else _source(file))
 
