@@ -124,3 +124,32 @@ def test_first_invalid_byte_is_found_alike_in_any_chunks(monkeypatch, data):
     for chunk in (1, 2, 3, 5, 64):
         monkeypatch.setattr(encoding, "CHUNK", chunk)
         assert encoding._first_invalid_utf8(lambda: io.BytesIO(data)) == expected, chunk
+
+
+UTF16_BAD = {
+    # A byte order mark, then "id,name\n1,Ann\n" and one byte more: half a UTF-16 unit at the very end, the file's
+    # last byte (0x0a), after the two lines: row 3, its first column.
+    "utf-16-be": ("\ufeffid,name\n1,Ann\n".encode("utf-16-be") + b"\n", "byte 0x0a on row 3, column id"),
+    # A low surrogate with no high one before it (bytes 00 dc in little-endian order) after "1,A" on row 2: it is
+    # in the second column; its first byte is 0x00.
+    "utf-16-le": ("id,name\n1,A".encode("utf-16-le") + b"\x00\xdc" + "nn\n".encode("utf-16-le"),
+                  "byte 0x00 on row 2, column name"),
+}
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 1 << 20])
+@pytest.mark.parametrize("enc", sorted(UTF16_BAD))
+def test_a_byte_utf16_does_not_define_is_one_error_naming_its_row_and_column(tmp_path, monkeypatch, chunk, enc):
+    """Found by the extract's property test: a file that ended in half a UTF-16 unit raised an IndexError (the
+    error's position was counted past the end of the file) instead of naming the byte. The position is the same
+    whatever chunks the file is read in."""
+    monkeypatch.setattr(encoding, "CHUNK", chunk)
+    data, where = UTF16_BAD[enc]
+    choice = encoding.Choice(enc, "deals.csv: read as UTF-16 (its byte order mark says so)")
+    with pytest.raises(DataError) as raised:
+        encoding.transcode(lambda: io.BytesIO(data), choice, tmp_path / "utf8.csv", "deals.csv", "sources.opportunities")
+    label = encoding.LABELS[enc]
+    assert str(raised.value) == (
+        f"deals.csv: unknown encoding: {where} is not valid {label}, which the start of the file says it is in; "
+        "re-export the file as UTF-8, or set `sources.opportunities.encoding` to the file's encoding (utf-8, utf-16, "
+        "windows-1252 or latin-1)")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipelines.errors import ScorecardError
@@ -63,8 +63,15 @@ def extracts(draw) -> bytes:
     return data
 
 
+# Found by this test in a clean-clone run: a UTF-16 byte order mark before text that ends in half a UTF-16 unit.
+UTF16_BOM_ODD = (b"\xfe\xffopportunity_id,owner_id,account,name,stage,amount,created_date,close_date,forecast_category,"
+                 b"next_step,last_activity_date,is_closed,is_won,stage_sort_order,probability,currency\n"
+                 + b"o1," * 15 + b"o1\n\n")
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=extracts(), with_reps=st.booleans())
+@example(data=UTF16_BOM_ODD, with_reps=False)
 def test_extract_accounts_for_every_record_or_says_why_not(data, with_reps):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

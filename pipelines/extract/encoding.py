@@ -132,10 +132,12 @@ def transcode(opener: Callable[[], BinaryIO], choice: Choice, target: Path, disp
     with opener() as src, open(target, "wb") as out:
         while True:
             chunk = src.read(CHUNK)
+            pending = len(decoder.getstate()[0])  # bytes of the last chunk the decoder holds back (half a UTF-16 unit)
             try:
                 text = decoder.decode(chunk, not chunk)
             except UnicodeDecodeError as e:
-                _undecodable(opener, done + max(e.start, 0), choice, display, key)
+                # The error's position counts from the held-back bytes, which `done` counts already.
+                _undecodable(opener, done - pending + max(e.start, 0), choice, display, key)
             out.write(text.encode("utf-8"))
             done += len(chunk)
             if not chunk:
@@ -146,12 +148,23 @@ def _undecodable(opener: Callable[[], BinaryIO], offset: int, choice: Choice, di
     """Raise the error for a byte the encoding does not define, naming its row and column."""
     with opener() as fh:
         data = fh.read(offset + 1)
-    start = data.rfind(b"\n", 0, offset) + 1
-    row = data.count(b"\n", 0, start) + 1
-    header = data.split(b"\n", 1)[0].decode("latin-1").strip("\r\ufeff")
-    column = _column_at(header, data[start:offset].decode("latin-1"))
+    offset = min(offset, len(data) - 1)
+    if CODECS[choice.encoding].startswith("utf-16"):  # its lines are two bytes a character: read them as text
+        before = data[:offset].decode(CODECS[choice.encoding], "replace").lstrip("\ufeff")
+        start = before.rfind("\n") + 1
+        row, header, line_before = before.count("\n", 0, start) + 1, before.split("\n", 1)[0], before[start:]
+    else:
+        start = data.rfind(b"\n", 0, offset) + 1
+        row = data.count(b"\n", 0, start) + 1
+        header, line_before = data.split(b"\n", 1)[0].decode("latin-1"), data[start:offset].decode("latin-1")
+    column = _column_at(header.strip("\r\ufeff"), line_before)
     where = f"row {row}" + (f", column {column}" if column else "")
-    what = f"is not valid {LABELS[choice.encoding]}" if choice.forced else "is neither UTF-8 nor Windows-1252"
+    if choice.forced:
+        what = f"is not valid {LABELS[choice.encoding]}"
+    elif choice.encoding == "windows-1252":
+        what = "is neither UTF-8 nor Windows-1252"
+    else:  # UTF-16, as a byte order mark or NUL bytes said
+        what = f"is not valid {LABELS[choice.encoding]}, which the start of the file says it is in"
     raise DataError(
         f"unknown encoding: byte 0x{data[offset]:02x} on {where} {what}; re-export the file as UTF-8, "
         f"or set `{key}.encoding` to the file's encoding (utf-8, utf-16, windows-1252 or latin-1)",
