@@ -50,7 +50,8 @@ class Source(Strict):
         "auto",
         description="Text encoding of the CSV files. auto detects UTF-8 (with or without byte order mark), UTF-16 "
         "and Windows-1252, and the build notes which it used when it is not UTF-8; set it when a file is in "
-        "another of these (latin-1 is ISO-8859-1, which differs from Windows-1252 on € ’ “ ” – —).",
+        "another of these (latin-1 is ISO-8859-1, which differs from Windows-1252 on € ’ “ ” – —; utf-16 takes "
+        "the byte order from the file's byte order mark, or from its NUL bytes when it has none).",
     )
 
 

@@ -93,6 +93,17 @@ def test_the_encoding_can_be_forced(tmp_path):
     assert result.tables["opportunities"].notes == [f"{ENC / 'latin1.csv'}: read as Latin-1 (ISO-8859-1) (set by `sources.opportunities.encoding`)"]
 
 
+@pytest.mark.parametrize("file", ["utf16le_nobom.csv", "utf16le_bom.csv", "utf16be_bom.csv"])
+def test_utf16_set_in_config_reads_a_file_with_or_without_a_byte_order_mark(tmp_path, file):
+    """`encoding: utf-16` was an internal error on a file without a byte order mark (Python's UTF-16 decoder needs
+    one): the order is taken from the mark, else from the NUL bytes, as detection does."""
+    con, result = run(tmp_path, file, encoding="utf-16")
+    assert con.execute("select account, name, stage from extract_opportunities where opportunity_id = 'o2'").fetchall() == [O2]
+    how = ("UTF-16 LE (`sources.opportunities.encoding` is utf-16, and the file has no byte order mark)"
+           if file == "utf16le_nobom.csv" else "UTF-16 (set by `sources.opportunities.encoding`)")
+    assert result.tables["opportunities"].notes == [f"{ENC / file}: read as {how}"]
+
+
 def test_forcing_utf8_on_another_encoding_says_what_to_set(tmp_path):
     with pytest.raises(DataError, match=r"first invalid byte on row 3\); re-export it as UTF-8 .*, or set "
                                         r"`sources.opportunities.encoding` \(or remove it to detect\)"):

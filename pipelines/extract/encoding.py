@@ -60,12 +60,18 @@ class Choice:
 
 def choose(opener: Callable[[], BinaryIO], forced: str, display: str, key: str) -> Choice:
     """The encoding to read the file in: the one `{key}.encoding` forces, else the one detected."""
+    with opener() as fh:
+        head = fh.read(1 << 16)
     if forced != "auto":
         if forced == "utf-8":
             return Choice("utf-8")
+        if forced == "utf-16" and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            # Python's UTF-16 decoder needs a byte order mark: without one, the NUL bytes say the order, as in
+            # detection, and little-endian (what Windows writes) when they do not.
+            order = "utf-16-be" if head[0::2].count(0) > head[1::2].count(0) else "utf-16-le"
+            return Choice(order, f"{display}: read as {LABELS[order]} (`{key}.encoding` is utf-16, and the file has "
+                                 "no byte order mark)", forced=True)
         return Choice(forced, f"{display}: read as {LABELS[forced]} (set by `{key}.encoding`)", forced=True)
-    with opener() as fh:
-        head = fh.read(1 << 16)
     if head.startswith(b"\xef\xbb\xbf"):
         return Choice("utf-8")
     for bom, enc in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
