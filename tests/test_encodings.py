@@ -13,6 +13,8 @@ import io
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import yaml
 from click.testing import CliRunner
 
@@ -164,3 +166,32 @@ def test_a_byte_utf16_does_not_define_is_one_error_naming_its_row_and_column(tmp
         f"deals.csv: unknown encoding: {where} is not valid {label}, which the start of the file says it is in; "
         "re-export the file as UTF-8, or set `sources.opportunities.encoding` to the file's encoding (utf-8, utf-16, "
         "windows-1252 or latin-1)")
+
+
+@settings(max_examples=400, deadline=None)
+@given(prefix=st.sampled_from([b"", b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf", b"id,name\n"]),
+       body=st.lists(st.sampled_from([0x00, 0x0a, 0x0d, 0x2c, 0x41, 0x81, 0xbb, 0xbf, 0xd8, 0xdc, 0xe9, 0xef]),
+                     max_size=40).map(bytes),
+       setting=st.sampled_from(["auto", *encoding.CODECS]), chunk=st.sampled_from([1, 2, 3, 5, 1 << 16]))
+def test_any_bytes_in_any_encoding_setting_read_or_are_one_data_error(tmp_path_factory, prefix, body, setting, chunk):
+    """Choosing and transcoding never fail but with a one-line DataError, whatever the bytes, the setting and the
+    chunks (random bytes found a UTF-16 file ending in half a unit, and `utf-16` without a byte order mark, to be
+    internal errors); read in small chunks or at once, the copy, or the error, is the same."""
+    data = prefix + body
+    target = tmp_path_factory.mktemp("t") / "utf8.csv"
+
+    def outcome(size: int) -> tuple:
+        original = encoding.CHUNK
+        encoding.CHUNK = size
+        try:
+            choice = encoding.choose(lambda: io.BytesIO(data), setting, "f.csv", "sources.x")
+            if choice.needs_copy:
+                encoding.transcode(lambda: io.BytesIO(data), choice, target, "f.csv", "sources.x")
+            return choice, target.read_bytes() if choice.needs_copy else data
+        except DataError as e:
+            assert str(e) and "\n" not in str(e)
+            return ("error", str(e))
+        finally:
+            encoding.CHUNK = original
+
+    assert outcome(chunk) == outcome(1 << 16)
