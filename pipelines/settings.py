@@ -119,6 +119,15 @@ class Targets(Strict):
         "[0.25, 0.5, 0.75] (100% after); applies only where targets.quota is used, never to the quotas extract.",
     )
 
+    @field_validator("*")  # every metric (`metrics`); the ramp is a list
+    @classmethod
+    def _some_value(cls, v):
+        """A per-role mapping with no value at all would give nobody a target: say so, instead of failing later."""
+        if isinstance(v, dict) and not v:
+            raise ValueError("a per-role mapping needs at least one value, e.g. {default: 3, Manager: 2}, or give "
+                             "one number for every role")
+        return v
+
     @field_validator("ramp")
     @classmethod
     def _shares(cls, v: list[float]) -> list[float]:

@@ -293,6 +293,17 @@ def test_unknown_mapping_key_is_a_config_error(tmp_path):
         run_extract(tmp_path, "bad_date.csv", sources=raw["sources"])
 
 
+@pytest.mark.parametrize("metric", ["pipeline_coverage", "activities_per_week", "quota"])
+def test_a_target_mapping_with_no_value_is_a_config_error(tmp_path, metric):
+    """Found by fuzzing config.yml: `targets.<metric>: {}` gave nobody a target and stopped the load with an
+    internal error (StopIteration); it is a config error naming the key and what to write."""
+    with pytest.raises(ConfigError, match=rf"`targets.{metric}`: Value error, a per-role mapping needs at least one "
+                                          r"value, e\.g\. \{default: 3, Manager: 2\}, or give one number for every role"):
+        parse_config({**raw_config("bad_date.csv"), "targets": {metric: {}}}, tmp_path / "config.yml")
+    assert parse_config({**raw_config("bad_date.csv"), "targets": {metric: {"AE": 2}}},
+                        tmp_path / "config.yml").targets.for_role(metric, "AE") == 2.0
+
+
 def test_no_stages_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match=r"`stages` is empty"):
         run_extract(tmp_path, "bad_date.csv", stages=[])
