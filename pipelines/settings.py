@@ -26,7 +26,8 @@ _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(%|[kmgt]i?b?|bytes?|(kilo|mega|giga|te
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # No infinity or NaN in any number: 1e999 reads as infinity, and no setting means it (a quota of inf failed late).
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Source(Strict):

@@ -304,6 +304,14 @@ def test_a_target_mapping_with_no_value_is_a_config_error(tmp_path, metric):
                         tmp_path / "config.yml").targets.for_role(metric, "AE") == 2.0
 
 
+@pytest.mark.parametrize("targets", [{"quota": "1e999"}, {"win_rate": float("nan")}, {"quota": {"AE": "-inf"}}])
+def test_an_infinite_or_nan_setting_is_a_config_error(tmp_path, targets):
+    """Found by fuzzing config.yml: `targets.quota: '1e999'` read as infinity and failed the build late with an
+    internal error (OverflowError); no setting means infinity or NaN, so every number must be finite."""
+    with pytest.raises(ConfigError, match=r"`targets\.\w+(\.\w+)?`: Input should be a finite number"):
+        parse_config({**raw_config("bad_date.csv"), "targets": targets}, tmp_path / "config.yml")
+
+
 def test_no_stages_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match=r"`stages` is empty"):
         run_extract(tmp_path, "bad_date.csv", stages=[])
