@@ -154,7 +154,6 @@ def _undecodable(opener: Callable[[], BinaryIO], offset: int, choice: Choice, di
     """Raise the error for a byte the encoding does not define, naming its row and column."""
     with opener() as fh:
         data = fh.read(offset + 1)
-    offset = min(offset, len(data) - 1)
     if CODECS[choice.encoding].startswith("utf-16"):  # its lines are two bytes a character: read them as text
         before = data[:offset].decode(CODECS[choice.encoding], "replace").lstrip("\ufeff")
         start = before.rfind("\n") + 1
