@@ -738,13 +738,13 @@ def _read_apart(page, entry) -> tuple[str, str, list[str]] | None:
     try:
         raw = page_packs.read_raw(Path(page.file.src_dir), entry)
         markdown, parts = page_packs.parts(raw)
-        text = markdown.decode("utf-8")
+        text = _decoded(markdown)  # decoded before the comment is added: it holds no byte-order mark or "\r"
         found = [p.decode("utf-8", "surrogatepass") for p in parts]
     except (OSError, ValueError):  # for the error the file's way gives, and logs
         return None
     if not found or blocks.MARK in text:
         return None
-    short = _decoded(blocks.emptied(text).encode("utf-8"))
+    short = blocks.emptied(text)
     front = meta.YAML_RE.match(short)
     if front is None or short.find(blocks.MARK) < front.end():
         return None
