@@ -44,7 +44,15 @@ def bench_size(reps: int, seed: int, repeat: int, cache: Path, rebuild: bool, lo
         runs.append(builds.build(config, out, warehouse))
         if "error" in runs[-1]:
             return {"reps": reps, "error": runs[-1]["error"], "output": runs[-1].get("output", "")}
-    full = _median_run(runs)
+    # Its peak memory from a build of its own: sampling slows the build it samples (`builds.run_process`). It is the
+    # last full build, so the rebuilds go on top of it as they would on top of a timed one.
+    builds.set_aside(work)
+    work.mkdir(parents=True)
+    log(f"  {reps} reps: full build for its peak memory (sampled, not timed) ...")
+    sampled = builds.build(config, out, warehouse, memory=True)
+    if "error" in sampled:
+        return {"reps": reps, "error": sampled["error"], "output": sampled.get("output", "")}
+    full = builds.with_peak(_median_run(runs), sampled)
     log(f"  {reps} reps: lower bound ...")
     result = {"reps": reps, "seed": seed, "org": str(org), "full": full, "runs": runs,
               "bound": bound.run(config, full["html_pages"], full["site_bytes"], work)}
@@ -182,6 +190,15 @@ def bench_audiences(reps: int, seed: int, repeat: int, cache: Path, log) -> dict
                 return {"reps": reps, "error": f"{layout}: {got['error']}", "output": got.get("output", "")}
             runs[layout].append(got)
     best = {layout: min(rs, key=lambda m: m["total"]) for layout, rs in runs.items()}
+    for layout, config in configs.items():  # each layout's peak memory from a build of its own (`bench_size`)
+        work = cache / f"work-{reps}-{seed}-{layout}"
+        work.mkdir(parents=True)
+        log(f"  {reps} reps, {layout}: full build for its peak memory (sampled, not timed) ...")
+        sampled = builds.build(config, work / "site", work / "warehouse", memory=True)
+        builds.set_aside(work)
+        if "error" in sampled:
+            return {"reps": reps, "error": f"{layout}: {sampled['error']}", "output": sampled.get("output", "")}
+        best[layout] = builds.with_peak(best[layout], sampled)
     return {"reps": reps, "seed": seed, "org": str(org), "layouts": best, "runs": runs}
 
 

@@ -96,6 +96,6 @@ def _size_lines(r: dict) -> list[str]:
         b = r["best"][side]
         stages = " ".join(f"{k} {v:.2f}" for k, v in b["stages"].items() if k != "config")
         lines.append(f"{r['reps']:,} reps {name:>13}: runs {walls} s; median {r['median'][side]:.2f} s; best "
-                     f"{b['total']:.2f} s ({stages}), {b['cpu_seconds']:.1f} CPU s, peak {b['peak_mb']:.0f} MB")
+                     f"{b['total']:.2f} s ({stages}), {b['cpu_seconds']:.1f} CPU s")
     return [*lines, f"{r['reps']:,} reps this / {r['rev']}: {r['ratio_best']:.3f}× best, "
                     f"{r['ratio_median']:.3f}× median"]

@@ -10,6 +10,7 @@ time, CPU time and peak memory are measured from outside, here.
 from __future__ import annotations
 
 import compileall
+import contextlib
 import json
 import os
 import resource
@@ -35,8 +36,8 @@ class Measured:
     output: str
     wall: float
     cpu_seconds: float
-    peak_mb: float
-    memory: str  # how peak_mb was measured: "pss", "rss" or "maxrss" (largest single process)
+    peak_mb: float | None  # None: not sampled (a timed run, see `run_process`)
+    memory: str  # how peak_mb was measured: "pss", "rss", "maxrss" (largest single process) or "not sampled"
     maxrss_mb: float
     # Of cpu_seconds, those spent in the kernel, and the minor page faults behind much of them: at 5,000 reps
     # 12.7 of 77 CPU s and 2.8 million faults, over half of both in the load and models stages (DuckDB).
@@ -49,6 +50,7 @@ class Measured:
         return {"error": text.splitlines()[-1] if text else f"exit {self.returncode}", "output": self.output[-4000:]}
 
 
+NOT_SAMPLED = "not sampled"  # Measured.memory of a timed run
 TRASH = ".bench-trash"  # beside each folder set aside; emptied by `empty_trash` once nothing more is timed
 _trash: set[Path] = set()
 
@@ -94,21 +96,31 @@ def compile_code(checkout: Path = ROOT) -> None:
             compileall.compile_dir(checkout / package, quiet=1)
 
 
-def run_process(args: list[str], program: str = sys.executable, cwd: Path = ROOT) -> Measured:
-    """Run `python ARGS` (or PROGRAM ARGS) in the project root (or cwd); wall from start to exit, CPU and memory
-    of the whole tree."""
+def run_process(args: list[str], program: str = sys.executable, cwd: Path = ROOT, memory: bool = False) -> Measured:
+    """Run `python ARGS` (or PROGRAM ARGS) in the project root (or cwd); wall from start to exit and CPU of the
+    whole tree, and with `memory` its peak memory (`bench.memory`).
+
+    Sampling the memory is not free, and the run it samples pays for it: each sample reads every process's
+    `smaps_rollup`, which has the kernel walk its page tables. A 5,000-rep build's samples took 49-57 ms each,
+    7.6-9.8 CPU s in all, and on two cores the build, which keeps both busy, then took 41.2 and 46.6 s against
+    38.8 and 38.8 s unsampled (alternated); the prototype, busy on one core, lost nothing measurable (its
+    samples, 3.4-4.6 CPU s, ran on the other). So a timed run is not sampled, and each mode takes its peak
+    memory from a run of its own (`memory=True`), of the same build.
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen([program, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
-    with PeakMemory(proc.pid) as mem:
+    with PeakMemory(proc.pid) if memory else contextlib.nullcontext() as mem:
         output, _ = proc.communicate()
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # RUSAGE_CHILDREN covers every waited-for descendant: the build and the workers it reaped.
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     maxrss_mb = after.ru_maxrss / 1024  # the largest single descendant, not a sum: a fallback only
-    if mem.peak_bytes:
+    if mem is None:
+        peak_mb, kind = None, NOT_SAMPLED
+    elif mem.peak_bytes:
         peak_mb, kind = mem.peak_bytes / 2**20, mem.kind
     else:  # over before the first sample
         peak_mb, kind = maxrss_mb, "maxrss"
@@ -127,22 +139,31 @@ def site_figures(site: Path) -> dict:
     return {"html_pages": pages, "site_bytes": size, "site_files": files}
 
 
-def build(config: Path, out: Path, warehouse: Path, snapshot_date: str | None = None, cwd: Path = ROOT) -> dict:
+def build(config: Path, out: Path, warehouse: Path, snapshot_date: str | None = None, cwd: Path = ROOT,
+          memory: bool = False) -> dict:
     """One `python -m pipelines build`, measured; its figures, or {"error": ...} if it failed.
 
     `cwd` is the checkout whose code builds (`python -m` finds `pipelines` in it first): the project's own, or
-    another commit's worktree (`bench.against`)."""
+    another commit's worktree (`bench.against`). `memory`: sample its peak memory, which slows it
+    (`run_process`): a run for its memory, not for its time."""
     with tempfile.TemporaryDirectory(prefix="bench-timings-") as tmp:
         timings = Path(tmp) / "timings.json"
         args = ["-m", "pipelines", "build", "--config", str(config), "--out", str(out),
                 "--warehouse", str(warehouse), "--timings", str(timings)]
         if snapshot_date:
             args += ["--snapshot-date", snapshot_date]
-        measured = run_process(args, cwd=cwd)
+        measured = run_process(args, cwd=cwd, memory=memory)
         if measured.returncode != 0:
             return measured.error()
         summary = json.loads(timings.read_text(encoding="utf-8"))
     return figures(summary, measured, out)
+
+
+def with_peak(timed: dict, sampled: dict) -> dict:
+    """The figures of a timed run with the peak memory of `sampled`, a run of the same build for its memory; what
+    that run took is kept beside them (`memory_run`), slowed as it was by the sampling."""
+    return {**timed, "peak_mb": sampled["peak_mb"], "memory": sampled["memory"],
+            "memory_run": {k: sampled.get(k) for k in ("total", "cpu_seconds", "peak_mb", "memory")}}
 
 
 def figures(summary: dict, measured: Measured, out: Path) -> dict:

@@ -5,7 +5,8 @@ and each day a few dozen deals change: they move a stage (or close), and log a c
 and a meeting; a few deals are created. The warehouse is measured after every load with the
 equivalent of `du -sb` (every file and folder, manifests included). After day 2 and after each
 requested day, a full `python -m pipelines build` of that day's extracts runs into a new site
-folder and is timed, its peak memory measured; a control build of the same extracts on a
+folder and is timed, its peak memory measured (in the same run: sampling slows a build, see
+`bench.builds.run_process`, but every build compared here is sampled alike); a control build of the same extracts on a
 warehouse of only two stored days separates the cost of the history from that of the
 calendar (later days have more quarters of data).
 """
@@ -113,7 +114,7 @@ def measured_build(org: Org, warehouse: Path, out: Path) -> dict:
     """A full build of the org's current day into a new site folder (no page cache), as the bench measures it."""
     builds.set_aside(out)
     builds.set_aside(out.parent / f".{out.name}-cache")
-    result = builds.build(org.folder / "config.yml", out, warehouse, snapshot_date=org.day.isoformat())
+    result = builds.build(org.folder / "config.yml", out, warehouse, snapshot_date=org.day.isoformat(), memory=True)
     builds.set_aside(out)
     return result
 

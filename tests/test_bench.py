@@ -61,6 +61,9 @@ def test_bench_runs_end_to_end_and_writes_table_and_json(tmp_path, capsys):
     # The total is the build process's wall time from start to exit, so it covers every stage.
     assert full["total"] >= full["in_process"] >= sum(full["stages"].values()) - 1e-6
     assert full["memory"] in ("pss", "rss", "maxrss")
+    # The timed build was not sampled (sampling slows the build it samples); the peak is a sampled build's own.
+    assert [(run["peak_mb"], run["memory"]) for run in r["runs"]] == [(None, builds.NOT_SAMPLED)]
+    assert full["memory_run"]["peak_mb"] == full["peak_mb"] and full["memory_run"]["total"] > 0
     # The stage figures are the build's own (build --timings), not read from module globals.
     assert full["site_build"]["mode"] == "in-process" and full["site_build"]["reused"] == 0
     assert full["site_build"]["rendered"] == full["site_build"]["pages"] > 4
@@ -109,6 +112,9 @@ def test_audiences_mode_builds_each_layout_and_compares_with_the_single_site(tmp
     assert lay["single"]["audiences"] == {} and "leaders" in lay["leaders"]["audiences"]
     assert len(lay["leaders"]["audiences"]) >= 3 and len(lay["per_team"]["audiences"]) >= 2
     assert lay["leaders"]["html_pages"] > lay["single"]["html_pages"]
+    # Each layout's peak memory comes from a sampled build of its own, its timed ones unsampled.
+    assert all(lay[k]["memory_run"]["peak_mb"] == lay[k]["peak_mb"] > 0 for k in lay)
+    assert {run["memory"] for runs in r["runs"].values() for run in runs} == {builds.NOT_SAMPLED}
     assert "× single" in out and "leaders + 10 team audiences" in out and "one audience per team" in out
     config = (tmp_path / "cache" / "demo-12-42-aud-leaders" / "config.yml").read_text(encoding="utf-8")
     assert "- {name: leaders, scope: all}" in config and "scope: {teams: [" in config
@@ -153,6 +159,9 @@ def test_prototype_mode_alternates_and_compares_the_best_of_each(tmp_path, capsy
     assert 3.0 <= r["best"]["prototype"]["total"] < 3.0 + 2 and r["best"]["project"]["html_pages"] > 6
     assert r["ratio"] == r["best"]["project"]["total"] / r["best"]["prototype"]["total"]
     assert "project / prototype" in capsys.readouterr().out
+    # Neither side's timed runs were sampled; each one's peak memory comes from one more run of it, sampled.
+    assert {run["memory"] for runs in r["runs"].values() for run in runs} == {builds.NOT_SAMPLED}
+    assert all(r["best"][k]["memory_run"]["peak_mb"] == r["best"][k]["peak_mb"] > 0 for k in ("prototype", "project"))
 
 
 def test_prototype_mode_says_what_set_up_is_missing(tmp_path, capsys):
@@ -231,6 +240,25 @@ def test_against_mode_says_when_rev_names_no_commit(tmp_path, capsys):
     code = bench_main(["--against", "no-such-branch-x", "--sizes", "6", "--cache", str(tmp_path / "cache"),
                        "--results", str(tmp_path / "results")])
     assert code == 1 and "'no-such-branch-x' names no commit" in capsys.readouterr().out
+
+
+def test_a_timed_run_is_not_sampled_and_a_memory_run_is(monkeypatch):
+    """Sampling a process's memory has the kernel walk its page tables, on the cores the process runs on: a
+    timed run starts no sampler, and only a run asked for its memory has a peak."""
+    script = "block = bytearray(40 * 2**20); block[::4096] = b'x' * len(block[::4096]); import time; time.sleep(0.5)"
+    started = []
+
+    class Counting(memory.PeakMemory):
+        def __init__(self, pid, interval=0.1):
+            started.append(pid)
+            super().__init__(pid, interval)
+
+    monkeypatch.setattr(builds, "PeakMemory", Counting)
+    timed = builds.run_process(["-c", script])
+    assert (timed.returncode, timed.peak_mb, timed.memory, started) == (0, None, builds.NOT_SAMPLED, [])
+    sampled = builds.run_process(["-c", script], memory=True)
+    assert sampled.returncode == 0 and len(started) == 1 and sampled.memory in ("pss", "rss")
+    assert sampled.peak_mb > 40
 
 
 def test_peak_memory_is_summed_over_the_process_tree():
