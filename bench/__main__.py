@@ -1,8 +1,9 @@
 """`python -m bench` (`make bench`): build demo orgs of several sizes and report what each build cost.
 
 For each size: a full build of the cached demo org (two years of history) on an empty
-warehouse with no previous site, the lower bound for the same org, then a rebuild with the
-next day's extract and one with a corrected extract of that same day. The table is printed
+warehouse with no previous site, timed; one more, with its memory sampled and not timed (sampling
+slows the build it samples: `builds.run_process`); the lower bound for the same org; then a
+rebuild with the next day's extract and one with a corrected extract of that same day. The table is printed
 and every figure goes to `bench/results/<timestamp>-<sha>.json`, so two runs or two commits
 can be compared.
 """
@@ -31,7 +32,8 @@ def default_cache() -> Path:
 
 
 def bench_size(reps: int, seed: int, repeat: int, cache: Path, rebuild: bool, log) -> dict:
-    """Every figure for one size: `repeat` full builds (the median is reported), the bound, the rebuilds."""
+    """Every figure for one size: `repeat` timed full builds (the median is reported), one sampled for its peak
+    memory, the bound, the rebuilds."""
     org = orgs.demo_org(reps, seed, cache)
     config = org / "config.yml"
     work = cache / f"work-{reps}-{seed}"
@@ -192,6 +194,7 @@ def bench_audiences(reps: int, seed: int, repeat: int, cache: Path, log) -> dict
     best = {layout: min(rs, key=lambda m: m["total"]) for layout, rs in runs.items()}
     for layout, config in configs.items():  # each layout's peak memory from a build of its own (`bench_size`)
         work = cache / f"work-{reps}-{seed}-{layout}"
+        builds.set_aside(work)
         work.mkdir(parents=True)
         log(f"  {reps} reps, {layout}: full build for its peak memory (sampled, not timed) ...")
         sampled = builds.build(config, work / "site", work / "warehouse", memory=True)
