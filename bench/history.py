@@ -5,10 +5,10 @@ and each day a few dozen deals change: they move a stage (or close), and log a c
 and a meeting; a few deals are created. The warehouse is measured after every load with the
 equivalent of `du -sb` (every file and folder, manifests included). After day 2 and after each
 requested day, a full `python -m pipelines build` of that day's extracts runs into a new site
-folder and is timed, its peak memory measured (in the same run: sampling slows a build, see
-`bench.builds.run_process`, but every build compared here is sampled alike); a control build of the same extracts on a
-warehouse of only two stored days separates the cost of the history from that of the
-calendar (later days have more quarters of data).
+folder and is timed, its peak memory measured in the same run (sampling slows a build, see
+`bench.builds.run_process`, but every build compared here is sampled alike); a control build of
+the same extracts on a warehouse of only two stored days separates the cost of the history from
+that of the calendar (later days have more quarters of data).
 """
 
 from __future__ import annotations
