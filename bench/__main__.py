@@ -40,18 +40,14 @@ def bench_size(reps: int, seed: int, repeat: int, cache: Path, rebuild: bool, lo
     out, warehouse = work / "site", work / "warehouse"
     runs = []
     for r in range(repeat):
-        builds.set_aside(work)  # a full build: no warehouse, no previous site, no page cache
-        work.mkdir(parents=True)
         log(f"  {reps} reps: full build {r + 1}/{repeat} ...")
-        runs.append(builds.build(config, out, warehouse))
+        runs.append(builds.full_build(config, work))
         if "error" in runs[-1]:
             return {"reps": reps, "error": runs[-1]["error"], "output": runs[-1].get("output", "")}
     # Its peak memory from a build of its own: sampling slows the build it samples (`builds.run_process`). It is the
-    # last full build, so the rebuilds go on top of it as they would on top of a timed one.
-    builds.set_aside(work)
-    work.mkdir(parents=True)
+    # last full build, so the rebuilds go on top of it (in `out` and `warehouse`) as they would on a timed one.
     log(f"  {reps} reps: full build for its peak memory (sampled, not timed) ...")
-    sampled = builds.build(config, out, warehouse, memory=True)
+    sampled = builds.full_build(config, work, memory=True)
     if "error" in sampled:
         return {"reps": reps, "error": sampled["error"], "output": sampled.get("output", "")}
     full = builds.with_peak(_median_run(runs), sampled)
@@ -183,10 +179,8 @@ def bench_audiences(reps: int, seed: int, repeat: int, cache: Path, log) -> dict
     for r in range(repeat):
         for layout, config in configs.items():
             work = cache / f"work-{reps}-{seed}-{layout}"
-            builds.set_aside(work)
-            work.mkdir(parents=True)
             log(f"  {reps} reps, {layout}: full build {r + 1}/{repeat} ...")
-            got = builds.build(config, work / "site", work / "warehouse")
+            got = builds.full_build(config, work)
             builds.set_aside(work)
             if "error" in got:
                 return {"reps": reps, "error": f"{layout}: {got['error']}", "output": got.get("output", "")}
@@ -194,10 +188,8 @@ def bench_audiences(reps: int, seed: int, repeat: int, cache: Path, log) -> dict
     best = {layout: min(rs, key=lambda m: m["total"]) for layout, rs in runs.items()}
     for layout, config in configs.items():  # each layout's peak memory from a build of its own (`bench_size`)
         work = cache / f"work-{reps}-{seed}-{layout}"
-        builds.set_aside(work)
-        work.mkdir(parents=True)
         log(f"  {reps} reps, {layout}: full build for its peak memory (sampled, not timed) ...")
-        sampled = builds.build(config, work / "site", work / "warehouse", memory=True)
+        sampled = builds.full_build(config, work, memory=True)
         builds.set_aside(work)
         if "error" in sampled:
             return {"reps": reps, "error": f"{layout}: {sampled['error']}", "output": sampled.get("output", "")}

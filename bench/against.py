@@ -62,10 +62,8 @@ def compare(rev: str, reps: int, seed: int, pairs: int, cache: Path, log) -> dic
         builds.compile_code(checkout)
 
         def full_build(side: str, what: str) -> dict:
-            builds.set_aside(work)  # a full build: empty warehouse, no previous site
-            work.mkdir(parents=True)
             log(f"  {reps} reps: {sha if side == 'rev' else 'this checkout'} {what} ...")
-            return builds.build(org / "config.yml", work / "site", work / "warehouse", cwd=folders[side])
+            return builds.full_build(org / "config.yml", work, cwd=folders[side])
 
         for side in SIDES:  # warm-up: fills each checkout's build.cache_dir; not compared
             warm = full_build(side, "warm-up build")

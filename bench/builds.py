@@ -159,6 +159,14 @@ def build(config: Path, out: Path, warehouse: Path, snapshot_date: str | None = 
     return figures(summary, measured, out)
 
 
+def full_build(config: Path, work: Path, cwd: Path = ROOT, memory: bool = False) -> dict:
+    """A full build in `work` (its site and warehouse there), as a user's first: no warehouse, no previous site, no
+    page cache. The last build's folder is set aside first (`set_aside`); see `build` for `cwd` and `memory`."""
+    set_aside(work)
+    work.mkdir(parents=True)
+    return build(config, work / "site", work / "warehouse", cwd=cwd, memory=memory)
+
+
 def with_peak(timed: dict, sampled: dict) -> dict:
     """The figures of a timed run with the peak memory of `sampled`, a run of the same build for its memory; what
     that run took is kept beside them (`memory_run`), slowed as it was by the sampling."""

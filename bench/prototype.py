@@ -55,10 +55,8 @@ def compare(prototype: Path, reps: int, seed: int, pairs: int, cache: Path, log)
     for i in range(pairs):
         log(f"  {reps} reps: prototype build_fast.sh {i + 1}/{pairs} ...")
         runs["prototype"].append(_prototype_run(prototype, reps))
-        builds.set_aside(work)  # a full build: empty warehouse, no previous site
-        work.mkdir(parents=True)
         log(f"  {reps} reps: project build {i + 1}/{pairs} ...")
-        runs["project"].append(builds.build(org / "config.yml", work / "site", work / "warehouse"))
+        runs["project"].append(builds.full_build(org / "config.yml", work))
         for kind, got in runs.items():
             if "error" in got[-1]:
                 return {"reps": reps, "error": f"{kind}: {got[-1]['error']}", "runs": runs}
@@ -67,9 +65,7 @@ def compare(prototype: Path, reps: int, seed: int, pairs: int, cache: Path, log)
     # one: `builds.run_process`); each one's peak memory comes from one more run of its own, after the pairs.
     log(f"  {reps} reps: prototype and project once more each, for their peak memory (sampled, not timed) ...")
     sampled = {"prototype": _prototype_run(prototype, reps, memory=True)}
-    builds.set_aside(work)
-    work.mkdir(parents=True)
-    sampled["project"] = builds.build(org / "config.yml", work / "site", work / "warehouse", memory=True)
+    sampled["project"] = builds.full_build(org / "config.yml", work, memory=True)
     for kind, got in sampled.items():
         if "error" in got:
             return {"reps": reps, "error": f"{kind}: {got['error']}", "runs": runs}
