@@ -354,6 +354,27 @@ def demo_data(reps: int, seed: int, out: Path, forecast_calls: bool, flavor: str
     click.secho(f"demo org written: build it with  python -m pipelines build --config {config_file}", fg="green")
 
 
+@main.command("warm-cache")
+@CONFIG
+def warm_cache(config: Path) -> None:
+    """Fill build.cache_dir as a first build would, so the first real build is as fast as the next (make install).
+
+    A build caches what costs seconds to make and never changes between builds: the Vega bundle (1.7 s to
+    make), the theme's and the pages' templates as Jinja compiles them, and the tables each SQL model reads.
+    A fresh install paid for all of them in its first build, about 2 s of the site stage at any size (a
+    5,000-rep build's site stage: 7.9 s cold, 6.0-6.2 s warm). Building a 4-rep demo org in a scratch folder,
+    with the config's `build:` settings and nothing else of it, makes exactly what a build would; the org, its
+    site and its history go with the scratch folder.
+    """
+    from pipelines.demo import generate_demo
+
+    settings = load_config(config).build
+    with tempfile.TemporaryDirectory(prefix="scorecards-warm-") as scratch:
+        tiny = load_config(generate_demo(Path(scratch) / "org", reps=4, seed=42))
+        run_build(tiny.model_copy(update={"build": settings}), Path(scratch) / "site", Path(scratch) / "warehouse")
+    click.secho(f"caches filled in {settings.cache_path}", fg="green")
+
+
 @main.command()
 @click.option("--base", type=click.Path(path_type=Path, exists=True, file_okay=False), required=True)
 @click.option("--head", type=click.Path(path_type=Path, exists=True, file_okay=False), required=True)

@@ -99,3 +99,40 @@ def test_build_settings_reach_the_stages(tmp_path, monkeypatch):
         assert s["site"]["rendered"] == s["site"]["pages"] > 0 and s["site"]["reused"] == 0  # no page cache
         assert s["pages"]["chart_calls"] > 0 and s["pages"]["chart_seconds"] >= 0
         assert set(s["seconds"]) == set(s["cpu_seconds"]) >= {"config", "load", "models", "pages", "site"}
+
+
+def test_warm_cache_makes_what_a_first_build_would_and_nothing_else(tmp_path, monkeypatch):
+    """`warm-cache` (make install, site, test and bench run it once) fills build.cache_dir with what a build keeps
+    there: the Vega bundle, the theme's and the pages' compiled templates, the tables each model reads. A build of
+    another org afterwards finds all of it and writes nothing into the cache (no file added, none rewritten). The
+    command's scratch (a 4-rep demo org, its site and history) is gone, and nothing is written where it ran."""
+    import tempfile
+
+    cache, scratch = tmp_path / "cache", tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.yml").write_text(yaml.safe_dump({"build": {"cache_dir": str(cache)}}), encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["warm-cache", "--config", str(tmp_path / "config.yml")])
+    assert result.exit_code == 0, result.output
+    assert f"caches filled in {cache}" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "config.yml", "scratch"]
+    assert list(scratch.iterdir()) == []
+    assert {p.name for p in cache.iterdir()} - {"page-templates", "theme-templates", "sql-references.json"} == {
+        next(cache.glob("vega-bundle-*.js")).name}
+
+    def files() -> dict[Path, tuple[int, int]]:
+        return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in cache.rglob("*") if p.is_file()}
+
+    warmed = files()
+    for kind in ("page-templates", "theme-templates"):
+        assert any(p.is_relative_to(cache / kind) for p in warmed), f"nothing compiled into {kind}"
+    org = tmp_path / "org"
+    shutil.copytree(FIXTURES / "tiny", org)
+    config = yaml.safe_load((org / "config.yml").read_text(encoding="utf-8"))
+    config["build"] = {"cache_dir": str(cache)}
+    (org / "config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["build", "--config", str(org / "config.yml"), "--out",
+                                           str(tmp_path / "site"), "--warehouse", str(tmp_path / "wh")])
+    assert result.exit_code == 0, result.output
+    assert files() == warmed
