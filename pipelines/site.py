@@ -74,13 +74,18 @@ class SiteResult:
     fast_markdown: int = 0  # of those, pages whose Markdown pipelines.fast_markdown converted (not Python-Markdown)
 
 
+def vega_bundle_file(cache_dir: Path) -> Path:
+    """Where `vega_bundle` keeps the bundle of the installed vl-convert in `cache_dir`."""
+    import vl_convert
+
+    return cache_dir / f"vega-bundle-{getattr(vl_convert, '__version__', 'unknown')}.js"
+
+
 def vega_bundle(cache_dir: Path | None = None) -> str:
     """vega + vega-lite + vega-embed as one script, cached per vl-convert version (making it takes seconds)."""
     import vl_convert
 
-    cache_dir = Build().cache_path if cache_dir is None else cache_dir
-    version = getattr(vl_convert, "__version__", "unknown")
-    cached = cache_dir / f"vega-bundle-{version}.js"
+    cached = vega_bundle_file(Build().cache_path if cache_dir is None else cache_dir)
     if cached.exists():
         return cached.read_text(encoding="utf-8")
     bundle = vl_convert.javascript_bundle()

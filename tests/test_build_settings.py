@@ -104,25 +104,33 @@ def test_build_settings_reach_the_stages(tmp_path, monkeypatch):
 def test_warm_cache_makes_what_a_first_build_would_and_nothing_else(tmp_path, monkeypatch):
     """`warm-cache` (make install, site, test and bench run it once) fills build.cache_dir with what a build keeps
     there: the Vega bundle, the theme's and the pages' compiled templates, the tables each model reads. A build of
-    another org afterwards finds all of it and writes nothing into the cache (no file added, none rewritten). The
-    command's scratch (a 4-rep demo org, its site and history) is gone, and nothing is written where it ran."""
+    another org afterwards finds all of it and writes nothing into the cache (no file added, none rewritten). It
+    takes only `build:` from the config (here a relative cache_dir, under the project root as by default, and a
+    warehouse it must not make); its scratch (a 4-rep demo org, its site and history) is gone, and nothing is
+    written where it ran or elsewhere under the project root."""
     import tempfile
 
-    cache, scratch = tmp_path / "cache", tmp_path / "scratch"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "config.yml").write_text(yaml.safe_dump({"build": {"cache_dir": str(cache)}}), encoding="utf-8")
-    result = CliRunner().invoke(cli.main, ["warm-cache", "--config", str(tmp_path / "config.yml")])
-    assert result.exit_code == 0, result.output
-    assert f"caches filled in {cache}" in result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "config.yml", "scratch"]
-    assert list(scratch.iterdir()) == []
-    assert {p.name for p in cache.iterdir()} - {"page-templates", "theme-templates", "sql-references.json"} == {
-        next(cache.glob("vega-bundle-*.js")).name}
+    from pipelines import settings
 
-    def files() -> dict[Path, tuple[int, int]]:
-        return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in cache.rglob("*") if p.is_file()}
+    root, scratch, here = tmp_path / "root", tmp_path / "scratch", tmp_path / "here"
+    for folder in (root, scratch, here):
+        folder.mkdir()
+    monkeypatch.setattr(settings, "PROJECT_ROOT", root)
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.chdir(here)
+    (here / "config.yml").write_text(yaml.safe_dump({"build": {"cache_dir": "var/cache"}, "warehouse": "wh"}),
+                                     encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["warm-cache", "--config", str(here / "config.yml")])
+    assert result.exit_code == 0, result.output
+    cache = root / "var" / "cache"
+    assert f"caches filled in {cache}" in result.output
+    assert [p.name for p in here.iterdir()] == ["config.yml"] and list(scratch.iterdir()) == []
+    assert [p.relative_to(root).as_posix() for p in root.rglob("*") if not p.is_relative_to(cache)] == ["var"]
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        ["page-templates", "theme-templates", "sql-references.json", site.vega_bundle_file(cache).name])
+
+    def files() -> dict[Path, tuple[int, int, int]]:
+        return {p: (p.stat().st_ino, p.stat().st_size, p.stat().st_mtime_ns) for p in cache.rglob("*") if p.is_file()}
 
     warmed = files()
     for kind in ("page-templates", "theme-templates"):
@@ -135,4 +143,14 @@ def test_warm_cache_makes_what_a_first_build_would_and_nothing_else(tmp_path, mo
     result = CliRunner().invoke(cli.main, ["build", "--config", str(org / "config.yml"), "--out",
                                            str(tmp_path / "site"), "--warehouse", str(tmp_path / "wh")])
     assert result.exit_code == 0, result.output
-    assert files() == warmed
+    assert files() == warmed  # the same files, none replaced (a rewrite is a new inode)
+
+
+def test_warm_cache_that_cannot_write_says_so_and_does_not_fail(tmp_path):
+    """A cache_dir that cannot be made (under a file) is no cache, as in a build: a yellow note, exit 0."""
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    (tmp_path / "config.yml").write_text(yaml.safe_dump({"build": {"cache_dir": str(tmp_path / "a-file" / "c")}}),
+                                         encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["warm-cache", "--config", str(tmp_path / "config.yml")])
+    assert result.exit_code == 0, result.output
+    assert "note: nothing could be kept in" in result.output and "caches filled" not in result.output
