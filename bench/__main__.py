@@ -31,6 +31,12 @@ def default_cache() -> Path:
     return settings.cache_path / "bench"
 
 
+def _failed(reps: int, got: dict, what: str = "") -> dict:
+    """A size's result when one of its builds failed (`got`, from `builds.build`): the error, `what` failed, and the
+    end of the build's output."""
+    return {"reps": reps, "error": f"{what}: {got['error']}" if what else got["error"], "output": got.get("output", "")}
+
+
 def bench_size(reps: int, seed: int, repeat: int, cache: Path, rebuild: bool, log) -> dict:
     """Every figure for one size: `repeat` timed full builds (the median is reported), one sampled for its peak
     memory, the bound, the rebuilds."""
@@ -43,13 +49,13 @@ def bench_size(reps: int, seed: int, repeat: int, cache: Path, rebuild: bool, lo
         log(f"  {reps} reps: full build {r + 1}/{repeat} ...")
         runs.append(builds.full_build(config, work))
         if "error" in runs[-1]:
-            return {"reps": reps, "error": runs[-1]["error"], "output": runs[-1].get("output", "")}
+            return _failed(reps, runs[-1])
     # Its peak memory from a build of its own: sampling slows the build it samples (`builds.run_process`). It is the
     # last full build, so the rebuilds go on top of it (in `out` and `warehouse`) as they would on a timed one.
     log(f"  {reps} reps: full build for its peak memory (sampled, not timed) ...")
     sampled = builds.full_build(config, work, memory=True)
     if "error" in sampled:
-        return {"reps": reps, "error": sampled["error"], "output": sampled.get("output", "")}
+        return _failed(reps, sampled)
     full = builds.with_peak(_median_run(runs), sampled)
     log(f"  {reps} reps: lower bound ...")
     result = {"reps": reps, "seed": seed, "org": str(org), "full": full, "runs": runs,
@@ -183,7 +189,7 @@ def bench_audiences(reps: int, seed: int, repeat: int, cache: Path, log) -> dict
             got = builds.full_build(config, work)
             builds.set_aside(work)
             if "error" in got:
-                return {"reps": reps, "error": f"{layout}: {got['error']}", "output": got.get("output", "")}
+                return _failed(reps, got, layout)
             runs[layout].append(got)
     best = {layout: min(rs, key=lambda m: m["total"]) for layout, rs in runs.items()}
     for layout, config in configs.items():  # each layout's peak memory from a build of its own (`bench_size`)
@@ -192,7 +198,7 @@ def bench_audiences(reps: int, seed: int, repeat: int, cache: Path, log) -> dict
         sampled = builds.full_build(config, work, memory=True)
         builds.set_aside(work)
         if "error" in sampled:
-            return {"reps": reps, "error": f"{layout}: {sampled['error']}", "output": sampled.get("output", "")}
+            return _failed(reps, sampled, layout)
         best[layout] = builds.with_peak(best[layout], sampled)
     return {"reps": reps, "seed": seed, "org": str(org), "layouts": best, "runs": runs}
 

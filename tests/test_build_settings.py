@@ -67,10 +67,8 @@ def test_build_settings_reach_the_stages(tmp_path, monkeypatch):
     config["build"] = {"jobs": 1, "page_cache": False, "duckdb_memory": "256MB", "cache_dir": str(cache)}
     (org / "config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
     # The Vega bundle is read from cache_dir: a marker there proves which folder the build used.
-    import vl_convert
-
     cache.mkdir()
-    (cache / f"vega-bundle-{getattr(vl_convert, '__version__', 'unknown')}.js").write_text("/* marker */", encoding="utf-8")
+    site.vega_bundle_file(cache).write_text("/* marker */", encoding="utf-8")
     # The model catalog's parse-only connection (no data, so no limit) is made once per process, by whichever
     # test parses SQL first: made here, before counting, so this test sees only the build's own connections.
     from pipelines.catalog import load_catalog
