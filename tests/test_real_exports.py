@@ -294,3 +294,48 @@ def test_a_stage_spelled_with_other_case_or_spacing_is_the_configured_one(tmp_pa
     assert result.tables["opportunities"].notes == ["deals.csv: 2 row(s) write a stage with other case or spacing than config `stages`; "
                             "read as the configured stage"]
     assert con.execute('select "row", reason from quarantine').fetchall() == [(4, "unknown stage (add it to config stages)")]
+
+
+# --- managers named as people are -----------------------------------------------------------------------------
+
+
+def test_managers_given_by_name_are_the_people_of_that_name_and_unknown_ones_are_flagged(tmp_path):
+    """A user list that names each manager (Pipedrive's, Dynamics'): Anna (9001) and Ben (9002) report to "Carla
+    Diaz", who is 9003 in the same file, and Dan (9004) to "carla@ex.com", her email; so all three report to 9003,
+    who heads their team, 'Team Carla Diaz', and no second Carla is made up. Eve (9005, row 6) reports to U99, who is
+    nobody in the file: kept (Eve's team is 'Team U99', U99 a person known only as a manager) and flagged."""
+    (tmp_path / "users.csv").write_text(
+        "ID,Name,Email,Manager\n"
+        "9001,Anna Berg,anna@ex.com,Carla Diaz\n"
+        "9002,Ben Carter,ben@ex.com,carla diaz\n"
+        "9003,Carla Diaz,carla@ex.com,\n"
+        "9004,Dan Ek,dan@ex.com,carla@ex.com\n"
+        "9005,Eve Fox,eve@ex.com,U99\n", encoding="utf-8")
+    (tmp_path / "deals.csv").write_text(
+        "id,owner,stage,amount,created,closes\n"
+        "d1,9001,Won,1000,2026-04-02,2026-04-20\n", encoding="utf-8")
+    (tmp_path / "config.yml").write_text(
+        "as_of: 2026-05-15\n"
+        "sources:\n"
+        "  reps: {path: users.csv, columns: {rep_id: ID, name: Name, email: Email, manager_id: Manager}}\n"
+        "  opportunities: {path: deals.csv, columns: {opportunity_id: id, owner_id: owner, created_date: created,\n"
+        "    close_date: closes}}\n"
+        "stages: [{name: Open, kind: open}, {name: Won, kind: won}, {name: Lost, kind: lost}]\n", encoding="utf-8")
+    con = duckdb.connect()
+    result = extract(load_config(tmp_path / "config.yml"), con)
+    assert dict(con.execute("select rep_id, manager_id from extract_reps").fetchall()) == {
+        "9001": "9003", "9002": "9003", "9003": None, "9004": "9003", "9005": "U99"}
+    assert result.tables["reps"].notes == [
+        "users.csv: 3 row(s) name their manager_id by display name or email; matched to the person of that name"]
+    assert con.execute('select "row", "column", value, action from quarantine').fetchall() == [
+        (6, "manager_id", "U99", "flagged")]
+    assert result.tables["reps"].flagged == 1
+    con = models_on(tmp_path / "config.yml", tmp_path)
+    assert sorted(con.execute("select rep_id, name, team, role, is_manager from int_reps").fetchall()) == [
+        ("9001", "Anna Berg", "Team Carla Diaz", None, False),
+        ("9002", "Ben Carter", "Team Carla Diaz", None, False),
+        ("9003", "Carla Diaz", "Team Carla Diaz", "Manager", True),
+        ("9004", "Dan Ek", "Team Carla Diaz", None, False),
+        ("9005", "Eve Fox", "Team U99", None, False),
+        ("U99", "U99", "Team U99", "Manager", True),
+    ]

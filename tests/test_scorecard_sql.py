@@ -4,10 +4,12 @@ tests/fixtures/tiny: calendar fiscal year, as_of 2026-05-15 (2026-Q2 is current)
 """
 
 import datetime as dt
+import shutil
 
+import duckdb
 import pytest
 
-from tests.helpers import one, rows, run_model
+from tests.helpers import FIXTURES, ROOT, models_on, one, rows, run_model
 
 
 def test_rep_quarter_closed(tiny):
@@ -111,3 +113,33 @@ def test_deal_events_last_35_days(tiny):
     events = rows(tiny, "select opportunity_id, event, event_date::varchar as d from rep_deal_events order by d")
     # as_of 2026-05-15: only o6's win on 04-21 falls inside (04-10, 05-15]; o8 was created exactly 35 days ago.
     assert events == [{"opportunity_id": "o6", "event": "won", "d": "2026-04-21"}]
+
+
+def test_a_rep_with_a_quota_and_no_deal_in_the_quarter_counts_against_coverage(tmp_path):
+    """tiny, plus r9 in East with a 2026-Q2 quota of 60,000 and no deal at all. r9 has won nothing, so all 60,000 is
+    still to close, none of it covered: coverage 0, 180,000 of pipeline needed at 3×, under the target; projected 0.
+    East (m1, r1, r2, r9) then covers 80,000 + 20,000 of 200,000 + 50,000 + 60,000 still to close: 100,000 ÷ 310,000,
+    with 3 reps under the target (r1, r2, r9). (A rep without a deal row once read as 0 to close, and so dropped out
+    of the coverage and of the count: East showed 0.4× with 2 reps under it.)"""
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
+    with open(tmp_path / "org" / "reps.csv", "a", encoding="utf-8") as f:
+        f.write("r9,Nina New,East,m1,AE,2021-01-01,nina@tiny.example,true\n")
+    with open(tmp_path / "org" / "quotas.csv", "a", encoding="utf-8") as f:
+        f.write("r9,2026-04-01,2026-06-30,60000\n")
+    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    r9 = one(con, "select * from rep_scorecard where rep_id = 'r9' and is_current")
+    assert (r9["open_pipeline"], r9["pipeline_coverage"], r9["pipeline_needed"], r9["projected_amount"]) == (
+        0, 0, 180000, 0)
+    assert one(con, "select is_under_coverage_target from int_rep_quarters where rep_id = 'r9' and is_current") == {
+        "is_under_coverage_target": True}
+    east = one(con, "select * from team_scorecard where team = 'East' and is_current")
+    assert east["pipeline_coverage"] == pytest.approx(100000 / 310000)
+    assert east["reps_under_coverage_target"] == 3
+
+
+def test_no_quota_is_no_amount_to_close():
+    """quota_to_close without a quota is null, not 0 (greatest() would skip the null and give 0)."""
+    con = duckdb.connect()
+    con.execute(open(ROOT / "sql" / "macros" / "quota_to_close.sql", encoding="utf-8").read())
+    assert con.execute("select quota_to_close(null, 0, true), quota_to_close(100, 30, true), "
+                       "quota_to_close(100, 130, true), quota_to_close(100, 30, false)").fetchone() == (None, 70, 0, 100)

@@ -237,6 +237,8 @@ def _type_and_quarantine(
             _stages_by_spelling(con, x, report)
         if reports["reps"].present and table.owner_column and table.name != "reps":
             _owners_by_name(con, x, table, report, reports["reps"])
+        if table.name == "reps":
+            _managers_by_name(con, x, report)
         _quarantine_rows(con, table, x, cfg, reports["reps"].present)
         _keep_loaded(con, table, x, cols, in_order)
     except duckdb.Error as e:
@@ -338,6 +340,31 @@ def _owners_by_name(con: duckdb.DuckDBPyConnection, x: str, table: Table, report
             f"{', '.join(report.files)}: {matched} row(s) name their {table.owner_column} by display name or email; "
             f"matched to {', '.join(reps.files)} by name"
         )
+
+
+def _managers_by_name(con: duckdb.DuckDBPyConnection, x: str, report: TableReport) -> None:
+    """Managers given by display name or email (Pipedrive's and Dynamics' user lists name them) become their rep_id.
+
+    The same rule as for owners (`_owners_by_name`), within the reps extract itself: only a value that is no
+    rep_id and matches one person's name or email, without case, is replaced. Otherwise the manager would be a
+    second, made-up person named like the real one, heading a team of their own.
+    """
+    matched = con.execute(
+        f"""update {x} set manager_id = m.rep_id from (
+            select u.manager, n.rep_id from (
+                select distinct manager_id as manager from {x}
+                where manager_id not in (select r.rep_id from {x} as r where r.rep_id is not null)) as u
+            join (
+                select key, any_value(rep_id) as rep_id from (
+                    select lower(trim(name)) as key, rep_id from {x} where name is not null and rep_id is not null
+                    union select lower(trim(email)), rep_id from {x} where email is not null and rep_id is not null)
+                group by key having count(distinct rep_id) = 1) as n
+            on lower(trim(u.manager)) = n.key) as m
+        where {x}.manager_id = m.manager"""
+    ).fetchone()[0]
+    if matched:
+        report.notes.append(f"{', '.join(report.files)}: {matched} row(s) name their manager_id by display name or "
+                            "email; matched to the person of that name")
 
 
 def _described(reports: dict[str, TableReport]) -> bool:

@@ -69,6 +69,13 @@ def _problems(table: Table, cfg: Config, reps_loaded: bool) -> list[tuple[str, s
         rules += forecast.call_rules(cfg, f"x_{table.name}")
     if table.name == "currency_rates":
         rules.append(("rate", "rate <= 0", "'conversion rate must be above 0'", "rejected"))
+    if table.name == "reps":
+        # A manager nobody in the extract is: kept (their reports still form a team), but said, as for an owner.
+        rules.append(
+            ("manager_id", "manager_id is not null and manager_id not in "
+             "(select r.rep_id from x_reps as r where r.rep_id is not null)",
+             "'manager_id not in reps (shown as a person known only as a manager)'", "flagged")
+        )
     owner = table.owner_column
     if reps_loaded and owner and table.name != "reps":
         rules.append(

@@ -148,14 +148,15 @@ joined as (
         end as open_pipeline,
         case when not spine.is_closed then coalesce(deals.weighted_pipeline_now, 0) end as weighted_pipeline,
         case when spine.is_closed then spine.period_start else getvariable('as_of') end as pipeline_measured_on,
+        -- deals.won_amount is null in a quarter without a closed deal: these read the 0 the rep won, not the column
         case
-            when spine.is_current then won_amount + weighted_pipeline
-            when spine.is_closed then won_amount
+            when spine.is_current then cast(coalesce(deals.won_amount, 0) as double) + weighted_pipeline
+            when spine.is_closed then cast(coalesce(deals.won_amount, 0) as double)
         end as projected_amount,
         pace.expected_share,
         case when spine.is_current then coalesce(overdue.overdue_pipeline, 0) end as overdue_pipeline,
         case when spine.is_current then coalesce(overdue.overdue_deals, 0) end as overdue_deals,
-        quota_to_close(quotas.quota, won_amount, spine.is_current) as quota_to_close,
+        quota_to_close(quotas.quota, cast(coalesce(deals.won_amount, 0) as double), spine.is_current) as quota_to_close,
         coverage_targets.coverage_target,
         case when spine.is_current then cast(coalesce(undated.undated_pipeline, 0) as double) end as undated_pipeline,
         case when spine.is_current then coalesce(undated.undated_deals, 0) end as undated_deals,

@@ -4,8 +4,9 @@ grain: one row per person who owns deals, activities or quota, or manages someon
 columns:
   rep_id: CRM user id.
   name: Display name (rep_id when unknown).
-  team: Resolved team: the extract's team; else the most common team among the manager's reports;
-    else 'Team <manager name>'; else 'Unassigned'.
+  team: Resolved team: the extract's team; else, for a manager, the most common team among their reports, or
+    'Team <their own name>' when no report has one (the team their reports are in); else the most common team
+    among the people who report to the same manager; else 'Team <manager name>'; else 'Unassigned'.
   manager_id: rep_id of the manager.
   role: Role; 'Manager' for people known only as someone's manager.
   hire_date: First day at the company.
@@ -69,6 +70,7 @@ with_team as (
         coalesce(
             people.team,
             case when reports_team.reports is not null then reports_team.reports_team end,
+            case when reports_team.reports is not null then 'Team ' || coalesce(people.name, people.rep_id) end,
             managers_team.reports_team,
             'Team ' || coalesce(managers.name, people.manager_id),
             'Unassigned'
