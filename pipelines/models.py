@@ -102,6 +102,7 @@ def variables(cfg: Config, as_of: dt.date) -> dict[str, str]:
         "new_hire_months": str(t.new_hire_months),
         "min_closed_deals": str(t.min_closed_deals),
         "min_won_deals": str(t.min_won_deals),
+        "min_activity_days": str(t.min_activity_days),
         "min_expected_share": str(t.min_expected_share),
         "grade_precision": str(g.precision),
         "grade_roles": _sql_list(g.roles or []) + "::varchar[]",

@@ -43,8 +43,15 @@ class Source(Strict):
     )
     delimiter: str | None = Field(None, description="CSV delimiter; detected among , ; tab and | when empty.")
     date_format: str | None = Field(
-        None, description="strptime format for every date column of this file (e.g. %d/%m/%Y; ISO dates such as 2026-12-06 10:22:01 "
-        "still read); detected when empty."
+        None, description="strptime format for every date column of this file (e.g. %d/%m/%Y; the same followed by a time "
+        "such as 10:22 or 10:22:01, and ISO dates such as 2026-12-06 10:22:01, still read); detected when empty."
+    )
+    decimal: Literal["auto", ".", ","] = Field(
+        "auto",
+        description="Decimal mark of this file's amounts. auto: a comma when an amount such as 45.000 or 1.234 "
+        "(a dot before groups of three digits) appears and none is written with a decimal point (45.00, 1,234.50), "
+        "so that 45.000 reads as 45 000 in a file of 1.234,56; a point otherwise. The build notes when it read a "
+        "comma. Amounts that say which they use (1.234,56 and 1,234.56) read the same either way.",
     )
     optional: bool = Field(False, description="Skip quietly when no file matches (presets use it for tables a CRM may not export).")
     encoding: Literal["auto", "utf-8", "utf-16", "utf-16-le", "utf-16-be", "windows-1252", "latin-1"] = Field(
@@ -167,6 +174,11 @@ class Thresholds(Strict):
         5, ge=1, description="Win rate is graded and alerted only on at least this many deals closed in the quarter."
     )
     min_won_deals: int = Field(3, ge=1, description="Cycle time is graded and alerted only on at least this many won deals.")
+    min_activity_days: int = Field(
+        14, ge=1,
+        description="Activity is graded and alerted only once the quarter (or the rep's time in it, from the hire "
+        "date) is at least this many days old: a day or two of calls says nothing about a weekly rate.",
+    )
     min_expected_share: float = Field(
         0.1, ge=0, le=1,
         description="No Results grade or attainment alert while less than this share of a quarter's won amount is "

@@ -205,3 +205,31 @@ def test_rep_balanced_scorecard(metrics):
                        "where rep_id = 'r1' and period = '2026-Q2'")[0]
     assert r1["activity_ratio"] == pytest.approx(8 / (45 / 7) / 10)  # Q2 to date: 04-01..05-15 = 45 days
     assert r1["forecast_ratio"] == pytest.approx((4 / 9) / 0.8)
+
+
+def test_activity_is_not_graded_on_too_few_days(tmp_path):
+    """metrics with thresholds.min_activity_days 46: 2026-Q2 to date is 04-01..05-15, 45 days, so no rep or team is
+    graded on activity there (a rate over so few days says nothing yet), and the note says why; the rate itself is
+    still shown (r1: 8 activities in 45/7 weeks). 2026-Q1 is closed, 90 days: graded as before."""
+    import shutil
+
+    from tests.conftest import FIXTURES, models_on
+
+    shutil.copytree(FIXTURES / "metrics", tmp_path / "org")
+    config = tmp_path / "org" / "config.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("thresholds:", "thresholds:\n  min_activity_days: 46", 1) if "thresholds:" in text
+                      else text + "\nthresholds: {min_activity_days: 46}\n", encoding="utf-8")
+    con = models_on(config, tmp_path)
+    r1 = rows(con, "select activity_ratio, activity_grade, activity_note from rep_balanced_scorecard "
+                   "where rep_id = 'r1' and period = '2026-Q2'")[0]
+    assert rows(con, "select actual from int_plan_measures where rep_id = 'r1' and period = '2026-Q2' "
+                     "and dimension = 'activity'")[0]["actual"] == pytest.approx(8 / (45 / 7))
+    assert (r1["activity_ratio"], r1["activity_grade"]) == (None, None)
+    assert r1["activity_note"] == ("only 45 days of the quarter so far, fewer than the 46 an activity rate needs "
+                                   "(thresholds.min_activity_days)")
+    assert not tuples(con, "select * from rep_alerts where metric = 'activities_per_week' and period = '2026-Q2'")
+    assert tuples(con, "select distinct activity_ratio is null from team_balanced_scorecard "
+                       "where period = '2026-Q2'") == [(True,)]
+    assert tuples(con, "select count(*) from rep_balanced_scorecard where period = '2026-Q1' "
+                       "and activity_ratio is not null") != [(0,)]

@@ -339,3 +339,44 @@ def test_managers_given_by_name_are_the_people_of_that_name_and_unknown_ones_are
         ("9005", "Eve Fox", "Team U99", None, False),
         ("U99", "U99", "Team U99", "Manager", True),
     ]
+
+
+# --- a decimal comma, and day-first timestamps ----------------------------------------------------------------
+
+
+def _deals_org(tmp_path, name: str, text: str, source: str = "") -> tuple:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / f"{name}.yml").write_text(
+        "as_of: 2026-05-15\n"
+        "sources:\n"
+        f"  opportunities: {{path: {name}, columns: {{opportunity_id: id, owner_id: owner, created_date: created,\n"
+        f"    close_date: closes}}{source}}}\n"
+        "stages: [{name: Open, kind: open}, {name: Won, kind: won}, {name: Lost, kind: lost}]\n", encoding="utf-8")
+    con = duckdb.connect()
+    result = extract(load_config(tmp_path / f"{name}.yml"), con)
+    got = con.execute("select opportunity_id, cast(amount as double), created_date from extract_opportunities "
+                      "order by 1").fetchall()
+    return got, result.tables["opportunities"].notes
+
+
+def test_an_amount_such_as_45_000_reads_by_the_decimal_mark_of_its_file(tmp_path):
+    """A European export (semicolons, day-first dates, date_format %d.%m.%Y) writes 1.234,56 and 980,00, and 45.000
+    for forty-five thousand: no amount in it has a decimal point, so 45.000 is 45,000 (it read as 45.00 before), with a
+    note. Its created timestamps carry a time, 10:22 or 09:00:05, after the configured date: they still read.
+    A US export with 12.50 in it reads its 45.000 as 45.00, with no note; `decimal: ","` forces the comma."""
+    eu = ("id;owner;stage;amount;created;closes\n"
+          "d1;r1;Won;1.234,56;04.11.2025 10:22;15.01.2026\n"
+          "d2;r1;Open;45.000;02.12.2025 09:00:05;31.03.2026\n"
+          "d3;r1;Open;980,00;10.01.2026;\n")
+    got, notes = _deals_org(tmp_path, "eu.csv", eu, ", date_format: '%d.%m.%Y'")
+    d = dt.date
+    assert got == [("d1", 1234.56, d(2025, 11, 4)), ("d2", 45000, d(2025, 12, 2)), ("d3", 980, d(2026, 1, 10))]
+    assert notes == ["eu.csv: amount read with a decimal comma (45.000 is 45 000, as 1.234,56 is 1 234.56): no amount "
+                     "is written with a decimal point. Set `sources.opportunities.decimal: \".\"` if 45.000 means 45"]
+    us = ("id,owner,stage,amount,created,closes\n"
+          "u1,r1,Open,45.000,2026-01-02,2026-06-01\n"
+          "u2,r1,Open,12.50,2026-01-02,2026-06-01\n")
+    got, notes = _deals_org(tmp_path, "us.csv", us)
+    assert [(i, a) for i, a, _ in got] == [("u1", 45), ("u2", 12.5)] and notes == []
+    got, notes = _deals_org(tmp_path, "forced.csv", us.replace("12.50", '"12,50"'), ", decimal: ','")
+    assert [(i, a) for i, a, _ in got] == [("u1", 45000), ("u2", 12.5)] and notes == []

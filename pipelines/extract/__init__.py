@@ -24,7 +24,7 @@ from pipelines.forecast import check_categories
 from pipelines.extract.files import _display, _files_for, _first_line, _read_file
 from pipelines.extract.mapping import _Fallback, _fallback_note, _resolve_mapping, _typed_select, files_type
 from pipelines.extract import resolve
-from pipelines.extract.parsers import _money, define_macros
+from pipelines.extract.parsers import _money, _raw_value, decimal_comma_columns, define_macros
 from pipelines.extract.quality import (
     _create_quarantine,
     _quarantine_malformed,
@@ -201,9 +201,20 @@ def _read_one_file(
         return None, []
     owner_fb = any(fb.column == table.owner_column for fb in fallbacks)
     plain = frozenset(q(c) for c in cols)  # the file's columns, as a mapping names them
+    unpadded = frozenset() if text.padded else plain
+    money = {c.name: _raw_value(c, mapping[c.name], unpadded=unpadded) for c in table.columns
+             if c.type == "money" and mapping.get(c.name)}
+    try:
+        comma = decimal_comma_columns(con, money, src, source)
+    except duckdb.Error as e:
+        raise DataError(f"cannot read the file: {_first_line(e)}", display) from e
+    if comma and source.decimal == "auto":
+        report.notes.append(f"{display}: {', '.join(sorted(comma))} read with a decimal comma (45.000 is 45 000, as "
+                            f"1.234,56 is 1 234.56): no amount is written with a decimal point. Set "
+                            f"`{key}.decimal: \".\"` if 45.000 means 45")
     select = _typed_select(table, mapping, src, display, source, owner_fb,
-                           clean=frozenset() if text.control else plain, unpadded=frozenset() if text.padded else plain,
-                           raw=raw)
+                           clean=frozenset() if text.control else plain, unpadded=unpadded,
+                           raw=raw, decimal_comma=comma)
     fallback_cols = {fb.column for fb in fallbacks}
     report.mapped |= {c for c, expr in mapping.items() if expr is not None and c not in fallback_cols}
     report.mappings[display] = mapping

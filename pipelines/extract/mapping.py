@@ -140,8 +140,10 @@ def files_type(table: Table) -> str:
 
 def _typed_select(table: Table, mapping: dict[str, str | None], src: str, file: str, source: Source,
                   owner_fallback: bool, clean: frozenset[str] = frozenset(), unpadded: frozenset[str] = frozenset(),
-                  raw: frozenset[str] | None = None) -> str:
+                  raw: frozenset[str] | None = None, decimal_comma: frozenset[str] = frozenset()) -> str:
     """The typed rows of one file, with the raw text of the columns in `raw` (None: all) as <column>__raw.
+
+    `decimal_comma`: its money columns to read with a decimal comma (`parsers.decimal_comma_columns`).
 
     `clean` and `unpadded`: its columns (quoted) known to hold no control character, and no value that starts
     or ends with a space (`parsers._raw_value`).
@@ -162,7 +164,7 @@ def _typed_select(table: Table, mapping: dict[str, str | None], src: str, file: 
     for col in table.columns:
         text = q(col.name + "__raw")
         parse = q(col.name + "__parsed") if col.name in parsed else None
-        typed.append(f"cast({_typed(col, text, source, parse)} as {DUCKDB_TYPES[col.type]}) as {q(col.name)}")
+        typed.append(f"cast({_typed(col, text, source, parse, col.name in decimal_comma)} as {DUCKDB_TYPES[col.type]}) as {q(col.name)}")
         if raw is None or col.name in raw:
             typed.append(text)
     # The typed columns first and _file, _row next: dropping the rest leaves extract_<table>'s layout.

@@ -36,6 +36,7 @@ DATE_FORMATS = [
     "%d.%m.%y",
     "%d.%m.%Y",
     "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
     "%d %b %Y",
     "%b %d, %Y",
 ]
@@ -51,32 +52,90 @@ CONTROL_CHARS = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]"
 CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
-def _money(raw: str) -> str:
-    """Parse currency strings: $1,234.50, 1.234,50 €, 1234,50, USD 100, -$50, (50.00) for negatives."""
+# An amount whose only mark is a dot before groups of three digits (45.000, 1.234.567): 45 with a decimal point, or
+# 45 000 with a decimal comma. `decimal_comma_columns` decides per file; a lone value cannot.
+AMBIGUOUS_AMOUNT = "[0-9]{1,3}([.][0-9]{3})+"
+# Amounts written as a decimal-comma locale writes them (1.234,56, 980,00, 45.000, 500); a dot in any other shape, or
+# a comma before groups of three digits (1,234, 12,500), is a decimal point's.
+COMMA_AMOUNT = "([0-9]{1,3}([.][0-9]{3})+|[0-9]+)(,[0-9]+)?"
+COMMA_GROUPS = "[0-9]{1,3}(,[0-9]{3})+"
+
+
+def _money_body(raw: str) -> str:
+    """The digits and marks of an amount: spaces, signs, parentheses, currency symbols and codes removed."""
+    s = f"regexp_replace({raw}, '[\\s\\x{{00A0}}\\x{{202F}}'']', '', 'g')"
+    return f"regexp_replace({s}, '[()+-]|[$€£¥₹]|^[A-Za-z]{{3}}|[A-Za-z]{{3}}$', '', 'g')"
+
+
+def decimal_comma_columns(con: duckdb.DuckDBPyConnection, raw_by_column: dict[str, str], src: str,
+                          source: Source) -> frozenset[str]:
+    """The money columns of one file (column -> its trimmed text over `src`) to read with a decimal comma.
+
+    `source.decimal` says so, or (auto) the file does: an amount such as 45.000 appears, and none uses a point as
+    a decimal mark. A file is one export from one locale, so its other amounts settle what 45.000 means; a file
+    of 1.234,56 amounts read 45.000 as 45.00 before. Only files with such an amount are scanned twice.
+    """
+    if source.decimal != "auto" or not raw_by_column:
+        return frozenset(raw_by_column) if source.decimal == "," else frozenset()
+    found = set()
+    for column, raw in raw_by_column.items():
+        body = _money_body("v")
+        ambiguous = con.execute(
+            f"select count(*) from (select {raw} as v from {src}) where v like '%.___%' "
+            f"and regexp_full_match({body}, {lit(AMBIGUOUS_AMOUNT)})").fetchone()[0]
+        if not ambiguous:
+            continue
+        point = con.execute(
+            f"select count(*) from (select {body} as b from (select {raw} as v from {src}) where v is not null) "
+            f"where (contains(b, '.') and not regexp_full_match(b, {lit(COMMA_AMOUNT)})) "
+            f"or regexp_full_match(b, {lit(COMMA_GROUPS)})").fetchone()[0]
+        if not point:
+            found.add(column)
+    return frozenset(found)
+
+
+def _money(raw: str, decimal_comma: bool = False) -> str:
+    """Parse currency strings: $1,234.50, 1.234,50 €, 1234,50, USD 100, -$50, (50.00) for negatives.
+
+    With `decimal_comma` (`decimal_comma_columns`), 45.000 and 1.234 are thousands, not decimals.
+    """
     s = f"regexp_replace({raw}, '[\\s\\x{{00A0}}\\x{{202F}}'']', '', 'g')"
     neg = f"(regexp_matches({s}, '^\\(.*\\)$') or regexp_matches({s}, '-'))"
     body = f"regexp_replace({s}, '[()+-]|[$€£¥₹]|^[A-Za-z]{{3}}|[A-Za-z]{{3}}$', '', 'g')"
     us = f"regexp_matches({body}, '^([0-9]{{1,3}}(,[0-9]{{3}})+|[0-9]+)(\\.[0-9]+)?$')"
     eu = f"regexp_matches({body}, '^([0-9]{{1,3}}(\\.[0-9]{{3}})+|[0-9]+),[0-9]{{1,2}}$')"
     plain = f"regexp_matches({body}, '^[0-9]*\\.?[0-9]+$')"
+    comma = f"regexp_full_match({body}, {lit(COMMA_AMOUNT)})"
     num = (
-        f"case when {us} then replace({body}, ',', '') "
+        (f"case when {comma} then replace(replace({body}, '.', ''), ',', '.') " if decimal_comma else "case ")
+        + f"when {us} then replace({body}, ',', '') "
         f"when {eu} then replace(replace({body}, '.', ''), ',', '.') "
         f"when {plain} then {body} end"
     )
     # A sign may appear once, before or after the currency symbol or number; more is garbage.
     signs = f"length({s}) - length(replace(replace({s}, '-', ''), '(', ''))"
     slow = f"case when {signs} <= 1 then (case when {neg} then -1 else 1 end) * try_cast({num} as decimal(18, 2)) end"
-    return f"coalesce(try_cast({raw} as decimal(18, 2)), {slow})"  # plain numbers skip the regular expressions
+    # Plain numbers skip the regular expressions (with a decimal comma, only those without a dot: 45.000 is 45 000).
+    fast = f"case when not contains({raw}, '.') then try_cast({raw} as decimal(18, 2)) end" if decimal_comma else \
+        f"try_cast({raw} as decimal(18, 2))"
+    return f"coalesce({fast}, {slow})"
 
 
 def _timestamp(raw: str, date_format: str | None) -> str:
     return _in_range(_parse_timestamp(raw, date_format))
 
 
+def with_times(date_format: str) -> list[str]:
+    """A configured date format, and the same followed by a time of day when it has none (a CRM writes a created
+    timestamp, 04.11.2025 10:22, beside a close date, 31.12.2026, in the same locale)."""
+    if any(d in date_format for d in ("%H", "%I", "%M", "%S", "%p", "%T", "%X", "%c")):
+        return [date_format]
+    return [date_format, *(f"{date_format} {t}" for t in ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p"))]
+
+
 def _parse_timestamp(raw: str, date_format: str | None) -> str:
     """SQL for the text `raw` as a timestamp in any form it may take, before the range check (`_in_range`)."""
-    fmts = [date_format] if date_format else DATE_FORMATS
+    fmts = with_times(date_format) if date_format else DATE_FORMATS
     fmt_list = "[" + ", ".join(lit(f) for f in fmts) + "]"
     # DuckDB's cast also reads "02/03/24" (as the year 2!): only ISO-looking text goes through it.
     iso = (
@@ -103,7 +162,7 @@ def _parsed(col: Column, raw: str, source: Source) -> str | None:
     return _parse_timestamp(raw, source.date_format) if col.type in ("date", "timestamp") else None
 
 
-def _typed(col: Column, raw: str, source: Source, parsed: str | None = None) -> str:
+def _typed(col: Column, raw: str, source: Source, parsed: str | None = None, decimal_comma: bool = False) -> str:
     """SQL that turns the trimmed VARCHAR `raw` into the column's type (NULL when it cannot).
 
     `parsed`: a date or timestamp column's parsed text as a select named it (`_parsed`).
@@ -119,7 +178,7 @@ def _typed(col: Column, raw: str, source: Source, parsed: str | None = None) -> 
         ts = _in_range(parsed) if parsed else _timestamp(raw, source.date_format)
         return f"cast({ts} as date)" if col.type == "date" else ts
     if col.type == "money":
-        return _money(raw)
+        return _money(raw, decimal_comma)
     if col.type == "number":
         return (
             f"coalesce(try_cast({raw} as double), try_cast(replace({raw}, '%', '') as double) / 100, "

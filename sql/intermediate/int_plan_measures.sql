@@ -11,7 +11,8 @@ grain: one row per rep and per team, per graded quarter (the current one and the
     the opening pipeline of a closed quarter is not known.
   conversion: win_rate against the win-rate target; none below thresholds.min_closed_deals closed deals.
   activity: activities per week in the quarter (from the quarter start, or hire_date when later, to the quarter
-    end or as_of) against activities_per_week; none without an activities extract.
+    end or as_of) against activities_per_week; none without an activities extract, or while those days (for a
+    team, its longest-serving member's) are fewer than thresholds.min_activity_days.
   discipline: discipline_score (today's open deals) against its target; current quarter only.
   forecast: forecast_accuracy of the last closed quarter (the quarter itself for a closed row) against its target.
   cycle: the avg_cycle_days target ÷ avg_cycle_days (lower is better); none below thresholds.min_won_deals won
@@ -143,6 +144,7 @@ grouped as (
         forecast_period,
         sum(activities) as activities,
         sum(activity_days) as activity_days,
+        max(activity_days) as longest_activity_days,
         sum(open_deals) as open_deals,
         sum(clean_deals) as clean_deals,
         bool_or(is_graded) as is_graded,
@@ -238,10 +240,19 @@ wide as (
         end as conversion_note,
         case when has_activities then divide(activities, activity_days / 7) end as activity_actual,
         t_activities as activity_target,
-        divide(activity_actual, t_activities) as activity_ratio,
+        case
+            when longest_activity_days >= getvariable('min_activity_days') then divide(activity_actual, t_activities)
+        end as activity_ratio,
         case
             when not has_activities then 'no activities extract'
             when activity_days = 0 then 'not hired yet'
+            when longest_activity_days < getvariable('min_activity_days')
+                then printf(
+                    'only %d day%s of the quarter so far, fewer than the %d an activity rate needs '
+                    || '(thresholds.min_activity_days)',
+                    longest_activity_days, case when longest_activity_days = 1 then '' else 's' end,
+                    getvariable('min_activity_days')
+                )
         end as activity_note,
         divide(clean_deals, open_deals) as discipline_actual,
         t_discipline as discipline_target,
