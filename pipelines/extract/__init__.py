@@ -321,6 +321,14 @@ def _stages_by_spelling(con: duckdb.DuckDBPyConnection, x: str, report: TableRep
                             "config `stages`; read as the configured stage")
 
 
+def _people_by_name(reps: str) -> str:
+    """SQL for (key, rep_id): each lower-cased name or email in `reps` that belongs to exactly one person."""
+    return f"""select key, any_value(rep_id) as rep_id from (
+            select lower(trim(name)) as key, rep_id from {reps} where name is not null and rep_id is not null
+            union select lower(trim(email)), rep_id from {reps} where email is not null and rep_id is not null)
+        group by key having count(distinct rep_id) = 1"""
+
+
 def _owners_by_name(con: duckdb.DuckDBPyConnection, x: str, table: Table, report: TableReport,
                     reps: TableReport) -> None:
     """Owners given by display name or email (HubSpot's UI export names the deal owner) become their rep_id.
@@ -329,13 +337,7 @@ def _owners_by_name(con: duckdb.DuckDBPyConnection, x: str, table: Table, report
     the file's own text stays in the quarantine report's raw values.
     """
     owner = q(table.owner_column)
-    con.execute(
-        """create or replace temp table rep_names as
-        select key, any_value(rep_id) as rep_id from (
-            select lower(trim(name)) as key, rep_id from extract_reps where name is not null
-            union select lower(trim(email)), rep_id from extract_reps where email is not null)
-        group by key having count(distinct rep_id) = 1"""
-    )
+    con.execute(f"create or replace temp table rep_names as {_people_by_name('extract_reps')}")
     # Each owner that is no rep_id is looked up once, not once per row (6 million activities, 5,000 owners).
     matched = con.execute(
         f"""update {x} set {owner} = m.rep_id from (
@@ -365,12 +367,7 @@ def _managers_by_name(con: duckdb.DuckDBPyConnection, x: str, report: TableRepor
             select u.manager, n.rep_id from (
                 select distinct manager_id as manager from {x}
                 where manager_id not in (select r.rep_id from {x} as r where r.rep_id is not null)) as u
-            join (
-                select key, any_value(rep_id) as rep_id from (
-                    select lower(trim(name)) as key, rep_id from {x} where name is not null and rep_id is not null
-                    union select lower(trim(email)), rep_id from {x} where email is not null and rep_id is not null)
-                group by key having count(distinct rep_id) = 1) as n
-            on lower(trim(u.manager)) = n.key) as m
+            join ({_people_by_name(x)}) as n on lower(trim(u.manager)) = n.key) as m
         where {x}.manager_id = m.manager"""
     ).fetchone()[0]
     if matched:

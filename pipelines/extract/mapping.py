@@ -164,7 +164,8 @@ def _typed_select(table: Table, mapping: dict[str, str | None], src: str, file: 
     for col in table.columns:
         text = q(col.name + "__raw")
         parse = q(col.name + "__parsed") if col.name in parsed else None
-        typed.append(f"cast({_typed(col, text, source, parse, col.name in decimal_comma)} as {DUCKDB_TYPES[col.type]}) as {q(col.name)}")
+        sql = _typed(col, text, source, parse, col.name in decimal_comma)
+        typed.append(f"cast({sql} as {DUCKDB_TYPES[col.type]}) as {q(col.name)}")
         if raw is None or col.name in raw:
             typed.append(text)
     # The typed columns first and _file, _row next: dropping the rest leaves extract_<table>'s layout.
