@@ -195,19 +195,16 @@ def _read_one_file(
         cols, malformed, notes, text = _read_file(con, path, source, src, display, key)
         mapping, fallbacks = _resolve_mapping(con, table, source, src, cols, display, key)
         rows = con.execute(f"select count(*) from {src}_in").fetchall()[0][0]
+        plain = frozenset(q(c) for c in cols)  # the file's columns, as a mapping names them
+        unpadded = frozenset() if text.padded else plain
+        money = {c.name: _raw_value(c, mapping[c.name], unpadded=unpadded) for c in table.columns
+                 if c.type == "money" and mapping.get(c.name)}
+        comma = decimal_comma_columns(con, money, src, source)
     except duckdb.Error as e:
         raise DataError(f"cannot read the file: {_first_line(e)}", display) from e
     if source.optional and rows == 0 and not malformed:
         return None, []
     owner_fb = any(fb.column == table.owner_column for fb in fallbacks)
-    plain = frozenset(q(c) for c in cols)  # the file's columns, as a mapping names them
-    unpadded = frozenset() if text.padded else plain
-    money = {c.name: _raw_value(c, mapping[c.name], unpadded=unpadded) for c in table.columns
-             if c.type == "money" and mapping.get(c.name)}
-    try:
-        comma = decimal_comma_columns(con, money, src, source)
-    except duckdb.Error as e:
-        raise DataError(f"cannot read the file: {_first_line(e)}", display) from e
     if comma and source.decimal == "auto":
         report.notes.append(f"{display}: {', '.join(sorted(comma))} read with a decimal comma (45.000 is 45 000, as "
                             f"1.234,56 is 1 234.56): no amount is written with a decimal point. Set "

@@ -61,10 +61,14 @@ COMMA_AMOUNT = "([0-9]{1,3}([.][0-9]{3})+|[0-9]+)(,[0-9]+)?"
 COMMA_GROUPS = "[0-9]{1,3}(,[0-9]{3})+"
 
 
+def _unspaced(raw: str) -> str:
+    """An amount without its spaces (thin, no-break) and apostrophes, which group digits in some locales."""
+    return f"regexp_replace({raw}, '[\\s\\x{{00A0}}\\x{{202F}}'']', '', 'g')"
+
+
 def _money_body(raw: str) -> str:
     """The digits and marks of an amount: spaces, signs, parentheses, currency symbols and codes removed."""
-    s = f"regexp_replace({raw}, '[\\s\\x{{00A0}}\\x{{202F}}'']', '', 'g')"
-    return f"regexp_replace({s}, '[()+-]|[$€£¥₹]|^[A-Za-z]{{3}}|[A-Za-z]{{3}}$', '', 'g')"
+    return f"regexp_replace({_unspaced(raw)}, '[()+-]|[$€£¥₹]|^[A-Za-z]{{3}}|[A-Za-z]{{3}}$', '', 'g')"
 
 
 def decimal_comma_columns(con: duckdb.DuckDBPyConnection, raw_by_column: dict[str, str], src: str,
@@ -77,9 +81,8 @@ def decimal_comma_columns(con: duckdb.DuckDBPyConnection, raw_by_column: dict[st
     """
     if source.decimal != "auto" or not raw_by_column:
         return frozenset(raw_by_column) if source.decimal == "," else frozenset()
-    found = set()
+    found, body = set(), _money_body("v")
     for column, raw in raw_by_column.items():
-        body = _money_body("v")
         ambiguous = con.execute(
             f"select count(*) from (select {raw} as v from {src}) where v like '%.___%' "
             f"and regexp_full_match({body}, {lit(AMBIGUOUS_AMOUNT)})").fetchone()[0]
@@ -99,9 +102,9 @@ def _money(raw: str, decimal_comma: bool = False) -> str:
 
     With `decimal_comma` (`decimal_comma_columns`), 45.000 and 1.234 are thousands, not decimals.
     """
-    s = f"regexp_replace({raw}, '[\\s\\x{{00A0}}\\x{{202F}}'']', '', 'g')"
+    s = _unspaced(raw)
     neg = f"(regexp_matches({s}, '^\\(.*\\)$') or regexp_matches({s}, '-'))"
-    body = f"regexp_replace({s}, '[()+-]|[$€£¥₹]|^[A-Za-z]{{3}}|[A-Za-z]{{3}}$', '', 'g')"
+    body = _money_body(raw)
     us = f"regexp_matches({body}, '^([0-9]{{1,3}}(,[0-9]{{3}})+|[0-9]+)(\\.[0-9]+)?$')"
     eu = f"regexp_matches({body}, '^([0-9]{{1,3}}(\\.[0-9]{{3}})+|[0-9]+),[0-9]{{1,2}}$')"
     plain = f"regexp_matches({body}, '^[0-9]*\\.?[0-9]+$')"
