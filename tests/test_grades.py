@@ -7,6 +7,7 @@ close date and activity today; a2's open deal has no next step, a past close dat
 """
 
 import datetime as dt
+import shutil
 
 import duckdb
 import pytest
@@ -101,3 +102,30 @@ def test_results_are_judged_against_pace(grades_org):
     a1 = rows(grades_org, "select results_ratio, results_grade from rep_balanced_scorecard "
                           "where rep_id = 'a1' and is_current")[0]
     assert a1 == {"results_ratio": pytest.approx(0.3 / (45 / 91)), "results_grade": 2}
+
+
+def test_a_won_deal_without_an_amount_withholds_the_results_and_pipeline_grades(tmp_path):
+    """grades, plus o5: a2 won a deal on 05-12 whose amount the CRM left empty. a2's won amount, 5,000 of 100,000,
+    is then only a lower bound: graded as it stood, 0.05 ÷ (45/91) = 0.10 gave Results 1 and a −90% attainment
+    alert, and the 95,000 "left to close" gave Pipeline 1 (20,000 ÷ 95,000 = 0.21× against 3×). Neither is known:
+    both grades are withheld with a note saying why, and no alert is raised from them; the team North, whose
+    won amount includes a2's, likewise. a1 (no such deal) keeps Results 2."""
+    shutil.copytree(FIXTURES / "grades", tmp_path / "org")
+    with open(tmp_path / "org" / "opportunities.csv", "a", encoding="utf-8") as f:
+        f.write("o5,a2,Echo,Echo won,Closed Won,,2026-04-03,2026-05-12,,2026-05-11\n")
+    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    got = {r["rep_id"]: r for r in rows(con, "select rep_id, results_grade, results_note, pipeline_grade, "
+                                              "pipeline_note from rep_balanced_scorecard where is_current")}
+    assert got["a2"] == {
+        "rep_id": "a2", "results_grade": None,
+        "results_note": "1 won deal without an amount: attainment is at least 5%, not known",
+        "pipeline_grade": None,
+        "pipeline_note": "1 won deal without an amount: what is left to close is not known",
+    }
+    assert got["a1"]["results_grade"] == 2
+    north = rows(con, "select results_grade, pipeline_grade from team_balanced_scorecard "
+                      "where team = 'North' and is_current")
+    assert north == [{"results_grade": None, "pipeline_grade": None}]
+    alerts = rows(con, "select metric from rep_alerts where rep_id = 'a2' union all "
+                       "select metric from team_alerts where team = 'North'")
+    assert not {a["metric"] for a in alerts} & {"attainment", "pipeline_coverage"}

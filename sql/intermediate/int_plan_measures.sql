@@ -5,10 +5,11 @@ grain: one row per rep and per team, per graded quarter (the current one and the
   team_balanced_scorecard, rep_alerts and team_alerts all read it, so grades and alerts score alike.
   Dimensions (ratio = actual ÷ target unless said):
   results: attainment (won ÷ quota) against expected_share, the share of the quarter's won amount usually won by
-    now (1 once the quarter is closed); none without a quota, or while expected_share is below
-    thresholds.min_expected_share.
-  pipeline: pipeline_coverage against the coverage target; none when the quota is met, there is no quota, or
-    the opening pipeline of a closed quarter is not known.
+    now (1 once the quarter is closed); none without a quota, while expected_share is below
+    thresholds.min_expected_share, or when a won deal has no amount (the won amount is then only a lower bound).
+  pipeline: pipeline_coverage against the coverage target; none when the quota is met, there is no quota, a won
+    deal has no amount (what is left to close is then not known), or the opening pipeline of a closed quarter is
+    not known.
   conversion: win_rate against the win-rate target; none below thresholds.min_closed_deals closed deals.
   activity: activities per week in the quarter (from the quarter start, or hire_date when later, to the quarter
     end or as_of) against activities_per_week; none without an activities extract, or while those days (for a
@@ -164,6 +165,7 @@ subjects as (
         rollup.is_current,
         rollup.quota,
         rollup.won_amount,
+        rollup.won_deals_without_amount,
         rollup.attainment,
         rollup.expected_share,
         rollup.pipeline_coverage,
@@ -207,11 +209,17 @@ wide as (
         expected_share as results_target,
         case
             when
-                quota > 0 and expected_share >= getvariable('min_expected_share')
+                quota > 0 and expected_share >= getvariable('min_expected_share') and won_deals_without_amount = 0
                 then divide(attainment, expected_share)
         end as results_ratio,
         case
             when coalesce(quota, 0) = 0 then 'no quota'
+            when won_deals_without_amount > 0
+                then printf(
+                    '%d won deal%s without an amount: attainment is at least %.0f%%, not known',
+                    won_deals_without_amount, case when won_deals_without_amount = 1 then '' else 's' end,
+                    100 * attainment
+                )
             when expected_share < getvariable('min_expected_share')
                 then
                     printf(
@@ -220,10 +228,15 @@ wide as (
         end as results_note,
         pipeline_coverage as pipeline_actual,
         t_coverage as pipeline_target,
-        divide(pipeline_coverage, t_coverage) as pipeline_ratio,
+        case when won_deals_without_amount = 0 then divide(pipeline_coverage, t_coverage) end as pipeline_ratio,
         case
             when coalesce(quota, 0) = 0 then 'no quota'
             when quota_met then 'quota met'
+            when won_deals_without_amount > 0
+                then printf(
+                    '%d won deal%s without an amount: what is left to close is not known',
+                    won_deals_without_amount, case when won_deals_without_amount = 1 then '' else 's' end
+                )
             when open_pipeline is null then 'the pipeline at the quarter start is not known (before the deal history)'
             when t_coverage is null or t_coverage = 0 then 'no coverage target'
         end as pipeline_note,
