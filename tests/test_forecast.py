@@ -15,6 +15,7 @@ itself) and 200,000 on 02-10 (too late); a2 called Q1 50,000 and won nothing; a3
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import duckdb
 import pytest
@@ -237,9 +238,10 @@ def quarter(rep_id: str, won: float, period: str = "2026-Q1", start: str = "2026
             "is_closed": True, "won_amount": won}
 
 
-def checkpoint(rep_id: str, crm: float, commit: float = 0.0, won: float = 0.0, period: str = "2026-Q1") -> dict:
+def checkpoint(rep_id: str, crm: float, commit: float = 0.0, won: float = 0.0, period: str = "2026-Q1",
+               unseen: int = 0) -> dict:
     return {"rep_id": rep_id, "period": period, "crm_forecast": crm, "commit_at_checkpoint": commit,
-            "commit_won": won, "commit_slipped": commit - won, "commit_lost": 0.0}
+            "commit_won": won, "commit_slipped": commit - won, "commit_lost": 0.0, "unseen_deals": unseen}
 
 
 def call(rep_id: str, amount: float, scope: str = "self", period: str = "2026-Q1", team: str = "T") -> dict:
@@ -303,6 +305,48 @@ def test_accuracy_without_history_at_the_checkpoint_scores_only_calls():
     nocat = accuracy([quarter("nocall", 100)], [checkpoint("nocall", 50)], None, has_category=False)
     assert nocat[("rep", "nocall", "2026-Q1")]["accuracy_note"] == (
         "no call, and the extracts give no forecast category for the CRM forecast")
+
+
+def test_a_deal_the_history_does_not_show_on_the_checkpoint_day_leaves_the_crm_forecast_unknown():
+    """The history covers Q1's day 28, but "gap" had 2 deals created by then that it has no row for that day (a
+    history extract that leaves deals out): their state then is not known, so gap's CRM forecast of 40 is not the
+    CRM's forecast. It was scored as 40 against 100 won (accuracy 0.4, bias −0.6). Now there is no forecast and a
+    note says why; a call still scores; and the team's CRM forecast, which would be "ok"'s 100 alone, is not known
+    either (a sum would quietly skip gap's)."""
+    got = accuracy([quarter("gap", 100), quarter("called", 100), quarter("ok", 100)],
+                   [checkpoint("gap", 40, unseen=2), checkpoint("called", 40, unseen=1), checkpoint("ok", 100)],
+                   [call("called", 90)])
+    gap = got[("rep", "gap", "2026-Q1")]
+    assert (gap["forecast"], gap["crm_forecast"], gap["accuracy"], gap["bias"]) == (None, None, None, None)
+    assert gap["accuracy_note"] == ("no call, and the deal history has no row on the checkpoint day (2026-01-28) "
+                                    "for 2 deals created by then, so the CRM forecast that day is not known")
+    called = got[("rep", "called", "2026-Q1")]
+    assert (called["forecast"], called["forecast_source"], called["crm_forecast"]) == (90, "call", None)
+    assert got[("rep", "ok", "2026-Q1")]["accuracy"] == 1.0
+    team = got[("team", "T", "2026-Q1")]
+    assert (team["crm_forecast"], team["forecast"], team["accuracy"]) == (None, None, None)
+    assert team["accuracy_note"].startswith("no call, and the deal history has no row on the checkpoint day "
+                                            "(2026-01-28) for 3 deals")
+
+
+def test_the_checkpoint_counts_deals_the_history_leaves_out(tmp_path):
+    """tiny, plus o9: r1's deal created 2026-01-15 and won 2026-02-25 for 25,000, with no row in
+    opportunity_history. Its first known state is today's extract (2026-05-15), after Q1's day 28 (01-28), so r1
+    has 1 unseen deal on that day. o10, created 2026-02-10 (after the checkpoint), and o11, closed 2025-12-20
+    (before the quarter), could not have been in Q1's forecast that day: not counted. r1's Q1 forecast accuracy is
+    then not known, where it was scored as a CRM forecast of 0 (o9 taken as absent that day) against 175,000 won:
+    accuracy 0 and a −100% bias."""
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
+    with open(tmp_path / "org" / "opportunities.csv", "a", encoding="utf-8") as f:
+        f.write("o9,r1,Ivy,Ivy deal,Closed Won,25000,2026-01-15,2026-02-25,Closed,,2026-02-24\n"
+                "o10,r1,Jet,Jet deal,Closed Lost,5000,2026-02-10,2026-03-05,Omitted,,2026-03-04\n"
+                "o11,r1,Kit,Kit deal,Closed Lost,5000,2025-11-01,2025-12-20,Omitted,,2025-12-19\n")
+    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    assert rows(con, "select rep_id, period, unseen_deals from int_forecast_checkpoint where unseen_deals > 0") == [
+        {"rep_id": "r1", "period": "2026-Q1", "unseen_deals": 1}]
+    r1 = rows(con, "select won, crm_forecast, accuracy from rep_forecast_accuracy "
+                   "where rep_id = 'r1' and period = '2026-Q1'")
+    assert r1 == [{"won": 175000.0, "crm_forecast": None, "accuracy": None}]
 
 
 def test_a_team_call_is_the_teams_forecast():

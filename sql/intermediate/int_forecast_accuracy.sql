@@ -21,7 +21,8 @@ columns:
   forecast_submitted_at: When the (latest part of the) call used was submitted; null for a CRM forecast.
   crm_forecast: The CRM's own forecast at the end of the checkpoint day, won to date plus open Commit closing in
     the quarter (int_forecast_checkpoint), shown even when a call is scored; null (no data) when the export has
-    no forecast category or the deal history starts after the checkpoint day.
+    no forecast category, the deal history starts after the checkpoint day, or it has no row that day for a
+    deal created by then (int_forecast_checkpoint's unseen_deals; any of the team's, on a team row).
   won: Amount won in the quarter (won_amount): what the forecast is scored against.
   accuracy (ratio): max(0, 1 − |won − forecast| ÷ won) as a fraction (the forecast_accuracy macro); 0 when something
     was forecast and nothing won; null (no data) when both are 0 or there is no forecast.
@@ -116,7 +117,9 @@ joined as (
         coverage.has_forecast_category and scorecard.period_start >= coverage.history_starts_on as start_known,
         coverage.has_forecast_category
         and scorecard.period_start + to_days(getvariable('forecast_checkpoint_days') - 1)
-        >= coverage.history_starts_on as checkpoint_known,
+        >= coverage.history_starts_on as history_reaches_checkpoint,
+        coalesce(checkpoint.unseen_deals, 0) as unseen_deals,
+        history_reaches_checkpoint and coalesce(checkpoint.unseen_deals, 0) = 0 as checkpoint_known,
         case when start_known then cast(coalesce(at_start.commit_at_start, 0) as double) end as commit_at_start,
         case when start_known then cast(coalesce(at_start.best_case_at_start, 0) as double) end as best_case_at_start,
         scorecard.won_amount,
@@ -148,11 +151,14 @@ sums as (
         sum(commit_at_start) as commit_at_start,
         sum(best_case_at_start) as best_case_at_start,
         sum(won_amount) as won_amount,
-        sum(crm_forecast) as crm_forecast,
-        sum(commit_at_checkpoint) as commit_at_checkpoint,
-        sum(commit_won) as commit_won,
-        sum(commit_slipped) as commit_slipped,
-        sum(commit_lost) as commit_lost,
+        -- a team's CRM forecast is known only when each of its reps' is: a sum would skip the unknown ones
+        case when bool_and(checkpoint_known) then sum(crm_forecast) end as crm_forecast,
+        case when bool_and(checkpoint_known) then sum(commit_at_checkpoint) end as commit_at_checkpoint,
+        case when bool_and(checkpoint_known) then sum(commit_won) end as commit_won,
+        case when bool_and(checkpoint_known) then sum(commit_slipped) end as commit_slipped,
+        case when bool_and(checkpoint_known) then sum(commit_lost) end as commit_lost,
+        sum(unseen_deals) as unseen_deals,
+        bool_and(history_reaches_checkpoint) as history_reaches_checkpoint,
         sum(call_amount) as call_amount,
         max(call_submitted_at) as call_submitted_at,
         any_value(has_forecast_category) as has_forecast_category,
@@ -216,8 +222,14 @@ final as (
         case
             when forecast is null and not has_forecast_category
                 then 'no call, and the extracts give no forecast category for the CRM forecast'
-            when forecast is null
+            when forecast is null and not history_reaches_checkpoint
                 then 'no call, and the deal history starts after the checkpoint day (' || checkpoint_day || ')'
+            when forecast is null
+                then printf(
+                    'no call, and the deal history has no row on the checkpoint day (%s) for %d deal%s created by '
+                    || 'then, so the CRM forecast that day is not known',
+                    checkpoint_day, unseen_deals, case when unseen_deals = 1 then '' else 's' end
+                )
             when accuracy is null then 'nothing forecast and nothing won'
             when quarters_with_forecast < getvariable('forecast_min_quarters')
                 then printf(

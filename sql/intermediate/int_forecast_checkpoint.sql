@@ -1,7 +1,8 @@
 /*
-grain: one row per rep per closed fiscal quarter with deals in its forecast at the checkpoint (rep_id, period):
-  the CRM's own forecast at the end of the checkpoint day (int_forecast_snapshots), and what became of the
-  Commit deals of that day by the quarter's end. A rep with no such deal has no row (0 once the day is known).
+grain: one row per rep per closed fiscal quarter with deals in its forecast at the checkpoint, or deals whose
+  state that day is not known (rep_id, period): the CRM's own forecast at the end of the checkpoint day
+  (int_forecast_snapshots), and what became of the Commit deals of that day by the quarter's end. A rep with
+  no such deal has no row (0 once the day is known).
 dictionary: [rep_id, period]
 columns:
   checkpoint_day: Day forecast.checkpoint_days of the quarter (the first day is day 1).
@@ -14,6 +15,10 @@ columns:
   commit_slipped: The rest: deals not closed in the quarter (still open at its end, or closed with a later close
     date), so commit_won + commit_lost + commit_slipped = commit_at_checkpoint (none slipped is exactly 0:
     amount_difference).
+  unseen_deals: The rep's deals created by the checkpoint day whose first known state (int_opportunity_states)
+    is later, and that could have counted in the quarter (not closed before it): the deal history has no row
+    for them that day, as when a history extract leaves deals out, so the forecast above leaves them out too
+    and is not known unless this is 0.
 */
 with
 
@@ -23,12 +28,19 @@ snapshots as (
 ),
 
 quarters as (
-    select * from int_fiscal_quarters
+    select
+        *,
+        cast(period_start + to_days(getvariable('forecast_checkpoint_days') - 1) as date) as checkpoint_day,
+    from int_fiscal_quarters
     where is_closed
 ),
 
 states as (
     select * from int_opportunity_states
+),
+
+opportunities as (
+    select * from stg_opportunities
 ),
 
 at_checkpoint as (
@@ -58,7 +70,28 @@ commit_fates as (
     where at_checkpoint.forecast_column = 'commit'
 ),
 
-final as (
+first_states as (
+    select * from states
+    where state_number = 1
+),
+
+unseen as (
+    select
+        opportunities.owner_id as rep_id,
+        quarters.period,
+        any_value(quarters.checkpoint_day) as checkpoint_day,
+        count(*) as unseen_deals,
+    from opportunities
+    inner join first_states on opportunities.opportunity_id = first_states.opportunity_id
+    inner join quarters
+        on
+            opportunities.created_date <= quarters.checkpoint_day
+            and first_states.valid_from > quarters.checkpoint_day
+            and coalesce(opportunities.close_date >= quarters.period_start, true)
+    group by opportunities.owner_id, quarters.period
+),
+
+forecasts as (
     select
         at_checkpoint.rep_id,
         at_checkpoint.period,
@@ -75,6 +108,17 @@ final as (
     left join commit_fates
         on at_checkpoint.opportunity_id = commit_fates.opportunity_id and at_checkpoint.period = commit_fates.period
     group by at_checkpoint.rep_id, at_checkpoint.period
+),
+
+final as (
+    select
+        coalesce(forecasts.rep_id, unseen.rep_id) as rep_id,
+        coalesce(forecasts.period, unseen.period) as period,
+        coalesce(forecasts.checkpoint_day, unseen.checkpoint_day) as checkpoint_day,
+        forecasts.* exclude (rep_id, period, checkpoint_day),
+        coalesce(unseen.unseen_deals, 0) as unseen_deals,
+    from forecasts
+    full outer join unseen on forecasts.rep_id = unseen.rep_id and forecasts.period = unseen.period
 )
 
 select * from final
