@@ -32,7 +32,8 @@ FLOW = """select period, window_start, window_end, opening_pipeline, created, pu
 def test_on_the_first_day_only_a_deal_created_that_day_is_created(tmp_path):
     """first_seen, history starting on as_of 2026-05-15. In 2026-Q2's pipeline (open, closing in the quarter):
     s1 (1000, created 2026-03-01) was already there: opening; s2 (500) was created that day: created. s3 was won
-    before anything was seen: not a flow movement. s4 closes in 2026-Q3. So the window is 2026-05-15 to
+    before anything was seen: not a flow movement, though its close date says when it was won (a deal event on
+    04-20, what the Monday pack counts). s4 closes in 2026-Q3. So the window is 2026-05-15 to
     2026-05-15, opening 1000 + created 500 = closing 1500; 2026-Q1 ended before the history: no data."""
     con = models_on(FIXTURES / "first_seen" / "config.yml", tmp_path)
     day = dt.date(2026, 5, 15)
@@ -44,7 +45,8 @@ def test_on_the_first_day_only_a_deal_created_that_day_is_created(tmp_path):
          "pulled_in": 0.0, "other_in": 0.0, "won": 0.0, "lost": 0.0, "pushed_out": 0.0, "other_out": 0.0,
          "closing_pipeline": 1500.0},
     ]
-    assert con.execute("select opportunity_id, event from rep_deal_events").fetchall() == [("s2", "created")]
+    assert con.execute("select opportunity_id, event from rep_deal_events order by 1").fetchall() == [
+        ("s2", "created"), ("s3", "won")]
     stints = dict(con.execute("select opportunity_id, entered_on from int_stage_stints").fetchall())
     assert stints == {"s1": None, "s2": day, "s3": None, "s4": None}
     assert con.execute("select distinct deals_entered from rep_stage_funnel where period = '2026-Q2'").fetchall() == [
@@ -75,7 +77,8 @@ def test_a_day_later_the_changes_are_known(tmp_path):
         dt.date(2026, 5, 14), 1000.0, 500.0, 1500.0
     )
     assert con.execute("select opportunity_id, event_date, event from rep_deal_events order by 1").fetchall() == [
-        ("s1", dt.date(2026, 5, 15), "advanced"), ("s2", dt.date(2026, 5, 15), "created")
+        ("s1", dt.date(2026, 5, 15), "advanced"), ("s2", dt.date(2026, 5, 15), "created"),
+        ("s3", dt.date(2026, 4, 20), "won"),
     ]
     assert con.execute("select stage, entered_on from int_stage_stints where opportunity_id = 's1' order by stint_number"
                        ).fetchall() == [("Prospecting", None), ("Proposal", dt.date(2026, 5, 15))]

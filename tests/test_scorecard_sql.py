@@ -143,3 +143,76 @@ def test_no_quota_is_no_amount_to_close():
     con.execute(open(ROOT / "sql" / "macros" / "quota_to_close.sql", encoding="utf-8").read())
     assert con.execute("select quota_to_close(null, 0, true), quota_to_close(100, 30, true), "
                        "quota_to_close(100, 130, true), quota_to_close(100, 30, false)").fetchone() == (None, 70, 0, 100)
+
+
+def test_a_deal_first_seen_closed_is_won_on_its_close_date(tmp_path):
+    """tiny, plus o9: r1's deal won on 2026-05-13 for 30,000 that opportunity_history has no row for, and o10:
+    r1's deal entered already lost on 05-12 (its only history row is Closed Lost). Neither has a change of state
+    to show when it closed, so neither was an event: the Monday pack said "Won last week $0 · 0 deals". Their close
+    dates say when: o9 is won on 05-13, o10 lost on 05-12 (and created then). East (r1's team) won 30,000 last week,
+    in 1 deal; the history reaches back to January, so its slips and new deals are known (0 slipped, o10 created
+    with 5,000)."""
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
+    with open(tmp_path / "org" / "opportunities.csv", "a", encoding="utf-8") as f:
+        f.write("o9,r1,Ivy,Ivy deal,Closed Won,30000,2026-03-02,2026-05-13,Closed,,2026-05-13\n"
+                "o10,r1,Jet,Jet deal,Closed Lost,5000,2026-05-12,2026-05-12,Omitted,,2026-05-12\n")
+    with open(tmp_path / "org" / "opportunity_history.csv", "a", encoding="utf-8") as f:
+        f.write("o10,2026-05-12 09:00:00,Closed Lost,5000,2026-05-12,Omitted\n")
+    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    events = rows(con, "select opportunity_id, event, event_date::varchar as d, amount from rep_deal_events "
+                       "where opportunity_id in ('o9', 'o10') order by opportunity_id, event")
+    assert events == [
+        {"opportunity_id": "o10", "event": "created", "d": "2026-05-12", "amount": 5000.0},
+        {"opportunity_id": "o10", "event": "lost", "d": "2026-05-12", "amount": 5000.0},
+        {"opportunity_id": "o9", "event": "won", "d": "2026-05-13", "amount": 30000.0},
+    ]
+    east = one(con, "select * from team_monday where team = 'East'")
+    assert (east["won_last_week"], east["deals_won_last_week"], east["week_known"]) == (30000, 1, True)
+    assert (east["slipped_last_week"], east["created_last_week"], east["deals_created_last_week"]) == (0, 5000, 1)
+
+
+def test_the_monday_pack_does_not_count_slips_the_history_cannot_see(tmp_path):
+    """no_amounts has no opportunity_history: today's extract is the first deal state known (history_starts_on is
+    as_of, 2026-05-15), so what slipped or was created in the 7 days is not known, not 0. Its won deals closed in
+    April, outside the 7 days: 0 won is known from their close dates."""
+    con = models_on(FIXTURES / "no_amounts" / "config.yml", tmp_path)
+    got = rows(con, "select won_last_week, deals_won_last_week, slipped_last_week, deals_slipped_last_week, "
+                    "created_last_week, deals_created_last_week, week_known from team_monday")
+    assert got == [{"won_last_week": 0, "deals_won_last_week": 0, "slipped_last_week": None,
+                    "deals_slipped_last_week": None, "created_last_week": None, "deals_created_last_week": None,
+                    "week_known": False}]
+
+
+def test_the_leaderboard_ranks_only_reps_with_a_value(tmp_path):
+    """tiny, plus r9 in East with no quota. The contest (defaults: attainment over the quarter, managers left out):
+    East's r1 and r2 have quotas and won nothing yet in 2026-Q2, so both are at 0% and share rank 1; r9 has no
+    quota, so no attainment: no rank (it was ranked 3rd, below two reps at 0%), listed after them. West's r3 won
+    40,000 of 100,000: rank 1."""
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
+    with open(tmp_path / "org" / "reps.csv", "a", encoding="utf-8") as f:
+        f.write("r9,Nina New,East,m1,AE,2021-01-01,nina@tiny.example,true\n")
+    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    got = rows(con, "select team, rep_id, value, contest_rank from team_leaderboard order by team, contest_rank, rep_id")
+    assert got == [
+        {"team": "East", "rep_id": "r1", "value": 0.0, "contest_rank": 1},
+        {"team": "East", "rep_id": "r2", "value": 0.0, "contest_rank": 1},
+        {"team": "East", "rep_id": "r9", "value": None, "contest_rank": None},
+        {"team": "West", "rep_id": "r3", "value": pytest.approx(0.4), "contest_rank": 1},
+    ]
+
+
+def test_a_weekly_contest_on_new_pipeline_needs_the_history_to_cover_the_week(tmp_path):
+    """no_amounts has no deal history before today's extract: the deals created in the 7 days are not known, so
+    nobody has a value or a rank (each was at 0, sharing rank 1). Won amounts are known from close dates: over the
+    week nobody won, 0 each, all rank 1."""
+    shutil.copytree(FIXTURES / "no_amounts", tmp_path / "org")
+    config = tmp_path / "org" / "config.yml"
+    base = config.read_text(encoding="utf-8")
+    config.write_text(base + "site: {contest_period: week, contest_metric: pipeline_created}\n", encoding="utf-8")
+    con = models_on(config, tmp_path)
+    assert rows(con, "select distinct value, contest_rank from team_leaderboard") == [
+        {"value": None, "contest_rank": None}]
+    config.write_text(base + "site: {contest_period: week, contest_metric: won_amount}\n", encoding="utf-8")
+    con = models_on(config, tmp_path / "again")
+    assert rows(con, "select distinct value, contest_rank from team_leaderboard") == [
+        {"value": 0.0, "contest_rank": 1}]

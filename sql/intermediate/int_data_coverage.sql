@@ -8,6 +8,8 @@ columns:
   history_starts_on: First day the deal history covers: the earliest opportunity_history change, else the
     first stored deal version (today's extract, as of as_of, when none is stored). Past-state metrics of quarters
     that start before it are null (no data), and a deal already there that day was not created then.
+  history_covers_week: history_starts_on is on or before the first of the 7 days to as_of (as_of − 6), so the
+    deals created or slipped in them are known (the Monday pack, the weekly contest).
 */
 with
 
@@ -15,7 +17,7 @@ mapped as (
     select * from stg_source_columns
 ),
 
-final as (
+found as (
     select
         count(*) filter (
             where table_name = 'opportunities' and column_name = 'next_step'
@@ -35,6 +37,13 @@ final as (
             getvariable('as_of')
         ) as history_starts_on,
     from mapped
+),
+
+final as (
+    select
+        *,
+        history_starts_on <= getvariable('as_of') - interval 6 day as history_covers_week,
+    from found
 )
 
 select * from final

@@ -11,9 +11,11 @@ columns:
   account: Account name.
   event_date: Day of the change.
   event: created (only when the deal was created that day: int_opportunity_states.is_created; a deal first seen
-    when the history starts is not), won, lost, pushed_out (close date moved to a later fiscal quarter while open),
-    pulled_in (close date moved to an earlier fiscal quarter while open), advanced (moved to a later open
-    stage), went_back (moved to an earlier open stage), amount_up or amount_down (while open).
+    when the history starts is not), won, lost (a deal whose first known state is already closed, such as one
+    the deal history has no row for, is won or lost on its close date), pushed_out (close date moved to a later
+    fiscal quarter while open), pulled_in (close date moved to an earlier fiscal quarter while open), advanced
+    (moved to a later open stage), went_back (moved to an earlier open stage), amount_up or amount_down (while
+    open).
   stage: Stage after the change.
   amount (money): Amount after the change.
   previous_amount (money): Amount before the change (null for created).
@@ -54,12 +56,31 @@ recent as (
     where with_previous.event_date > getvariable('as_of') - interval 35 day
 ),
 
+first_closed as (
+    -- a deal whose first known state is already closed: entered as won or lost, or first seen closed because
+    -- the deal history has no earlier row for it. No change of state shows when it closed; the CRM's close date
+    -- does.
+    select
+        * replace (close_date as event_date),
+        cast(null as date) as close_quarter,
+        cast(null as date) as previous_close_quarter,
+    from with_previous
+    where
+        state_number = 1 and stage_kind in ('won', 'lost')
+        and close_date > getvariable('as_of') - interval 35 day
+),
+
 events as (
     select
         *,
         'created' as event,
     from recent
     where is_created
+    union all
+    select
+        *,
+        stage_kind as event,
+    from first_closed
     union all
     select
         *,

@@ -13,7 +13,8 @@ columns:
   contest_period: quarter or week (site.contest_period).
   value (money): The rep's value of the metric over the period; null (no data) when it cannot be measured, such as
     attainment without a quota.
-  contest_rank: 1 for the highest value; equal values share a rank; reps without a value come last.
+  contest_rank: 1 for the highest value; equal values share a rank; null (not ranked) for a rep without a value,
+    who is listed after the ranked ones.
   is_ramping: The rep is still ramping (rep_directory), shown with a badge.
 */
 with
@@ -36,6 +37,11 @@ flows as (
         select q.period from int_fiscal_quarters as q
         where q.is_current
     )
+),
+
+coverage as (
+    select history_covers_week as week_known,
+    from int_data_coverage
 ),
 
 week_events as (
@@ -62,8 +68,9 @@ measured as (
                 then
                     case getvariable('contest_metric')
                         when 'attainment' then scorecard.attainment
-                        when 'won_amount' then scorecard.won_amount
-                        when 'deals_won' then scorecard.deals_won
+                        -- a rep without a scorecard row this quarter has no deal closing in it: won 0
+                        when 'won_amount' then coalesce(scorecard.won_amount, 0)
+                        when 'deals_won' then coalesce(scorecard.deals_won, 0)
                         when 'pipeline_created' then flows.created
                     end
             else
@@ -71,10 +78,13 @@ measured as (
                     when 'attainment' then divide(coalesce(week_events.won_amount, 0), scorecard.quota)
                     when 'won_amount' then coalesce(week_events.won_amount, 0)
                     when 'deals_won' then coalesce(week_events.deals_won, 0)
-                    when 'pipeline_created' then coalesce(week_events.pipeline_created, 0)
+                    -- the deals created in the 7 days are known only when the deal history covers them
+                    when 'pipeline_created' then
+                        case when coverage.week_known then coalesce(week_events.pipeline_created, 0) end
                 end
         end as value,
     from reps
+    cross join coverage
     left join scorecard on reps.rep_id = scorecard.rep_id
     left join flows on reps.rep_id = flows.rep_id
     left join week_events on reps.rep_id = week_events.rep_id
@@ -83,7 +93,8 @@ measured as (
 final as (
     select
         *,
-        rank() over (partition by team order by value desc nulls last) as contest_rank,
+        case when value is not null then rank() over (partition by team order by value desc nulls last) end
+            as contest_rank,
     from measured
 )
 
