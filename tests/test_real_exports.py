@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from pipelines.cli import main
 from pipelines.extract import extract
 from pipelines.settings import load_config
+from tests.browser_support import visible_text
 from tests.conftest import FIXTURES, models_on, rows
 
 
@@ -254,6 +255,39 @@ def test_headlines_say_what_is_known(tmp_path):
     assert "1 without a close date" in r2
     r1 = (tmp_path / "site" / "reps" / "r1" / "index.html").read_text(encoding="utf-8")
     assert "1 won deal this quarter has no amount" in r1
+
+
+def test_pages_do_not_turn_what_is_not_known_into_zeros(tmp_path):
+    """unknowns: nobody has a quota, n1's only open deal has neither an amount nor a close date, and the last
+    quarter's only win (p1) has no amount. Coverage has no quota to cover, so no "0 reps under it"; the undated
+    pipeline is no data, not "$0 · 1 open deals"; the 80/20 sentence does not read "won no data of the
+    organisation's $0"; there is no deal history before today, so the Monday pack's slips and new pipeline are
+    no data, not $0; and reps with no attainment are not ranked."""
+    code, lines = build_line(tmp_path, FIXTURES / "unknowns" / "config.yml")
+    assert code == 0, lines
+    site = tmp_path / "site"
+    home = text_of(site / "index.html")
+    assert "Pipeline coverage no data target 3.0×; no quota to cover" in home
+    assert "reps under it" not in home
+    assert ("Undated pipeline no data 1 open deal without a close date, none with an amount, in no quarter's "
+            "coverage") in home
+    assert "No data: nothing with an amount was won in 2026 Q1" in home
+    assert "won no data" not in home
+    team = text_of(site / "teams" / "north" / "index.html")
+    assert "Pipeline coverage no data target 3.0×; no quota to cover" in team
+    assert "reps under the" not in team
+    monday = text_of(site / "teams" / "north" / "monday" / "index.html")
+    assert "Slipped last week no data the deal history does not cover the 7 days" in monday
+    assert "New pipeline last week no data the deal history does not cover the 7 days" in monday
+    assert "No deal was won in the 7 days to 2026-05-15 (the deal history does not cover them" in monday
+    board = (site / "data" / "team_leaderboard.csv").read_text(encoding="utf-8").splitlines()
+    header = board[0].split(",")
+    assert [line.split(",")[header.index("contest_rank")] for line in board[1:]] == ["", ""]  # n1, n2: not ranked
+
+
+def text_of(page) -> str:
+    """A page's visible text, its whitespace collapsed."""
+    return " ".join(visible_text(page.read_text(encoding="utf-8")).split())
 
 
 # --- as_of and quarters --------------------------------------------------------------------------------------

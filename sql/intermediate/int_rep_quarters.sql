@@ -73,7 +73,8 @@ overdue as (
 undated as (
     select
         owner_id as rep_id,
-        coalesce(sum(amount), 0) as undated_pipeline,
+        -- null (no data) when none of them has an amount: deals without one are not deals of 0
+        sum(amount) as undated_pipeline,
         count(*) as undated_deals,
     from int_opportunities
     where is_open and close_date is null
@@ -158,7 +159,10 @@ joined as (
         case when spine.is_current then coalesce(overdue.overdue_deals, 0) end as overdue_deals,
         quota_to_close(quotas.quota, cast(coalesce(deals.won_amount, 0) as double), spine.is_current) as quota_to_close,
         coverage_targets.coverage_target,
-        case when spine.is_current then cast(coalesce(undated.undated_pipeline, 0) as double) end as undated_pipeline,
+        case
+            when spine.is_current and undated.rep_id is null then 0
+            when spine.is_current then cast(undated.undated_pipeline as double)
+        end as undated_pipeline,
         case when spine.is_current then coalesce(undated.undated_deals, 0) end as undated_deals,
         coalesce(deals.won_deals_without_amount, 0) as won_deals_without_amount,
         coalesce(deals.lost_deals_without_amount, 0) as lost_deals_without_amount,

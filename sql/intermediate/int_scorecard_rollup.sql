@@ -50,7 +50,11 @@ sums as (
         sum(quota_to_close) as quota_to_close,
         sum(pipeline_needed) as pipeline_needed,
         count(*) filter (where is_under_coverage_target) as reps_under_coverage_target,
-        sum(undated_pipeline) as undated_pipeline,
+        -- no data only when every undated deal lacks an amount; a rep without undated deals adds a known 0
+        case
+            when sum(undated_deals) = 0 then 0
+            else sum(undated_pipeline) filter (where undated_deals > 0)
+        end as undated_pipeline,
         sum(undated_deals) as undated_deals,
         sum(won_deals_without_amount) as won_deals_without_amount,
         sum(lost_deals_without_amount) as lost_deals_without_amount,
