@@ -40,9 +40,20 @@ def normal_sql(expr: str) -> str:
     return f"lower(regexp_replace({expr}, '[^\\p{{L}}\\p{{N}}]', '', 'g'))"
 
 
+# Other CRMs' own names for the five, where they mean one thing only: Dynamics 365 ships Committed, Won and Lost,
+# HubSpot NOT_FORECASTED and OMIT. ("Upside" or "Most likely" sit in different places in different orgs: those
+# stay errors that ask for a mapping.)
+CATEGORY_ALIASES = {
+    "Committed": "Commit", "Won": "Closed", "Closed Won": "Closed", "Lost": "Omitted", "Closed Lost": "Omitted",
+    "Not Forecasted": "Omitted", "Omit": "Omitted",
+}
+
+
 def category_map(cfg: Config) -> dict[str, str]:
-    """Normalised CRM value -> canonical category: the five names, then forecast.categories (which win)."""
+    """Normalised CRM value -> canonical category: the five names and their aliases, then forecast.categories
+    (which win)."""
     out = {normal(c): c for c in FORECAST_CATEGORIES}
+    out.update({normal(k): v for k, v in CATEGORY_ALIASES.items()})
     out.update({normal(k): v for k, v in cfg.forecast.categories.items()})
     return out
 
@@ -81,8 +92,18 @@ def _unmapped_message(table: str, column: str, row: int, value: str, n: int, val
     return (
         f"row {row}, column {column} ({table}): forecast category {value!r} is not one of "
         f"{', '.join(FORECAST_CATEGORIES)}{others}; map it in config.yml, e.g. "
-        f"forecast: {{categories: {{{value!r}: Best Case}}}}"
+        f"forecast: {{categories: {{{value!r}: {_likely_category(value)}}}}}"
     )
+
+
+def _likely_category(value: str) -> str:
+    """The category a value's words point to, for the example in the error only: the build never guesses."""
+    word = normal(value)
+    for hints, category in ((("commit",), "Commit"), (("best", "upside"), "Best Case"), (("won", "close"), "Closed"),
+                            (("lost", "omit", "exclude", "dead"), "Omitted")):
+        if any(h in word for h in hints):
+            return category
+    return "Pipeline"
 
 
 # --- the rules for the forecast_calls extract --------------------------------------------------

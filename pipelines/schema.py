@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # id | text | date | timestamp | money | number | bool
+    type: str  # id | text | currency | date | timestamp | money | number | bool
     help: str
     required: bool = False  # must be mapped (the file must have it)
     not_null: bool = False  # a row with an empty value is rejected
@@ -99,9 +99,9 @@ TABLES: dict[str, Table] = {
                        "(Salesforce StageSortOrder); orders the stages when config lists none."),
                 Column("probability", "number", "The deal's win probability, 0-1 or a percentage (Salesforce "
                        "Probability); a stage's most common value is its probability when config lists no stages."),
-                Column("currency", "text", "ISO code of the currency the deal's amounts are in (Salesforce "
-                       "CurrencyIsoCode); amounts are converted into the corporate currency (see currency_rates). "
-                       "Empty: the corporate currency."),
+                Column("currency", "currency", "ISO code of the currency the deal's amounts are in (Salesforce "
+                       "CurrencyIsoCode), or its English name (Dynamics 365's 'US Dollar'), read as the code; amounts "
+                       "are converted into the corporate currency (see currency_rates). Empty: the corporate currency."),
             ),
             key=("opportunity_id",),
             required=True,
@@ -146,8 +146,8 @@ TABLES: dict[str, Table] = {
                 Column("period_start", "date", "First day of the quota period.", True, True),
                 Column("period_end", "date", "Last day of the quota period.", True, True),
                 Column("amount", "money", "Quota amount for the period.", True, True),
-                Column("currency", "text", "ISO code of the quota's currency (converted at the rate in force on "
-                       "period_start); empty: the corporate currency."),
+                Column("currency", "currency", "ISO code (or English name) of the quota's currency (converted at the "
+                       "rate in force on period_start); empty: the corporate currency."),
             ),
             key=("rep_id", "period_start"),
             owner_column="rep_id",
@@ -196,7 +196,8 @@ TABLES: dict[str, Table] = {
             "(Salesforce CurrencyType.csv and DatedConversionRate.csv). Optional: config `currency.rates` "
             "gives fixed rates instead, and a single-currency export needs neither.",
             (
-                Column("currency", "text", "ISO code of the currency (e.g. EUR).", True, True),
+                Column("currency", "currency", "ISO code of the currency (e.g. EUR), or its English name (Euro).", True,
+                       True),
                 Column("rate", "number", "Units of this currency per one unit of the corporate currency: "
                        "corporate amount = amount ÷ rate.", True, True),
                 Column("start_date", "date", "First day the rate is in force; empty: from the start."),
@@ -224,6 +225,7 @@ TABLES: dict[str, Table] = {
 DUCKDB_TYPES = {
     "id": "varchar",
     "text": "varchar",
+    "currency": "varchar",
     "date": "date",
     "timestamp": "timestamp",
     "money": "decimal(18, 2)",

@@ -17,7 +17,7 @@ import yaml
 from pipelines import models
 from pipelines.errors import DataError
 from pipelines.extract import extract
-from pipelines.forecast import category_map, normal, normal_sql
+from pipelines.forecast import _unmapped_message, category_map, normal, normal_sql
 from pipelines.load import load
 from pipelines.settings import Config, load_config, parse_config
 from tests.helpers import FIXTURES, rows
@@ -80,6 +80,23 @@ def test_an_unmapped_category_stops_the_build_naming_it_and_how_to_map_it(tmp_pa
     load(con, extract(cfg, con), tmp_path / "wh", cfg.as_of, cfg=cfg)
     models.run(cfg, con)
     assert rows(con, "select best_case from rep_forecast_rollup where rep_id = 'a1'") == [{"best_case": 30000.0}]
+
+
+def test_other_crms_standard_categories_need_no_mapping():
+    """Dynamics 365 ships Committed, Won and Lost as forecast categories, HubSpot NOT_FORECASTED: each means one of
+    the five and is read as it. 'Upside' does not (orgs put it in different places): it still needs a mapping."""
+    mapped = category_map(Config())
+    got = {v: mapped.get(normal(v)) for v in ("Committed", "Won", "Lost", "NOT_FORECASTED", "Upside")}
+    assert got == {"Committed": "Commit", "Won": "Closed", "Lost": "Omitted", "NOT_FORECASTED": "Omitted",
+                   "Upside": None}
+
+
+@pytest.mark.parametrize("value, example", [("Upside", "Best Case"), ("Closed - Pending", "Closed"),
+                                            ("Dead", "Omitted"), ("Verbal commit", "Commit"), ("Stretch", "Pipeline")])
+def test_the_error_suggests_the_category_the_words_point_to(value, example):
+    """The example mapping in the error was always Best Case, even for a value like 'Won'."""
+    assert _unmapped_message("opportunities", "FC", 2, value, 1, [value]).endswith(
+        f"e.g. forecast: {{categories: {{{value!r}: {example}}}}}")
 
 
 def test_the_build_says_it_in_one_red_line(tmp_path):

@@ -129,6 +129,40 @@ def test_fixed_rates_convert_every_deal_into_the_corporate_currency(tmp_path):
     assert deal == [{"deal_currency": "USD", "deal_amount": 1100, "conversion_rate": 1.1, "amount": pytest.approx(1000.0)}]
 
 
+def test_currencies_written_as_names_are_read_as_their_codes(tmp_path):
+    """currency_generic as Dynamics 365 writes currencies: c1 'US Dollar', c2 'Pound Sterling', c3 'euro', c5
+    'USD - US Dollar'. Each is read as its ISO code, so the same 3200 is won as with codes (see above). Each name
+    was a currency of its own with no rate: the build stopped, suggesting `currency.rates.US Dollar`."""
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "currency_generic", folder)
+    deals = folder / "deals.csv"
+    text = deals.read_text(encoding="utf-8")
+    for deal, written in {"c1": "US Dollar", "c2": "Pound Sterling", "c3": "euro", "c5": "USD - US Dollar"}.items():
+        head, _, tail = next(line for line in text.splitlines() if line.startswith(deal + ",")).partition(",")
+        fields = tail.split(",")
+        fields[3] = written
+        text = text.replace(f"{head},{tail}", ",".join([head, *fields]))
+    deals.write_text(text, encoding="utf-8")
+    con = models_on(folder / "config.yml", tmp_path)
+    assert rows(con, SCORE) == [{"won_amount": pytest.approx(3200.0), "deals_won": 4, "deals_lost": 1, "win_rate": 0.8,
+                                 "avg_deal_size": pytest.approx(800.0), "currency": "EUR"}]
+
+
+def test_a_currency_that_is_no_code_gets_a_rate_hint_that_is_yaml(tmp_path):
+    """A deal in 'Dollar' (several currencies are dollars, so it is not guessed) at row 7: the error suggests the
+    rate as config.yml can hold it, not `currency.rates.Dollar` as a dotted path."""
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "currency_generic", folder)
+    with open(folder / "deals.csv", "a", encoding="utf-8") as fh:
+        fh.write("c6,r1,Won,900,Dollar,2026-01-05,2026-03-10\n")
+    code, lines = build_line(tmp_path, folder / "config.yml")
+    assert (code, lines) == (1, [
+        "data error: deals.csv: row 7, column Currency: no conversion rate for currency 'Dollar' (the corporate "
+        "currency is EUR); add it to the currency rates extract, or map the column to an expression that gives ISO "
+        'codes, or set `currency: {rates: {"Dollar": <units per one EUR>}}` in config.yml'
+    ])
+
+
 def test_a_rates_table_converts_at_the_rate_in_force_on_the_close_date(tmp_path):
     """currency_generic with config_rates_table.yml: USD is 1.25 until 2026-02-12 and 1.1 from then on, so c1 (closed
     2026-02-10) is 1100 ÷ 1.25 = 880 and c5 (2026-03-05) 2200 ÷ 1.1 = 2000; GBP has one undated rate, 0.85. Won:
@@ -291,6 +325,23 @@ def text_of(page) -> str:
 
 
 # --- as_of and quarters --------------------------------------------------------------------------------------
+
+
+def test_as_of_counts_a_deals_last_activity_as_recorded(tmp_path):
+    """future_close with a LastActivityDate column: f3 was last touched on 2026-05-04, after anything else was
+    created or changed (04-10). That day was recorded, so as_of is 2026-05-04; from 04-10, f3 was 'last active
+    -24 days ago'. f1's activity date, 2099-12-20, is in the future: not a recorded day."""
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "future_close", folder)
+    deals = folder / "deals.csv"
+    lines = deals.read_text(encoding="utf-8").splitlines()
+    touched = {"f1": "2099-12-20", "f3": "2026-05-04"}
+    out = [lines[0] + ",last_activity_date"] + [f"{line},{touched.get(line.split(',')[0], '')}" for line in lines[1:]]
+    deals.write_text("\n".join(out) + "\n", encoding="utf-8")
+    con = models_on(folder / "config.yml", tmp_path)
+    assert con.execute("select getvariable('as_of')").fetchall() == [(dt.date(2026, 5, 4),)]
+    assert rows(con, "select days_since_activity from rep_open_deals where opportunity_id = 'f3'") == [
+        {"days_since_activity": 0}]
 
 
 def test_as_of_is_the_latest_recorded_day_and_closed_deals_count_in_their_quarter(tmp_path):

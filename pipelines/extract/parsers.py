@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines.extract.currencies import currency_sql
 from pipelines.schema import Column
 from pipelines.settings import Source
 from pipelines.sqltext import lit
@@ -177,6 +178,8 @@ def _typed(col: Column, raw: str, source: Source, parsed: str | None = None, dec
                f"then null else {raw} end)"
     if col.type == "text":
         return raw
+    if col.type == "currency":
+        return currency_sql(raw)
     if col.type in ("date", "timestamp"):
         ts = _in_range(parsed) if parsed else _timestamp(raw, source.date_format)
         return f"cast({ts} as date)" if col.type == "date" else ts

@@ -50,7 +50,7 @@ def _problems(table: Table, cfg: Config, reps_loaded: bool) -> list[tuple[str, s
         if col.not_null:
             # an id that is a placeholder for "none" is as missing as an empty one
             rules.append((col.name, f"{val if col.type == 'id' else raw} is null", lit(f"missing {col.name}"), "rejected"))
-        if col.type not in ("id", "text"):
+        if col.type not in ("id", "text", "currency"):
             rules.append(
                 (col.name, f"{raw} is not null and {val} is null", lit(f"unparseable {col.type} in {col.name}"), "rejected")
             )

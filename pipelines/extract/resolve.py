@@ -9,6 +9,8 @@ rejected with why nothing could be.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -135,10 +137,14 @@ def settle_currencies(con: duckdb.DuckDBPyConnection, cfg: Config, reports: dict
     for code, table, file, row in used:
         if code not in known:
             column = reports[table].source_column(file, "currency")
+            if re.fullmatch(r"[A-Z]{3}", code):
+                where = f"set `currency.rates.{code}` in config.yml (units of {code} per one {corporate})"
+            else:  # not a code, nor a name pipelines.extract.currencies knows: a dotted path would not be YAML
+                where = (f"map the column to an expression that gives ISO codes, or set `currency: {{rates: "
+                         f"{{{json.dumps(code)}: <units per one {corporate}>}}}}` in config.yml")
             raise DataError(
                 f"row {row}, column {column}: no conversion rate for currency '{code}' (the corporate currency is "
-                f"{corporate}); add it to the currency rates extract, or set `currency.rates.{code}` in config.yml "
-                f"(units of {code} per one {corporate})", file,
+                f"{corporate}); add it to the currency rates extract, or {where}", file,
             )
 
 
