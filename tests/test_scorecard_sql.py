@@ -186,11 +186,12 @@ def test_the_monday_pack_does_not_count_slips_the_history_cannot_see(tmp_path):
 def test_the_leaderboard_ranks_only_reps_with_a_value(tmp_path):
     """tiny, plus r9 in East with no quota. The contest (defaults: attainment over the quarter, managers left out):
     East's r1 and r2 have quotas and won nothing yet in 2026-Q2, so both are at 0% and share rank 1; r9 has no
-    quota, so no attainment: no rank (it was ranked 3rd, below two reps at 0%), listed after them. West's r3 won
-    40,000 of 100,000: rank 1."""
+    quota, so no attainment: no rank (it was ranked 3rd, below two reps at 0%), listed after them. r8 starts on
+    2026-06-01, after as_of: not on the board yet. West's r3 won 40,000 of 100,000: rank 1."""
     shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
     with open(tmp_path / "org" / "reps.csv", "a", encoding="utf-8") as f:
-        f.write("r9,Nina New,East,m1,AE,2021-01-01,nina@tiny.example,true\n")
+        f.write("r9,Nina New,East,m1,AE,2021-01-01,nina@tiny.example,true\n"
+                "r8,Otto Later,East,m1,AE,2026-06-01,otto@tiny.example,true\n")
     con = models_on(tmp_path / "org" / "config.yml", tmp_path)
     got = rows(con, "select team, rep_id, value, contest_rank from team_leaderboard order by team, contest_rank, rep_id")
     assert got == [

@@ -5,7 +5,8 @@ grain: one row per team member (team, rep_id): the team contest, ranked by site.
   as created in rep_flow. Over a week (the 7 days to as_of, from rep_deal_events): won_amount and deals_won of
   the deals won in those days, pipeline_created the amount of the deals created in them, and attainment the
   amount won in them ÷ the current quarter's quota. Managers and people who have left are not on the board
-  unless site.contest_includes_managers or site.contest_includes_departed say so.
+  unless site.contest_includes_managers or site.contest_includes_departed say so; people hired after as_of
+  never are.
 unique: [team, rep_id]
 dictionary: [team, rep_id, name]
 columns:
@@ -24,6 +25,8 @@ reps as (
     where
         (getvariable('contest_includes_managers') or not is_manager)
         and (getvariable('contest_includes_departed') or is_active)
+        -- someone hired after as_of has not started: nothing to compete with yet
+        and coalesce(hire_date <= getvariable('as_of'), true)
 ),
 
 scorecard as (
