@@ -230,6 +230,7 @@ def test_the_scorecard_grades_this_accuracy(org):
 NO_CALLS = ("select 'x' as rep_id, 'x' as team, 'self' as scope, 'x' as period, date '2026-01-01' as period_start, "
             "date '2026-03-31' as period_end, 'checkpoint' as moment, 0.0 as amount, "
             "timestamp '2026-01-01' as submitted_at where false")
+NO_UNSEEN = "select 'x' as rep_id, 'x' as period, 0 as unseen_at_start, 0 as unseen_at_checkpoint where false"
 NO_OPENING = "select 'x' as rep_id, 'x' as period, 'Commit' as forecast_category, 0.0 as amount where false"
 
 
@@ -259,6 +260,7 @@ def accuracy(scorecard, checkpoints, calls, history_starts_on="2025-12-01", has_
                                "history_starts_on": dt.date.fromisoformat(history_starts_on)}],
         "int_forecast_checkpoint": checkpoints,
         "int_quarter_calls": calls or NO_CALLS,
+        "int_unseen_deals": NO_UNSEEN,
     }))
     return got
 
@@ -442,3 +444,29 @@ def test_hide_amounts_keeps_every_forecast_amount_out_of_the_rep_downloads():
     accuracy_hidden = hidden_columns(cfg, catalog.model("rep_forecast_accuracy"))
     assert {"forecast", "won", "crm_forecast", "commit_at_checkpoint", "commit_at_start"} <= accuracy_hidden
     assert not {"accuracy", "bias", "commit_reliability"} & accuracy_hidden
+
+
+def test_a_deal_the_history_leaves_out_makes_the_opening_pipeline_unknown(tmp_path):
+    """metrics (history from 2025-12-01), plus o99: r2's Commit deal of 30,000, created 2025-12-10 and still open
+    (close 2026-06-30), with no row in opportunity_history. Its first known state is today's extract, so what it
+    was on 2026-Q1's eve (12-31) and day 28 (01-28) is not known: it may well have been in Q1's opening pipeline
+    and Commit. r2's Q1 opening pipeline was 0 (coverage 0 against 28,667 to close), and East's 120,000 (0.43×)
+    quietly left it out: both are now no data, as are the org's, r2's and East's commit at the start and CRM
+    forecast. r1's own figures (120,000 opening, 120,000 Commit) stay known."""
+    shutil.copytree(FIXTURES / "metrics", tmp_path / "org")
+    with open(tmp_path / "org" / "opportunities.csv", "a", encoding="utf-8") as f:
+        f.write("o99,r2,Zulu,Zulu deal,Proposal,30000,2025-12-10,2026-06-30,Commit,Call,2026-05-01\n")
+    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    assert rows(con, "select rep_id, period, unseen_at_start, unseen_at_checkpoint from int_unseen_deals "
+                     "where period = '2026-Q1'") == [
+        {"rep_id": "r2", "period": "2026-Q1", "unseen_at_start": 1, "unseen_at_checkpoint": 1}]
+    got = {(r["rollup_level"], r["rep_id"]): (r["open_pipeline"], r["pipeline_coverage"]) for r in rows(
+        con, "select rollup_level, rep_id, open_pipeline, pipeline_coverage from int_scorecard_rollup "
+             "where period = '2026-Q1' and (team = 'East' or rollup_level = 'org')")}
+    assert got == {("rep", "r1"): (120000.0, 0.6), ("rep", "m1"): (0.0, 0.0), ("rep", "r2"): (None, None),
+                   ("team", None): (None, None), ("org", None): (None, None)}
+    forecast = {(r["forecast_level"], r["rep_id"]): (r["commit_at_start"], r["crm_forecast"]) for r in rows(
+        con, "select forecast_level, rep_id, commit_at_start, crm_forecast from int_forecast_accuracy "
+             "where period = '2026-Q1' and team = 'East'")}
+    assert forecast == {("rep", "r1"): (120000.0, 120000.0), ("rep", "m1"): (0.0, 60000.0), ("rep", "r2"): (None, None),
+                        ("team", None): (None, None)}

@@ -96,4 +96,4 @@ def test_no_closed_quarter_pipeline_grade_without_a_deal_history(full):
     assert [r["rep_id"] for r in got] == ["c2", "c3", "m1"]
     for r in got:
         assert r["pipeline_grade"] is None
-        assert r["pipeline_note"] == "the pipeline at the quarter start is not known (before the deal history)"
+        assert r["pipeline_note"] == "the pipeline at the quarter start is not known (the deal history does not reach it for every deal)"

@@ -114,7 +114,8 @@ joined as (
         scorecard.period_start,
         cast(scorecard.period_start + to_days(getvariable('forecast_checkpoint_days') - 1) as date)
             as checkpoint_day,
-        coverage.has_forecast_category and scorecard.period_start >= coverage.history_starts_on as start_known,
+        coverage.has_forecast_category and scorecard.period_start >= coverage.history_starts_on
+        and coalesce(unseen.unseen_at_start, 0) = 0 as start_known,
         coverage.has_forecast_category
         and scorecard.period_start + to_days(getvariable('forecast_checkpoint_days') - 1)
         >= coverage.history_starts_on as history_reaches_checkpoint,
@@ -136,6 +137,7 @@ joined as (
     cross join coverage
     left join at_start on scorecard.rep_id = at_start.rep_id and scorecard.period = at_start.period
     left join checkpoint on scorecard.rep_id = checkpoint.rep_id and scorecard.period = checkpoint.period
+    left join int_unseen_deals as unseen on scorecard.rep_id = unseen.rep_id and scorecard.period = unseen.period
     left join calls on scorecard.rep_id = calls.rep_id and scorecard.period = calls.period and calls.scope = 'self'
 ),
 
@@ -148,8 +150,8 @@ sums as (
         any_value(period_start) as period_start,
         any_value(checkpoint_day) as checkpoint_day,
         count(*) as reps,
-        sum(commit_at_start) as commit_at_start,
-        sum(best_case_at_start) as best_case_at_start,
+        case when bool_and(start_known) then sum(commit_at_start) end as commit_at_start,
+        case when bool_and(start_known) then sum(best_case_at_start) end as best_case_at_start,
         sum(won_amount) as won_amount,
         -- a team's CRM forecast is known only when each of its reps' is: a sum would skip the unknown ones
         case when bool_and(checkpoint_known) then sum(crm_forecast) end as crm_forecast,

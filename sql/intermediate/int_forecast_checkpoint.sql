@@ -15,10 +15,8 @@ columns:
   commit_slipped: The rest: deals not closed in the quarter (still open at its end, or closed with a later close
     date), so commit_won + commit_lost + commit_slipped = commit_at_checkpoint (none slipped is exactly 0:
     amount_difference).
-  unseen_deals: The rep's deals created by the checkpoint day whose first known state (int_opportunity_states)
-    is later, and that could have counted in the quarter (not closed before it): the deal history has no row
-    for them that day, as when a history extract leaves deals out, so the forecast above leaves them out too
-    and is not known unless this is 0.
+  unseen_deals: The rep's deals whose state that day is not known (int_unseen_deals.unseen_at_checkpoint): the
+    forecast above leaves them out, so it is not known unless this is 0.
 */
 with
 
@@ -28,19 +26,12 @@ snapshots as (
 ),
 
 quarters as (
-    select
-        *,
-        cast(period_start + to_days(getvariable('forecast_checkpoint_days') - 1) as date) as checkpoint_day,
-    from int_fiscal_quarters
+    select * from int_fiscal_quarters
     where is_closed
 ),
 
 states as (
     select * from int_opportunity_states
-),
-
-opportunities as (
-    select * from stg_opportunities
 ),
 
 at_checkpoint as (
@@ -70,25 +61,9 @@ commit_fates as (
     where at_checkpoint.forecast_column = 'commit'
 ),
 
-first_states as (
-    select * from states
-    where state_number = 1
-),
-
 unseen as (
-    select
-        opportunities.owner_id as rep_id,
-        quarters.period,
-        any_value(quarters.checkpoint_day) as checkpoint_day,
-        count(*) as unseen_deals,
-    from opportunities
-    inner join first_states on opportunities.opportunity_id = first_states.opportunity_id
-    inner join quarters
-        on
-            opportunities.created_date <= quarters.checkpoint_day
-            and first_states.valid_from > quarters.checkpoint_day
-            and coalesce(opportunities.close_date >= quarters.period_start, true)
-    group by opportunities.owner_id, quarters.period
+    select * from int_unseen_deals
+    where unseen_at_checkpoint > 0
 ),
 
 forecasts as (
@@ -114,11 +89,15 @@ final as (
     select
         coalesce(forecasts.rep_id, unseen.rep_id) as rep_id,
         coalesce(forecasts.period, unseen.period) as period,
-        coalesce(forecasts.checkpoint_day, unseen.checkpoint_day) as checkpoint_day,
+        coalesce(
+            forecasts.checkpoint_day,
+            cast(quarters.period_start + to_days(getvariable('forecast_checkpoint_days') - 1) as date)
+        ) as checkpoint_day,
         forecasts.* exclude (rep_id, period, checkpoint_day),
-        coalesce(unseen.unseen_deals, 0) as unseen_deals,
+        coalesce(unseen.unseen_at_checkpoint, 0) as unseen_deals,
     from forecasts
     full outer join unseen on forecasts.rep_id = unseen.rep_id and forecasts.period = unseen.period
+    inner join quarters on coalesce(forecasts.period, unseen.period) = quarters.period
 )
 
 select * from final

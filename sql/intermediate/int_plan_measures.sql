@@ -237,7 +237,10 @@ wide as (
                     '%d won deal%s without an amount: what is left to close is not known',
                     won_deals_without_amount, case when won_deals_without_amount = 1 then '' else 's' end
                 )
-            when open_pipeline is null then 'the pipeline at the quarter start is not known (before the deal history)'
+            when open_pipeline is null
+                then
+                    'the pipeline at the quarter start is not known '
+                    || '(the deal history does not reach it for every deal)'
             when t_coverage is null or t_coverage = 0 then 'no coverage target'
         end as pipeline_note,
         win_rate as conversion_actual,

@@ -48,6 +48,11 @@ at_start as (
     group by rep_id, period
 ),
 
+unseen as (
+    select * from int_unseen_deals
+    where unseen_at_start > 0
+),
+
 pace as (
     select * from int_quarter_pace
 ),
@@ -142,7 +147,10 @@ joined as (
         coalesce(deals.cycle_days_sum, 0) as cycle_days_sum,
         coalesce(deals.cycle_deals, 0) as cycle_deals,
         case
-            when spine.is_closed and spine.period_start >= (select c.history_starts_on from int_data_coverage as c)
+            -- known when the deal history reaches the quarter's eve for every deal of the rep's then
+            when
+                spine.is_closed and spine.period_start >= (select c.history_starts_on from int_data_coverage as c)
+                and unseen.rep_id is null
                 then cast(coalesce(at_start.open_pipeline_at_start, 0) as double)
             when spine.is_closed then null
             else cast(coalesce(deals.open_pipeline_now, 0) as double)
@@ -170,6 +178,7 @@ joined as (
     left join deals on spine.rep_id = deals.rep_id and spine.period = deals.period
     left join quotas on spine.rep_id = quotas.rep_id and spine.period = quotas.period
     left join at_start on spine.rep_id = at_start.rep_id and spine.period = at_start.period
+    left join unseen on spine.rep_id = unseen.rep_id and spine.period = unseen.period
     left join pace on spine.period = pace.period
     left join overdue on spine.rep_id = overdue.rep_id and spine.is_current
     left join coverage_targets on spine.rep_id = coverage_targets.rep_id

@@ -39,14 +39,16 @@ sums as (
         sum(deals_lost) as deals_lost,
         sum(cycle_days_sum) as cycle_days_sum,
         sum(cycle_deals) as cycle_deals,
-        sum(open_pipeline) as open_pipeline,
+        -- a closed quarter's opening pipeline is known for a team only when it is for each of its reps: a sum
+        -- would quietly skip the unknown ones (today's, for the current quarter, is always known)
+        case when bool_and(open_pipeline is not null) then sum(open_pipeline) end as open_pipeline,
         sum(weighted_pipeline) as weighted_pipeline,
         any_value(pipeline_measured_on) as pipeline_measured_on,
         sum(projected_amount) as projected_amount,
         any_value(expected_share) as expected_share,
         sum(overdue_pipeline) as overdue_pipeline,
         sum(overdue_deals) as overdue_deals,
-        sum(pipeline_for_gap) as pipeline_for_gap,
+        case when bool_and(open_pipeline is not null) then sum(pipeline_for_gap) end as pipeline_for_gap,
         sum(quota_to_close) as quota_to_close,
         sum(pipeline_needed) as pipeline_needed,
         count(*) filter (where is_under_coverage_target) as reps_under_coverage_target,

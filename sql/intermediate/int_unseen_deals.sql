@@ -1,0 +1,66 @@
+/*
+grain: one row per rep per started fiscal quarter with deals whose state is not known on a day that quarter's
+  past-state metrics look at (rep_id, period): deals created by that day whose first known state
+  (int_opportunity_states) starts later, because the deal history has no row for them that early (a history
+  extract that leaves deals out), and that could have counted in the quarter (not closed before it; an undated
+  deal could). A sum of the rep's deals on that day would leave them out, so it is not known while the count is
+  above 0.
+columns:
+  rep_id: The deal's owner today.
+  period: The fiscal quarter.
+  unseen_at_start: Such deals on the eve of the quarter's first day: its opening pipeline
+    (int_pipeline_at_quarter_start).
+  unseen_at_checkpoint: Such deals at the end of the checkpoint day, day forecast.checkpoint_days of the quarter:
+    the CRM forecast that day (int_forecast_checkpoint).
+*/
+with
+
+first_states as (
+    select * from int_opportunity_states
+    where state_number = 1
+),
+
+opportunities as (
+    select * from stg_opportunities
+),
+
+quarters as (
+    select
+        period,
+        period_start,
+        cast(period_start - interval 1 day as date) as eve,
+        cast(period_start + to_days(getvariable('forecast_checkpoint_days') - 1) as date) as checkpoint_day,
+    from int_fiscal_quarters
+    where period_start <= getvariable('as_of')
+),
+
+deals as (
+    select
+        opportunities.owner_id as rep_id,
+        opportunities.created_date,
+        opportunities.close_date,
+        first_states.valid_from as first_known_on,
+    from opportunities
+    inner join first_states on opportunities.opportunity_id = first_states.opportunity_id
+    where opportunities.created_date < first_states.valid_from
+),
+
+final as (
+    select
+        deals.rep_id,
+        quarters.period,
+        count(*) filter (where deals.created_date <= quarters.eve and deals.first_known_on > quarters.eve)
+            as unseen_at_start,
+        count(*) filter (
+            where deals.created_date <= quarters.checkpoint_day and deals.first_known_on > quarters.checkpoint_day
+        ) as unseen_at_checkpoint,
+    from deals
+    inner join quarters
+        on
+            deals.created_date <= quarters.checkpoint_day
+            and deals.first_known_on > quarters.eve
+            and coalesce(deals.close_date >= quarters.period_start, true)
+    group by deals.rep_id, quarters.period
+)
+
+select * from final
