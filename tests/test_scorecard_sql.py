@@ -171,6 +171,33 @@ def test_a_deal_first_seen_closed_is_won_on_its_close_date(tmp_path):
     assert (east["slipped_last_week"], east["created_last_week"], east["deals_created_last_week"]) == (0, 5000, 1)
 
 
+def test_a_deal_won_reopened_and_won_again_is_won_once(tmp_path):
+    """tiny, plus o9 (r1, 30,000): entered already won on 05-10 with a close date of 05-10, reopened on 05-11,
+    won again on 05-13. It was seen open, so only its change of state on 05-13 makes it won (taking its first
+    state's close date too made it won twice: "Won last week $60,000 · 2 deals"). And o11 (r1, 7,000), created on
+    05-12 with no row in opportunity_history, which had started in January: it is created on 05-12, at the
+    amount first known for it (it was missing from "New pipeline last week")."""
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
+    with open(tmp_path / "org" / "opportunities.csv", "a", encoding="utf-8") as f:
+        f.write("o9,r1,Ivy,Ivy deal,Closed Won,30000,2026-05-10,2026-05-13,Closed,,2026-05-13\n"
+                "o11,r1,Kit,Kit deal,Proposal,7000,2026-05-12,2026-06-30,Pipeline,Call,2026-05-12\n")
+    with open(tmp_path / "org" / "opportunity_history.csv", "a", encoding="utf-8") as f:
+        f.write("o9,2026-05-10 09:00:00,Closed Won,30000,2026-05-10,Closed\n"
+                "o9,2026-05-11 09:00:00,Proposal,30000,2026-05-31,Commit\n"
+                "o9,2026-05-13 09:00:00,Closed Won,30000,2026-05-13,Closed\n")
+    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    events = rows(con, "select opportunity_id, event, event_date::varchar as d, amount from rep_deal_events "
+                       "where opportunity_id in ('o9', 'o11') and event in ('won', 'created') order by d, event")
+    assert events == [
+        {"opportunity_id": "o9", "event": "created", "d": "2026-05-10", "amount": 30000.0},
+        {"opportunity_id": "o11", "event": "created", "d": "2026-05-12", "amount": 7000.0},
+        {"opportunity_id": "o9", "event": "won", "d": "2026-05-13", "amount": 30000.0},
+    ]
+    east = one(con, "select * from team_monday where team = 'East'")
+    assert (east["won_last_week"], east["deals_won_last_week"]) == (30000, 1)
+    assert (east["created_last_week"], east["deals_created_last_week"]) == (37000, 2)
+
+
 def test_the_monday_pack_does_not_count_slips_the_history_cannot_see(tmp_path):
     """no_amounts has no opportunity_history: today's extract is the first deal state known (history_starts_on is
     as_of, 2026-05-15), so what slipped or was created in the 7 days is not known, not 0. Its won deals closed in
@@ -217,3 +244,15 @@ def test_a_weekly_contest_on_new_pipeline_needs_the_history_to_cover_the_week(tm
     con = models_on(config, tmp_path / "again")
     assert rows(con, "select distinct value, contest_rank from team_leaderboard") == [
         {"value": 0.0, "contest_rank": 1}]
+
+
+@pytest.mark.parametrize("starts, covered", [("2026-05-08", True), ("2026-05-09", False)])
+def test_the_week_is_covered_from_the_day_before_it(starts, covered):
+    """as_of 2026-05-15: the 7 days to it are 05-09..05-15. A slip on 05-09 shows only against the deal's state on
+    05-08, so the history must start by 05-08 (as_of − 7); one starting 05-09 does not cover the week."""
+    got = run_model("int_data_coverage", {
+        "stg_source_columns": "select 'opportunities' as table_name, 'stage' as column_name",
+        "stg_opportunity_history": f"select date '{starts}' as changed_date",
+        "stg_opportunity_versions": "select date '2026-05-15' as valid_from",
+    })
+    assert [(str(r["history_starts_on"]), r["history_covers_week"]) for r in got] == [(starts, covered)]

@@ -8,8 +8,10 @@ columns:
   history_starts_on: First day the deal history covers: the earliest opportunity_history change, else the
     first stored deal version (today's extract, as of as_of, when none is stored). Past-state metrics of quarters
     that start before it are null (no data), and a deal already there that day was not created then.
-  history_covers_week: history_starts_on is on or before the first of the 7 days to as_of (as_of − 6), so the
-    deals created or slipped in them are known (the Monday pack, the weekly contest).
+  history_covers_week: history_starts_on is on or before the day before the 7 days to as_of (as_of − 7), so
+    the deals created or slipped in them are known (the Monday pack, the weekly contest). With no
+    opportunity_history, the changes between two loads are dated on the later load's day: builds far apart
+    date them late.
 */
 with
 
@@ -42,7 +44,8 @@ found as (
 final as (
     select
         *,
-        history_starts_on <= getvariable('as_of') - interval 6 day as history_covers_week,
+        -- a change on the first of the 7 days shows only against the state the day before
+        history_starts_on <= getvariable('as_of') - interval 7 day as history_covers_week,
     from found
 )
 

@@ -10,9 +10,10 @@ columns:
   opportunity_name: Deal name.
   account: Account name.
   event_date: Day of the change.
-  event: created (only when the deal was created that day: int_opportunity_states.is_created; a deal first seen
-    when the history starts is not), won, lost (a deal whose first known state is already closed, such as one
-    the deal history has no row for, is won or lost on its close date), pushed_out (close date moved to a later
+  event: created (when the deal was created that day: int_opportunity_states.is_created, or its created_date
+    when the history, already started, first shows it later; a deal first seen when the history starts is not),
+    won, lost (a deal never seen open, such as one the deal history has no row for, is won or lost on its close
+    date), pushed_out (close date moved to a later
     fiscal quarter while open), pulled_in (close date moved to an earlier fiscal quarter while open), advanced
     (moved to a later open stage), went_back (moved to an earlier open stage), amount_up or amount_down (while
     open).
@@ -42,6 +43,7 @@ with_previous as (
         states.previous_close_date,
         states.state_number,
         states.is_created,
+        states.valid_to,
     from int_opportunity_states as states
 ),
 
@@ -56,18 +58,39 @@ recent as (
     where with_previous.event_date > getvariable('as_of') - interval 35 day
 ),
 
-first_closed as (
-    -- a deal whose first known state is already closed: entered as won or lost, or first seen closed because
-    -- the deal history has no earlier row for it. No change of state shows when it closed; the CRM's close date
-    -- does.
+never_open as (
+    -- deals never seen open: entered as won or lost, or first seen closed because the deal history has no
+    -- earlier row for them. No change of state shows when they closed; the CRM's close date (today's, as the
+    -- scorecard counts it) does. A deal seen open at any time closes by a change of state instead (below).
     select
         * replace (close_date as event_date),
         cast(null as date) as close_quarter,
         cast(null as date) as previous_close_quarter,
     from with_previous
     where
-        state_number = 1 and stage_kind in ('won', 'lost')
+        valid_to = date '9999-12-31' and stage_kind in ('won', 'lost')
         and close_date > getvariable('as_of') - interval 35 day
+        and opportunity_id not in (
+            select o.opportunity_id from with_previous as o
+            where o.stage_kind = 'open'
+        )
+),
+
+created_unseen as (
+    -- deals the history shows only after they were created, though it had started by then (a history extract
+    -- that leaves deals out): their created date says when, and their first known amount is the best known
+    select
+        with_previous.* replace (opportunities.created_date as event_date),
+        cast(null as date) as close_quarter,
+        cast(null as date) as previous_close_quarter,
+    from with_previous
+    inner join stg_opportunities as opportunities on with_previous.opportunity_id = opportunities.opportunity_id
+    cross join int_data_coverage as coverage
+    where
+        with_previous.state_number = 1 and not with_previous.is_created
+        and opportunities.created_date >= coverage.history_starts_on
+        and opportunities.created_date > getvariable('as_of') - interval 35 day
+        and opportunities.created_date < with_previous.event_date
 ),
 
 events as (
@@ -79,8 +102,13 @@ events as (
     union all
     select
         *,
+        'created' as event,
+    from created_unseen
+    union all
+    select
+        *,
         stage_kind as event,
-    from first_closed
+    from never_open
     union all
     select
         *,
