@@ -99,8 +99,11 @@ def _unmapped_message(table: str, column: str, row: int, value: str, n: int, val
 def _likely_category(value: str) -> str:
     """The category a value's words point to, for the example in the error only: the build never guesses."""
     word = normal(value)
-    for hints, category in ((("commit",), "Commit"), (("best", "upside"), "Best Case"), (("won", "close"), "Closed"),
-                            (("lost", "omit", "exclude", "dead"), "Omitted")):
+    if word.startswith(("not", "un", "non")) or "wont" in word:  # "Not committed", "Uncommitted", "Won't close"
+        return "Pipeline"
+    # lost before won and closed ("Closed Lost"); Salesforce's API writes Commit as "Forecast"
+    for hints, category in ((("lost", "omit", "exclude", "dead"), "Omitted"), (("commit", "forecast"), "Commit"),
+                            (("best", "upside", "likely"), "Best Case"), (("won", "close"), "Closed")):
         if any(h in word for h in hints):
             return category
     return "Pipeline"

@@ -86,13 +86,17 @@ def test_other_crms_standard_categories_need_no_mapping():
     """Dynamics 365 ships Committed, Won and Lost as forecast categories, HubSpot NOT_FORECASTED: each means one of
     the five and is read as it. 'Upside' does not (orgs put it in different places): it still needs a mapping."""
     mapped = category_map(Config())
-    got = {v: mapped.get(normal(v)) for v in ("Committed", "Won", "Lost", "NOT_FORECASTED", "Upside")}
-    assert got == {"Committed": "Commit", "Won": "Closed", "Lost": "Omitted", "NOT_FORECASTED": "Omitted",
-                   "Upside": None}
+    values = ("Committed", "Won", "Lost", "Closed Won", "Closed Lost", "NOT_FORECASTED", "OMIT", "Upside")
+    got = {v: mapped.get(normal(v)) for v in values}
+    assert got == {"Committed": "Commit", "Won": "Closed", "Lost": "Omitted", "Closed Won": "Closed",
+                   "Closed Lost": "Omitted", "NOT_FORECASTED": "Omitted", "OMIT": "Omitted", "Upside": None}
 
 
-@pytest.mark.parametrize("value, example", [("Upside", "Best Case"), ("Closed - Pending", "Closed"),
-                                            ("Dead", "Omitted"), ("Verbal commit", "Commit"), ("Stretch", "Pipeline")])
+@pytest.mark.parametrize("value, example", [
+    ("Upside", "Best Case"), ("MostLikely", "Best Case"), ("Closed - Pending", "Closed"), ("Dead", "Omitted"),
+    ("Closed Lost - No Decision", "Omitted"), ("Verbal commit", "Commit"), ("Forecast", "Commit"),
+    ("Not Committed", "Pipeline"), ("Uncommitted", "Pipeline"), ("Won't close", "Pipeline"), ("Stretch", "Pipeline"),
+])
 def test_the_error_suggests_the_category_the_words_point_to(value, example):
     """The example mapping in the error was always Best Case, even for a value like 'Won'."""
     assert _unmapped_message("opportunities", "FC", 2, value, 1, [value]).endswith(

@@ -148,6 +148,23 @@ def test_currencies_written_as_names_are_read_as_their_codes(tmp_path):
                                  "avg_deal_size": pytest.approx(800.0), "currency": "EUR"}]
 
 
+def test_a_config_that_names_currencies_as_the_export_does_still_converts(tmp_path):
+    """currency_generic with its deals' USD written 'US Dollar (USD)' and config written in names too:
+    currency.code 'Euro', rates {'US Dollar': 1.1, 'Pound Sterling': 0.85}. The deals are read as USD, and config is
+    read the same way, so the same 3200 EUR is won. (Reading only the deals broke a config that had worked.)"""
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "currency_generic", folder)
+    deals = folder / "deals.csv"
+    deals.write_text(deals.read_text(encoding="utf-8").replace(",USD,", ",US Dollar (USD),"), encoding="utf-8")
+    config = folder / "config.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "  code: EUR\n  rates: {USD: 1.1, GBP: 0.85}", "  code: Euro\n  rates: {US Dollar: 1.1, Pound Sterling: 0.85}"),
+        encoding="utf-8")
+    con = models_on(config, tmp_path)
+    assert rows(con, SCORE) == [{"won_amount": pytest.approx(3200.0), "deals_won": 4, "deals_lost": 1, "win_rate": 0.8,
+                                 "avg_deal_size": pytest.approx(800.0), "currency": "EUR"}]
+
+
 def test_a_currency_that_is_no_code_gets_a_rate_hint_that_is_yaml(tmp_path):
     """A deal in 'Dollar' (several currencies are dollars, so it is not guessed) at row 7: the error suggests the
     rate as config.yml can hold it, not `currency.rates.Dollar` as a dotted path."""
@@ -293,8 +310,9 @@ def test_headlines_say_what_is_known(tmp_path):
 
 def test_pages_do_not_turn_what_is_not_known_into_zeros(tmp_path):
     """unknowns: nobody has a quota, n1's only open deal has neither an amount nor a close date, and the last
-    quarter's only win (p1) has no amount. Coverage has no quota to cover, so no "0 reps under it"; the undated
-    pipeline is no data, not "$0 · 1 open deals"; the 80/20 sentence does not read "won no data of the
+    quarter's only win (p1) has no amount; n2's undated deal has 5,000. Coverage has no quota to cover, so no "0
+    reps under it"; n1's undated pipeline is no data, not "$0 · 1 open deals", and the org's 5,000 says 1 of its 2
+    deals has no amount; the 80/20 sentence does not read "won no data of the
     organisation's $0"; there is no deal history before today, so the Monday pack's slips and new pipeline are
     no data, not $0; and reps with no attainment are not ranked."""
     code, lines = build_line(tmp_path, FIXTURES / "unknowns" / "config.yml")
@@ -303,8 +321,11 @@ def test_pages_do_not_turn_what_is_not_known_into_zeros(tmp_path):
     home = text_of(site / "index.html")
     assert "Pipeline coverage no data target 3.0×; no quota to cover" in home
     assert "reps under it" not in home
+    assert ("Undated pipeline $5.0k 2 open deals without a close date, 1 of them without an amount, in no "
+            "quarter's coverage") in home
+    n1 = text_of(site / "reps" / "n1" / "index.html")
     assert ("Undated pipeline no data 1 open deal without a close date, none with an amount, in no quarter's "
-            "coverage") in home
+            "coverage") in n1
     assert "No data: nothing with an amount was won in 2026 Q1" in home
     assert "won no data" not in home
     team = text_of(site / "teams" / "north" / "index.html")

@@ -2,11 +2,13 @@
 
 Rates, `currency.code` and `currency.rates` are keyed by ISO code, and Salesforce, HubSpot, Pipedrive and Zoho
 export codes. Dynamics 365 and NetSuite export the currency record's name ("US Dollar", "Euro"), and some
-exports write both ("USD - US Dollar"). Unread, each name is a currency of its own with no rate, and the build
-stops asking for `currency.rates.US Dollar`. So a value is read as its code: a known name, matched without case,
-gives its code; a value that starts with three letters followed by a separator gives those; three letters alone
-are a code. Anything else is kept as written, and the rate check names it. A name that several currencies share
-("Dollar", "Peso", "Krone") is not in the list: guessing would convert at the wrong rate.
+exports write both ("USD - US Dollar", "US Dollar (USD)"). Unread, each name is a currency of its own with no
+rate, and the build stops asking for `currency.rates.US Dollar`. So a value is read as its code: a known name,
+matched without case, gives its code; a value that starts with three letters followed by a separator, or ends
+with three in parentheses, gives those; three letters alone are a code. Anything else is kept as written, and
+the rate check names it. A name that several currencies share ("Dollar", "Peso", "Krone") is not in the list:
+guessing would convert at the wrong rate. Config's `currency.code` and `currency.rates` keys are read the same
+way (`resolve._as_code`).
 """
 
 from __future__ import annotations
@@ -42,14 +44,14 @@ CURRENCY_NAMES: dict[str, str] = {
     "south korean won": "KRW", "korean won": "KRW",
     "thai baht": "THB", "baht": "THB",
     "malaysian ringgit": "MYR", "ringgit": "MYR",
-    "indonesian rupiah": "IDR",
+    "indonesian rupiah": "IDR", "rupiah": "IDR",
     "philippine peso": "PHP",
-    "vietnamese dong": "VND",
+    "vietnamese dong": "VND", "dong": "VND",
     "new israeli sheqel": "ILS", "israeli new shekel": "ILS", "israeli shekel": "ILS",
     "uae dirham": "AED", "united arab emirates dirham": "AED",
     "saudi riyal": "SAR",
     "qatari rial": "QAR", "qatari riyal": "QAR",
-    "south african rand": "ZAR",
+    "south african rand": "ZAR", "rand": "ZAR",
     "egyptian pound": "EGP",
     "nigerian naira": "NGN", "naira": "NGN",
     "kenyan shilling": "KES",
@@ -69,5 +71,7 @@ def currency_sql(raw: str) -> str:
         f"coalesce(map {{{names}}}[lower({raw})], "
         f"case when regexp_full_match({raw}, '[A-Za-z]{{3}}') then upper({raw}) "
         f"when regexp_full_match({raw}, '[A-Za-z]{{3}}\\s*[-–—(:/|].*') then upper(left({raw}, 3)) "
+        f"when regexp_full_match({raw}, '.*\\(\\s*[A-Za-z]{{3}}\\s*\\)') "
+        f"then upper(regexp_extract({raw}, '\\(\\s*([A-Za-z]{{3}})\\s*\\)$', 1)) "
         f"else {raw} end)"
     )

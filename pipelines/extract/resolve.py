@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import ConfigError, DataError
+from pipelines.extract.currencies import currency_sql
 from pipelines.extract.stages import kind_of
 from pipelines.settings import Config
 from pipelines.sqltext import lit
@@ -115,9 +116,9 @@ def settle_currencies(con: duckdb.DuckDBPyConnection, cfg: Config, reports: dict
         con.execute("alter table extract_currency_rates alter column _file set data type varchar")
         con.executemany(
             "insert into extract_currency_rates (currency, rate, is_corporate, _file) values (?, ?, false, ?)",
-            [[code, rate, config_file] for code, rate in cfg.currency.rates.items()],
+            [[_as_code(con, code), rate, config_file] for code, rate in cfg.currency.rates.items()],
         )
-    corporate = cfg.currency.code or _marked_corporate(con, reports)
+    corporate = _as_code(con, cfg.currency.code) or _marked_corporate(con, reports)
     used = _currencies_used(con)
     if corporate is None:
         codes = sorted({code for code, *_ in used})
@@ -146,6 +147,14 @@ def settle_currencies(con: duckdb.DuckDBPyConnection, cfg: Config, reports: dict
                 f"row {row}, column {column}: no conversion rate for currency '{code}' (the corporate currency is "
                 f"{corporate}); add it to the currency rates extract, or {where}", file,
             )
+
+
+def _as_code(con: duckdb.DuckDBPyConnection, written: str | None) -> str | None:
+    """A currency as config.yml writes it, read as the extracts' are (`currencies.currency_sql`): a config that
+    keys its rates by the names its export uses ('US Dollar') must meet the deals, now read as USD."""
+    if written is None:
+        return None
+    return con.execute(f"select {currency_sql('v')} from (select trim(?) as v)", [written]).fetchone()[0]
 
 
 def _marked_corporate(con: duckdb.DuckDBPyConnection, reports: dict) -> str | None:

@@ -5,7 +5,8 @@ grain: one row per rep per fiscal quarter, from the rep's first deal, quota or h
   them per rep, team and org and computes every ratio once.
 dictionary: [rep_id, team, period, period_start, period_end, is_current, is_closed, quota, won_amount, deals_won,
   deals_lost, cycle_deals, open_pipeline, weighted_pipeline, pipeline_measured_on, projected_amount,
-  undated_pipeline, undated_deals, won_deals_without_amount, lost_deals_without_amount]
+  undated_pipeline, undated_deals, won_deals_without_amount, lost_deals_without_amount,
+  undated_deals_without_amount]
 columns:
   lost_amount: Sum of amount over lost deals whose close date is in the quarter.
   cycle_days_sum: Sum of close_date − created_date over the won deals with valid dates.
@@ -81,6 +82,7 @@ undated as (
         -- null (no data) when none of them has an amount: deals without one are not deals of 0
         sum(amount) as undated_pipeline,
         count(*) as undated_deals,
+        count(*) filter (where amount is null) as undated_deals_without_amount,
     from int_opportunities
     where is_open and close_date is null
     group by owner_id
@@ -174,6 +176,8 @@ joined as (
         case when spine.is_current then coalesce(undated.undated_deals, 0) end as undated_deals,
         coalesce(deals.won_deals_without_amount, 0) as won_deals_without_amount,
         coalesce(deals.lost_deals_without_amount, 0) as lost_deals_without_amount,
+        case when spine.is_current then coalesce(undated.undated_deals_without_amount, 0) end
+            as undated_deals_without_amount,
     from spine
     left join deals on spine.rep_id = deals.rep_id and spine.period = deals.period
     left join quotas on spine.rep_id = quotas.rep_id and spine.period = quotas.period

@@ -8,7 +8,7 @@ dictionary: [rep_id, period, period_start, period_end, is_current, is_closed, re
   open_pipeline, weighted_pipeline, pipeline_measured_on, pipeline_coverage, projected_amount,
   projected_attainment, expected_share, pace_ratio, quota_met, overdue_pipeline, overdue_deals, pipeline_needed,
   reps_under_coverage_target, next_quarter_coverage, undated_pipeline, undated_deals, currency,
-  won_deals_without_amount, lost_deals_without_amount]
+  won_deals_without_amount, lost_deals_without_amount, undated_deals_without_amount]
 columns:
   rollup_level: rep, team or org.
   team: The team (the rep's team today on rep rows); null on org rows.
@@ -58,6 +58,7 @@ sums as (
             else sum(undated_pipeline) filter (where undated_deals > 0)
         end as undated_pipeline,
         sum(undated_deals) as undated_deals,
+        sum(undated_deals_without_amount) as undated_deals_without_amount,
         sum(won_deals_without_amount) as won_deals_without_amount,
         sum(lost_deals_without_amount) as lost_deals_without_amount,
     from quarters
@@ -115,6 +116,7 @@ final as (
         ) as currency,
         won_deals_without_amount,
         lost_deals_without_amount,
+        undated_deals_without_amount,
     from sums
 )
 
