@@ -470,3 +470,24 @@ def test_a_deal_the_history_leaves_out_makes_the_opening_pipeline_unknown(tmp_pa
              "where period = '2026-Q1' and team = 'East'")}
     assert forecast == {("rep", "r1"): (120000.0, 120000.0), ("rep", "m1"): (0.0, 60000.0), ("rep", "r2"): (None, None),
                         ("team", None): (None, None)}
+
+
+def test_a_rep_without_quota_does_not_blank_the_coverage_and_a_deal_without_created_date_is_unseen(tmp_path):
+    """metrics plus two deals with no row in opportunity_history:
+    - o98, r3's open deal created 2025-12-10 (closes 2026-06-30). r3 has no 2026-Q1 quota, so adds nothing to
+      coverage: West's Q1 opening pipeline is no data, but its coverage, which r3 is not in, stays known (0, as
+      without o98). It went null.
+    - o97, r2's open deal with no created date: an opportunity_history extract is given and has no row for it, so
+      it may have existed on Q1's eve: r2's Q1 opening pipeline is no data, and with it East's and the org's
+      coverage (r2 had 28,667 to close). (Only deals with a created date were counted.)"""
+    shutil.copytree(FIXTURES / "metrics", tmp_path / "org")
+    with open(tmp_path / "org" / "opportunities.csv", "a", encoding="utf-8") as f:
+        f.write("o98,r3,Yak,Yak deal,Proposal,30000,2025-12-10,2026-06-30,Commit,Call,2026-05-01\n"
+                "o97,r2,Xen,Xen deal,Proposal,5000,,2026-06-30,Pipeline,Call,2026-05-01\n")
+    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    unseen = rows(con, "select rep_id, unseen_at_start from int_unseen_deals where period = '2026-Q1' order by 1")
+    assert unseen == [{"rep_id": "r2", "unseen_at_start": 1}, {"rep_id": "r3", "unseen_at_start": 1}]
+    got = {(r["rollup_level"], r["team"]): (r["open_pipeline"], r["pipeline_coverage"]) for r in rows(
+        con, "select rollup_level, team, open_pipeline, pipeline_coverage from int_scorecard_rollup "
+             "where period = '2026-Q1' and rollup_level in ('team', 'org')")}
+    assert got == {("team", "West"): (None, 0.0), ("team", "East"): (None, None), ("org", None): (None, None)}

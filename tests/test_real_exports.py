@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import main
+from pipelines.extract.currencies import currency_sql
 from pipelines.extract import extract
 from pipelines.settings import load_config
 from tests.browser_support import visible_text
@@ -146,6 +147,18 @@ def test_currencies_written_as_names_are_read_as_their_codes(tmp_path):
     con = models_on(folder / "config.yml", tmp_path)
     assert rows(con, SCORE) == [{"won_amount": pytest.approx(3200.0), "deals_won": 4, "deals_lost": 1, "win_rate": 0.8,
                                  "avg_deal_size": pytest.approx(800.0), "currency": "EUR"}]
+
+
+@pytest.mark.parametrize("written, code", [
+    ("USD", "USD"), ("usd", "USD"), ("US Dollar", "USD"), ("USD - US Dollar", "USD"), ("US Dollar (USD)", "USD"),
+    ("Yen (JPY)", "JPY"), ("Won (KRW)", "KRW"), ("Pound Sterling", "GBP"), ("Rand", "ZAR"), ("Dollar", "Dollar"),
+    (None, None),
+])
+def test_how_a_currency_value_is_read(written, code):
+    """A code in parentheses wins over three leading letters that are a word ('Yen (JPY)' is JPY, not YEN); a name
+    several currencies share stays as written, for the rate check to name."""
+    con = duckdb.connect()
+    assert con.execute(f"select {currency_sql('v')} from (select ?::varchar as v)", [written]).fetchone()[0] == code
 
 
 def test_a_config_that_names_currencies_as_the_export_does_still_converts(tmp_path):

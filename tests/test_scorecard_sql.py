@@ -172,30 +172,50 @@ def test_a_deal_first_seen_closed_is_won_on_its_close_date(tmp_path):
 
 
 def test_a_deal_won_reopened_and_won_again_is_won_once(tmp_path):
-    """tiny, plus o9 (r1, 30,000): entered already won on 05-10 with a close date of 05-10, reopened on 05-11,
-    won again on 05-13. It was seen open, so only its change of state on 05-13 makes it won (taking its first
-    state's close date too made it won twice: "Won last week $60,000 · 2 deals"). And o11 (r1, 7,000), created on
-    05-12 with no row in opportunity_history, which had started in January: it is created on 05-12, at the
-    amount first known for it (it was missing from "New pipeline last week")."""
+    """tiny, plus:
+    - o9 (r1, 30,000): entered already won on 05-10 (close date 05-10), reopened 05-11, won again 05-13. It was
+      seen open, so only its change of state on 05-13 makes it won (taking its first state's close date too made
+      it won twice: "Won last week $60,000 · 2 deals").
+    - o12 (r1, 20,000): open from 05-08, won 05-10, reopened 05-11, won 05-13: two won events, one standing win.
+    - o17 (r1, 12,000): open from 02-01, lost 03-01; today's extract has it won. A change from lost to won is a
+      win too (it had no event at all), dated when it was seen: today, 05-15.
+    - o11 (r1, 7,000): created 05-12 with no row in opportunity_history, which had started in January: created on
+      05-12, at the amount first known for it (it was missing from "New pipeline last week").
+    East won 30,000 + 20,000 + 12,000 = 62,000 in 3 deals last week, and created o9 (30,000) and o11 (7,000)."""
     shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
     with open(tmp_path / "org" / "opportunities.csv", "a", encoding="utf-8") as f:
         f.write("o9,r1,Ivy,Ivy deal,Closed Won,30000,2026-05-10,2026-05-13,Closed,,2026-05-13\n"
-                "o11,r1,Kit,Kit deal,Proposal,7000,2026-05-12,2026-06-30,Pipeline,Call,2026-05-12\n")
+                "o11,r1,Kit,Kit deal,Proposal,7000,2026-05-12,2026-06-30,Pipeline,Call,2026-05-12\n"
+                "o12,r1,Lux,Lux deal,Closed Won,20000,2026-05-08,2026-05-13,Closed,,2026-05-13\n"
+                "o17,r1,Max,Max deal,Closed Won,12000,2026-02-01,2026-05-12,Closed,,2026-05-12\n")
     with open(tmp_path / "org" / "opportunity_history.csv", "a", encoding="utf-8") as f:
         f.write("o9,2026-05-10 09:00:00,Closed Won,30000,2026-05-10,Closed\n"
                 "o9,2026-05-11 09:00:00,Proposal,30000,2026-05-31,Commit\n"
-                "o9,2026-05-13 09:00:00,Closed Won,30000,2026-05-13,Closed\n")
+                "o9,2026-05-13 09:00:00,Closed Won,30000,2026-05-13,Closed\n"
+                "o12,2026-05-08 09:00:00,Proposal,20000,2026-05-31,Commit\n"
+                "o12,2026-05-10 09:00:00,Closed Won,20000,2026-05-10,Closed\n"
+                "o12,2026-05-11 09:00:00,Proposal,20000,2026-05-31,Commit\n"
+                "o12,2026-05-13 09:00:00,Closed Won,20000,2026-05-13,Closed\n"
+                "o17,2026-02-01 09:00:00,Proposal,12000,2026-03-31,Pipeline\n"
+                "o17,2026-03-01 09:00:00,Closed Lost,12000,2026-03-01,Omitted\n")
     con = models_on(tmp_path / "org" / "config.yml", tmp_path)
-    events = rows(con, "select opportunity_id, event, event_date::varchar as d, amount from rep_deal_events "
-                       "where opportunity_id in ('o9', 'o11') and event in ('won', 'created') order by d, event")
+    events = rows(con, "select opportunity_id, event, event_date::varchar as d, amount, is_standing "
+                       "from rep_deal_events where opportunity_id in ('o9', 'o11', 'o12', 'o17') "
+                       "and event in ('won', 'created') order by d, opportunity_id, event")
     assert events == [
-        {"opportunity_id": "o9", "event": "created", "d": "2026-05-10", "amount": 30000.0},
-        {"opportunity_id": "o11", "event": "created", "d": "2026-05-12", "amount": 7000.0},
-        {"opportunity_id": "o9", "event": "won", "d": "2026-05-13", "amount": 30000.0},
+        {"opportunity_id": "o12", "event": "created", "d": "2026-05-08", "amount": 20000.0, "is_standing": None},
+        {"opportunity_id": "o12", "event": "won", "d": "2026-05-10", "amount": 20000.0, "is_standing": False},
+        {"opportunity_id": "o9", "event": "created", "d": "2026-05-10", "amount": 30000.0, "is_standing": None},
+        {"opportunity_id": "o11", "event": "created", "d": "2026-05-12", "amount": 7000.0, "is_standing": None},
+        {"opportunity_id": "o12", "event": "won", "d": "2026-05-13", "amount": 20000.0, "is_standing": True},
+        {"opportunity_id": "o9", "event": "won", "d": "2026-05-13", "amount": 30000.0, "is_standing": True},
+        {"opportunity_id": "o17", "event": "won", "d": "2026-05-15", "amount": 12000.0, "is_standing": True},
     ]
     east = one(con, "select * from team_monday where team = 'East'")
-    assert (east["won_last_week"], east["deals_won_last_week"]) == (30000, 1)
-    assert (east["created_last_week"], east["deals_created_last_week"]) == (37000, 2)
+    assert (east["won_last_week"], east["deals_won_last_week"]) == (62000, 3)
+    assert (east["created_last_week"], east["deals_created_last_week"]) == (37000, 2)  # o12 was created 7 days ago
+    won = one(con, "select deals, amount from rep_recent_changes where rep_id = 'r1' and event = 'won'")
+    assert won == {"deals": 3, "amount": 62000.0}  # o12 once, at its latest win
 
 
 def test_the_monday_pack_does_not_count_slips_the_history_cannot_see(tmp_path):

@@ -70,8 +70,9 @@ def currency_sql(raw: str) -> str:
     return (
         f"coalesce(map {{{names}}}[lower({raw})], "
         f"case when regexp_full_match({raw}, '[A-Za-z]{{3}}') then upper({raw}) "
-        f"when regexp_full_match({raw}, '[A-Za-z]{{3}}\\s*[-–—(:/|].*') then upper(left({raw}, 3)) "
+        # a code in parentheses first: in 'Yen (JPY)' the leading three letters are no code
         f"when regexp_full_match({raw}, '.*\\(\\s*[A-Za-z]{{3}}\\s*\\)') "
         f"then upper(regexp_extract({raw}, '\\(\\s*([A-Za-z]{{3}})\\s*\\)$', 1)) "
+        f"when regexp_full_match({raw}, '[A-Za-z]{{3}}\\s*[-–—(:/|].*') then upper(left({raw}, 3)) "
         f"else {raw} end)"
     )

@@ -48,7 +48,11 @@ sums as (
         any_value(expected_share) as expected_share,
         sum(overdue_pipeline) as overdue_pipeline,
         sum(overdue_deals) as overdue_deals,
-        case when bool_and(open_pipeline is not null) then sum(pipeline_for_gap) end as pipeline_for_gap,
+        -- a rep with no quota to close adds nothing to coverage, known or not
+        case
+            when bool_and(open_pipeline is not null or not coalesce(quota_to_close > 0, false))
+                then sum(pipeline_for_gap)
+        end as pipeline_for_gap,
         sum(quota_to_close) as quota_to_close,
         sum(pipeline_needed) as pipeline_needed,
         count(*) filter (where is_under_coverage_target) as reps_under_coverage_target,

@@ -3,8 +3,11 @@ grain: one row per rep per started fiscal quarter with deals whose state is not 
   past-state metrics look at (rep_id, period): deals created by that day whose first known state
   (int_opportunity_states) starts later, because the deal history has no row for them that early (a history
   extract that leaves deals out), and that could have counted in the quarter (not closed before it; an undated
-  deal could). A sum of the rep's deals on that day would leave them out, so it is not known while the count is
-  above 0.
+  deal could). A deal without a created date counts when an opportunity_history extract is given (it should
+  have shown the deal). A sum of the rep's deals on that day would leave them out, so it is not known while the
+  count is above 0. Quarters whose checkpoint day is before the history starts are left out: every such sum is
+  unknown there anyway. Note: an opportunity_history that only logs changes, with no row for a deal that never
+  changed, makes every such deal unseen; Salesforce's has a row from each deal's creation.
 columns:
   rep_id: The deal's owner today.
   period: The fiscal quarter.
@@ -34,7 +37,16 @@ quarters as (
     where period_start <= getvariable('as_of')
 ),
 
+coverage as (
+    select
+        *,
+        (select count(*) from stg_opportunity_history) > 0 as has_history_extract,
+    from int_data_coverage
+),
+
 deals as (
+    -- a deal without a created date may have existed any day before it was first seen when an opportunity_history
+    -- extract (which should have shown it) is given; without one, it is most likely new (int_opportunity_states)
     select
         opportunities.owner_id as rep_id,
         opportunities.created_date,
@@ -42,24 +54,29 @@ deals as (
         first_states.valid_from as first_known_on,
     from opportunities
     inner join first_states on opportunities.opportunity_id = first_states.opportunity_id
-    where opportunities.created_date < first_states.valid_from
+    cross join coverage
+    where coalesce(opportunities.created_date < first_states.valid_from, coverage.has_history_extract)
 ),
 
 final as (
     select
         deals.rep_id,
         quarters.period,
-        count(*) filter (where deals.created_date <= quarters.eve and deals.first_known_on > quarters.eve)
-            as unseen_at_start,
         count(*) filter (
-            where deals.created_date <= quarters.checkpoint_day and deals.first_known_on > quarters.checkpoint_day
+            where coalesce(deals.created_date <= quarters.eve, true) and deals.first_known_on > quarters.eve
+        ) as unseen_at_start,
+        count(*) filter (
+            where coalesce(deals.created_date <= quarters.checkpoint_day, true)
+            and deals.first_known_on > quarters.checkpoint_day
         ) as unseen_at_checkpoint,
     from deals
     inner join quarters
         on
-            deals.created_date <= quarters.checkpoint_day
+            coalesce(deals.created_date <= quarters.checkpoint_day, true)
             and deals.first_known_on > quarters.eve
             and coalesce(deals.close_date >= quarters.period_start, true)
+    -- before the history starts, every such sum is unknown already (int_data_coverage)
+    inner join coverage on quarters.checkpoint_day >= coverage.history_starts_on
     group by deals.rep_id, quarters.period
 )
 

@@ -23,6 +23,8 @@ columns:
   close_date: Close date after the change.
   previous_close_date: Close date before the change (null for created).
   days_ago: as_of − event_date.
+  is_standing: For won and lost: the deal is still won (lost) today and this is its latest such event, so a deal
+    won, reopened and won again is won once (won and reopened, not at all); null for other events.
 tests:
   - days_ago between 0 and 35
 */
@@ -59,9 +61,10 @@ recent as (
 ),
 
 never_open as (
-    -- deals never seen open: entered as won or lost, or first seen closed because the deal history has no
-    -- earlier row for them. No change of state shows when they closed; the CRM's close date (today's, as the
-    -- scorecard counts it) does. A deal seen open at any time closes by a change of state instead (below).
+    -- deals never seen open, nor changing between won and lost: entered as won or lost, or first seen closed
+    -- because the deal history has no earlier row for them. No change of state shows when they closed; the
+    -- CRM's close date (today's, as the scorecard counts it) does. Any other deal closes by a change of state
+    -- (below).
     select
         * replace (close_date as event_date),
         cast(null as date) as close_quarter,
@@ -72,7 +75,7 @@ never_open as (
         and close_date > getvariable('as_of') - interval 35 day
         and opportunity_id not in (
             select o.opportunity_id from with_previous as o
-            where o.stage_kind = 'open'
+            where o.stage_kind = 'open' or (o.state_number > 1 and o.previous_kind <> o.stage_kind)
         )
 ),
 
@@ -114,7 +117,7 @@ events as (
         *,
         stage_kind as event,
     from recent
-    where state_number > 1 and stage_kind in ('won', 'lost') and previous_kind = 'open'
+    where state_number > 1 and stage_kind in ('won', 'lost') and previous_kind <> stage_kind
     union all
     select
         *,
@@ -158,6 +161,14 @@ final as (
         events.close_date,
         case when events.event <> 'created' then events.previous_close_date end as previous_close_date,
         datediff('day', events.event_date, getvariable('as_of')) as days_ago,
+        case
+            when events.event in ('won', 'lost')
+                then
+                    events.event = case when opportunities.is_won then 'won' when opportunities.is_lost then 'lost' end
+                    and events.event_date = max(events.event_date) over (
+                        partition by events.opportunity_id, events.event
+                    )
+        end as is_standing,
     from events
     inner join int_opportunities as opportunities on events.opportunity_id = opportunities.opportunity_id
     left join int_reps as reps on opportunities.owner_id = reps.rep_id

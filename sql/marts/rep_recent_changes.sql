@@ -7,13 +7,16 @@ columns:
   event: created, won, lost, pushed_out, pulled_in, advanced, went_back, amount_up or amount_down (as in
     rep_deal_events).
   deals: Deals with that change in the 30 days (a deal counts once per kind).
-  amount: Sum of the deals' amounts after the change (empty amounts count 0).
+  amount: Sum of the deals' amounts after the change, each deal at its latest change of that kind (empty
+    amounts count 0).
 */
 with
 
 events as (
+    -- a deal once per kind of change, at its latest: deals and amount then count the same deals
     select * from rep_deal_events
     where days_ago <= 30
+    qualify row_number() over (partition by opportunity_id, event order by event_date desc) = 1
 ),
 
 final as (

@@ -50,8 +50,8 @@ coverage as (
 week_events as (
     select
         rep_id,
-        sum(amount) filter (where event = 'won') as won_amount,
-        count(*) filter (where event = 'won') as deals_won,
+        sum(amount) filter (where event = 'won' and is_standing) as won_amount,
+        count(*) filter (where event = 'won' and is_standing) as deals_won,
         sum(amount) filter (where event = 'created') as pipeline_created,
     from rep_deal_events
     where days_ago < 7

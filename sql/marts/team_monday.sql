@@ -4,7 +4,8 @@ grain: one row per team (team): the figures of the Monday meeting pack, as of as
 unique: [team]
 columns:
   team: Team name.
-  won_last_week (money): Amount of the team's deals won in the 7 days to as_of (rep_deal_events).
+  won_last_week (money): Amount of the team's deals won in the 7 days to as_of and still won (rep_deal_events'
+    standing wins: a deal won, reopened and won again counts once).
   deals_won_last_week: How many.
   slipped_last_week (money): Amount of deals whose close date moved to a later quarter in those 7 days; null (no
     data) when the deal history starts after the first of them (see week_known).
@@ -33,8 +34,8 @@ coverage as (
 week as (
     select
         team,
-        coalesce(sum(amount) filter (where event = 'won'), 0) as won_last_week,
-        count(*) filter (where event = 'won') as deals_won_last_week,
+        coalesce(sum(amount) filter (where event = 'won' and is_standing), 0) as won_last_week,
+        count(*) filter (where event = 'won' and is_standing) as deals_won_last_week,
         coalesce(sum(amount) filter (where event = 'pushed_out'), 0) as slipped_last_week,
         count(*) filter (where event = 'pushed_out') as deals_slipped_last_week,
         coalesce(sum(amount) filter (where event = 'created'), 0) as created_last_week,
