@@ -321,7 +321,8 @@ def test_a_deal_the_history_does_not_show_on_the_checkpoint_day_leaves_the_crm_f
     gap = got[("rep", "gap", "2026-Q1")]
     assert (gap["forecast"], gap["crm_forecast"], gap["accuracy"], gap["bias"]) == (None, None, None, None)
     assert gap["accuracy_note"] == ("no call, and the deal history has no row on the checkpoint day (2026-01-28) "
-                                    "for 2 deals created by then, so the CRM forecast that day is not known")
+                                    "for 2 deals that may have been open then, so the CRM forecast that day is not "
+                                    "known")
     called = got[("rep", "called", "2026-Q1")]
     assert (called["forecast"], called["forecast_source"], called["crm_forecast"]) == (90, "call", None)
     assert got[("rep", "ok", "2026-Q1")]["accuracy"] == 1.0
@@ -491,3 +492,22 @@ def test_a_rep_without_quota_does_not_blank_the_coverage_and_a_deal_without_crea
         con, "select rollup_level, team, open_pipeline, pipeline_coverage from int_scorecard_rollup "
              "where period = '2026-Q1' and rollup_level in ('team', 'org')")}
     assert got == {("team", "West"): (None, 0.0), ("team", "East"): (None, None), ("org", None): (None, None)}
+
+
+def test_a_deal_without_created_date_that_the_history_shows_is_not_unseen(tmp_path):
+    """metrics with o4's created date left empty: its history rows start on 2026-03-01, which is when its first
+    known state starts, so it was seen on every day that matters; nothing is unseen (it made r1's, East's and
+    the org's Q1 opening pipeline no data)."""
+    shutil.copytree(FIXTURES / "metrics", tmp_path / "org")
+    deals = tmp_path / "org" / "opportunities.csv"
+    lines = deals.read_text(encoding="utf-8").splitlines()
+    fields = lines[0].split(",")
+    out = [lines[0]]
+    for line in lines[1:]:
+        row = line.split(",")
+        if row[0] == "o4":
+            row[fields.index("created_date")] = ""
+        out.append(",".join(row))
+    deals.write_text("\n".join(out) + "\n", encoding="utf-8")
+    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    assert rows(con, "select * from int_unseen_deals") == []

@@ -151,12 +151,13 @@ def test_currencies_written_as_names_are_read_as_their_codes(tmp_path):
 
 @pytest.mark.parametrize("written, code", [
     ("USD", "USD"), ("usd", "USD"), ("US Dollar", "USD"), ("USD - US Dollar", "USD"), ("US Dollar (USD)", "USD"),
-    ("Yen (JPY)", "JPY"), ("Won (KRW)", "KRW"), ("Pound Sterling", "GBP"), ("Rand", "ZAR"), ("Dollar", "Dollar"),
-    (None, None),
+    ("Yen (JPY)", "JPY"), ("Won (KRW)", "KRW"), ("AUD (Aus)", "AUD"), ("USD (old)", "USD"), ("EUR (Euro)", "EUR"),
+    ("Pound Sterling", "GBP"), ("Rand", "ZAR"), ("Dollar", "Dollar"), (None, None),
 ])
 def test_how_a_currency_value_is_read(written, code):
-    """A code in parentheses wins over three leading letters that are a word ('Yen (JPY)' is JPY, not YEN); a name
-    several currencies share stays as written, for the rate check to name."""
+    """A code in parentheses, in capitals, wins over three leading letters that are a word ('Yen (JPY)' is JPY, not
+    YEN), but not over a leading code ('AUD (Aus)' is AUD); a name several currencies share stays as written, for
+    the rate check to name."""
     con = duckdb.connect()
     assert con.execute(f"select {currency_sql('v')} from (select ?::varchar as v)", [written]).fetchone()[0] == code
 
@@ -356,6 +357,25 @@ def test_pages_do_not_turn_what_is_not_known_into_zeros(tmp_path):
 def text_of(page) -> str:
     """A page's visible text, its whitespace collapsed."""
     return " ".join(visible_text(page.read_text(encoding="utf-8")).split())
+
+
+def test_the_monday_pack_lists_a_deal_won_lost_and_won_again_once(tmp_path):
+    """tiny, plus x2 (r1, 1,000): open from 05-01, won 05-10, lost 05-11, won again 05-12. The Monday pack's
+    "Won last week" counted it once, but its table of wins listed it twice; both now show its standing win."""
+    folder = tmp_path / "org"
+    shutil.copytree(FIXTURES / "tiny", folder)
+    with open(folder / "opportunities.csv", "a", encoding="utf-8") as f:
+        f.write("x2,r1,Xray,Xray deal,Closed Won,1000,2026-05-01,2026-05-12,Closed,,2026-05-12\n")
+    with open(folder / "opportunity_history.csv", "a", encoding="utf-8") as f:
+        f.write("x2,2026-05-01 09:00:00,Proposal,1000,2026-05-31,Commit\n"
+                "x2,2026-05-10 09:00:00,Closed Won,1000,2026-05-10,Closed\n"
+                "x2,2026-05-11 09:00:00,Closed Lost,1000,2026-05-11,Omitted\n"
+                "x2,2026-05-12 09:00:00,Closed Won,1000,2026-05-12,Closed\n")
+    code, lines = build_line(tmp_path, folder / "config.yml")
+    assert code == 0, lines
+    monday = text_of(tmp_path / "site" / "teams" / "east" / "monday" / "index.html")
+    assert "Won last week $1.0k 1 deal" in monday
+    assert monday.count("Xray deal") == 1
 
 
 # --- as_of and quarters --------------------------------------------------------------------------------------

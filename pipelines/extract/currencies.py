@@ -70,9 +70,10 @@ def currency_sql(raw: str) -> str:
     return (
         f"coalesce(map {{{names}}}[lower({raw})], "
         f"case when regexp_full_match({raw}, '[A-Za-z]{{3}}') then upper({raw}) "
-        # a code in parentheses first: in 'Yen (JPY)' the leading three letters are no code
-        f"when regexp_full_match({raw}, '.*\\(\\s*[A-Za-z]{{3}}\\s*\\)') "
-        f"then upper(regexp_extract({raw}, '\\(\\s*([A-Za-z]{{3}})\\s*\\)$', 1)) "
+        # a code in parentheses (written in capitals, as codes are) first: in 'Yen (JPY)' the leading three
+        # letters are no code; in 'AUD (Aus)' the parentheses hold none
+        f"when regexp_full_match({raw}, '.*\\(\\s*[A-Z]{{3}}\\s*\\)') "
+        f"then regexp_extract({raw}, '\\(\\s*([A-Z]{{3}})\\s*\\)$', 1) "
         f"when regexp_full_match({raw}, '[A-Za-z]{{3}}\\s*[-–—(:/|].*') then upper(left({raw}, 3)) "
         f"else {raw} end)"
     )

@@ -22,7 +22,8 @@ columns:
   crm_forecast: The CRM's own forecast at the end of the checkpoint day, won to date plus open Commit closing in
     the quarter (int_forecast_checkpoint), shown even when a call is scored; null (no data) when the export has
     no forecast category, the deal history starts after the checkpoint day, or it has no row that day for a
-    deal created by then (int_forecast_checkpoint's unseen_deals; any of the team's, on a team row).
+    deal that may have been open then (int_forecast_checkpoint's unseen_deals; any of the team's, on a team
+    row).
   won: Amount won in the quarter (won_amount): what the forecast is scored against.
   accuracy (ratio): max(0, 1 − |won − forecast| ÷ won) as a fraction (the forecast_accuracy macro); 0 when something
     was forecast and nothing won; null (no data) when both are 0 or there is no forecast.
@@ -228,8 +229,8 @@ final as (
                 then 'no call, and the deal history starts after the checkpoint day (' || checkpoint_day || ')'
             when forecast is null
                 then printf(
-                    'no call, and the deal history has no row on the checkpoint day (%s) for %d deal%s created by '
-                    || 'then, so the CRM forecast that day is not known',
+                    'no call, and the deal history has no row on the checkpoint day (%s) for %d deal%s that may have '
+                    || 'been open then, so the CRM forecast that day is not known',
                     checkpoint_day, unseen_deals, case when unseen_deals = 1 then '' else 's' end
                 )
             when accuracy is null then 'nothing forecast and nothing won'

@@ -3,11 +3,12 @@ grain: one row per rep per started fiscal quarter with deals whose state is not 
   past-state metrics look at (rep_id, period): deals created by that day whose first known state
   (int_opportunity_states) starts later, because the deal history has no row for them that early (a history
   extract that leaves deals out), and that could have counted in the quarter (not closed before it; an undated
-  deal could). A deal without a created date counts when an opportunity_history extract is given (it should
-  have shown the deal). A sum of the rep's deals on that day would leave them out, so it is not known while the
-  count is above 0. Quarters whose checkpoint day is before the history starts are left out: every such sum is
-  unknown there anyway. Note: an opportunity_history that only logs changes, with no row for a deal that never
-  changed, makes every such deal unseen; Salesforce's has a row from each deal's creation.
+  deal could). A deal without a created date counts when an opportunity_history extract is given and has no row
+  for it (it should have shown the deal). A sum of the rep's deals on that day would leave them out, so it is
+  not known while the count is above 0. Quarters whose checkpoint day is before the history starts are left
+  out: every such sum is unknown there anyway. Note: an opportunity_history that only logs changes, with no
+  row for a deal that never changed, makes every such deal unseen; Salesforce's has a row from each deal's
+  creation.
 columns:
   rep_id: The deal's owner today.
   period: The fiscal quarter.
@@ -45,8 +46,9 @@ coverage as (
 ),
 
 deals as (
-    -- a deal without a created date may have existed any day before it was first seen when an opportunity_history
-    -- extract (which should have shown it) is given; without one, it is most likely new (int_opportunity_states)
+    -- a deal without a created date and without history rows may have existed any day before it was first seen
+    -- when an opportunity_history extract (which should have shown it) is given; without one, it is most likely
+    -- new (int_opportunity_states); with rows, its first one is when it started
     select
         opportunities.owner_id as rep_id,
         opportunities.created_date,
@@ -55,7 +57,11 @@ deals as (
     from opportunities
     inner join first_states on opportunities.opportunity_id = first_states.opportunity_id
     cross join coverage
-    where coalesce(opportunities.created_date < first_states.valid_from, coverage.has_history_extract)
+    where
+        coalesce(
+            opportunities.created_date < first_states.valid_from,
+            coverage.has_history_extract and first_states.history_source <> 'history'
+        )
 ),
 
 final as (

@@ -6,7 +6,8 @@ dictionary: [rep_id, team]
 columns:
   event: created, won, lost, pushed_out, pulled_in, advanced, went_back, amount_up or amount_down (as in
     rep_deal_events).
-  deals: Deals with that change in the 30 days (a deal counts once per kind).
+  deals: Deals with that change in the 30 days (a deal counts once per kind). A log of what changed: a deal won
+    and then reopened or lost still counts as won here (team_monday and the contest count standing wins only).
   amount: Sum of the deals' amounts after the change, each deal at its latest change of that kind (empty
     amounts count 0).
 */
