@@ -66,8 +66,9 @@ def data_tests(models: list[Model], sql_dir: Path = SQL_DIR) -> list[DataTest]:
 def default_as_of(con) -> dt.date:
     """The latest day on which something was recorded, never later than today.
 
-    Recorded: a deal created, a change in the deal history, an activity, a deal's last activity date (an export
-    without an activities extract still says when each deal was last touched). Never an open deal's close date,
+    Recorded: a deal created, a change in the deal history, an activity. Never a deal's last activity date, which
+    Salesforce sets to its furthest scheduled event (a meeting next week would date the whole export then), nor
+    an open deal's close date,
     which is a forecast (often months ahead), nor a closed one's, which a CRM lets reps set ahead too;
     a closed deal's close date is used only when the export records nothing else.
     """
@@ -75,7 +76,6 @@ def default_as_of(con) -> dt.date:
         """select coalesce(
             greatest(
                 (select max(created_date) from raw_opportunities where created_date <= current_date),
-                (select max(last_activity_date) from raw_opportunities where last_activity_date <= current_date),
                 (select max(activity_date) from raw_activities where activity_date <= current_date),
                 (select max(cast(changed_at as date)) from raw_opportunity_history
                  where cast(changed_at as date) <= current_date)),

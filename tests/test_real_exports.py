@@ -381,19 +381,20 @@ def test_the_monday_pack_lists_a_deal_won_lost_and_won_again_once(tmp_path):
 # --- as_of and quarters --------------------------------------------------------------------------------------
 
 
-def test_as_of_counts_a_deals_last_activity_as_recorded(tmp_path):
-    """future_close with a LastActivityDate column: f3 was last touched on 2026-05-04, after anything else was
-    created or changed (04-10). That day was recorded, so as_of is 2026-05-04; from 04-10, f3 was 'last active
-    -24 days ago'. f1's activity date, 2099-12-20, is in the future: not a recorded day."""
+def test_an_activity_scheduled_after_as_of_is_not_a_negative_day_count(tmp_path):
+    """future_close with a LastActivityDate column: f3 has a meeting on 2026-05-04, after as_of (2026-04-10, f3's
+    created date, the latest recorded day). Salesforce sets LastActivityDate to the furthest scheduled event, so
+    that date does not move as_of (it would date the whole export by next week's meeting); f3 was last active 0
+    days ago, not -24."""
     folder = tmp_path / "export"
     shutil.copytree(FIXTURES / "future_close", folder)
     deals = folder / "deals.csv"
     lines = deals.read_text(encoding="utf-8").splitlines()
-    touched = {"f1": "2099-12-20", "f3": "2026-05-04"}
+    touched = {"f3": "2026-05-04"}
     out = [lines[0] + ",last_activity_date"] + [f"{line},{touched.get(line.split(',')[0], '')}" for line in lines[1:]]
     deals.write_text("\n".join(out) + "\n", encoding="utf-8")
     con = models_on(folder / "config.yml", tmp_path)
-    assert con.execute("select getvariable('as_of')").fetchall() == [(dt.date(2026, 5, 4),)]
+    assert con.execute("select getvariable('as_of')").fetchall() == [(dt.date(2026, 4, 10),)]
     assert rows(con, "select days_since_activity from rep_open_deals where opportunity_id = 'f3'") == [
         {"days_since_activity": 0}]
 

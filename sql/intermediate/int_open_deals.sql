@@ -30,9 +30,14 @@ final as (
         opportunities.forecast_category,
         opportunities.next_step,
         opportunities.last_activity_date,
-        datediff(
-            'day', coalesce(opportunities.last_activity_date, opportunities.created_date), getvariable('as_of')
-        ) as days_since_activity,
+        -- an activity dated after as_of (a meeting already scheduled; Salesforce's LastActivityDate is the
+        -- furthest one) is as recent as as_of: 0 days, not a negative count
+        case
+            when opportunities.last_activity_date > getvariable('as_of') then 0
+            else datediff(
+                'day', coalesce(opportunities.last_activity_date, opportunities.created_date), getvariable('as_of')
+            )
+        end as days_since_activity,
         opportunities.deal_currency,
         cast(opportunities.deal_amount as double) as deal_amount,
     from opportunities
