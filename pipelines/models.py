@@ -68,9 +68,8 @@ def default_as_of(con) -> dt.date:
 
     Recorded: a deal created, a change in the deal history, an activity. Never a deal's last activity date, which
     Salesforce sets to its furthest scheduled event (a meeting next week would date the whole export then), nor
-    an open deal's close date,
-    which is a forecast (often months ahead), nor a closed one's, which a CRM lets reps set ahead too;
-    a closed deal's close date is used only when the export records nothing else.
+    an open deal's close date, which is a forecast (often months ahead), nor a closed one's, which a CRM lets
+    reps set ahead too; a closed deal's close date is used only when the export records nothing else.
     """
     row = con.execute(
         """select coalesce(

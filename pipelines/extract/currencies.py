@@ -4,9 +4,10 @@ Rates, `currency.code` and `currency.rates` are keyed by ISO code, and Salesforc
 export codes. Dynamics 365 and NetSuite export the currency record's name ("US Dollar", "Euro"), and some
 exports write both ("USD - US Dollar", "US Dollar (USD)"). Unread, each name is a currency of its own with no
 rate, and the build stops asking for `currency.rates.US Dollar`. So a value is read as its code: a known name,
-matched without case, gives its code; a value that starts with three letters followed by a separator, or ends
-with three in parentheses, gives those; three letters alone are a code. Anything else is kept as written, and
-the rate check names it. A name that several currencies share ("Dollar", "Peso", "Krone") is not in the list:
+matched without case, gives its code; three letters alone are a code; a value that ends with a code written in
+capitals in parentheses gives that one ("Yen (JPY)"), else one that starts with three letters followed by a
+separator gives those ("USD - US Dollar", "AUD (Aus)"). Anything else is kept as written, and the rate check
+names it. A name that several currencies share ("Dollar", "Peso", "Krone") is not in the list:
 guessing would convert at the wrong rate. Config's `currency.code` and `currency.rates` keys are read the same
 way (`resolve._as_code`).
 """
