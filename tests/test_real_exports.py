@@ -179,21 +179,6 @@ def test_a_config_that_names_currencies_as_the_export_does_still_converts(tmp_pa
                                  "avg_deal_size": pytest.approx(800.0), "currency": "EUR"}]
 
 
-def test_a_currency_that_is_no_code_gets_a_rate_hint_that_is_yaml(tmp_path):
-    """A deal in 'Dollar' (several currencies are dollars, so it is not guessed) at row 7: the error suggests the
-    rate as config.yml can hold it, not `currency.rates.Dollar` as a dotted path."""
-    folder = tmp_path / "export"
-    shutil.copytree(FIXTURES / "currency_generic", folder)
-    with open(folder / "deals.csv", "a", encoding="utf-8") as fh:
-        fh.write("c6,r1,Won,900,Dollar,2026-01-05,2026-03-10\n")
-    code, lines = build_line(tmp_path, folder / "config.yml")
-    assert (code, lines) == (1, [
-        "data error: deals.csv: row 7, column Currency: no conversion rate for currency 'Dollar' (the corporate "
-        "currency is EUR); add it to the currency rates extract, or map the column to an expression that gives ISO "
-        'codes, or set `currency: {rates: {"Dollar": <units per one EUR>}}` in config.yml'
-    ])
-
-
 def test_a_rates_table_converts_at_the_rate_in_force_on_the_close_date(tmp_path):
     """currency_generic with config_rates_table.yml: USD is 1.25 until 2026-02-12 and 1.1 from then on, so c1 (closed
     2026-02-10) is 1100 ÷ 1.25 = 880 and c5 (2026-03-05) 2200 ÷ 1.1 = 2000; GBP has one undated rate, 0.85. Won:
@@ -229,17 +214,23 @@ def build_line(tmp_path, config) -> tuple[int, list[str]]:
     return result.exit_code, [line for line in result.output.splitlines() if line.strip()]
 
 
-def test_a_currency_without_a_rate_is_one_error_naming_file_row_and_column(tmp_path):
-    """currency_generic plus a deal in CHF (row 7), for which no rate is given."""
+@pytest.mark.parametrize("currency, hint", [
+    ("CHF", "set `currency.rates.CHF` in config.yml (units of CHF per one EUR)"),
+    # several currencies are dollars, so it is not guessed; the hint is config.yml as it can hold the rate, not
+    # `currency.rates.Dollar` as a dotted path
+    ("Dollar", 'map the column to an expression that gives ISO codes, or set `currency: {rates: {"Dollar": '
+               '<units per one EUR>}}` in config.yml'),
+])
+def test_a_currency_without_a_rate_is_one_error_naming_file_row_and_column(tmp_path, currency, hint):
+    """currency_generic plus a deal (row 7) in a currency for which no rate is given."""
     folder = tmp_path / "export"
     shutil.copytree(FIXTURES / "currency_generic", folder)
     with open(folder / "deals.csv", "a", encoding="utf-8") as fh:
-        fh.write("c6,r1,Won,900,CHF,2026-01-05,2026-03-10\n")
+        fh.write(f"c6,r1,Won,900,{currency},2026-01-05,2026-03-10\n")
     code, lines = build_line(tmp_path, folder / "config.yml")
     assert (code, lines) == (1, [
-        "data error: deals.csv: row 7, column Currency: no conversion rate for currency 'CHF' (the corporate currency "
-        "is EUR); add it to the currency rates extract, or set `currency.rates.CHF` in config.yml (units of CHF per one "
-        "EUR)"
+        f"data error: deals.csv: row 7, column Currency: no conversion rate for currency '{currency}' (the corporate "
+        f"currency is EUR); add it to the currency rates extract, or {hint}"
     ])
 
 
