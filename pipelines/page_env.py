@@ -131,8 +131,8 @@ def grades_table(fmt: Fmt):
 
 
 def figure_helpers(fmt: Fmt) -> dict:
-    """`amount(v, hide)` and `coverage_value(r)` for templates: an amount (or "hidden", for privacy) and a
-    scorecard row's coverage ("quota met" once the quota is). Python for the same reason as `kpi`: a rep page
+    """`amount(v, hide)`, `coverage_value(r)` and `unpriced_wins(r)` for templates: an amount (or "hidden", for
+    privacy), a scorecard row's coverage ("quota met" once the quota is), and its won deals without an amount. Python for the same reason as `kpi`: a rep page
     shows a dozen amounts."""
     def amount(v, hide=False) -> Markup:
         return finalize("hidden" if hide else fmt.money(v))
@@ -141,7 +141,13 @@ def figure_helpers(fmt: Fmt) -> dict:
         if r and r["quota_met"]:
             return Markup("quota met")
         return finalize(fmt.times(r["pipeline_coverage"]) if r else None)
-    return dict(amount=amount, coverage_value=coverage_value)
+
+    def unpriced_wins(r: dict | None) -> str:
+        """Why a won amount is only a lower bound, and a gap or coverage not known: "2 won deals without an amount"
+        ("" when every win has one). Beside the figures it explains, so that "no data" never reads as 0."""
+        n = (r or {}).get("won_deals_without_amount") or 0
+        return f"{n:,} won deal{'' if n == 1 else 's'} without an amount" if n else ""
+    return dict(amount=amount, coverage_value=coverage_value, unpriced_wins=unpriced_wins)
 
 
 def crm_link(template: str | None, key: str):

@@ -8,6 +8,7 @@ org, so a formula is tested on exactly the cases that matter to it.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -31,6 +32,19 @@ def models_on(config_path: Path, tmp_path: Path, snapshot_date: dt.date | None =
     load(con, result, tmp_path / "warehouse", snapshot_date or cfg.as_of or dt.date.today(), cfg=cfg)
     models.run(cfg, con)
     return con
+
+
+def org_with(fixture: str, folder: Path, appended: dict[str, list[str]] | None = None) -> Path:
+    """A copy of a fixture org in `folder`, with CSV lines appended to its files; its config.yml.
+
+    How a test says "this fixture, plus one deal": the added rows are the whole of the difference, next to the
+    expected values the test's docstring works out from them.
+    """
+    shutil.copytree(FIXTURES / fixture, folder)
+    for name, lines in (appended or {}).items():
+        with open(folder / name, "a", encoding="utf-8") as f:
+            f.writelines(line + "\n" for line in lines)
+    return folder / "config.yml"
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> list[dict]:

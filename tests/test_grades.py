@@ -15,7 +15,7 @@ import pytest
 from pipelines import models
 from pipelines.catalog import load_catalog
 from pipelines.settings import Config
-from tests.helpers import FIXTURES, models_on, rows, run_model
+from tests.helpers import FIXTURES, models_on, org_with, rows, run_model
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +129,47 @@ def test_a_won_deal_without_an_amount_withholds_the_results_and_pipeline_grades(
     alerts = rows(con, "select metric from rep_alerts where rep_id = 'a2' union all "
                        "select metric from team_alerts where team = 'North'")
     assert not {a["metric"] for a in alerts} & {"attainment", "pipeline_coverage"}
+
+
+SCORECARD = ("select rollup_level, rep_id, team, gap_to_quota, pipeline_coverage, quota_met, pipeline_needed "
+             "from int_scorecard_rollup where is_current and coalesce(team, '') <> 'Leadership' order by all")
+
+
+def test_a_won_deal_without_an_amount_leaves_the_gap_and_coverage_unknown(tmp_path):
+    """grades, plus o5: a2 won a deal on 05-12 with no amount. a2's known won amount, 5,000, is below the 100,000
+    quota, so what a2 still has to close is somewhere between 0 and 95,000: the gap, coverage (20,000 open ÷
+    95,000 would be 0.21×), "quota met" and the pipeline still needed (3 × 95,000 − 20,000 = 265,000) are not
+    known, so null; so are North's and the org's, which add a2's up. a1, with every win priced, keeps a gap of
+    100,000 − 30,000 = 70,000, coverage 10,000 ÷ 70,000 = 0.142857× and 3 × 70,000 − 10,000 = 200,000 still
+    needed. Attainment stays the known lower bound, 5% (the page says "at least")."""
+    con = models_on(org_with("grades", tmp_path / "org", {"opportunities.csv": [
+        "o5,a2,Echo,Echo won,Closed Won,,2026-04-03,2026-05-12,,2026-05-11"]}), tmp_path)
+    unknown = {"gap_to_quota": None, "pipeline_coverage": None, "quota_met": None, "pipeline_needed": None}
+    assert rows(con, SCORECARD) == [
+        {"rollup_level": "org", "rep_id": None, "team": None, **unknown},
+        {"rollup_level": "rep", "rep_id": "a1", "team": "North", "gap_to_quota": 70000.0,
+         "pipeline_coverage": pytest.approx(10000 / 70000), "quota_met": False, "pipeline_needed": 200000.0},
+        {"rollup_level": "rep", "rep_id": "a2", "team": "North", **unknown},
+        {"rollup_level": "team", "rep_id": None, "team": "North", **unknown},
+    ]
+    assert rows(con, "select attainment from rep_scorecard where rep_id = 'a2' and is_current") == [
+        {"attainment": 0.05}]
+
+
+def test_a_quota_met_by_the_priced_wins_is_met_whatever_the_unpriced_one_is_worth(tmp_path):
+    """grades, plus o5 (won, no amount) and o6 (won, 100,000) for a2: a2's known 105,000 already meets the
+    100,000 quota, so a2's quota is met, the gap is 0, and a2 adds nothing to North's coverage, which is a1's
+    10,000 ÷ 70,000. North's own 135,000 of 200,000 does not meet its quota, and o5 may be worth anything: the
+    team's gap and "quota met" are not known. The Pipeline grade reads "quota met", not "not known"."""
+    con = models_on(org_with("grades", tmp_path / "org", {"opportunities.csv": [
+        "o5,a2,Echo,Echo won,Closed Won,,2026-04-03,2026-05-12,,2026-05-11",
+        "o6,a2,Fox,Fox won,Closed Won,100000,2026-04-03,2026-05-13,,2026-05-11"]}), tmp_path)
+    got = {(r["rollup_level"], r["rep_id"]): r for r in rows(con, SCORECARD)}
+    assert got[("rep", "a2")] == {"rollup_level": "rep", "rep_id": "a2", "team": "North", "gap_to_quota": 0.0,
+                                  "pipeline_coverage": None, "quota_met": True, "pipeline_needed": None}
+    north = got[("team", None)]
+    assert (north["gap_to_quota"], north["quota_met"]) == (None, None)
+    assert north["pipeline_coverage"] == pytest.approx(10000 / 70000)
+    assert north["pipeline_needed"] == 200000.0
+    assert rows(con, "select pipeline_grade, pipeline_note from rep_balanced_scorecard "
+                     "where rep_id = 'a2' and is_current") == [{"pipeline_grade": None, "pipeline_note": "quota met"}]

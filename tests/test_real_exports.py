@@ -18,6 +18,7 @@ from pipelines.extract import extract
 from pipelines.settings import load_config
 from tests.browser_support import visible_text
 from tests.conftest import FIXTURES, models_on, rows
+from tests.helpers import org_with
 
 
 def extracted(name: str):
@@ -343,6 +344,31 @@ def test_pages_do_not_turn_what_is_not_known_into_zeros(tmp_path):
     board = (site / "data" / "team_leaderboard.csv").read_text(encoding="utf-8").splitlines()
     header = board[0].split(",")
     assert [line.split(",")[header.index("contest_rank")] for line in board[1:]] == ["", ""]  # n1, n2: not ranked
+
+
+def test_pages_say_why_a_gap_or_coverage_is_not_known(tmp_path):
+    """grades, plus o5: a2 won a deal on 05-12 with no amount (see test_grades). a2's attainment is at least
+    5,000 ÷ 100,000 = 5%, and the page says so; the gap, coverage and pipeline still needed are no data, each
+    with its reason, never "no quota to cover" (there is one) or a figure that takes the win as $0; the team and
+    home pages, which add a2 up, say the same."""
+    code, lines = build_line(tmp_path, org_with("grades", tmp_path / "org", {"opportunities.csv": [
+        "o5,a2,Echo,Echo won,Closed Won,,2026-04-03,2026-05-12,,2026-05-11"]}))
+    assert code == 0, lines
+    site = tmp_path / "site"
+    a2 = text_of(site / "reps" / "a2" / "index.html")
+    assert "Attainment 5% at least: 1 won deal without an amount · 49% expected by now" in a2
+    assert "Gap to quota no data not known: 1 won deal without an amount" in a2
+    assert "Coverage no data target 3.0×; not known: 1 won deal without an amount" in a2
+    assert "Pipeline still needed no data not known: 1 won deal without an amount" in a2
+    assert "at least 5% won" in a2
+    a1 = text_of(site / "reps" / "a1" / "index.html")
+    assert "Gap to quota $70.0k" in a1 and "at least" not in a1 and "not known" not in a1
+    team = text_of(site / "teams" / "north" / "index.html")
+    assert "Pipeline coverage no data target 3.0×; not known: 1 won deal without an amount" in team
+    home = text_of(site / "index.html")
+    assert "Gap to quota no data not known: 1 won deal without an amount" in home
+    assert "target 3.0×; not known: 1 won deal without an amount" in home
+    assert "no quota to cover" not in home + team
 
 
 def text_of(page) -> str:

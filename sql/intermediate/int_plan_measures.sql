@@ -228,11 +228,12 @@ wide as (
         end as results_note,
         pipeline_coverage as pipeline_actual,
         t_coverage as pipeline_target,
-        case when won_deals_without_amount = 0 then divide(pipeline_coverage, t_coverage) end as pipeline_ratio,
+        -- null when a won deal without an amount leaves what is left to close unknown (int_rep_quarters)
+        divide(pipeline_coverage, t_coverage) as pipeline_ratio,
         case
             when coalesce(quota, 0) = 0 then 'no quota'
             when quota_met then 'quota met'
-            when won_deals_without_amount > 0
+            when won_deals_without_amount > 0 and pipeline_coverage is null
                 then printf(
                     '%d won deal%s without an amount: what is left to close is not known',
                     won_deals_without_amount, case when won_deals_without_amount = 1 then '' else 's' end

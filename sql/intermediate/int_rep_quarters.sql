@@ -14,13 +14,15 @@ columns:
   overdue_pipeline: Current quarter only: open amount of the rep's deals whose close date is already past
     (in no quarter's coverage).
   overdue_deals: Current quarter only: how many open deals have a close date in the past.
-  quota_to_close: What coverage divides by (the quota_to_close macro); null without quota.
+  quota_to_close: What coverage divides by (the quota_to_close macro); null without quota, and in the current
+    quarter when a won deal has no amount and the known won amount is below the quota (not known).
   pipeline_for_gap: open_pipeline when quota_to_close is above 0, so a met quota adds no pipeline to a team's
     coverage.
   pipeline_needed: Current quarter: pipeline still needed to reach the coverage target, coverage target ×
-    quota_to_close − open_pipeline, floored at 0; null when the quota is met or there is none.
+    quota_to_close − open_pipeline, floored at 0; null when the quota is met, there is none, or quota_to_close is
+    not known.
   is_under_coverage_target: Current quarter: the quota is not met and open_pipeline is below coverage target ×
-    quota_to_close.
+    quota_to_close (false when quota_to_close is not known).
 */
 with
 
@@ -167,7 +169,18 @@ joined as (
         pace.expected_share,
         case when spine.is_current then coalesce(overdue.overdue_pipeline, 0) end as overdue_pipeline,
         case when spine.is_current then coalesce(overdue.overdue_deals, 0) end as overdue_deals,
-        quota_to_close(quotas.quota, cast(coalesce(deals.won_amount, 0) as double), spine.is_current) as quota_to_close,
+        -- a won deal without an amount leaves the quota still to close unknown (null), unless what is known met it
+        quota_to_close(
+            quotas.quota,
+            case
+                when
+                    coalesce(deals.won_deals_without_amount, 0) = 0
+                    or coalesce(deals.won_amount, 0) >= quotas.quota
+                    or not spine.is_current
+                    then cast(coalesce(deals.won_amount, 0) as double)
+            end,
+            spine.is_current
+        ) as quota_to_close,
         coverage_targets.coverage_target,
         case
             when spine.is_current and undated.rep_id is null then 0

@@ -48,13 +48,18 @@ sums as (
         any_value(expected_share) as expected_share,
         sum(overdue_pipeline) as overdue_pipeline,
         sum(overdue_deals) as overdue_deals,
-        -- a rep with no quota to close adds nothing to coverage, known or not
+        -- a rep with no quota to close adds nothing to coverage, known or not; one whose quota still to close is
+        -- not known (a won deal without an amount) leaves the sum unknown, as an unknown opening pipeline does
         case
-            when bool_and(open_pipeline is not null or not coalesce(quota_to_close > 0, false))
+            when
+                bool_and(coalesce(
+                    quota is null or quota_to_close = 0 or (quota_to_close > 0 and open_pipeline is not null), false
+                ))
                 then sum(pipeline_for_gap)
         end as pipeline_for_gap,
         sum(quota_to_close) as quota_to_close,
-        sum(pipeline_needed) as pipeline_needed,
+        case when bool_and(quota is null or quota_to_close is not null) then sum(pipeline_needed) end
+            as pipeline_needed,
         count(*) filter (where is_under_coverage_target) as reps_under_coverage_target,
         -- no data only when every undated deal lacks an amount; a rep without undated deals adds a known 0
         case
@@ -84,7 +89,9 @@ final as (
         quota,
         won_amount,
         divide(won_amount, quota) as attainment,
-        gap_to_quota(quota, won_amount) as gap_to_quota,
+        -- known won amounts are a lower bound when a won deal has no amount: the gap is known only once they meet quota
+        case when won_deals_without_amount = 0 or won_amount >= quota then gap_to_quota(quota, won_amount) end
+            as gap_to_quota,
         deals_won,
         deals_lost,
         win_rate(deals_won, deals_lost) as win_rate,
@@ -104,7 +111,8 @@ final as (
         divide(projected_amount, quota) as projected_attainment,
         expected_share,
         divide(divide(won_amount, quota), expected_share) as pace_ratio,
-        quota > 0 and won_amount >= quota as quota_met,
+        case when won_deals_without_amount = 0 or won_amount >= quota then quota > 0 and won_amount >= quota end
+            as quota_met,
         overdue_pipeline,
         overdue_deals,
         pipeline_needed,
