@@ -106,8 +106,11 @@ def forecast_view(rollup: list[dict], movement: list[dict], trend: list[dict] | 
             if with_charts:
                 week["bars"] = charts.forecast_waterfall_values(by_column[key])
             weeks.append(week)
+    unknown = [r for r in trend or [] if r.get("unseen_deals")]  # days whose sums would leave deals out: no data
     return {"rollup": rollup[0] if rollup else None, "weeks": weeks,
-            "trend_values": charts.forecast_trend_values(trend or [])}
+            "trend_values": charts.forecast_trend_values(trend or []),
+            "trend_unknown_days": len(unknown), "trend_unseen_deals": max((r["unseen_deals"] for r in unknown),
+                                                                        default=0)}
 
 
 @functools.lru_cache(maxsize=1024)

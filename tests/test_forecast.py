@@ -24,7 +24,7 @@ from pipelines import models
 from pipelines.catalog import load_catalog
 from pipelines.settings import Config
 
-from tests.helpers import FIXTURES, models_on, rows, run_model
+from tests.helpers import FIXTURES, models_on, org_with, rows, run_model
 
 A = pytest.approx
 
@@ -471,6 +471,27 @@ def test_a_deal_the_history_leaves_out_makes_the_opening_pipeline_unknown(tmp_pa
              "where period = '2026-Q1' and team = 'East'")}
     assert forecast == {("rep", "r1"): (120000.0, 120000.0), ("rep", "m1"): (0.0, 60000.0), ("rep", "r2"): (None, None),
                         ("team", None): (None, None)}
+
+
+def test_the_trend_has_no_data_on_days_a_deal_the_history_leaves_out_is_not_known(tmp_path):
+    """metrics plus o99, r2's Commit deal of 30,000 created 2025-12-10 and closing 2026-06-30, with no row in
+    opportunity_history: its first known state is today's extract (05-15). On every earlier trend day of 2026-Q2
+    (03-31 and the Sundays 04-05 to 05-10) it existed and may have been Commit, so r2's roll-up there (0, which
+    left it out) is no data, and so are East's and the org's. On 05-15 it is known: r2's Commit is 30,000 and
+    East's 80,000 (r1) + 30,000 = 110,000. r1's and m1's days all stay known."""
+    con = models_on(org_with("metrics", tmp_path / "org", {"opportunities.csv": [
+        "o99,r2,Zulu,Zulu deal,Proposal,30000,2025-12-10,2026-06-30,Commit,Call,2026-05-01"]}), tmp_path)
+    got = rows(con, "select trend_level, rep_id, snapshot_day::varchar as day, commit, unseen_deals "
+                    "from int_forecast_trend where trend_level <> 'rep' or rep_id = 'r2' order by all")
+    by = {(r["trend_level"], r["day"]): (r["commit"], r["unseen_deals"]) for r in got if r["trend_level"] != "team"}
+    by |= {("East", r["day"]): (r["commit"], r["unseen_deals"]) for r in got if r["trend_level"] == "team"}
+    earlier = ["2026-03-31", "2026-04-05", "2026-04-12", "2026-04-19", "2026-04-26", "2026-05-03", "2026-05-10"]
+    for level in ("rep", "East", "org"):
+        assert [by[(level, day)] for day in earlier] == [(None, 1)] * 7, level
+    assert by[("rep", "2026-05-15")] == (30000.0, 0)
+    assert by[("East", "2026-05-15")] == (110000.0, 0)
+    assert rows(con, "select count(*) as n from int_forecast_trend where rep_id in ('r1', 'm1') and "
+                     "(closed is null or unseen_deals > 0)") == [{"n": 0}]
 
 
 def test_a_rep_without_quota_does_not_blank_the_coverage_and_a_deal_without_created_date_is_unseen(tmp_path):

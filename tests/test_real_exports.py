@@ -371,6 +371,19 @@ def test_pages_say_why_a_gap_or_coverage_is_not_known(tmp_path):
     assert "no quota to cover" not in home + team
 
 
+def test_the_forecast_trend_says_which_days_are_not_known(tmp_path):
+    """metrics plus o99, a deal of r2's the history leaves out (test_forecast works out the trend): seven of
+    East's eight trend days are no data, and its page says why rather than drawing them at $0."""
+    code, lines = build_line(tmp_path, org_with("metrics", tmp_path / "org", {"opportunities.csv": [
+        "o99,r2,Zulu,Zulu deal,Proposal,30000,2025-12-10,2026-06-30,Commit,Call,2026-05-01"]}))
+    assert code == 0, lines
+    east = text_of(tmp_path / "site" / "teams" / "east" / "index.html")
+    assert ("7 of the trend's days are no data: the deal history leaves out a deal created by then, whose state on "
+            "those days is not known.") in east
+    west = text_of(tmp_path / "site" / "teams" / "west" / "index.html")
+    assert "of the trend's days" not in west
+
+
 def text_of(page) -> str:
     """A page's visible text, its whitespace collapsed."""
     return " ".join(visible_text(page.read_text(encoding="utf-8")).split())

@@ -2,7 +2,9 @@
 grain: one row per rep, per team and for the organisation per trend day of the current quarter (trend_level,
   rep_id, team, snapshot_day): each roll-up column at the end of the day before the quarter began, of each
   Sunday in it and of as_of (int_forecast_snapshots), for the trend line. Days before the deal history starts
-  have no rows (no data). team_forecast_trend and org_forecast_trend read it.
+  have no rows (no data). On a day the state of one of a rep's deals is not known (int_late_seen_deals: the
+  history leaves it out), the rep's columns are null, and so are its team's and the org's: their sums would
+  quietly leave it out. team_forecast_trend and org_forecast_trend read it.
 dictionary: [period, reps]
 columns:
   trend_level: rep, team or org.
@@ -15,6 +17,8 @@ columns:
   pipeline: Open deals in Pipeline closing in the quarter that day; null without forecast categories.
   omitted: Open deals in Omitted closing in the quarter that day; null without forecast categories.
   uncategorized: Open deals with no forecast category closing in the quarter that day.
+  unseen_deals: Deals whose state that day is not known (created by then, first known later, not closed before
+    the quarter); the roll-up columns are null while it is above 0. Summed for a team and the org.
 */
 with
 
@@ -35,6 +39,26 @@ reps as (
 
 coverage as (
     select * from int_data_coverage
+),
+
+late_seen as (
+    select * from int_late_seen_deals
+),
+
+unseen as (
+    select
+        reps.rep_id,
+        days.snapshot_day,
+        count(*) as unseen_deals,
+    from reps
+    inner join days on reps.period = days.period
+    inner join late_seen
+        on
+            reps.rep_id = late_seen.rep_id
+            and coalesce(days.snapshot_day >= late_seen.created_date, true)
+            and days.snapshot_day < late_seen.first_known_on
+            and coalesce(reps.period_start <= late_seen.close_date, true)
+    group by all
 ),
 
 per_rep as (
@@ -60,6 +84,22 @@ per_rep as (
     group by all
 ),
 
+known as (
+    -- a rep's sums on a day when one of its deals is not known would leave the deal out: no data
+    select
+        per_rep.rep_id,
+        per_rep.team,
+        per_rep.period,
+        per_rep.snapshot_day,
+        coalesce(unseen.unseen_deals, 0) as unseen_deals,
+        case
+            when unseen.unseen_deals is null
+                then columns(['closed', 'commit', 'best_case', 'pipeline', 'omitted', 'uncategorized'])
+        end,
+    from per_rep
+    left join unseen on per_rep.rep_id = unseen.rep_id and per_rep.snapshot_day = unseen.snapshot_day
+),
+
 sums as (
     select
         rollup_level(grouping(rep_id), grouping(team)) as trend_level,
@@ -68,8 +108,12 @@ sums as (
         period,
         snapshot_day,
         count(*) as reps,
-        sum(columns(['closed', 'commit', 'best_case', 'pipeline', 'omitted', 'uncategorized'])),
-    from per_rep
+        sum(unseen_deals) as unseen_deals,
+        case
+            when bool_and(unseen_deals = 0)
+                then sum(columns(['closed', 'commit', 'best_case', 'pipeline', 'omitted', 'uncategorized']))
+        end,
+    from known
     group by grouping sets (
         (rep_id, team, period, snapshot_day), (team, period, snapshot_day),
         (period, snapshot_day)

@@ -1,12 +1,11 @@
 /*
 grain: one row per rep per started fiscal quarter with deals whose state is not known on a day that quarter's
   past-state metrics look at (rep_id, period): deals created by that day whose first known state
-  (int_opportunity_states) starts later, because the deal history has no row for them that early (a history
-  extract that leaves deals out), and that could have counted in the quarter (not closed before it; an undated
-  deal could). A deal without a created date counts when an opportunity_history extract is given and has no row
-  for it (it should have shown the deal). A sum of the rep's deals on that day would leave them out, so it is
-  not known while the count is above 0. Quarters whose checkpoint day is before the history starts are left
-  out: every such sum is unknown there anyway. Note: an opportunity_history that only logs changes, with no
+  (int_opportunity_states) starts later, because the deal history has no row for them that early
+  (int_late_seen_deals), and that could have counted in the quarter (not closed before it; an undated deal
+  could). A sum of the rep's deals on that day would leave them out, so it is not known while the count is
+  above 0. Quarters whose checkpoint day is before the history starts are left out: every such sum is unknown
+  there anyway. Note: an opportunity_history that only logs changes, with no
   row for a deal that never changed, makes every such deal unseen; Salesforce's has a row from each deal's
   creation.
 columns:
@@ -19,13 +18,8 @@ columns:
 */
 with
 
-first_states as (
-    select * from int_opportunity_states
-    where state_number = 1
-),
-
-opportunities as (
-    select * from stg_opportunities
+deals as (
+    select * from int_late_seen_deals
 ),
 
 quarters as (
@@ -39,29 +33,7 @@ quarters as (
 ),
 
 coverage as (
-    select
-        *,
-        (select count(*) from stg_opportunity_history) > 0 as has_history_extract,
-    from int_data_coverage
-),
-
-deals as (
-    -- a deal without a created date and without history rows may have existed any day before it was first seen
-    -- when an opportunity_history extract (which should have shown it) is given; without one, it is most likely
-    -- new (int_opportunity_states); with rows, its first one is when it started
-    select
-        opportunities.owner_id as rep_id,
-        opportunities.created_date,
-        opportunities.close_date,
-        first_states.valid_from as first_known_on,
-    from opportunities
-    inner join first_states on opportunities.opportunity_id = first_states.opportunity_id
-    cross join coverage
-    where
-        coalesce(
-            opportunities.created_date < first_states.valid_from,
-            coverage.has_history_extract and first_states.history_source <> 'history'
-        )
+    select * from int_data_coverage
 ),
 
 final as (
