@@ -339,12 +339,14 @@ def test_the_checkpoint_counts_deals_the_history_leaves_out(tmp_path):
     (before the quarter), could not have been in Q1's forecast that day: not counted. r1's Q1 forecast accuracy is
     then not known, where it was scored as a CRM forecast of 0 (o9 taken as absent that day) against 175,000 won:
     accuracy 0 and a −100% bias."""
-    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
-    with open(tmp_path / "org" / "opportunities.csv", "a", encoding="utf-8") as f:
-        f.write("o9,r1,Ivy,Ivy deal,Closed Won,25000,2026-01-15,2026-02-25,Closed,,2026-02-24\n"
-                "o10,r1,Jet,Jet deal,Closed Lost,5000,2026-02-10,2026-03-05,Omitted,,2026-03-04\n"
-                "o11,r1,Kit,Kit deal,Closed Lost,5000,2025-11-01,2025-12-20,Omitted,,2025-12-19\n")
-    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    config = org_with("tiny", tmp_path / "org", {
+        "opportunities.csv": [
+            "o9,r1,Ivy,Ivy deal,Closed Won,25000,2026-01-15,2026-02-25,Closed,,2026-02-24",
+            "o10,r1,Jet,Jet deal,Closed Lost,5000,2026-02-10,2026-03-05,Omitted,,2026-03-04",
+            "o11,r1,Kit,Kit deal,Closed Lost,5000,2025-11-01,2025-12-20,Omitted,,2025-12-19",
+        ],
+    })
+    con = models_on(config, tmp_path)
     assert rows(con, "select rep_id, period, unseen_deals from int_forecast_checkpoint where unseen_deals > 0") == [
         {"rep_id": "r1", "period": "2026-Q1", "unseen_deals": 1}]
     r1 = rows(con, "select won, crm_forecast, accuracy from rep_forecast_accuracy "
@@ -454,10 +456,10 @@ def test_a_deal_the_history_leaves_out_makes_the_opening_pipeline_unknown(tmp_pa
     and Commit. r2's Q1 opening pipeline was 0 (coverage 0 against 28,667 to close), and East's 120,000 (0.43×)
     quietly left it out: both are now no data, as are the org's, r2's and East's commit at the start and CRM
     forecast. r1's own figures (120,000 opening, 120,000 Commit) stay known."""
-    shutil.copytree(FIXTURES / "metrics", tmp_path / "org")
-    with open(tmp_path / "org" / "opportunities.csv", "a", encoding="utf-8") as f:
-        f.write("o99,r2,Zulu,Zulu deal,Proposal,30000,2025-12-10,2026-06-30,Commit,Call,2026-05-01\n")
-    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    config = org_with("metrics", tmp_path / "org", {
+        "opportunities.csv": ["o99,r2,Zulu,Zulu deal,Proposal,30000,2025-12-10,2026-06-30,Commit,Call,2026-05-01"],
+    })
+    con = models_on(config, tmp_path)
     assert rows(con, "select rep_id, period, unseen_at_start, unseen_at_checkpoint from int_unseen_deals "
                      "where period = '2026-Q1'") == [
         {"rep_id": "r2", "period": "2026-Q1", "unseen_at_start": 1, "unseen_at_checkpoint": 1}]
@@ -502,11 +504,13 @@ def test_a_rep_without_quota_does_not_blank_the_coverage_and_a_deal_without_crea
     - o97, r2's open deal with no created date: an opportunity_history extract is given and has no row for it, so
       it may have existed on Q1's eve: r2's Q1 opening pipeline is no data, and with it East's and the org's
       coverage (r2 had 28,667 to close). (Only deals with a created date were counted.)"""
-    shutil.copytree(FIXTURES / "metrics", tmp_path / "org")
-    with open(tmp_path / "org" / "opportunities.csv", "a", encoding="utf-8") as f:
-        f.write("o98,r3,Yak,Yak deal,Proposal,30000,2025-12-10,2026-06-30,Commit,Call,2026-05-01\n"
-                "o97,r2,Xen,Xen deal,Proposal,5000,,2026-06-30,Pipeline,Call,2026-05-01\n")
-    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    config = org_with("metrics", tmp_path / "org", {
+        "opportunities.csv": [
+            "o98,r3,Yak,Yak deal,Proposal,30000,2025-12-10,2026-06-30,Commit,Call,2026-05-01",
+            "o97,r2,Xen,Xen deal,Proposal,5000,,2026-06-30,Pipeline,Call,2026-05-01",
+        ],
+    })
+    con = models_on(config, tmp_path)
     unseen = rows(con, "select rep_id, unseen_at_start from int_unseen_deals where period = '2026-Q1' order by 1")
     assert unseen == [{"rep_id": "r2", "unseen_at_start": 1}, {"rep_id": "r3", "unseen_at_start": 1}]
     got = {(r["rollup_level"], r["team"]): (r["open_pipeline"], r["pipeline_coverage"]) for r in rows(

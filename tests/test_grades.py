@@ -7,7 +7,6 @@ close date and activity today; a2's open deal has no next step, a past close dat
 """
 
 import datetime as dt
-import shutil
 
 import duckdb
 import pytest
@@ -110,10 +109,10 @@ def test_a_won_deal_without_an_amount_withholds_the_results_and_pipeline_grades(
     alert, and the 95,000 "left to close" gave Pipeline 1 (20,000 ÷ 95,000 = 0.21× against 3×). Neither is known:
     both grades are withheld with a note saying why, and no alert is raised from them; the team North, whose
     won amount includes a2's, likewise. a1 (no such deal) keeps Results 2."""
-    shutil.copytree(FIXTURES / "grades", tmp_path / "org")
-    with open(tmp_path / "org" / "opportunities.csv", "a", encoding="utf-8") as f:
-        f.write("o5,a2,Echo,Echo won,Closed Won,,2026-04-03,2026-05-12,,2026-05-11\n")
-    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    config = org_with("grades", tmp_path / "org", {
+        "opportunities.csv": ["o5,a2,Echo,Echo won,Closed Won,,2026-04-03,2026-05-12,,2026-05-11"],
+    })
+    con = models_on(config, tmp_path)
     got = {r["rep_id"]: r for r in rows(con, "select rep_id, results_grade, results_note, pipeline_grade, "
                                               "pipeline_note from rep_balanced_scorecard where is_current")}
     assert got["a2"] == {

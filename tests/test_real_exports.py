@@ -392,16 +392,15 @@ def text_of(page) -> str:
 def test_the_monday_pack_lists_a_deal_won_lost_and_won_again_once(tmp_path):
     """tiny, plus x2 (r1, 1,000): open from 05-01, won 05-10, lost 05-11, won again 05-12. The Monday pack's
     "Won last week" counted it once, but its table of wins listed it twice; both now show its standing win."""
-    folder = tmp_path / "org"
-    shutil.copytree(FIXTURES / "tiny", folder)
-    with open(folder / "opportunities.csv", "a", encoding="utf-8") as f:
-        f.write("x2,r1,Xray,Xray deal,Closed Won,1000,2026-05-01,2026-05-12,Closed,,2026-05-12\n")
-    with open(folder / "opportunity_history.csv", "a", encoding="utf-8") as f:
-        f.write("x2,2026-05-01 09:00:00,Proposal,1000,2026-05-31,Commit\n"
-                "x2,2026-05-10 09:00:00,Closed Won,1000,2026-05-10,Closed\n"
-                "x2,2026-05-11 09:00:00,Closed Lost,1000,2026-05-11,Omitted\n"
-                "x2,2026-05-12 09:00:00,Closed Won,1000,2026-05-12,Closed\n")
-    code, lines = build_line(tmp_path, folder / "config.yml")
+    code, lines = build_line(tmp_path, org_with("tiny", tmp_path / "org", {
+        "opportunities.csv": ["x2,r1,Xray,Xray deal,Closed Won,1000,2026-05-01,2026-05-12,Closed,,2026-05-12"],
+        "opportunity_history.csv": [
+            "x2,2026-05-01 09:00:00,Proposal,1000,2026-05-31,Commit",
+            "x2,2026-05-10 09:00:00,Closed Won,1000,2026-05-10,Closed",
+            "x2,2026-05-11 09:00:00,Closed Lost,1000,2026-05-11,Omitted",
+            "x2,2026-05-12 09:00:00,Closed Won,1000,2026-05-12,Closed",
+        ],
+    }))
     assert code == 0, lines
     monday = text_of(tmp_path / "site" / "teams" / "east" / "monday" / "index.html")
     assert "Won last week $1.0k 1 deal" in monday

@@ -9,7 +9,7 @@ import shutil
 import duckdb
 import pytest
 
-from tests.helpers import FIXTURES, ROOT, models_on, one, rows, run_model
+from tests.helpers import FIXTURES, ROOT, models_on, one, org_with, rows, run_model
 
 
 def test_rep_quarter_closed(tiny):
@@ -121,12 +121,11 @@ def test_a_rep_with_a_quota_and_no_deal_in_the_quarter_counts_against_coverage(t
     East (m1, r1, r2, r9) then covers 80,000 + 20,000 of 200,000 + 50,000 + 60,000 still to close: 100,000 ÷ 310,000,
     with 3 reps under the target (r1, r2, r9). (A rep without a deal row once read as 0 to close, and so dropped out
     of the coverage and of the count: East showed 0.4× with 2 reps under it.)"""
-    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
-    with open(tmp_path / "org" / "reps.csv", "a", encoding="utf-8") as f:
-        f.write("r9,Nina New,East,m1,AE,2021-01-01,nina@tiny.example,true\n")
-    with open(tmp_path / "org" / "quotas.csv", "a", encoding="utf-8") as f:
-        f.write("r9,2026-04-01,2026-06-30,60000\n")
-    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    config = org_with("tiny", tmp_path / "org", {
+        "reps.csv": ["r9,Nina New,East,m1,AE,2021-01-01,nina@tiny.example,true"],
+        "quotas.csv": ["r9,2026-04-01,2026-06-30,60000"],
+    })
+    con = models_on(config, tmp_path)
     r9 = one(con, "select * from rep_scorecard where rep_id = 'r9' and is_current")
     assert (r9["open_pipeline"], r9["pipeline_coverage"], r9["pipeline_needed"], r9["projected_amount"]) == (
         0, 0, 180000, 0)
@@ -152,13 +151,14 @@ def test_a_deal_first_seen_closed_is_won_on_its_close_date(tmp_path):
     dates say when: o9 is won on 05-13, o10 lost on 05-12 (and created then). East (r1's team) won 30,000 last week,
     in 1 deal; the history reaches back to January, so its slips and new deals are known (0 slipped, o10 created
     with 5,000)."""
-    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
-    with open(tmp_path / "org" / "opportunities.csv", "a", encoding="utf-8") as f:
-        f.write("o9,r1,Ivy,Ivy deal,Closed Won,30000,2026-03-02,2026-05-13,Closed,,2026-05-13\n"
-                "o10,r1,Jet,Jet deal,Closed Lost,5000,2026-05-12,2026-05-12,Omitted,,2026-05-12\n")
-    with open(tmp_path / "org" / "opportunity_history.csv", "a", encoding="utf-8") as f:
-        f.write("o10,2026-05-12 09:00:00,Closed Lost,5000,2026-05-12,Omitted\n")
-    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    config = org_with("tiny", tmp_path / "org", {
+        "opportunities.csv": [
+            "o9,r1,Ivy,Ivy deal,Closed Won,30000,2026-03-02,2026-05-13,Closed,,2026-05-13",
+            "o10,r1,Jet,Jet deal,Closed Lost,5000,2026-05-12,2026-05-12,Omitted,,2026-05-12",
+        ],
+        "opportunity_history.csv": ["o10,2026-05-12 09:00:00,Closed Lost,5000,2026-05-12,Omitted"],
+    })
+    con = models_on(config, tmp_path)
     events = rows(con, "select opportunity_id, event, event_date::varchar as d, amount from rep_deal_events "
                        "where opportunity_id in ('o9', 'o10') order by opportunity_id, event")
     assert events == [
@@ -182,23 +182,26 @@ def test_a_deal_won_reopened_and_won_again_is_won_once(tmp_path):
     - o11 (r1, 7,000): created 05-12 with no row in opportunity_history, which had started in January: created on
       05-12, at the amount first known for it (it was missing from "New pipeline last week").
     East won 30,000 + 20,000 + 12,000 = 62,000 in 3 deals last week, and created o9 (30,000) and o11 (7,000)."""
-    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
-    with open(tmp_path / "org" / "opportunities.csv", "a", encoding="utf-8") as f:
-        f.write("o9,r1,Ivy,Ivy deal,Closed Won,30000,2026-05-10,2026-05-13,Closed,,2026-05-13\n"
-                "o11,r1,Kit,Kit deal,Proposal,7000,2026-05-12,2026-06-30,Pipeline,Call,2026-05-12\n"
-                "o12,r1,Lux,Lux deal,Closed Won,20000,2026-05-08,2026-05-13,Closed,,2026-05-13\n"
-                "o17,r1,Max,Max deal,Closed Won,12000,2026-02-01,2026-05-12,Closed,,2026-05-12\n")
-    with open(tmp_path / "org" / "opportunity_history.csv", "a", encoding="utf-8") as f:
-        f.write("o9,2026-05-10 09:00:00,Closed Won,30000,2026-05-10,Closed\n"
-                "o9,2026-05-11 09:00:00,Proposal,30000,2026-05-31,Commit\n"
-                "o9,2026-05-13 09:00:00,Closed Won,30000,2026-05-13,Closed\n"
-                "o12,2026-05-08 09:00:00,Proposal,20000,2026-05-31,Commit\n"
-                "o12,2026-05-10 09:00:00,Closed Won,20000,2026-05-10,Closed\n"
-                "o12,2026-05-11 09:00:00,Proposal,20000,2026-05-31,Commit\n"
-                "o12,2026-05-13 09:00:00,Closed Won,20000,2026-05-13,Closed\n"
-                "o17,2026-02-01 09:00:00,Proposal,12000,2026-03-31,Pipeline\n"
-                "o17,2026-03-01 09:00:00,Closed Lost,12000,2026-03-01,Omitted\n")
-    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    config = org_with("tiny", tmp_path / "org", {
+        "opportunities.csv": [
+            "o9,r1,Ivy,Ivy deal,Closed Won,30000,2026-05-10,2026-05-13,Closed,,2026-05-13",
+            "o11,r1,Kit,Kit deal,Proposal,7000,2026-05-12,2026-06-30,Pipeline,Call,2026-05-12",
+            "o12,r1,Lux,Lux deal,Closed Won,20000,2026-05-08,2026-05-13,Closed,,2026-05-13",
+            "o17,r1,Max,Max deal,Closed Won,12000,2026-02-01,2026-05-12,Closed,,2026-05-12",
+        ],
+        "opportunity_history.csv": [
+            "o9,2026-05-10 09:00:00,Closed Won,30000,2026-05-10,Closed",
+            "o9,2026-05-11 09:00:00,Proposal,30000,2026-05-31,Commit",
+            "o9,2026-05-13 09:00:00,Closed Won,30000,2026-05-13,Closed",
+            "o12,2026-05-08 09:00:00,Proposal,20000,2026-05-31,Commit",
+            "o12,2026-05-10 09:00:00,Closed Won,20000,2026-05-10,Closed",
+            "o12,2026-05-11 09:00:00,Proposal,20000,2026-05-31,Commit",
+            "o12,2026-05-13 09:00:00,Closed Won,20000,2026-05-13,Closed",
+            "o17,2026-02-01 09:00:00,Proposal,12000,2026-03-31,Pipeline",
+            "o17,2026-03-01 09:00:00,Closed Lost,12000,2026-03-01,Omitted",
+        ],
+    })
+    con = models_on(config, tmp_path)
     events = rows(con, "select opportunity_id, event, event_date::varchar as d, amount, is_standing "
                        "from rep_deal_events where opportunity_id in ('o9', 'o11', 'o12', 'o17') "
                        "and event in ('won', 'created') order by d, opportunity_id, event")
@@ -235,11 +238,13 @@ def test_the_leaderboard_ranks_only_reps_with_a_value(tmp_path):
     East's r1 and r2 have quotas and won nothing yet in 2026-Q2, so both are at 0% and share rank 1; r9 has no
     quota, so no attainment: no rank (it was ranked 3rd, below two reps at 0%), listed after them. r8 starts on
     2026-06-01, after as_of: not on the board yet. West's r3 won 40,000 of 100,000: rank 1."""
-    shutil.copytree(FIXTURES / "tiny", tmp_path / "org")
-    with open(tmp_path / "org" / "reps.csv", "a", encoding="utf-8") as f:
-        f.write("r9,Nina New,East,m1,AE,2021-01-01,nina@tiny.example,true\n"
-                "r8,Otto Later,East,m1,AE,2026-06-01,otto@tiny.example,true\n")
-    con = models_on(tmp_path / "org" / "config.yml", tmp_path)
+    config = org_with("tiny", tmp_path / "org", {
+        "reps.csv": [
+            "r9,Nina New,East,m1,AE,2021-01-01,nina@tiny.example,true",
+            "r8,Otto Later,East,m1,AE,2026-06-01,otto@tiny.example,true",
+        ],
+    })
+    con = models_on(config, tmp_path)
     got = rows(con, "select team, rep_id, value, contest_rank from team_leaderboard order by team, contest_rank, rep_id")
     assert got == [
         {"team": "East", "rep_id": "r1", "value": 0.0, "contest_rank": 1},
