@@ -110,9 +110,16 @@ def forecast_waterfall_values(movement: dict) -> list[dict]:
 
 
 def forecast_trend_values(trend: list[dict]) -> list[dict]:
-    """Points of the trend line: one per day and roll-up column that has a value (no data is left out, not 0)."""
-    return [{"day": r["snapshot_day"].isoformat(), "column": label, "value": r[key]}
-            for r in trend for key, label in FORECAST_LABELS.items() if r.get(key) is not None]
+    """Points of the trend line: one per day and roll-up column that has a value (no data is never 0).
+
+    A day that is not known (a deal the history leaves out, `unseen_deals`) is a null point of each column drawn
+    on other days: Vega-Lite breaks the line there, where leaving the day out would join its neighbours as if
+    the days between them were known. A column the export never has (no forecast categories) gets no points.
+    """
+    drawn = {key for r in trend for key in FORECAST_LABELS if r.get(key) is not None}
+    return [{"day": r["snapshot_day"].isoformat(), "column": label, "value": r.get(key)}
+            for r in trend for key, label in FORECAST_LABELS.items()
+            if r.get(key) is not None or (key in drawn and r.get("unseen_deals"))]
 
 
 def embed(spec: dict, description: str) -> str:

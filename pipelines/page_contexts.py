@@ -103,7 +103,7 @@ def forecast_view(rollup: list[dict], movement: list[dict], trend: list[dict] | 
     for key, label in FORECAST_COLUMNS:
         if key in by_column:
             week = dict(by_column[key], label=label)
-            if with_charts:
+            if with_charts and not week.get("unseen_deals"):  # no data that week: no bars (nulls would draw 0)
                 week["bars"] = charts.forecast_waterfall_values(by_column[key])
             weeks.append(week)
     unknown = [r for r in trend or [] if r.get("unseen_deals")]  # days whose sums would leave deals out: no data

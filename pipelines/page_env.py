@@ -131,8 +131,9 @@ def grades_table(fmt: Fmt):
 
 
 def figure_helpers(fmt: Fmt) -> dict:
-    """`amount(v, hide)`, `coverage_value(r)` and `unpriced_wins(r)` for templates: an amount (or "hidden", for
-    privacy), a scorecard row's coverage ("quota met" once the quota is), and its won deals without an amount. Python for the same reason as `kpi`: a rep page
+    """`amount(v, hide)`, `coverage_value(r)`, `coverage_note(r, target, level)` and `unpriced_wins(r)` for
+    templates: an amount (or "hidden", for privacy), a scorecard row's coverage ("quota met" once the quota is)
+    and the note under it, and its won deals without an amount. Python for the same reason as `kpi`: a rep page
     shows a dozen amounts."""
     def amount(v, hide=False) -> Markup:
         return finalize("hidden" if hide else fmt.money(v))
@@ -147,7 +148,25 @@ def figure_helpers(fmt: Fmt) -> dict:
         ("" when every win has one). Beside the figures it explains, so that "no data" never reads as 0."""
         n = (r or {}).get("won_deals_without_amount") or 0
         return f"{n:,} won deal{'' if n == 1 else 's'} without an amount" if n else ""
-    return dict(amount=amount, coverage_value=coverage_value, unpriced_wins=unpriced_wins)
+
+    def coverage_note(r: dict | None, target, level: str = "rep") -> Markup:
+        """The note under a coverage figure: its target; for a team or the org, how many reps are under it; and
+        when the figure is no data, why (no quota to cover, or wins without an amount leave what is still to
+        close unknown), so that neither reads as a count of 0 or a coverage of nothing."""
+        t = finalize(fmt.times(target))
+        why = unpriced_wins(r)
+        if r and (r["pipeline_coverage"] is not None or r["quota_met"]):
+            if level == "rep":
+                return Markup("target ") + t
+            n = r.get("reps_under_coverage_target")
+            count = Markup("reps under ") + (Markup("the ") + t + " target" if level == "team" else "it")
+            count = count + " not known: " + why if n is None else finalize(fmt.num(n)) + " " + count
+            return count if level == "team" else Markup("target ") + t + "; " + count
+        if not (r and r["quota"]):
+            return Markup("target ") + t + ("" if level == "rep" else "; no quota to cover")
+        return Markup("target ") + t + ("; not known: " + why if why else "")
+    return dict(amount=amount, coverage_value=coverage_value, unpriced_wins=unpriced_wins,
+                coverage_note=coverage_note)
 
 
 def crm_link(template: str | None, key: str):

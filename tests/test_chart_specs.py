@@ -24,3 +24,25 @@ def test_a_build_does_not_import_altair():
     code = "import sys; import pipelines.cli, pipelines.pages, pipelines.site; print('altair' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_trend_day_that_is_not_known_breaks_the_line_instead_of_joining_its_neighbours():
+    """Three days of an export without forecast categories (commit, best case and pipeline are always null): on
+    04-05 a deal the history leaves out is not known, so Closed is null that day. It is a null point, which
+    Vega-Lite draws as a gap (left out, the line would run straight from 03-31 to 04-12 as if 04-05 were known);
+    the columns never drawn get no points at all."""
+    import datetime as dt
+    day = dt.date.fromisoformat
+    trend = [
+        {"snapshot_day": day("2026-03-31"), "closed": 0.0, "commit": None, "best_case": None, "pipeline": None,
+         "unseen_deals": 0},
+        {"snapshot_day": day("2026-04-05"), "closed": None, "commit": None, "best_case": None, "pipeline": None,
+         "unseen_deals": 1},
+        {"snapshot_day": day("2026-04-12"), "closed": 5000.0, "commit": None, "best_case": None, "pipeline": None,
+         "unseen_deals": 0},
+    ]
+    assert charts.forecast_trend_values(trend) == [
+        {"day": "2026-03-31", "column": "Closed", "value": 0.0},
+        {"day": "2026-04-05", "column": "Closed", "value": None},
+        {"day": "2026-04-12", "column": "Closed", "value": 5000.0},
+    ]

@@ -496,6 +496,20 @@ def test_the_trend_has_no_data_on_days_a_deal_the_history_leaves_out_is_not_know
                      "(closed is null or unseen_deals > 0)") == [{"n": 0}]
 
 
+def test_the_week_has_no_data_when_a_deal_the_history_leaves_out_is_not_known(tmp_path):
+    """metrics plus o99 (as in the trend test above): the last full week is 05-04 to 05-10, and o99 is first known
+    on 05-15, so what it was at the week's opening (end of 05-03) and closing (end of 05-10) is not known. r2's
+    week (Commit 0 to 0, which left it out), East's (80,000 to 80,000, r1's alone) and the org's are no data;
+    r1's 80,000 to 80,000 and all of West's stay known."""
+    con = models_on(org_with("metrics", tmp_path / "org", {"opportunities.csv": [
+        "o99,r2,Zulu,Zulu deal,Proposal,30000,2025-12-10,2026-06-30,Commit,Call,2026-05-01"]}), tmp_path)
+    got = {(r["movement_level"], r["rep_id"] or r["team"]): (r["opening"], r["closing"], r["unseen_deals"])
+           for r in rows(con, "select * from int_forecast_movement where forecast_column = 'commit'")}
+    assert got[("rep", "r2")] == got[("team", "East")] == got[("org", None)] == (None, None, 1)
+    assert got[("rep", "r1")] == (80000.0, 80000.0, 0)
+    assert got[("team", "West")][2] == 0 and got[("team", "West")][0] is not None
+
+
 def test_a_rep_without_quota_does_not_blank_the_coverage_and_a_deal_without_created_date_is_unseen(tmp_path):
     """metrics plus two deals with no row in opportunity_history:
     - o98, r3's open deal created 2025-12-10 (closes 2026-06-30). r3 has no 2026-Q1 quota, so adds nothing to

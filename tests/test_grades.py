@@ -172,3 +172,18 @@ def test_a_quota_met_by_the_priced_wins_is_met_whatever_the_unpriced_one_is_wort
     assert north["pipeline_needed"] == 200000.0
     assert rows(con, "select pipeline_grade, pipeline_note from rep_balanced_scorecard "
                      "where rep_id = 'a2' and is_current") == [{"pipeline_grade": None, "pipeline_note": "quota met"}]
+
+
+def test_a_closed_quarter_says_its_opening_pipeline_is_not_known_not_that_a_win_lacks_an_amount(tmp_path):
+    """grades, plus a1's 2026-Q1 quota of 100,000 and o9, a1's Q1 win without an amount. Q1 is closed, so its
+    coverage divides by the whole quota (known); it is no data only because there is no deal history to give
+    the opening pipeline. The Pipeline grade's note says so, not that what is left to close is not known."""
+    con = models_on(org_with("grades", tmp_path / "org", {
+        "quotas.csv": ["a1,2026-01-01,2026-03-31,100000"],
+        "opportunities.csv": ["o9,a1,India,India won,Closed Won,,2026-01-03,2026-02-13,,2026-02-12"],
+    }), tmp_path)
+    assert rows(con, "select pipeline_grade, pipeline_note from rep_balanced_scorecard "
+                     "where rep_id = 'a1' and period = '2026-Q1'") == [{
+        "pipeline_grade": None,
+        "pipeline_note": "the pipeline at the quarter start is not known (the deal history does not reach it for "
+                         "every deal)"}]

@@ -369,19 +369,60 @@ def test_pages_say_why_a_gap_or_coverage_is_not_known(tmp_path):
     assert "Gap to quota no data not known: 1 won deal without an amount" in home
     assert "target 3.0×; not known: 1 won deal without an amount" in home
     assert "no quota to cover" not in home + team
+    assert "Closed $5.0k won this quarter, at least 5% of quota, with 1 won deal without an amount" in a2
+    coaching = text_of(site / "reps" / "a2" / "coaching" / "index.html")
+    assert ("Attainment at least 5% (49% expected by now), coverage no data (not known: 1 won deal without an "
+            "amount)") in coaching
 
 
-def test_the_forecast_trend_says_which_days_are_not_known(tmp_path):
-    """metrics plus o99, a deal of r2's the history leaves out (test_forecast works out the trend): seven of
-    East's eight trend days are no data, and its page says why rather than drawing them at $0."""
+def test_a_count_of_reps_under_target_is_not_known_and_a_zero_quota_is_no_quota(tmp_path):
+    """grades, plus: o5, a2's win without an amount; o6, a1's win of 200,000 (a1 now meets quota, and North's
+    5,000 + 230,000 meets its 200,000); a3 in South with a quota of 0, a win without an amount and an open deal.
+    North's coverage reads "quota met", but whether a2 (20,000 open against 0 to 95,000 still to close) is under
+    the 3× target is not known, so the count of reps under it is not "0"; a1 needs no more pipeline. a3 and South
+    have no quota to cover: a quota of 0 is no quota, not coverage "not known"."""
+    code, lines = build_line(tmp_path, org_with("grades", tmp_path / "org", {
+        "reps.csv": ["a3,Zero Zed,South,vp,AE,2025-01-01"],
+        "quotas.csv": ["a3,2026-04-01,2026-06-30,0"],
+        "opportunities.csv": [
+            "o5,a2,Echo,Echo won,Closed Won,,2026-04-03,2026-05-12,,2026-05-11",
+            "o6,a1,Fox,Fox won,Closed Won,200000,2026-04-03,2026-05-13,,2026-05-11",
+            "o7,a3,Golf,Golf won,Closed Won,,2026-04-03,2026-05-12,,2026-05-11",
+            "o8,a3,Hotel,Hotel open,Prospecting,5000,2026-04-03,2026-06-20,Call,2026-05-11",
+        ],
+    }))
+    assert code == 0, lines
+    site = tmp_path / "site"
+    north = text_of(site / "teams" / "north" / "index.html")
+    assert ("Pipeline coverage quota met reps under the 3.0× target not known: 1 won deal without an amount"
+            in north)
+    home = text_of(site / "index.html")
+    assert "reps under it not known: 2 won deals without an amount" in home
+    a1 = text_of(site / "reps" / "a1" / "index.html")
+    assert "Pipeline still needed none: quota met Overdue" in a1
+    a3 = text_of(site / "reps" / "a3" / "index.html")
+    assert "Coverage no data target 3.0×" in a3 and "not known" not in a3.split("Coverage no data")[1][:60]
+    south = text_of(site / "teams" / "south" / "index.html")
+    assert "Pipeline coverage no data target 3.0×; no quota to cover" in south
+
+
+def test_the_forecast_trend_and_week_say_which_days_are_not_known(tmp_path):
+    """metrics plus o99, a deal of r2's the history leaves out (test_forecast works out the trend and the week):
+    seven of East's eight trend days, and its last full week, are no data, and its page (and r2's, for the week)
+    says why rather than showing them at $0."""
     code, lines = build_line(tmp_path, org_with("metrics", tmp_path / "org", {"opportunities.csv": [
         "o99,r2,Zulu,Zulu deal,Proposal,30000,2025-12-10,2026-06-30,Commit,Call,2026-05-01"]}))
     assert code == 0, lines
     east = text_of(tmp_path / "site" / "teams" / "east" / "index.html")
     assert ("7 of the trend's days are no data: the deal history leaves out a deal created by then, whose state on "
             "those days is not known.") in east
+    no_week = ("No data for the last full week, 2026-05-04 to 2026-05-10: the deal history leaves out a deal created "
+               "by then, whose state at its start or end is not known.")
+    assert no_week in east
+    assert no_week in text_of(tmp_path / "site" / "reps" / "r2" / "index.html")
     west = text_of(tmp_path / "site" / "teams" / "west" / "index.html")
-    assert "of the trend's days" not in west
+    assert "of the trend's days" not in west and "No data for the last full week" not in west
+    assert "How each figure moved over the last full week" in west
 
 
 def text_of(page) -> str:

@@ -4,7 +4,9 @@ grain: one row per rep, per team and for the organisation per roll-up column, cu
   (int_forecast_week_moves summed), so closing = opening + added + upgraded + downgraded + amount_changed + won
   + lost + slipped + other. Movements are signed: what left the column is negative (won is negative in commit
   and positive in closed). No rows when the deal history does not reach back to the week's opening (no data);
-  without forecast categories only closed and uncategorized have rows. rep_forecast_movement,
+  without forecast categories only closed and uncategorized have rows. While the state of one of a rep's deals
+  is not known on the week's opening or closing day (int_late_seen_deals: the history leaves it out), the rep's
+  figures are null, and so are its team's and the org's: their sums would quietly leave it out. rep_forecast_movement,
   team_forecast_movement and org_forecast_movement read it.
 dictionary: [period, week_start, week_end]
 columns:
@@ -23,6 +25,9 @@ columns:
   other: Any other way in or out (a close date moved before the quarter, a deal closed outside it, reopened).
   closing: The column's amount at the end of week_end.
   deals_moved: Deals whose row is not unchanged.
+  unseen_deals: Deals whose state is not known at the week's opening or at its closing (created by then, first
+    known later, not closed before the quarter); every figure above is null while it is above 0. Summed for a
+    team and the org.
 tests:
   - abs(opening + added + upgraded + downgraded + amount_changed + won + lost + slipped + other - closing) < 0.01
 */
@@ -69,7 +74,31 @@ spine as (
     where coverage.has_forecast_category or columns.forecast_column in ('closed', 'uncategorized')
 ),
 
-per_rep as (
+unseen as (
+    -- deals the history leaves out at the week's opening (the end of the day before week_start) or its closing
+    select
+        reps.rep_id,
+        count(*) as unseen_deals,
+    from reps
+    inner join weeks on reps.period = weeks.period
+    inner join int_late_seen_deals as late_seen
+        on
+            reps.rep_id = late_seen.rep_id
+            and coalesce(reps.period_start <= late_seen.close_date, true)
+            and (
+                (
+                    coalesce(weeks.week_start - 1 >= late_seen.created_date, true)
+                    and weeks.week_start - 1 < late_seen.first_known_on
+                )
+                or (
+                    coalesce(weeks.week_end >= late_seen.created_date, true)
+                    and weeks.week_end < late_seen.first_known_on
+                )
+            )
+    group by reps.rep_id
+),
+
+summed as (
     select
         spine.*,
         coalesce(sum(moves.opening_amount), 0) as opening,
@@ -88,6 +117,27 @@ per_rep as (
     group by all
 ),
 
+per_rep as (
+    -- a rep's sums over a week in which one of its deals is not known would leave the deal out: no data
+    select
+        summed.rep_id,
+        summed.team,
+        summed.period,
+        summed.week_start,
+        summed.week_end,
+        summed.forecast_column,
+        coalesce(unseen.unseen_deals, 0) as unseen_deals,
+        case
+            when unseen.unseen_deals is null
+                then columns([
+                    'opening', 'added', 'upgraded', 'downgraded', 'amount_changed', 'won', 'lost', 'slipped',
+                    'other', 'closing', 'deals_moved'
+                ])
+        end,
+    from summed
+    left join unseen on summed.rep_id = unseen.rep_id
+),
+
 final as (
     select
         rollup_level(grouping(rep_id), grouping(team)) as movement_level,
@@ -97,17 +147,14 @@ final as (
         any_value(week_start) as week_start,
         any_value(week_end) as week_end,
         forecast_column,
-        sum(opening) as opening,
-        sum(added) as added,
-        sum(upgraded) as upgraded,
-        sum(downgraded) as downgraded,
-        sum(amount_changed) as amount_changed,
-        sum(won) as won,
-        sum(lost) as lost,
-        sum(slipped) as slipped,
-        sum(other) as other,
-        sum(closing) as closing,
-        sum(deals_moved) as deals_moved,
+        case
+            when bool_and(unseen_deals = 0)
+                then sum(columns([
+                    'opening', 'added', 'upgraded', 'downgraded', 'amount_changed', 'won', 'lost', 'slipped',
+                    'other', 'closing', 'deals_moved'
+                ]))
+        end,
+        sum(unseen_deals) as unseen_deals,
     from per_rep
     group by grouping sets (
         (rep_id, team, period, forecast_column), (team, period, forecast_column),

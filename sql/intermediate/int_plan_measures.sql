@@ -7,9 +7,9 @@ grain: one row per rep and per team, per graded quarter (the current one and the
   results: attainment (won ÷ quota) against expected_share, the share of the quarter's won amount usually won by
     now (1 once the quarter is closed); none without a quota, while expected_share is below
     thresholds.min_expected_share, or when a won deal has no amount (the won amount is then only a lower bound).
-  pipeline: pipeline_coverage against the coverage target; none when the quota is met, there is no quota, a won
-    deal has no amount (what is left to close is then not known), or the opening pipeline of a closed quarter is
-    not known.
+  pipeline: pipeline_coverage against the coverage target; none when the quota is met, there is no quota, the
+    opening pipeline of a closed quarter is not known, or, in the current quarter, a won deal has no amount and
+    the priced wins do not meet the quota (what is left to close is then not known: int_rep_quarters).
   conversion: win_rate against the win-rate target; none below thresholds.min_closed_deals closed deals.
   activity: activities per week in the quarter (from the quarter start, or hire_date when later, to the quarter
     end or as_of) against activities_per_week; none without an activities extract, or while those days (for a
@@ -233,15 +233,15 @@ wide as (
         case
             when coalesce(quota, 0) = 0 then 'no quota'
             when quota_met then 'quota met'
+            when open_pipeline is null
+                then
+                    'the pipeline at the quarter start is not known '
+                    || '(the deal history does not reach it for every deal)'
             when won_deals_without_amount > 0 and pipeline_coverage is null
                 then printf(
                     '%d won deal%s without an amount: what is left to close is not known',
                     won_deals_without_amount, case when won_deals_without_amount = 1 then '' else 's' end
                 )
-            when open_pipeline is null
-                then
-                    'the pipeline at the quarter start is not known '
-                    || '(the deal history does not reach it for every deal)'
             when t_coverage is null or t_coverage = 0 then 'no coverage target'
         end as pipeline_note,
         win_rate as conversion_actual,

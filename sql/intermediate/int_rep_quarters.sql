@@ -22,7 +22,7 @@ columns:
     quota_to_close − open_pipeline, floored at 0; null when the quota is met, there is none, or quota_to_close is
     not known.
   is_under_coverage_target: Current quarter: the quota is not met and open_pipeline is below coverage target ×
-    quota_to_close (false when quota_to_close is not known).
+    quota_to_close; null (not known) when the rep has a quota above 0 and quota_to_close is not known.
 */
 with
 
@@ -210,9 +210,12 @@ final as (
             when is_current and quota_to_close > 0
                 then greatest(coverage_target * quota_to_close - open_pipeline, 0)
         end as pipeline_needed,
-        coalesce(
-            is_current and quota_to_close > 0 and open_pipeline < coverage_target * quota_to_close, false
-        ) as is_under_coverage_target,
+        case
+            when is_current and quota > 0 and quota_to_close is null then null
+            else coalesce(
+                is_current and quota_to_close > 0 and open_pipeline < coverage_target * quota_to_close, false
+            )
+        end as is_under_coverage_target,
     from joined
 )
 

@@ -60,7 +60,11 @@ sums as (
         sum(quota_to_close) as quota_to_close,
         case when bool_and(quota is null or quota_to_close is not null) then sum(pipeline_needed) end
             as pipeline_needed,
-        count(*) filter (where is_under_coverage_target) as reps_under_coverage_target,
+        -- a count that leaves out a rep whose place is not known would read as complete
+        case
+            when bool_and(is_under_coverage_target is not null)
+                then count(*) filter (where is_under_coverage_target)
+        end as reps_under_coverage_target,
         -- no data only when every undated deal lacks an amount; a rep without undated deals adds a known 0
         case
             when sum(undated_deals) = 0 then 0
