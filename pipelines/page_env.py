@@ -150,21 +150,27 @@ def figure_helpers(fmt: Fmt) -> dict:
         return f"{n:,} won deal{'' if n == 1 else 's'} without an amount" if n else ""
 
     def coverage_note(r: dict | None, target, level: str = "rep") -> Markup:
-        """The note under a coverage figure: its target; for a team or the org, how many reps are under it; and
-        when the figure is no data, why (no quota to cover, or wins without an amount leave what is still to
-        close unknown), so that neither reads as a count of 0 or a coverage of nothing."""
-        t = finalize(fmt.times(target))
-        why = unpriced_wins(r)
+        """The note under a coverage figure: its target; for a team or the org, how many reps are under their own
+        (per-role) targets; and when the figure is no data, why (no quota to cover, or wins without an amount
+        leave what is still to close unknown), so that neither reads as a count of 0 or a coverage of nothing."""
+        t = Markup("target ") + finalize(fmt.times(target))
+        if level == "rep":
+            why = unpriced_wins(r)
+        else:  # the reps whose quota still to close is not known, not every win without an amount
+            k = (r or {}).get("reps_to_close_unknown") or 0
+            why = f"{k:,} rep{' has' if k == 1 else 's have'} won deals without an amount" if k else ""
         if r and (r["pipeline_coverage"] is not None or r["quota_met"]):
             if level == "rep":
-                return Markup("target ") + t
+                return t
             n = r.get("reps_under_coverage_target")
-            count = Markup("reps under ") + (Markup("the ") + t + " target" if level == "team" else "it")
-            count = count + " not known: " + why if n is None else finalize(fmt.num(n)) + " " + count
-            return count if level == "team" else Markup("target ") + t + "; " + count
+            if n is None:
+                count = Markup("reps under their coverage target not known: ") + why
+            else:
+                count = finalize(fmt.num(n)) + Markup(f" rep{'' if n == 1 else 's'} under their coverage target")
+            return count if level == "team" else t + "; " + count
         if not (r and r["quota"]):
-            return Markup("target ") + t + ("" if level == "rep" else "; no quota to cover")
-        return Markup("target ") + t + ("; not known: " + why if why else "")
+            return t + "; no quota to cover"
+        return t + ("; not known: " + why if why else "")
     return dict(amount=amount, coverage_value=coverage_value, unpriced_wins=unpriced_wins,
                 coverage_note=coverage_note)
 

@@ -187,3 +187,19 @@ def test_a_closed_quarter_says_its_opening_pipeline_is_not_known_not_that_a_win_
         "pipeline_grade": None,
         "pipeline_note": "the pipeline at the quarter start is not known (the deal history does not reach it for "
                          "every deal)"}]
+
+
+def test_pipeline_that_covers_the_most_there_can_be_to_close_is_not_under_target(tmp_path):
+    """grades, plus o5 (a2's win without an amount) and o10 (a2's open deal of 400,000 closing 06-20). What a2
+    still has to close is at most 100,000 − 5,000 = 95,000, and 3 × 95,000 = 285,000 ≤ 420,000 open: a2 is not
+    under the 3× target and needs no more pipeline, whatever o5 is worth, though coverage itself stays unknown.
+    a1 (10,000 open against 3 × 70,000) is under it, so North's count is known: 1."""
+    con = models_on(org_with("grades", tmp_path / "org", {"opportunities.csv": [
+        "o5,a2,Echo,Echo won,Closed Won,,2026-04-03,2026-05-12,,2026-05-11",
+        "o10,a2,Juliet,Juliet open,Prospecting,400000,2026-04-03,2026-06-20,Call,2026-05-11"]}), tmp_path)
+    assert rows(con, "select is_under_coverage_target, pipeline_needed from int_rep_quarters "
+                     "where rep_id = 'a2' and is_current") == [{"is_under_coverage_target": False, "pipeline_needed": 0}]
+    north = rows(con, "select pipeline_coverage, reps_under_coverage_target, reps_to_close_unknown, pipeline_needed "
+                      "from team_scorecard where team = 'North' and is_current")
+    assert north == [{"pipeline_coverage": None, "reps_under_coverage_target": 1, "reps_to_close_unknown": 1,
+                      "pipeline_needed": 200000.0}]

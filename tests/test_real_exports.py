@@ -364,10 +364,10 @@ def test_pages_say_why_a_gap_or_coverage_is_not_known(tmp_path):
     a1 = text_of(site / "reps" / "a1" / "index.html")
     assert "Gap to quota $70.0k" in a1 and "at least" not in a1 and "not known" not in a1
     team = text_of(site / "teams" / "north" / "index.html")
-    assert "Pipeline coverage no data target 3.0×; not known: 1 won deal without an amount" in team
+    assert "Pipeline coverage no data target 3.0×; not known: 1 rep has won deals without an amount" in team
     home = text_of(site / "index.html")
     assert "Gap to quota no data not known: 1 won deal without an amount" in home
-    assert "target 3.0×; not known: 1 won deal without an amount" in home
+    assert "target 3.0×; not known: 1 rep has won deals without an amount" in home
     assert "no quota to cover" not in home + team
     assert "Closed $5.0k won this quarter, at least 5% of quota, with 1 won deal without an amount" in a2
     coaching = text_of(site / "reps" / "a2" / "coaching" / "index.html")
@@ -379,8 +379,9 @@ def test_a_count_of_reps_under_target_is_not_known_and_a_zero_quota_is_no_quota(
     """grades, plus: o5, a2's win without an amount; o6, a1's win of 200,000 (a1 now meets quota, and North's
     5,000 + 230,000 meets its 200,000); a3 in South with a quota of 0, a win without an amount and an open deal.
     North's coverage reads "quota met", but whether a2 (20,000 open against 0 to 95,000 still to close) is under
-    the 3× target is not known, so the count of reps under it is not "0"; a1 needs no more pipeline. a3 and South
-    have no quota to cover: a quota of 0 is no quota, not coverage "not known"."""
+    the 3× target is not known, so the count of reps under it is not "0"; the reason names the 1 rep whose quota
+    still to close is not known (a3's unpriced win makes nothing unknown). a1 needs no more pipeline. a3 and
+    South have no quota to cover: a quota of 0 is no quota, not coverage "not known" (and not "None of quota")."""
     code, lines = build_line(tmp_path, org_with("grades", tmp_path / "org", {
         "reps.csv": ["a3,Zero Zed,South,vp,AE,2025-01-01"],
         "quotas.csv": ["a3,2026-04-01,2026-06-30,0"],
@@ -394,14 +395,17 @@ def test_a_count_of_reps_under_target_is_not_known_and_a_zero_quota_is_no_quota(
     assert code == 0, lines
     site = tmp_path / "site"
     north = text_of(site / "teams" / "north" / "index.html")
-    assert ("Pipeline coverage quota met reps under the 3.0× target not known: 1 won deal without an amount"
-            in north)
-    home = text_of(site / "index.html")
-    assert "reps under it not known: 2 won deals without an amount" in home
+    assert ("Pipeline coverage quota met reps under their coverage target not known: 1 rep has won deals without "
+            "an amount") in north
+    home = text_of(site / "index.html")  # a3's win changes nothing known: a3 has no quota to close
+    assert "target 3.0×; reps under their coverage target not known: 1 rep has won deals without an amount" in home
     a1 = text_of(site / "reps" / "a1" / "index.html")
     assert "Pipeline still needed none: quota met Overdue" in a1
     a3 = text_of(site / "reps" / "a3" / "index.html")
-    assert "Coverage no data target 3.0×" in a3 and "not known" not in a3.split("Coverage no data")[1][:60]
+    assert "Coverage no data target 3.0×; no quota to cover" in a3
+    assert "Pipeline still needed no data no quota to cover" in a3
+    assert "Closed $0 won this quarter, with 1 won deal without an amount" in a3
+    assert "None" not in a3
     south = text_of(site / "teams" / "south" / "index.html")
     assert "Pipeline coverage no data target 3.0×; no quota to cover" in south
 

@@ -19,10 +19,12 @@ columns:
   pipeline_for_gap: open_pipeline when quota_to_close is above 0, so a met quota adds no pipeline to a team's
     coverage.
   pipeline_needed: Current quarter: pipeline still needed to reach the coverage target, coverage target ×
-    quota_to_close − open_pipeline, floored at 0; null when the quota is met, there is none, or quota_to_close is
-    not known.
+    quota_to_close − open_pipeline, floored at 0; null when the quota is met or there is none. When
+    quota_to_close is not known (a won deal without an amount), 0 if open_pipeline covers the target on all of
+    quota − won_amount (the most there can be to close), else null.
   is_under_coverage_target: Current quarter: the quota is not met and open_pipeline is below coverage target ×
-    quota_to_close; null (not known) when the rep has a quota above 0 and quota_to_close is not known.
+    quota_to_close. When quota_to_close is not known: false if open_pipeline covers the target on all of
+    quota − won_amount, else null (not known).
 */
 with
 
@@ -209,9 +211,15 @@ final as (
         case
             when is_current and quota_to_close > 0
                 then greatest(coverage_target * quota_to_close - open_pipeline, 0)
+            -- a win without an amount only lowers what is still to close: pipeline enough for all of it is enough
+            when
+                is_current and quota > 0 and quota_to_close is null
+                and open_pipeline >= coverage_target * (quota - won_amount)
+                then 0
         end as pipeline_needed,
         case
-            when is_current and quota > 0 and quota_to_close is null then null
+            when is_current and quota > 0 and quota_to_close is null
+                then case when open_pipeline >= coverage_target * (quota - won_amount) then false end
             else coalesce(
                 is_current and quota_to_close > 0 and open_pipeline < coverage_target * quota_to_close, false
             )

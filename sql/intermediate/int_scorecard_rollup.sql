@@ -8,7 +8,7 @@ dictionary: [rep_id, period, period_start, period_end, is_current, is_closed, re
   open_pipeline, weighted_pipeline, pipeline_measured_on, pipeline_coverage, projected_amount,
   projected_attainment, expected_share, pace_ratio, quota_met, overdue_pipeline, overdue_deals, pipeline_needed,
   reps_under_coverage_target, next_quarter_coverage, undated_pipeline, undated_deals, currency,
-  won_deals_without_amount, lost_deals_without_amount, undated_deals_without_amount]
+  won_deals_without_amount, lost_deals_without_amount, undated_deals_without_amount, reps_to_close_unknown]
 columns:
   rollup_level: rep, team or org.
   team: The team (the rep's team today on rep rows); null on org rows.
@@ -58,13 +58,16 @@ sums as (
                 then sum(pipeline_for_gap)
         end as pipeline_for_gap,
         sum(quota_to_close) as quota_to_close,
-        case when bool_and(quota is null or quota_to_close is not null) then sum(pipeline_needed) end
-            as pipeline_needed,
-        -- a count that leaves out a rep whose place is not known would read as complete
         case
-            when bool_and(is_under_coverage_target is not null)
+            when bool_and(pipeline_needed is not null or quota is null or quota_to_close is not null)
+                then sum(pipeline_needed)
+        end as pipeline_needed,
+        -- a count that leaves out a rep whose place is not known would read as complete; closed quarters have none
+        case
+            when bool_or(is_current) and bool_and(is_under_coverage_target is not null)
                 then count(*) filter (where is_under_coverage_target)
         end as reps_under_coverage_target,
+        count(*) filter (where is_current and quota > 0 and quota_to_close is null) as reps_to_close_unknown,
         -- no data only when every undated deal lacks an amount; a rep without undated deals adds a known 0
         case
             when sum(undated_deals) = 0 then 0
@@ -133,6 +136,7 @@ final as (
         won_deals_without_amount,
         lost_deals_without_amount,
         undated_deals_without_amount,
+        reps_to_close_unknown,
     from sums
 )
 

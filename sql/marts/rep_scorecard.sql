@@ -15,7 +15,7 @@ select
     team,
     * exclude (
         rollup_level, rep_id, team, period, period_start, period_end, is_current, is_closed, teams, reps,
-        reps_under_coverage_target
+        reps_under_coverage_target, reps_to_close_unknown
     ),
 from int_scorecard_rollup
 where rollup_level = 'rep'
