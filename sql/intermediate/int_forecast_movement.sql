@@ -6,8 +6,8 @@ grain: one row per rep, per team and for the organisation per roll-up column, cu
   and positive in closed). No rows when the deal history does not reach back to the week's opening (no data);
   without forecast categories only closed and uncategorized have rows. While the state of one of a rep's deals
   is not known on the week's opening or closing day (int_late_seen_deals: the history leaves it out), the rep's
-  figures are null, and so are its team's and the org's: their sums would quietly leave it out. rep_forecast_movement,
-  team_forecast_movement and org_forecast_movement read it.
+  figures are null, and so are its team's and the org's: their sums would quietly leave it out.
+  rep_forecast_movement, team_forecast_movement and org_forecast_movement read it.
 dictionary: [period, week_start, week_end]
 columns:
   movement_level: rep, team or org.
@@ -46,6 +46,10 @@ coverage as (
     select * from int_data_coverage
 ),
 
+late_seen as (
+    select * from int_late_seen_deals
+),
+
 weeks as (
     select
         period,
@@ -81,7 +85,7 @@ unseen as (
         count(*) as unseen_deals,
     from reps
     inner join weeks on reps.period = weeks.period
-    inner join int_late_seen_deals as late_seen
+    inner join late_seen
         on
             reps.rep_id = late_seen.rep_id
             and coalesce(reps.period_start <= late_seen.close_date, true)
