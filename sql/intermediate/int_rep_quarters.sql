@@ -23,8 +23,8 @@ columns:
     quota_to_close is not known (a won deal without an amount), 0 if open_pipeline covers the target on all of
     quota − won_amount (the most there can be to close), else null.
   is_under_coverage_target: Current quarter: the quota is not met and open_pipeline is below coverage target ×
-    quota_to_close. When quota_to_close is not known: false if open_pipeline covers the target on all of
-    quota − won_amount, else null (not known).
+    quota_to_close (false without a coverage target). When quota_to_close is not known: false if open_pipeline
+    covers the target on all of quota − won_amount, else null (not known).
 */
 with
 
@@ -218,8 +218,11 @@ final as (
                 then 0
         end as pipeline_needed,
         case
+            -- no coverage target: nobody is under it, known or not
             when is_current and quota > 0 and quota_to_close is null
-                then case when open_pipeline >= coverage_target * (quota - won_amount) then false end
+                then case
+                    when coverage_target is null or open_pipeline >= coverage_target * (quota - won_amount) then false
+                end
             else coalesce(
                 is_current and quota_to_close > 0 and open_pipeline < coverage_target * quota_to_close, false
             )
