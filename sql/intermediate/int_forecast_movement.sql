@@ -90,14 +90,8 @@ unseen as (
             reps.rep_id = late_seen.rep_id
             and coalesce(reps.period_start <= late_seen.close_date, true)
             and (
-                (
-                    coalesce(weeks.week_start - 1 >= late_seen.created_date, true)
-                    and weeks.week_start - 1 < late_seen.first_known_on
-                )
-                or (
-                    coalesce(weeks.week_end >= late_seen.created_date, true)
-                    and weeks.week_end < late_seen.first_known_on
-                )
+                unknown_on(weeks.week_start - 1, late_seen.created_date, late_seen.first_known_on)
+                or unknown_on(weeks.week_end, late_seen.created_date, late_seen.first_known_on)
             )
     group by reps.rep_id
 ),

@@ -55,8 +55,7 @@ unseen as (
     inner join late_seen
         on
             reps.rep_id = late_seen.rep_id
-            and coalesce(days.snapshot_day >= late_seen.created_date, true)
-            and days.snapshot_day < late_seen.first_known_on
+            and unknown_on(days.snapshot_day, late_seen.created_date, late_seen.first_known_on)
             and coalesce(reps.period_start <= late_seen.close_date, true)
     group by all
 ),

@@ -41,11 +41,10 @@ final as (
         deals.rep_id,
         quarters.period,
         count(*) filter (
-            where coalesce(deals.created_date <= quarters.eve, true) and deals.first_known_on > quarters.eve
+            where unknown_on(quarters.eve, deals.created_date, deals.first_known_on)
         ) as unseen_at_start,
         count(*) filter (
-            where coalesce(deals.created_date <= quarters.checkpoint_day, true)
-            and deals.first_known_on > quarters.checkpoint_day
+            where unknown_on(quarters.checkpoint_day, deals.created_date, deals.first_known_on)
         ) as unseen_at_checkpoint,
     from deals
     inner join quarters
