@@ -131,9 +131,10 @@ def grades_table(fmt: Fmt):
 
 
 def figure_helpers(fmt: Fmt) -> dict:
-    """`amount(v, hide)`, `coverage_value(r)`, `coverage_note(r, target, level)` and `unpriced_wins(r)` for
-    templates: an amount (or "hidden", for privacy), a scorecard row's coverage ("quota met" once the quota is)
-    and the note under it, and its won deals without an amount. Python for the same reason as `kpi`: a rep page
+    """`amount(v, hide)`, `coverage_value(r)`, `coverage_note(r, target, level)`, `attainment_note(r)`,
+    `gap_note(r)` and `unpriced_wins(r)` for templates: an amount (or "hidden", for privacy), a scorecard row's
+    coverage ("quota met" once the quota is), the notes under its coverage, attainment and gap, and its won
+    deals without an amount. Python for the same reason as `kpi`: a rep page
     shows a dozen amounts."""
     def amount(v, hide=False) -> Markup:
         return finalize("hidden" if hide else fmt.money(v))
@@ -148,6 +149,18 @@ def figure_helpers(fmt: Fmt) -> dict:
         ("" when every win has one). Beside the figures it explains, so that "no data" never reads as 0."""
         n = (r or {}).get("won_deals_without_amount") or 0
         return f"{n:,} won deal{'' if n == 1 else 's'} without an amount" if n else ""
+
+    def attainment_note(r: dict) -> str:
+        """The note under an attainment figure: the share expected by now, after "at least: 1 won deal without an
+        amount" when unpriced wins make the figure a lower bound. Plain text: `kpi` escapes it."""
+        why = unpriced_wins(r)
+        lower = f"at least: {why} · " if why and r["attainment"] is not None else ""
+        return f"{lower}{fmt.pct(r['expected_share'])} expected by now"
+
+    def gap_note(r: dict) -> str | None:
+        """Why a gap to quota is no data when unpriced wins leave it unknown (None otherwise: no note)."""
+        why = unpriced_wins(r)
+        return f"not known: {why}" if r["gap_to_quota"] is None and why and r["quota"] else None
 
     def coverage_note(r: dict | None, target, level: str = "rep") -> Markup:
         """The note under a coverage figure: its target; for a team or the org, how many reps are under their own
@@ -172,7 +185,7 @@ def figure_helpers(fmt: Fmt) -> dict:
             return t + "; no quota to cover"
         return t + ("; not known: " + why if why else "")
     return dict(amount=amount, coverage_value=coverage_value, unpriced_wins=unpriced_wins,
-                coverage_note=coverage_note)
+                attainment_note=attainment_note, gap_note=gap_note, coverage_note=coverage_note)
 
 
 def crm_link(template: str | None, key: str):
