@@ -18,7 +18,7 @@ import duckdb
 
 from pipelines.audiences import Audience, person_columns, row_filter
 from pipelines.catalog import Model
-from pipelines.settings import Config
+from pipelines.settings import CONTEST_VALUE_KINDS, QUOTA_DIMENSION, Config
 from pipelines.sqltext import FLOAT_TYPES, lit, q, steady_float
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice and Sheets.
@@ -33,7 +33,7 @@ def hidden_columns(cfg: Config, mart: Model, privacy=None) -> set[str]:
     quota and attainment column. Team and org sums stay.
     """
     privacy = privacy or cfg.privacy
-    kinds = mart.kinds
+    kinds = kinds_of(cfg, mart)
     hidden = set() if privacy.publish_emails else {c for c, k in kinds.items() if k == "email"}
     if {"rep_id", "opportunity_id"} & set(mart.unique):
         if privacy.hide_amounts:
@@ -41,6 +41,22 @@ def hidden_columns(cfg: Config, mart: Model, privacy=None) -> set[str]:
         if privacy.hide_quotas:
             hidden |= {c for c, k in kinds.items() if k in ("quota", "attainment")}
     return hidden
+
+
+def kinds_of(cfg: Config, mart: Model) -> dict[str, str]:
+    """The mart's column kinds, with a contest's `value` of the kind of the metric it ranks (site.contest_metric):
+    an attainment, an amount or a count, which its header cannot say for every setting."""
+    if "contest_metric" in mart.columns and "value" in mart.columns:
+        return mart.kinds | {"value": CONTEST_VALUE_KINDS[cfg.site.contest_metric]}
+    return mart.kinds
+
+
+def hidden_rows(mart: Model, privacy) -> str:
+    """The WHERE clause that leaves out the rows privacy hides whole: with hide_quotas, a per-rep mart's rows of the
+    attainment dimension (rep_alerts: the attainment alert, whose actual and deviation are attainment)."""
+    if privacy.hide_quotas and "rep_id" in mart.unique and "dimension" in mart.columns:
+        return f"dimension is distinct from {lit(QUOTA_DIMENSION)}"
+    return "true"
 
 
 def formula_safe(column: str, type_name: str) -> str:
@@ -79,9 +95,9 @@ def export_steps(con: duckdb.DuckDBPyConnection, cfg: Config, marts: list[Model]
         rel = con.sql(f"select * from {mart.name}")
         types = dict(zip(rel.columns, (str(t) for t in rel.types)))
         cols = [c for c in rel.columns if c not in hidden]
-        where, blank = "true", {}
+        where, blank = hidden_rows(mart, audience.privacy if audience else cfg.privacy), {}
         if audience is not None:
-            where = row_filter(rel.columns, audience, people or set())
+            where += f" and {row_filter(rel.columns, audience, people or set())}"
             blank = person_columns(rel.columns, audience, people or set())
         select = [f"{blank[c]} as {q(c)}" if c in blank else csv_cell(c, types[c]) for c in cols]
         order = ", ".join(mart.unique) if mart.unique else "all"

@@ -18,7 +18,7 @@ from pipelines.catalog import Catalog
 from pipelines.page_data import EVENT_LABELS, Bundle, Calendar, jsonable, period_row
 from pipelines.schema import TABLES
 from pipelines.settings import DIMENSIONS as DIMENSION_KEYS
-from pipelines.settings import Config, iter_settings
+from pipelines.settings import QUOTA_DIMENSION, Config, iter_settings
 
 DIMENSIONS = [
     ("results", "Results", "attainment against the pace of a typical quarter (100% once closed)"),
@@ -42,14 +42,29 @@ QUESTIONS = {
 CHART_CAP = 2.0  # attainment bars above 200% are drawn at 200% with their value as a label
 
 
-def grades(row: dict | None) -> list[dict]:
+HIDDEN = "hidden (privacy.hide_quotas)"
+
+
+def grades(row: dict | None, hide_quotas: bool = False) -> list[dict]:
+    """A scorecard row's dimensions, each with its grade, ratio, note and money at risk. With `hide_quotas` (a rep's
+    row, never a team's: team totals stay) the Results dimension is shown as hidden: its grade and ratio are
+    attainment, and its money at risk is the quota's expected share less the won amount."""
     if not row:
         return []
-    return [
+    out = [
         {"key": k, "label": label, "how": how, "grade": row.get(f"{k}_grade"), "ratio": row.get(f"{k}_ratio"),
-         "note": row.get(f"{k}_note"), "at_risk": row.get(f"{k}_at_risk")}
+         "note": row.get(f"{k}_note"), "at_risk": row.get(f"{k}_at_risk"), "hidden": False}
         for k, label, how in DIMENSIONS
     ]
+    if hide_quotas:
+        out = [dict(g, grade=None, ratio=None, note=HIDDEN, at_risk=None, hidden=True)
+               if g["key"] == QUOTA_DIMENSION else g for g in out]
+    return out
+
+
+def shown_alerts(alerts: list[dict], hide_quotas: bool) -> list[dict]:
+    """A rep's alerts worse than plan, without the attainment one when privacy.hide_quotas hides attainment."""
+    return [a for a in alerts if a["is_worse"] and not (hide_quotas and a["dimension"] == QUOTA_DIMENSION)]
 
 
 def weakest(graded: list[dict], n: int = 2) -> tuple[list[dict], str | None]:
@@ -158,13 +173,13 @@ def _to_discuss(d: dict, cur: str | None) -> dict[str, list[dict]]:
     }
 
 
-def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
-    """Everything the rep page and the coaching page show for one rep."""
+def rep_context(b: Bundle, rid: str, cal: Calendar, hide_quotas: bool = False) -> dict:
+    """Everything the rep page and the coaching page show for one rep (`hide_quotas`: the audience's privacy)."""
     d = b.by_rep[rid]  # a batch-only mart read outside its batch is a KeyError, never an empty table
     person = b.people[rid]
     cur, recent = cal.current, set(cal.recent)
     history = [r for r in d["scorecard"] if r["period"] in recent]
-    grades_now = grades(period_row(d["grades"], cur))
+    grades_now = grades(period_row(d["grades"], cur), hide_quotas)
     to_discuss, tie = weakest([g for g in grades_now if g["grade"] is not None and g["grade"] < 4])
     month = [e for e in d["events"] if e["days_ago"] <= 30]
     return dict(
@@ -172,7 +187,7 @@ def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
         manager=b.people.get(person["manager_id"]) if person["manager_id"] else None,
         now=period_row(d["scorecard"], cur), history=history,
         bsc=period_row(d["grades"], cur), grades=grades_now,
-        grades_prev={g["key"]: g["grade"] for g in grades(period_row(d["grades"], cal.previous))},
+        grades_prev={g["key"]: g["grade"] for g in grades(period_row(d["grades"], cal.previous), hide_quotas)},
         weakest=to_discuss, weakest_tie=tie, questions=QUESTIONS, discuss=_to_discuss(d, cur),
         strengths=[g for g in sorted(grades_now, key=lambda g: (-(g["grade"] or 0), g["key"]))
                    if (g["grade"] or 0) >= 4][:3],
@@ -181,7 +196,7 @@ def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
         targets={t["metric"]: t for t in d["targets"]},
         velocity=(d["velocity"] or [None])[0], hygiene=(d["hygiene"] or [None])[0],
         hygiene_deals=d["hygiene_deals"], stuck=d["stuck"], open_deals=d["open_deals"],
-        alerts=sorted([a for a in d["alerts"] if a["is_worse"]], key=lambda a: a["alert_rank"]),
+        alerts=sorted(shown_alerts(d["alerts"], hide_quotas), key=lambda a: a["alert_rank"]),
         flow=period_row(d["flow"], cur),
         forecast=[f for f in d["forecast"] if f["period"] in recent],
         forecast_now=forecast_view(d["forecast_rollup"], d["forecast_movement"], with_charts=False),
@@ -196,15 +211,18 @@ def rep_context(b: Bundle, rid: str, cal: Calendar) -> dict:
     )
 
 
-def top_alerts(team_alerts: list[dict], people: list[dict], b: Bundle, n: int = 5) -> list[dict]:
-    """The team's n alerts with the most money at risk, its own and its reps' (worse than plan only)."""
+def top_alerts(team_alerts: list[dict], people: list[dict], b: Bundle, n: int = 5,
+               hide_quotas: bool = False) -> list[dict]:
+    """The team's n alerts with the most money at risk, its own and its reps' (worse than plan only; a rep's
+    attainment alert not with `hide_quotas`, the team's own stays: team totals stay)."""
     found = [dict(a, rep_id=None) for a in team_alerts if a["is_worse"]]
-    found += [a for p in people for a in b.by_rep[p["rep_id"]]["alerts"] if a["is_worse"]]
+    found += [a for p in people for a in shown_alerts(b.by_rep[p["rep_id"]]["alerts"], hide_quotas)]
     return sorted(found, key=lambda a: (-(a["money_at_risk"] or 0), a["metric"], a["rep_id"] or ""))[:n]
 
 
-def team_list(b: Bundle, cal: Calendar) -> list[dict]:
-    """One entry per team with its current-quarter rows, for the home, teams and team pages."""
+def team_list(b: Bundle, cal: Calendar, hide_quotas: bool = False) -> list[dict]:
+    """One entry per team with its current-quarter rows, for the home, teams and team pages (`hide_quotas`: the
+    audience's privacy, for the reps' alerts among the team's top ones)."""
     members: dict[str, list[dict]] = {}
     for p in b.directory:
         members.setdefault(p["team"], []).append(p)
@@ -217,7 +235,7 @@ def team_list(b: Bundle, cal: Calendar) -> list[dict]:
             "selling": period_row(d["selling"], cal.current),
             "pareto": period_row(d["pareto"], cal.current),
             "bsc": period_row(d["grades"], cal.current),
-            "top_alerts": top_alerts(d["alerts"], people, b),
+            "top_alerts": top_alerts(d["alerts"], people, b, hide_quotas=hide_quotas),
         })
     return out
 

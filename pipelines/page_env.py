@@ -110,20 +110,31 @@ def grade_badge(grade) -> Markup:
     return _grade_badge(grade)
 
 
+_HIDDEN_GRADE = Markup("hidden")  # as a table cell privacy hides reads
+
+
 def grades_table(fmt: Fmt):
     """`grades_table(grades, grades_prev, previous)` for templates: a scorecard's dimensions, with each one's grade,
     ratio to plan and grade in the previous quarter, as a block. Python for the same reason as `kpi`."""
     def ratio(g: dict) -> Markup:
+        if g.get("hidden"):
+            return _HIDDEN_GRADE
         if g["grade"] is None and g["note"]:
             return Markup(f'<span class="no-data">{finalize(g["note"])}</span>')
         return finalize(fmt.pct(g["ratio"]))
 
+    def badges(g: dict, grades_prev: dict) -> tuple[Markup, Markup]:
+        """The grade now and in the previous quarter; both "hidden" for a dimension privacy hides."""
+        if g.get("hidden"):
+            return _HIDDEN_GRADE, _HIDDEN_GRADE
+        return grade_badge(g["grade"]), grade_badge(grades_prev.get(g["key"]))
+
     @jinja2.pass_context
     def table(ctx, grades: list[dict], grades_prev: dict, previous: str | None) -> Markup:
         head = _period_label(ctx, previous) if previous else "Previous"
-        rows = "".join(f"<tr><td>{finalize(g['label'])}</td><td>{grade_badge(g['grade'])}</td><td>{ratio(g)}</td>"
-                       f"<td>{grade_badge(grades_prev.get(g['key']))}</td><td>{finalize(g['how'])}</td></tr>\n"
-                       for g in grades)
+        rows = "".join(f"<tr><td>{finalize(g['label'])}</td><td>{now}</td><td>{ratio(g)}</td>"
+                       f"<td>{prev}</td><td>{finalize(g['how'])}</td></tr>\n"
+                       for g in grades for now, prev in [badges(g, grades_prev)])
         return _block('<div class="table-wrap"><table class="grades">\n<thead><tr><th>Dimension</th><th>Grade</th>'
                       f'<th>Ratio to plan</th><th>{finalize(head)}</th><th>How it is measured</th></tr></thead>\n'
                       f"<tbody>\n{rows}</tbody></table></div>\n")

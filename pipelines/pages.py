@@ -139,7 +139,7 @@ def _team_page(job: _Job, t: dict, out: page_packs.Writer) -> None:
 
 def _rep_page(job: _Job, person: dict, rep_tpl: jinja2.Template, coach_tpl: jinja2.Template,
               out: page_packs.Writer) -> None:
-    c = rep_context(job.bundle, person["rep_id"], job.cal)
+    c = rep_context(job.bundle, person["rep_id"], job.cal, job.common["privacy"].hide_quotas)
     base = f"reps/{rep_slug(person['rep_id'])}"
     kinds = [(f"{base}/index.md", rep_tpl)]
     if job.common["coaching"]:
@@ -285,7 +285,7 @@ def render(cfg: Config, con: duckdb.DuckDBPyConnection, catalog: Catalog, as_of:
     env = environment(fmt, timing, cfg.build.cache_path / "page-templates")
     env.globals["demo_data"] = cfg.is_demo  # every page says so: imported macros see globals, not the context
     job = _Job(cfg, con, env, docs_dir, b, cal, _common(cfg, b, cal, catalog, as_of, aud, fmt), timing)
-    teams = [dict(t, slug=team_slug(t["team"])) for t in team_list(b, cal)]
+    teams = [dict(t, slug=team_slug(t["team"])) for t in team_list(b, cal, aud.privacy.hide_quotas)]
     team_rows = [dict(t["now"], team=t["team"]) for t in teams if t["now"]]
     result = PagesResult(docs_dir)
     # The downloads run beside the page workers, unless they are under way on a thread of their own already.

@@ -230,6 +230,11 @@ class Forecast(Strict):
 
 
 DIMENSIONS = ("results", "pipeline", "conversion", "activity", "discipline", "forecast", "cycle")
+# The dimension that measures attainment (against pace): privacy.hide_quotas hides a rep's, on pages and downloads.
+QUOTA_DIMENSION = "results"
+# What team_leaderboard's `value` is, by site.contest_metric: privacy hides it by that kind.
+CONTEST_VALUE_KINDS = {"attainment": "attainment", "won_amount": "money", "deals_won": "count",
+                       "pipeline_created": "money"}
 
 
 class Grades(Strict):

@@ -176,6 +176,28 @@ def test_private_audience_pages_chart_no_rep_attainment(audience_build):
     assert '"kind":"attainment_by_rep"' in leaders
 
 
+def test_the_private_audience_shows_no_reps_results_grade_or_attainment_alert(audience_build):
+    out = audience_build["out"]
+
+    def alerts(audience: str) -> list[dict]:
+        with (out / audience / "data" / "rep_alerts.csv").open(encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+
+    assert [a for a in alerts("leaders") if a["dimension"] == "results"]  # the org has some to hide
+    assert not [a for a in alerts("private") if a["dimension"] == "results"]
+    assert len(alerts("private")) == len([a for a in alerts("leaders") if a["dimension"] != "results"])
+    header = (out / "private" / "data" / "rep_balanced_scorecard.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "results_grade" not in header and "pipeline_grade" in header
+    with (out / "leaders" / "data" / "rep_balanced_scorecard.csv").open(encoding="utf-8") as f:
+        graded = {r["rep_id"] for r in csv.DictReader(f) if r["is_current"] == "true" and r["is_graded"] == "true"}
+    hidden = {p.parent.name for p in (out / "private" / "reps").glob("*/index.html")
+              if "<td>Results</td><td>hidden</td><td>hidden</td><td>hidden</td>" in p.read_text(encoding="utf-8")}
+    # every graded rep's own scorecard; a manager's table of their team's grades keeps the team's Results
+    assert len(graded) == 25 and hidden == graded
+    leaders = (out / "leaders" / "reps").glob("*/index.html")
+    assert not any("<td>Results</td><td>hidden</td>" in p.read_text(encoding="utf-8") for p in leaders)
+
+
 def test_identical_files_are_stored_once(audience_build):
     out = audience_build["out"]
     bundle = next((out / "leaders" / "assets").rglob("vega*.js"))

@@ -7,8 +7,9 @@ columns:
   scorecard_level: rep or team.
   rep_id: The rep (null on team rows).
   team: The team (the rep's team today on rep rows).
-  results_ratio (ratio): Attainment ÷ the share of the quarter's won amount expected by now (1 for a closed quarter).
-  results_grade: Grade of results_ratio.
+  results_ratio (attainment): Attainment ÷ the share of the quarter's won amount expected by now (1 for a closed
+    quarter); of the attainment kind, so that privacy.hide_quotas hides a rep's.
+  results_grade (attainment): Grade of results_ratio (hidden with it).
   pipeline_ratio (ratio): pipeline_coverage ÷ the coverage target.
   pipeline_grade: Grade of pipeline_ratio.
   conversion_ratio (ratio): win_rate (count) ÷ the win-rate target; null below thresholds.min_closed_deals closed deals.

@@ -1,0 +1,84 @@
+"""privacy.hide_quotas hides what is attainment, whatever column, row or page it is in.
+
+Attainment is not only the `attainment` column: a rep's Results grade is attainment against the pace of a
+typical quarter, a rep's attainment alert prints it as the actual, and a contest on attainment ranks by it.
+Rows made by hand here; test_audiences checks a built audience site.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.catalog import load_catalog
+from pipelines.exports import hidden_columns, hidden_rows
+from pipelines.page_contexts import grades, shown_alerts, top_alerts
+from pipelines.page_data import Bundle
+from pipelines.settings import parse_config
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _cfg(**privacy_and_site):
+    site = {k: v for k, v in privacy_and_site.items() if k.startswith("contest")}
+    privacy = {k: v for k, v in privacy_and_site.items() if k not in site}
+    return parse_config({"privacy": privacy, "site": site}, FIXTURES / "config.yml")
+
+
+def test_the_contest_value_is_hidden_by_the_kind_of_the_metric_it_ranks():
+    """team_leaderboard.value is an attainment, an amount or a count as site.contest_metric says, and privacy hides
+    it as that kind: attainment under hide_quotas, won_amount under hide_amounts, deals_won under neither."""
+    board = load_catalog().model("team_leaderboard")
+    assert "value" in hidden_columns(_cfg(hide_quotas=True, contest_metric="attainment"), board)
+    assert "value" not in hidden_columns(_cfg(hide_amounts=True, contest_metric="attainment"), board)
+    assert "value" in hidden_columns(_cfg(hide_amounts=True, contest_metric="won_amount"), board)
+    assert "value" not in hidden_columns(_cfg(hide_quotas=True, contest_metric="won_amount"), board)
+    assert "value" not in hidden_columns(_cfg(hide_amounts=True, hide_quotas=True, contest_metric="deals_won"), board)
+
+
+def test_hide_quotas_hides_a_reps_results_grade_and_ratio_in_the_download_not_a_teams():
+    catalog = load_catalog()
+    cfg = _cfg(hide_quotas=True)
+    assert {"results_ratio", "results_grade"} <= hidden_columns(cfg, catalog.model("rep_balanced_scorecard"))
+    assert not {"pipeline_ratio", "pipeline_grade", "overall_grade"} & hidden_columns(
+        cfg, catalog.model("rep_balanced_scorecard"))
+    assert not hidden_columns(cfg, catalog.model("team_balanced_scorecard")) & {"results_ratio", "results_grade"}
+
+
+def test_hide_quotas_leaves_the_attainment_rows_out_of_rep_alerts_only():
+    catalog = load_catalog()
+    on, off = _cfg(hide_quotas=True).privacy, _cfg().privacy
+    assert hidden_rows(catalog.model("rep_alerts"), on) == "dimension is distinct from 'results'"
+    assert hidden_rows(catalog.model("rep_alerts"), off) == "true"
+    assert hidden_rows(catalog.model("team_alerts"), on) == "true"  # team totals stay
+
+
+def _row(**grades_and_ratios) -> dict:
+    return {f"{k}_{part}": None for k in ("results", "pipeline", "conversion", "activity", "discipline", "forecast",
+                                           "cycle") for part in ("grade", "ratio", "note", "at_risk")} | grades_and_ratios
+
+
+def test_grades_show_results_as_hidden_and_leave_the_other_dimensions():
+    """Results 5 at 2.65× pace with 1,000 at risk, Pipeline 2 at 0.6× with 4,000: hidden, Results has no grade,
+    ratio or money at risk (so no 1:1 focus and no strength picks it); Pipeline is as it was."""
+    row = _row(results_grade=5, results_ratio=2.65, results_at_risk=1000.0, pipeline_grade=2, pipeline_ratio=0.6,
+               pipeline_at_risk=4000.0)
+    shown = {g["key"]: g for g in grades(row, hide_quotas=True)}
+    assert (shown["results"]["grade"], shown["results"]["ratio"], shown["results"]["at_risk"]) == (None, None, None)
+    assert shown["results"]["hidden"] and not shown["pipeline"]["hidden"]
+    assert (shown["pipeline"]["grade"], shown["pipeline"]["ratio"], shown["pipeline"]["at_risk"]) == (2, 0.6, 4000.0)
+    assert {g["key"]: g["grade"] for g in grades(row)}["results"] == 5
+
+
+def test_a_reps_attainment_alert_is_left_out_and_the_teams_own_stays():
+    """Rep r1 is off plan on attainment (1,000 at risk) and on win rate (500); the team on attainment (3,000).
+    With hide_quotas the team's top alerts are the team's attainment and r1's win rate."""
+    rep = [
+        {"rep_id": "r1", "metric": "attainment", "dimension": "results", "is_worse": True, "money_at_risk": 1000.0},
+        {"rep_id": "r1", "metric": "win_rate", "dimension": "conversion", "is_worse": True, "money_at_risk": 500.0},
+    ]
+    team = [{"rep_id": None, "metric": "attainment", "dimension": "results", "is_worse": True, "money_at_risk": 3000.0}]
+    assert [a["metric"] for a in shown_alerts(rep, hide_quotas=True)] == ["win_rate"]
+    assert [a["metric"] for a in shown_alerts(rep, hide_quotas=False)] == ["attainment", "win_rate"]
+    b = Bundle([], {}, {"r1": {"alerts": rep}}, {}, {}, 2)
+    got = top_alerts(team, [{"rep_id": "r1"}], b, hide_quotas=True)
+    assert [(a["rep_id"], a["metric"]) for a in got] == [(None, "attainment"), ("r1", "win_rate")]
