@@ -40,8 +40,8 @@ HEADER_KEYS = ("grain", "unique", "columns", "dictionary", "columns_from", "mate
 # How a model is kept: a table (the default) is computed once; a view is computed inside every query that reads it,
 # for a cheap rename over a large input whose readers each filter or aggregate it anyway.
 MATERIALIZATIONS = ("table", "view")
-COLUMN_KINDS = ("id", "text", "email", "date", "money", "quota", "count", "ratio", "attainment", "days", "number",
-                "bool")
+COLUMN_KINDS = ("id", "text", "email", "date", "money", "quota", "count", "ratio", "attainment", "at_risk", "days",
+                "number", "bool")
 # What a column's DuckDB type says of its kind when neither the header nor the dictionary does; a number
 # with decimals could be money, a ratio or days, so a mart must say which.
 KIND_OF_TYPE = {"VARCHAR": "text", "BOOLEAN": "bool", "DATE": "date", "TIMESTAMP": "date", "BIGINT": "count",
@@ -166,7 +166,7 @@ def _header_line(meta: dict, section: str | None, last_col: str | None, line: st
     if section == "grain":
         meta["grain"] += " " + line.strip()
     elif section == "columns":
-        col = re.match(r"^  ([A-Za-z_][A-Za-z0-9_]*)(?:\s*\(([a-z]+)\))?:\s*(.*)$", line)
+        col = re.match(r"^  ([A-Za-z_][A-Za-z0-9_]*)(?:\s*\(([a-z_]+)\))?:\s*(.*)$", line)
         if col:
             if col.group(2) and col.group(2) not in COLUMN_KINDS:
                 raise ModelError(f"header line {lineno}: kind '{col.group(2)}' is not one of {', '.join(COLUMN_KINDS)}",

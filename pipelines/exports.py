@@ -30,16 +30,17 @@ def hidden_columns(cfg: Config, mart: Model, privacy=None) -> set[str]:
 
     Emails go everywhere unless privacy.publish_emails; in a mart about single reps or deals (its grain
     names rep_id or opportunity_id), hide_amounts takes out every money column and hide_quotas every
-    quota and attainment column. Team and org sums stay.
+    quota and attainment column; both take out money at risk (at_risk). Team and org sums stay.
     """
     privacy = privacy or cfg.privacy
     kinds = kinds_of(cfg, mart)
     hidden = set() if privacy.publish_emails else {c for c, k in kinds.items() if k == "email"}
     if {"rep_id", "opportunity_id"} & set(mart.unique):
+        # Money at risk is an amount and a share of the quota (a gap × the quota): either switch hides it.
         if privacy.hide_amounts:
-            hidden |= {c for c, k in kinds.items() if k == "money"}
+            hidden |= {c for c, k in kinds.items() if k in ("money", "at_risk")}
         if privacy.hide_quotas:
-            hidden |= {c for c, k in kinds.items() if k in ("quota", "attainment")}
+            hidden |= {c for c, k in kinds.items() if k in ("quota", "attainment", "at_risk")}
     return hidden
 
 

@@ -141,7 +141,7 @@ def test_private_audience_downloads_hold_no_money_quota_or_attainment_column(aud
             continue
         with path.open(encoding="utf-8") as f:
             header = next(csv.reader(f))
-        leaked = [c for c in header if model.kinds.get(c) in ("money", "quota", "attainment")]
+        leaked = [c for c in header if model.kinds.get(c) in ("money", "quota", "attainment", "at_risk")]
         assert not leaked, (path.name, leaked)
         checked += 1
     assert checked >= 20
@@ -187,7 +187,9 @@ def test_the_private_audience_shows_no_reps_results_grade_or_attainment_alert(au
     assert not [a for a in alerts("private") if a["dimension"] == "results"]
     assert len(alerts("private")) == len([a for a in alerts("leaders") if a["dimension"] != "results"])
     header = (out / "private" / "data" / "rep_balanced_scorecard.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert "results_grade" not in header and "pipeline_grade" in header
+    assert "pipeline_grade" in header
+    # results_at_risk + won_amount = expected_share × quota: money at risk would give the quota back
+    assert not {"results_grade", "results_ratio", "results_at_risk", "money_at_risk"} & set(header.split(","))
     with (out / "leaders" / "data" / "rep_balanced_scorecard.csv").open(encoding="utf-8") as f:
         graded = {r["rep_id"] for r in csv.DictReader(f) if r["is_current"] == "true" and r["is_graded"] == "true"}
     hidden = {p.parent.name for p in (out / "private" / "reps").glob("*/index.html")

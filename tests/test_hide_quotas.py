@@ -44,6 +44,18 @@ def test_hide_quotas_hides_a_reps_results_grade_and_ratio_in_the_download_not_a_
     assert not hidden_columns(cfg, catalog.model("team_balanced_scorecard")) & {"results_ratio", "results_grade"}
 
 
+def test_money_at_risk_is_hidden_by_either_switch():
+    """Each dimension's money at risk is a gap times the quota (results: expected_share × quota − won): with the
+    won amount and expected share published it gives the quota back, and it is an amount. Either switch hides it."""
+    catalog = load_catalog()
+    at_risk = {"money_at_risk", "results_at_risk", "pipeline_at_risk", "cycle_at_risk"}
+    for privacy in ({"hide_quotas": True}, {"hide_amounts": True}):
+        assert at_risk <= hidden_columns(_cfg(**privacy), catalog.model("rep_balanced_scorecard")), privacy
+        assert "money_at_risk" in hidden_columns(_cfg(**privacy), catalog.model("rep_alerts")), privacy
+    assert not at_risk & hidden_columns(_cfg(), catalog.model("rep_balanced_scorecard"))
+    assert not at_risk & hidden_columns(_cfg(hide_quotas=True), catalog.model("team_balanced_scorecard"))
+
+
 def test_hide_quotas_leaves_the_attainment_rows_out_of_rep_alerts_only():
     catalog = load_catalog()
     on, off = _cfg(hide_quotas=True).privacy, _cfg().privacy

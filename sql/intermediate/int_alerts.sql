@@ -11,7 +11,7 @@ columns:
   team: The team (the rep's team today on rep rows).
   dimension: The balanced-scorecard dimension (results, pipeline, conversion, activity, discipline, forecast,
     cycle).
-  money_at_risk (money): What the gap puts at risk this quarter (int_plan_measures); 0 for an alert above plan.
+  money_at_risk (at_risk): What the gap puts at risk this quarter (int_plan_measures); 0 for an alert above plan.
   alert_rank: 1 for the person's (or team's) alert with the most money at risk; alerts worse than plan come
     before those better than plan, ties by metric name.
 */

@@ -29,21 +29,21 @@ columns:
     with fewer than grades.min_dimensions graded dimensions, or when the person is not graded.
   is_graded: The person (or team) is graded at all (grades.roles, grades.require_quota).
   overall_note: Why there is no overall grade, in words; null when there is one.
-  money_at_risk (money): Sum of the dimensions' money_at_risk (int_plan_measures), current quarter.
+  money_at_risk (at_risk): Sum of the dimensions' money_at_risk (int_plan_measures), current quarter.
   results_note: Why results_ratio is null; null when graded.
-  results_at_risk (money): Money behind pace this quarter (expected_share × quota − won, floored at 0).
+  results_at_risk (at_risk): Money behind pace this quarter (expected_share × quota − won, floored at 0).
   pipeline_note: Why pipeline_ratio is null.
-  pipeline_at_risk (money): (1 − pipeline_ratio) × quota when below plan, this quarter.
+  pipeline_at_risk (at_risk): (1 − pipeline_ratio) × quota when below plan, this quarter.
   conversion_note: Why conversion_ratio is null.
-  conversion_at_risk (money): (1 − conversion_ratio) × quota when below plan, this quarter.
+  conversion_at_risk (at_risk): (1 − conversion_ratio) × quota when below plan, this quarter.
   activity_note: Why activity_ratio is null.
-  activity_at_risk (money): (1 − activity_ratio) × quota when below plan, this quarter.
+  activity_at_risk (at_risk): (1 − activity_ratio) × quota when below plan, this quarter.
   discipline_note: Why discipline_ratio is null.
-  discipline_at_risk (money): (1 − discipline_ratio) × quota when below plan, this quarter.
+  discipline_at_risk (at_risk): (1 − discipline_ratio) × quota when below plan, this quarter.
   forecast_note: Why forecast_ratio is null.
-  forecast_at_risk (money): (1 − forecast_ratio) × quota when below plan, this quarter.
+  forecast_at_risk (at_risk): (1 − forecast_ratio) × quota when below plan, this quarter.
   cycle_note: Why cycle_ratio is null.
-  cycle_at_risk (money): (1 − cycle_ratio) × quota when below plan, this quarter.
+  cycle_at_risk (at_risk): (1 − cycle_ratio) × quota when below plan, this quarter.
   people_with_alerts: Current quarter: on a team row, the team's reps with at least one alert worse than plan
     (a person counts once, however many dimensions are off); on a rep row, 1 or 0.
 */

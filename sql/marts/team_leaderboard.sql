@@ -13,7 +13,8 @@ columns:
   contest_metric: The metric ranked (site.contest_metric).
   contest_period: quarter or week (site.contest_period).
   value (money): The rep's value of the metric over the period; null (no data) when it cannot be measured, such as
-    attainment without a quota.
+    attainment without a quota. Privacy hides it by the kind of site.contest_metric (attainment, money or count:
+    pipelines.exports.kinds_of), not by the money kind given here.
   contest_rank: 1 for the highest value; equal values share a rank; null (not ranked) for a rep without a value,
     who is listed after the ranked ones.
   is_ramping: The rep is still ramping (rep_directory), shown with a badge.
