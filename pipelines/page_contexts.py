@@ -42,9 +42,6 @@ QUESTIONS = {
 CHART_CAP = 2.0  # attainment bars above 200% are drawn at 200% with their value as a label
 
 
-HIDDEN = "hidden (privacy.hide_quotas)"
-
-
 def grades(row: dict | None, hide_quotas: bool = False) -> list[dict]:
     """A scorecard row's dimensions, each with its grade, ratio, note and money at risk. With `hide_quotas` (a rep's
     row, never a team's: team totals stay) the Results dimension is shown as hidden: its grade and ratio are
@@ -57,7 +54,7 @@ def grades(row: dict | None, hide_quotas: bool = False) -> list[dict]:
         for k, label, how in DIMENSIONS
     ]
     if hide_quotas:
-        out = [dict(g, grade=None, ratio=None, note=HIDDEN, at_risk=None, hidden=True)
+        out = [dict(g, grade=None, ratio=None, at_risk=None, hidden=True)
                if g["key"] == QUOTA_DIMENSION else g for g in out]
     return out
 

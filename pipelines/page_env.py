@@ -123,18 +123,19 @@ def grades_table(fmt: Fmt):
             return Markup(f'<span class="no-data">{finalize(g["note"])}</span>')
         return finalize(fmt.pct(g["ratio"]))
 
-    def badges(g: dict, grades_prev: dict) -> tuple[Markup, Markup]:
-        """The grade now and in the previous quarter; both "hidden" for a dimension privacy hides."""
+    def row(g: dict, grades_prev: dict) -> str:
+        """One dimension's row; its grade now and in the previous quarter both "hidden" when privacy hides it."""
         if g.get("hidden"):
-            return _HIDDEN_GRADE, _HIDDEN_GRADE
-        return grade_badge(g["grade"]), grade_badge(grades_prev.get(g["key"]))
+            now = prev = _HIDDEN_GRADE
+        else:
+            now, prev = grade_badge(g["grade"]), grade_badge(grades_prev.get(g["key"]))
+        return (f"<tr><td>{finalize(g['label'])}</td><td>{now}</td><td>{ratio(g)}</td>"
+                f"<td>{prev}</td><td>{finalize(g['how'])}</td></tr>\n")
 
     @jinja2.pass_context
     def table(ctx, grades: list[dict], grades_prev: dict, previous: str | None) -> Markup:
         head = _period_label(ctx, previous) if previous else "Previous"
-        rows = "".join(f"<tr><td>{finalize(g['label'])}</td><td>{now}</td><td>{ratio(g)}</td>"
-                       f"<td>{prev}</td><td>{finalize(g['how'])}</td></tr>\n"
-                       for g in grades for now, prev in [badges(g, grades_prev)])
+        rows = "".join(row(g, grades_prev) for g in grades)
         return _block('<div class="table-wrap"><table class="grades">\n<thead><tr><th>Dimension</th><th>Grade</th>'
                       f'<th>Ratio to plan</th><th>{finalize(head)}</th><th>How it is measured</th></tr></thead>\n'
                       f"<tbody>\n{rows}</tbody></table></div>\n")
