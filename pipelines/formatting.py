@@ -17,6 +17,9 @@ from markupsafe import Markup
 # become numeric character references, which markdown leaves alone and browsers show as text.
 _ESCAPES = {ord(c): f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-!|~:=$"}
 _ESCAPES.update({ord("\r"): " ", ord("\n"): " "})
+# Any character _ESCAPES changes. Most values have none (a name, an id, a stage), and looking for one is about a
+# fifth of what translating costs: a million values a large org's pages show are looked at, not translated.
+_TO_ESCAPE = re.compile("[" + re.escape("".join(map(chr, _ESCAPES))) + "]")
 NO_DATA = Markup('<span class="no-data">no data</span>')
 # The symbol shown before amounts for a corporate currency; any other ISO code is shown as itself ("CHF 1.2k").
 CURRENCY_SYMBOLS = {
@@ -40,7 +43,8 @@ def md_escape(value) -> Markup:
     """
     if isinstance(value, Markup):
         return value
-    return Markup(str(value).translate(_ESCAPES))
+    text = str(value)
+    return Markup(text if _TO_ESCAPE.search(text) is None else text.translate(_ESCAPES))
 
 
 # What YAML may not hold even quoted (PyYAML's reader refuses it): C0/C1 controls, surrogates, U+FFFE/U+FFFF.
@@ -60,10 +64,25 @@ def plain_title(value) -> str:
 def finalize(value):
     """Jinja's last step for every `{{ value }}`: None is "no data", everything else is escaped text."""
     if type(value) is str:  # most values are: straight to the escaping (a million of these at 5,000 reps)
-        return Markup(value.translate(_ESCAPES))
+        return Markup(value if _TO_ESCAPE.search(value) is None else value.translate(_ESCAPES))
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return NO_DATA
     return md_escape(value)
+
+
+def finalize_text(value) -> str:
+    """`finalize` for a template's own `{{ value }}` output (`page_env._CodeGenerator`): the same characters, but
+    plain text stays a str. Jinja joins a template's output into a str, and wraps a macro's or a block's in
+    Markup itself, so nothing reads the type of one `{{ value }}`; a Markup object for each of the million text
+    values a large org's pages show was about a second of the pages stage's CPU at 5,000 reps."""
+    if type(value) is str:
+        return value if _TO_ESCAPE.search(value) is None else value.translate(_ESCAPES)
+    if isinstance(value, Markup):  # a helper's or macro's HTML, as it is
+        return value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NO_DATA
+    text = str(value)  # a number, a date: as md_escape escapes it, without its Markup
+    return text if _TO_ESCAPE.search(text) is None else text.translate(_ESCAPES)
 
 
 @dataclass
@@ -77,12 +96,20 @@ class Fmt:
         if v is None:
             return None
         v = float(v)
-        sign = "-" if round(v) < 0 else ""  # -$957.6k, not $-957.6k
+        if not math.isfinite(v):  # not an amount (round() used to raise on it): no data, as pct shows NaN
+            return None
+        # -$957.6k, not $-957.6k; no sign on what rounds to $0 (round(v) < 0, without the call: the pages
+        # format some 800,000 amounts at 5,000 reps)
+        sign = "-" if v < -0.5 else ""
         v = abs(v)
-        for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if v >= div:
-                return f"{sign}{self.currency}{v / div:,.1f}{suffix}"
-        return f"{sign}{self.currency}{v:,.0f}"
+        # Each unit up to what would round to 1,000 of it: $999,960 is "$1.0M", never "$1,000.0k".
+        if v < 999.5:
+            return f"{sign}{self.currency}{v:,.0f}"
+        if v < 999_950:
+            return f"{sign}{self.currency}{v / 1e3:,.1f}k"
+        if v < 999_950_000:
+            return f"{sign}{self.currency}{v / 1e6:,.1f}M"
+        return f"{sign}{self.currency}{v / 1e9:,.1f}B"
 
     @staticmethod
     def pct(v) -> str | None:

@@ -19,7 +19,7 @@ import jinja2.runtime
 from markupsafe import Markup, escape
 
 from pipelines import blocks, charts
-from pipelines.formatting import Fmt, finalize, plain_title
+from pipelines.formatting import Fmt, finalize, finalize_text, plain_title
 from pipelines.html_tables import Tables, col
 from pipelines.page_data import EVENT_LABELS  # noqa: F401 (event_label below)
 from pipelines.slugs import rep_slug, team_slug
@@ -286,16 +286,17 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class _CodeGenerator(jinja2.compiler.CodeGenerator):
-    """Jinja's compiler, writing `{{ value }}` as `finalize(value)` instead of `escape(finalize(value))`.
+    """Jinja's compiler, writing `{{ value }}` as `finalize_text(value)` instead of `escape(finalize(value))`.
 
     `finalize` (pipelines.formatting) escapes every value itself and always returns Markup, which
     markupsafe's escape gives back as an equal copy: a second call, and a second string, for each of
-    the million values a large org's pages show, that changed no byte.
+    the million values a large org's pages show, that changed no byte. `finalize_text` escapes the same
+    way and leaves plain text a str, which is all a template's output needs (its Markup was only for escape).
     """
 
     def _output_child_pre(self, node, frame, finalize) -> None:
-        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src is not None:
-            self.write("(" + finalize.src)  # _output_child_post closes both
+        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src == "environment.finalize(":
+            self.write("(environment.finalize_text(")  # _output_child_post closes both
         else:
             super()._output_child_pre(node, frame, finalize)
 
@@ -340,6 +341,7 @@ class _Environment(jinja2.Environment):
 
     code_generator_class = _CodeGenerator
     context_class = _Context
+    finalize_text = staticmethod(finalize_text)  # what the code generator's `{{ value }}` calls
 
     def getattr(self, obj, attribute):
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from pipelines.formatting import NO_DATA, Fmt, finalize, md_escape
+from pipelines.formatting import _ESCAPES, _TO_ESCAPE, NO_DATA, Fmt, finalize, finalize_text, md_escape
 from pipelines.html_tables import NUMERIC, Col, Tables, col
 from pipelines.page_env import environment, render_page
 
@@ -284,6 +284,22 @@ def test_finalize_of_text_takes_a_short_cut_to_the_same_escaping(value):
     assert got == expected and type(got) is Markup
 
 
+@given(st.one_of(text, text.map(Markup), st.none(), st.just(math.nan), st.integers(), st.floats(), st.dates(),
+                 st.text(alphabet=st.characters(codec="utf-8"))))
+def test_finalize_text_is_finalize_in_characters(value):
+    """What a template's own `{{ value }}` calls: finalize's characters, text that needs no escaping as it is."""
+    assert str(finalize_text(value)) == str(finalize(value))
+    if type(value) is str:
+        assert type(finalize_text(value)) is str
+
+
+def test_the_escaping_short_cut_knows_every_character_it_may_skip():
+    """_TO_ESCAPE matches exactly the characters md_escape changes, so text it finds nothing in is already escaped."""
+    for code in range(0x11000):
+        c = chr(code)
+        assert (_TO_ESCAPE.search(c) is None) == (c.translate(_ESCAPES) == c), repr(c)
+
+
 # --- `row.name` on a plain dict ---------------------------------------------------------------------------
 
 def test_a_dict_field_reads_as_in_plain_jinja():
@@ -351,13 +367,14 @@ def test_pages_render_as_with_jinjas_own_compiler_and_context(v):
 
 
 def test_every_page_template_compiles_to_finalize_without_escape_around_it():
-    """Jinja's code for each page template with ours differs only in the `escape(` dropped around finalize."""
+    """Jinja's code for each page template with ours differs only in `escape(environment.finalize(` written as
+    `(environment.finalize_text(` (the same characters, plain text left a str)."""
     ours, stock = environment(Fmt()), _stock(environment(Fmt()))
     for name in ours.list_templates():
         source = ours.loader.get_source(ours, name)[0]
         fast, slow = ours.compile(source, name, raw=True), stock.compile(source, name, raw=True)
         assert "escape(environment.finalize(" not in fast
-        assert fast == slow.replace("escape(environment.finalize(", "(environment.finalize("), name
+        assert fast == slow.replace("escape(environment.finalize(", "(environment.finalize_text("), name
 
 
 def test_code_compiled_by_jinjas_own_generator_is_kept_apart_from_ours():
