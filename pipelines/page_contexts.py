@@ -234,6 +234,11 @@ def team_list(b: Bundle, cal: Calendar, hide_quotas: bool = False) -> list[dict]
             "bsc": period_row(d["grades"], cal.current),
             "top_alerts": top_alerts(d["alerts"], people, b, hide_quotas=hide_quotas),
         })
+        # Reps with an alert the audience sees: without the attainment alert where quotas are hidden, so that the
+        # count does not tell who has one.
+        bsc = out[-1]["bsc"] or {}
+        out[-1]["people_with_alerts"] = bsc.get("people_with_alerts_outside_results" if hide_quotas
+                                                else "people_with_alerts")
     return out
 
 

@@ -269,7 +269,7 @@ def cell_helpers(fmt: Fmt, names: dict[str, str], labels: dict[str, str], sellin
         standing_cell=lambda c: "stale" if c.get("is_stale") else ("yes" if c.get("is_latest_call") else ""),
         team_alert_list=team_alerts,
         manager_share_cell=manager_share,
-        people_with_alerts=lambda t: (t.get("bsc") or {}).get("people_with_alerts"),
+        people_with_alerts=lambda t: t.get("people_with_alerts"),  # the count the audience may see (team_list)
     )
 
 

@@ -14,6 +14,7 @@ from pipelines.exports import hidden_columns, hidden_rows
 from pipelines.page_contexts import grades, shown_alerts, top_alerts
 from pipelines.page_data import Bundle
 from pipelines.settings import parse_config
+from tests.helpers import run_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -94,3 +95,42 @@ def test_a_reps_attainment_alert_is_left_out_and_the_teams_own_stays():
     b = Bundle([], {}, {"r1": {"alerts": rep}}, {}, {}, 2)
     got = top_alerts(team, [{"rep_id": "r1"}], b, hide_quotas=True)
     assert [(a["rep_id"], a["metric"]) for a in got] == [(None, "attainment"), ("r1", "win_rate")]
+
+
+def test_the_count_of_reps_with_alerts_outside_results_leaves_the_attainment_alert_out():
+    """Team North, this quarter: a1 is off plan on attainment only, a2 on attainment and win rate, a3 on nothing.
+    people_with_alerts: 2 on the team row (a1, a2), 1 on a1's and a2's rows; outside results: 1 (a2) on the team
+    row, 0 on a1's, 1 on a2's. An audience that hides quotas is shown the second, and a rep's own count (which
+    would tell that a1 has an attainment alert) is left out of the per-rep download."""
+    measures = [
+        {"measure_level": level, "rep_id": rep, "team": "North", "period": "2026-Q2", "is_current": True,
+         "dimension": dim, "ratio": 1.0, "grade": 3, "note": None, "money_at_risk": 0.0, "is_graded": True}
+        for level, rep in (("team", None), ("rep", "a1"), ("rep", "a2"), ("rep", "a3"))
+        for dim in ("results", "pipeline", "conversion", "activity", "discipline", "forecast", "cycle")
+    ]
+    alerts = [{"alert_level": "rep", "rep_id": rep, "team": "North", "dimension": dim, "is_worse": True}
+              for rep, dim in (("a1", "results"), ("a2", "results"), ("a2", "conversion"))]
+    got = {r["rep_id"]: (r["people_with_alerts"], r["people_with_alerts_outside_results"])
+           for r in run_model("int_balanced_scorecard", {"int_plan_measures": measures, "int_alerts": alerts})}
+    assert got == {None: (2, 1), "a1": (1, 0), "a2": (1, 1), "a3": (0, 0)}
+    catalog = load_catalog()
+    assert "people_with_alerts" in hidden_columns(_cfg(hide_quotas=True), catalog.model("rep_balanced_scorecard"))
+    assert "people_with_alerts_outside_results" not in hidden_columns(
+        _cfg(hide_quotas=True), catalog.model("rep_balanced_scorecard"))
+    assert "people_with_alerts" not in hidden_columns(_cfg(), catalog.model("rep_balanced_scorecard"))
+    assert "people_with_alerts" not in hidden_columns(_cfg(hide_quotas=True), catalog.model("team_balanced_scorecard"))
+
+
+def test_a_team_entry_counts_the_reps_with_alerts_the_audience_sees():
+    """team_list gives the pages the count outside results where quotas are hidden, the whole count elsewhere."""
+    from pipelines.page_contexts import team_list
+    from pipelines.page_data import Calendar
+
+    quarter = {"period": "2026-Q2", "is_current": True, "period_start": None, "period_end": None,
+               "fiscal_year": 2026, "fiscal_quarter": 2}
+    bsc = {"period": "2026-Q2", "people_with_alerts": 2, "people_with_alerts_outside_results": 1}
+    team = {k: [] for k in ("scorecard", "alerts", "selling", "pareto")} | {"grades": [bsc]}
+    b = Bundle([], {}, {}, {"North": team}, {}, 2)
+    cal = Calendar([quarter], 1)
+    assert [t["people_with_alerts"] for t in team_list(b, cal)] == [2]
+    assert [t["people_with_alerts"] for t in team_list(b, cal, hide_quotas=True)] == [1]

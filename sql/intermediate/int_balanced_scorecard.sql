@@ -44,8 +44,11 @@ columns:
   forecast_at_risk (at_risk): (1 − forecast_ratio) × quota when below plan, this quarter.
   cycle_note: Why cycle_ratio is null.
   cycle_at_risk (at_risk): (1 − cycle_ratio) × quota when below plan, this quarter.
-  people_with_alerts: Current quarter: on a team row, the team's reps with at least one alert worse than plan
-    (a person counts once, however many dimensions are off); on a rep row, 1 or 0.
+  people_with_alerts (attainment): Current quarter: on a team row, the team's reps with at least one alert worse
+    than plan (a person counts once, however many dimensions are off); on a rep row, 1 or 0. Its kind is
+    attainment because it counts the attainment alert: privacy.hide_quotas leaves it out of per-rep downloads.
+  people_with_alerts_outside_results: As people_with_alerts, counting only alerts outside the results dimension
+    (attainment): what an audience that hides quotas is shown.
 */
 with
 
@@ -74,6 +77,7 @@ alert_people as (
         rep_id,
         team,
         count(distinct rep_id) filter (where is_worse) as people_with_alerts,
+        count(distinct rep_id) filter (where is_worse and dimension != 'results') as people_with_alerts_outside_results,
     from int_alerts
     where alert_level = 'rep'
     group by grouping sets ((alert_level, rep_id, team), (alert_level, team))
@@ -118,6 +122,9 @@ final as (
         overall.money_at_risk,
         notes.* exclude (notes.measure_level, notes.rep_id, notes.team, notes.period),
         case when grades.is_current then coalesce(alert_people.people_with_alerts, 0) end as people_with_alerts,
+        case
+            when grades.is_current then coalesce(alert_people.people_with_alerts_outside_results, 0)
+        end as people_with_alerts_outside_results,
     from grades
     inner join overall
         on
