@@ -321,12 +321,15 @@ def load(config: Path, warehouse: Path | None, snapshot_date, rebuild: bool, acc
     with history.lock(warehouse, cfg.build.lock_wait_seconds, _say) as held:
         tidy_warehouse(warehouse, held)
         con = duckdb.connect(config={"memory_limit": cfg.build.duckdb_memory})
-        extracted = extract_stage.extract(cfg, con, warehouse, day)
-        for note in extracted.notes:
-            click.secho(f"  note: {note}", fg="yellow", err=True)
-        extract_stage.check_quality_gate(extracted, cfg)
-        result = load_stage.load(con, extracted, warehouse, day, cfg=cfg, rebuild=rebuild,
-                                 accept_row_drop=accept_row_drop, read_only=held.read_only)
+        try:  # closed here, not whenever Python frees it: DuckDB then removes what it spilled
+            extracted = extract_stage.extract(cfg, con, warehouse, day)
+            for note in extracted.notes:
+                click.secho(f"  note: {note}", fg="yellow", err=True)
+            extract_stage.check_quality_gate(extracted, cfg)
+            result = load_stage.load(con, extracted, warehouse, day, cfg=cfg, rebuild=rebuild,
+                                     accept_row_drop=accept_row_drop, read_only=held.read_only)
+        finally:
+            con.close()
     for note in result.notes:
         click.secho(f"  note: {note}", fg="yellow", err=True)
     for change in result.changes:

@@ -179,3 +179,29 @@ def test_a_build_whose_scratch_goes_in_the_background_leaves_the_same_site_and_n
     while leftovers(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("args, status, out, err", [
+    (["--help"], 0, "Usage: python -m pipelines", ""),
+    (["nosuch"], 2, "", "No such command 'nosuch'"),
+    (["build", "--config", "/nonexistent/config.yml"], 1, "", "config error: /nonexistent/config.yml"),
+])
+def test_python_m_pipelines_ends_with_the_commands_status_and_all_it_printed(args, status, out, err):
+    """`python -m pipelines` leaves with os._exit once the command is done (pipelines/__main__.py): the status is
+    click's, and what was printed to a pipe is all there, flushed before the process went."""
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "pipelines", *args], capture_output=True, text=True,
+                       cwd=Path(__file__).resolve().parent.parent)
+    assert p.returncode == status
+    assert out in p.stdout and err in p.stderr
+    if status == 1:
+        assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_the_exit_status_is_what_sys_exit_gives(capsys):
+    from pipelines.__main__ import _exit_status
+
+    assert [_exit_status(c) for c in (None, 0, 1, 2)] == [0, 0, 1, 2]
+    assert _exit_status("a message") == 1 and capsys.readouterr().err == "a message\n"

@@ -66,20 +66,20 @@ def migrate(src: Path, dst: Path, say=None, memory: str = "1GB") -> Migrated:
         raise HistoryError("holds no daily snapshots (<table>/snapshot_date=YYYY-MM-DD/part-0.parquet)", src)
     if any((dst / MANIFESTS).glob("*.json")):
         raise HistoryError("already holds a history; migrate into a new, empty folder", dst)
-    con = duckdb.connect(config={"memory_limit": memory})
     manifests = 0
-    with lock(dst, 0):
-        for i, (day, files) in enumerate(days.items(), 1):
-            for table in TABLES:
-                _as_extract(con, table, files.get(table))
-            plan = plan_load(con, open_store(dst), day, set(files))
-            stage(con, plan)
-            manifests += commit(plan) is not None
-            drop_day_rows(con, plan)
-            con.execute("drop table if exists h_opportunities_lt")
-            if say and (i % 20 == 0 or i == len(days)):
-                say(f"  migrated {i} of {len(days)} days (up to {day})")
-    compared = verify(con, src, dst, days)
+    with duckdb.connect(config={"memory_limit": memory}) as con:  # closed here: DuckDB removes what it spilled
+        with lock(dst, 0):
+            for i, (day, files) in enumerate(days.items(), 1):
+                for table in TABLES:
+                    _as_extract(con, table, files.get(table))
+                plan = plan_load(con, open_store(dst), day, set(files))
+                stage(con, plan)
+                manifests += commit(plan) is not None
+                drop_day_rows(con, plan)
+                con.execute("drop table if exists h_opportunities_lt")
+                if say and (i % 20 == 0 or i == len(days)):
+                    say(f"  migrated {i} of {len(days)} days (up to {day})")
+        compared = verify(con, src, dst, days)
     return Migrated(len(days), compared, manifests)
 
 
