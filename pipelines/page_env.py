@@ -119,7 +119,7 @@ def grades_table(fmt: Fmt):
     def ratio(g: dict) -> Markup:
         if g.get("hidden"):
             return _HIDDEN_GRADE
-        if g["grade"] is None and g["note"]:
+        if g["ratio"] is None and g["note"]:  # no grade, or a Results grade its lower bound earns (no ratio then)
             return Markup(f'<span class="no-data">{finalize(g["note"])}</span>')
         return finalize(fmt.pct(g["ratio"]))
 

@@ -188,7 +188,7 @@ OLD = """
 <thead><tr><th>Dimension</th><th>Grade</th><th>Ratio to plan</th><th>{{ previous|period_label if previous else "Previous" }}</th><th>How it is measured</th></tr></thead>
 <tbody>
 {% for g in grades %}
-<tr><td>{{ g.label }}</td><td>{{ old_grade_badge(g.grade) }}</td><td>{% if g.grade is none and g.note %}<span class="no-data">{{ g.note }}</span>{% else %}{{ g.ratio|pct }}{% endif %}</td><td>{{ old_grade_badge(grades_prev.get(g.key)) }}</td><td>{{ g.how }}</td></tr>
+<tr><td>{{ g.label }}</td><td>{{ old_grade_badge(g.grade) }}</td><td>{% if g.ratio is none and g.note %}<span class="no-data">{{ g.note }}</span>{% else %}{{ g.ratio|pct }}{% endif %}</td><td>{{ old_grade_badge(grades_prev.get(g.key)) }}</td><td>{{ g.how }}</td></tr>
 {% endfor %}
 </tbody></table></div>
 {% endfilter %}

@@ -174,6 +174,52 @@ def test_a_quota_met_by_the_priced_wins_is_met_whatever_the_unpriced_one_is_wort
                      "where rep_id = 'a2' and is_current") == [{"pipeline_grade": None, "pipeline_note": "quota met"}]
 
 
+def test_a_results_grade_the_priced_wins_already_earn_at_the_top_is_given_without_a_ratio(tmp_path):
+    """grades, plus o5 (won, no amount) and o6 (won, 100,000) for a2. a2's known 105,000 of 100,000 is 1.05 against
+    the 45/91 = 0.4945 expected by now: a ratio of at least 2.12, past the top Results cutoff (1.2), and o5 can
+    only add to it. So Results is 5, though the ratio stays unknown (no money at risk, no alert from it). North's
+    known 135,000 of 200,000 is 0.675 ÷ 0.4945 = 1.37, also past 1.2: 5. Without o6 (the first test above) a2's
+    lower bound is 0.10: Results stays withheld, "not known"."""
+    con = models_on(org_with("grades", tmp_path / "org", {"opportunities.csv": [
+        "o5,a2,Echo,Echo won,Closed Won,,2026-04-03,2026-05-12,,2026-05-11",
+        "o6,a2,Fox,Fox won,Closed Won,100000,2026-04-03,2026-05-13,,2026-05-11"]}), tmp_path)
+    top = "which earns the top grade whatever the rest is worth"
+    assert rows(con, "select results_grade, results_ratio, results_note, results_at_risk from rep_balanced_scorecard "
+                     "where rep_id = 'a2' and is_current") == [
+        {"results_grade": 5, "results_ratio": None, "results_at_risk": None,
+         "results_note": f"1 won deal without an amount: attainment is at least 105%, {top}"}]
+    assert rows(con, "select results_grade, results_ratio, results_note from team_balanced_scorecard "
+                     "where team = 'North' and is_current") == [
+        {"results_grade": 5, "results_ratio": None,
+         "results_note": f"1 won deal without an amount: attainment is at least 68%, {top}"}]
+    assert not rows(con, "select * from rep_alerts where rep_id = 'a2' and metric = 'attainment'")
+
+
+def test_a_grade_without_a_ratio_shows_its_note_where_the_ratio_would_be(tmp_path):
+    """The org above, built: a2's rep page grades table and coaching page's strengths show Results 5 with its note
+    where the ratio would be, never "no data" or "no data of plan"."""
+    import html
+    import re
+
+    from pipelines.cli import prepare, run_build
+
+    config = org_with("grades", tmp_path / "org", {"opportunities.csv": [
+        "o5,a2,Echo,Echo won,Closed Won,,2026-04-03,2026-05-12,,2026-05-11",
+        "o6,a2,Fox,Fox won,Closed Won,100000,2026-04-03,2026-05-13,,2026-05-11"]})
+    run_build(prepare(config), tmp_path / "site", tmp_path / "warehouse")
+
+    def text(page: str) -> str:
+        raw = (tmp_path / "site" / "reps" / "a2" / page / "index.html").read_text(encoding="utf-8")
+        return html.unescape(re.sub(r"<[^>]+>", " ", raw))
+
+    note = "1 won deal without an amount: attainment is at least 105%, which earns the top grade whatever the rest"
+    rep = " ".join(text("").split())
+    assert re.search(r"Results\s+5\s+" + re.escape(note), rep), rep[:3000]
+    coaching = " ".join(text("coaching").split())
+    assert f"Results : grade 5 ({note}" in coaching or f"Results: grade 5 ({note}" in coaching
+    assert "no data of plan" not in coaching
+
+
 def test_a_closed_quarter_says_its_opening_pipeline_is_not_known_not_that_a_win_lacks_an_amount(tmp_path):
     """grades, plus a1's 2026-Q1 quota of 100,000 and o9, a1's Q1 win without an amount. Q1 is closed, so its
     coverage divides by the whole quota (known); it is no data only because there is no deal history to give

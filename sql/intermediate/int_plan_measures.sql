@@ -6,7 +6,8 @@ grain: one row per rep and per team, per graded quarter (the current one and the
   Dimensions (ratio = actual ÷ target unless said):
   results: attainment (won ÷ quota) against expected_share, the share of the quarter's won amount usually won by
     now (1 once the quarter is closed); none without a quota, while expected_share is below
-    thresholds.min_expected_share, or when a won deal has no amount (the won amount is then only a lower bound).
+    thresholds.min_expected_share, or when a won deal has no amount (the won amount is then only a lower bound),
+    unless that lower bound already earns the top grade (results_floor_grade).
   pipeline: pipeline_coverage against the coverage target; none when the quota is met, there is no quota, the
     opening pipeline of a closed quarter is not known, or, in the current quarter, a won deal has no amount and
     the priced wins do not meet the quota (what is left to close is then not known: int_rep_quarters).
@@ -27,7 +28,9 @@ columns:
   team: The team (the rep's team today on rep rows).
   dimension: results, pipeline, conversion, activity, discipline, forecast or cycle.
   ratio: The ratio to plan (see above); null when the dimension is not graded.
-  grade: 1-5 from ratio and grades.cutoffs for the dimension (the grade() macro); null with ratio.
+  grade: 1-5 from ratio and grades.cutoffs for the dimension (the grade() macro); null with ratio, but for a
+    Results ratio left unknown by a won deal without an amount whose lower bound (the priced wins alone) already
+    earns the top grade: more won can only raise it, so the grade is known while the ratio is not.
   note: Why ratio is null, in words ("no quota", "only 3 deals closed (fewer than 5)", ...); null when graded.
   is_graded: The person (or team) is graded at all.
   quota: The quota of the quarter (the team's sum on team rows).
@@ -212,13 +215,23 @@ wide as (
                 quota > 0 and expected_share >= getvariable('min_expected_share') and won_deals_without_amount = 0
                 then divide(attainment, expected_share)
         end as results_ratio,
+        -- the grade the priced wins alone earn, when a won deal has no amount: a lower bound of the Results grade
+        case
+            when quota > 0 and expected_share >= getvariable('min_expected_share') and won_deals_without_amount > 0
+                then grade(divide(attainment, expected_share), getvariable('grade_cutoffs')['results'])
+        end as results_floor_grade,
         case
             when coalesce(quota, 0) = 0 then 'no quota'
             when won_deals_without_amount > 0
                 then printf(
-                    '%d won deal%s without an amount: attainment is at least %.0f%%, not known',
+                    '%d won deal%s without an amount: attainment is at least %.0f%%, %s',
                     won_deals_without_amount, case when won_deals_without_amount = 1 then '' else 's' end,
-                    100 * attainment
+                    100 * attainment,
+                    case
+                        when results_floor_grade = len(getvariable('grade_cutoffs')['results']) + 1
+                            then 'which earns the top grade whatever the rest is worth'
+                        else 'not known'
+                    end
                 )
             when expected_share < getvariable('min_expected_share')
                 then
@@ -336,7 +349,15 @@ final as (
         cast(graded.actual as double) as actual,
         cast(graded.target as double) as target,
         graded.graded_ratio as ratio,
-        grade(graded.graded_ratio, getvariable('grade_cutoffs')[graded.dimension]) as grade,
+        coalesce(
+            grade(graded.graded_ratio, getvariable('grade_cutoffs')[graded.dimension]),
+            case
+                when
+                    graded.is_graded and graded.dimension = 'results'
+                    and graded.results_floor_grade = len(getvariable('grade_cutoffs')['results']) + 1
+                    then graded.results_floor_grade
+            end
+        ) as grade,
         graded.graded_note as note,
         graded.is_graded,
         graded.quota,
