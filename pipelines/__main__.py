@@ -37,6 +37,8 @@ def _run() -> None:
         status = _exit_status(e.code)
         logging.shutdown()
         for stream in (sys.stdout, sys.stderr):
+            if stream is None:  # started with that descriptor closed: Python then has no stream at all
+                continue
             try:
                 stream.flush()
             except (OSError, ValueError):  # a closed pipe, a closed stream: as Python's own exit ignores them

@@ -205,3 +205,13 @@ def test_the_exit_status_is_what_sys_exit_gives(capsys):
 
     assert [_exit_status(c) for c in (None, 0, 1, 2)] == [0, 0, 1, 2]
     assert _exit_status("a message") == 1 and capsys.readouterr().err == "a message\n"
+
+
+def test_python_m_pipelines_with_stdout_and_stderr_closed_keeps_the_commands_status():
+    """A scheduler may start the CLI with its output closed (Python then has no sys.stdout): --help still exits 0."""
+    import subprocess
+    import sys
+
+    p = subprocess.run(f"{sys.executable} -m pipelines --help >&- 2>&-", shell=True,
+                       cwd=Path(__file__).resolve().parent.parent)
+    assert p.returncode == 0

@@ -30,7 +30,8 @@ columns:
   is_graded: The person (or team) is graded at all (grades.roles, grades.require_quota).
   overall_note: Why there is no overall grade, in words; null when there is one.
   money_at_risk (at_risk): Sum of the dimensions' money_at_risk (int_plan_measures), current quarter.
-  results_note: Why results_ratio is null; null when graded.
+  results_note (attainment): Why results_ratio is null; null when graded. Its kind is attainment because it may
+    quote the attainment's lower bound and the grade it earns: privacy.hide_quotas leaves it out of per-rep downloads.
   results_at_risk (at_risk): Money behind pace this quarter (expected_share × quota − won, floored at 0).
   pipeline_note: Why pipeline_ratio is null.
   pipeline_at_risk (at_risk): (1 − pipeline_ratio) × quota when below plan, this quarter.
