@@ -43,8 +43,11 @@ def md_escape(value) -> Markup:
     """
     if isinstance(value, Markup):
         return value
-    text = str(value)
-    return Markup(text if _TO_ESCAPE.search(text) is None else text.translate(_ESCAPES))
+    return Markup(_escaped(str(value)))
+
+
+def _escaped(text: str) -> str:
+    return text if _TO_ESCAPE.search(text) is None else text.translate(_ESCAPES)
 
 
 # What YAML may not hold even quoted (PyYAML's reader refuses it): C0/C1 controls, surrogates, U+FFFE/U+FFFF.
@@ -61,13 +64,11 @@ def plain_title(value) -> str:
     return json.dumps(re.sub(r"\s+", " ", text).strip()[:80] or "untitled", ensure_ascii=False)
 
 
-def finalize(value):
-    """Jinja's last step for every `{{ value }}`: None is "no data", everything else is escaped text."""
-    if type(value) is str:  # most values are: straight to the escaping (a million of these at 5,000 reps)
-        return Markup(value if _TO_ESCAPE.search(value) is None else value.translate(_ESCAPES))
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return NO_DATA
-    return md_escape(value)
+def finalize(value) -> Markup:
+    """Jinja's last step for every `{{ value }}`: None is "no data", everything else is escaped text, as Markup
+    (what the helpers in pipelines.page_env build their HTML from)."""
+    text = finalize_text(value)
+    return text if isinstance(text, Markup) else Markup(text)
 
 
 def finalize_text(value) -> str:
@@ -75,14 +76,13 @@ def finalize_text(value) -> str:
     plain text stays a str. Jinja joins a template's output into a str, and wraps a macro's or a block's in
     Markup itself, so nothing reads the type of one `{{ value }}`; a Markup object for each of the million text
     values a large org's pages show was about a second of the pages stage's CPU at 5,000 reps."""
-    if type(value) is str:
+    if type(value) is str:  # most values are (a million at 5,000 reps): _escaped written out, without its call
         return value if _TO_ESCAPE.search(value) is None else value.translate(_ESCAPES)
     if isinstance(value, Markup):  # a helper's or macro's HTML, as it is
         return value
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return NO_DATA
-    text = str(value)  # a number, a date: as md_escape escapes it, without its Markup
-    return text if _TO_ESCAPE.search(text) is None else text.translate(_ESCAPES)
+    return _escaped(str(value))  # a number, a date: as md_escape escapes it, without its Markup
 
 
 @dataclass

@@ -226,19 +226,19 @@ def team_list(b: Bundle, cal: Calendar, hide_quotas: bool = False) -> list[dict]
     out = []
     for team, d in sorted(b.by_team.items()):
         people = members.get(team, [])
+        bsc = period_row(d["grades"], cal.current)
         out.append({
             "team": team, "now": period_row(d["scorecard"], cal.current), "members": people,
             "alerts": [a for a in d["alerts"] if a["is_worse"]],
             "selling": period_row(d["selling"], cal.current),
             "pareto": period_row(d["pareto"], cal.current),
-            "bsc": period_row(d["grades"], cal.current),
+            "bsc": bsc,
             "top_alerts": top_alerts(d["alerts"], people, b, hide_quotas=hide_quotas),
+            # Reps with an alert the audience sees: without the attainment alert where quotas are hidden, so that
+            # the count does not tell who has one.
+            "people_with_alerts": (bsc or {}).get("people_with_alerts_outside_results" if hide_quotas
+                                                  else "people_with_alerts"),
         })
-        # Reps with an alert the audience sees: without the attainment alert where quotas are hidden, so that the
-        # count does not tell who has one.
-        bsc = out[-1]["bsc"] or {}
-        out[-1]["people_with_alerts"] = bsc.get("people_with_alerts_outside_results" if hide_quotas
-                                                else "people_with_alerts")
     return out
 
 

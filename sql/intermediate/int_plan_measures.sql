@@ -7,7 +7,7 @@ grain: one row per rep and per team, per graded quarter (the current one and the
   results: attainment (won ÷ quota) against expected_share, the share of the quarter's won amount usually won by
     now (1 once the quarter is closed); none without a quota, while expected_share is below
     thresholds.min_expected_share, or when a won deal has no amount (the won amount is then only a lower bound),
-    unless that lower bound already earns the top grade (results_floor_grade).
+    unless that lower bound already earns the top grade (results_top_grade_known).
   pipeline: pipeline_coverage against the coverage target; none when the quota is met, there is no quota, the
     opening pipeline of a closed quarter is not known, or, in the current quarter, a won deal has no amount and
     the priced wins do not meet the quota (what is left to close is then not known: int_rep_quarters).
@@ -215,11 +215,15 @@ wide as (
                 quota > 0 and expected_share >= getvariable('min_expected_share') and won_deals_without_amount = 0
                 then divide(attainment, expected_share)
         end as results_ratio,
-        -- the grade the priced wins alone earn, when a won deal has no amount: a lower bound of the Results grade
+        -- when a won deal has no amount, the priced wins alone give a lower bound of the Results grade: at the top
+        -- grade it is the grade (more won can only raise it); null otherwise
         case
-            when quota > 0 and expected_share >= getvariable('min_expected_share') and won_deals_without_amount > 0
-                then grade(divide(attainment, expected_share), getvariable('grade_cutoffs')['results'])
-        end as results_floor_grade,
+            when
+                quota > 0 and expected_share >= getvariable('min_expected_share') and won_deals_without_amount > 0
+                and grade(divide(attainment, expected_share), getvariable('grade_cutoffs')['results'])
+                = len(getvariable('grade_cutoffs')['results']) + 1
+                then len(getvariable('grade_cutoffs')['results']) + 1
+        end as results_top_grade_known,
         case
             when coalesce(quota, 0) = 0 then 'no quota'
             when won_deals_without_amount > 0
@@ -228,7 +232,7 @@ wide as (
                     won_deals_without_amount, case when won_deals_without_amount = 1 then '' else 's' end,
                     100 * attainment,
                     case
-                        when results_floor_grade = len(getvariable('grade_cutoffs')['results']) + 1
+                        when results_top_grade_known is not null
                             then 'which earns the top grade whatever the rest is worth'
                         else 'not known'
                     end
@@ -351,12 +355,7 @@ final as (
         graded.graded_ratio as ratio,
         coalesce(
             grade(graded.graded_ratio, getvariable('grade_cutoffs')[graded.dimension]),
-            case
-                when
-                    graded.is_graded and graded.dimension = 'results'
-                    and graded.results_floor_grade = len(getvariable('grade_cutoffs')['results']) + 1
-                    then graded.results_floor_grade
-            end
+            case when graded.is_graded and graded.dimension = 'results' then graded.results_top_grade_known end
         ) as grade,
         graded.graded_note as note,
         graded.is_graded,
